@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// The whole suite: type-check every package, then each mocha run. Ends with one plain line
+// `N passed, N failed` summed over every mocha run, which is what CI counts.
+import { spawn } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+/** Runs a command, mirroring its output, and returns { code, output }. */
+function run(cmd, args, env = {}) {
+  return new Promise((resolvePromise) => {
+    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const mirror = (stream, sink) =>
+      stream.on('data', (chunk) => {
+        output += chunk;
+        sink.write(chunk);
+      });
+    mirror(child.stdout, process.stdout);
+    mirror(child.stderr, process.stderr);
+    child.on('close', (code, signal) => resolvePromise({ code: code ?? (signal ? 1 : 0), output }));
+  });
+}
+
+// Each entry is one mocha run with its own config (the legacy-decorator run needs its own tsconfig).
+const mochaRuns = [{ name: 'main', config: '.mocharc.json', env: {} }];
+
+let passed = 0;
+let failed = 0;
+let exitCode = 0;
+
+const typecheck = await run(bin('tsc'), ['-b']);
+if (typecheck.code !== 0) {
+  console.error('test: the type check (tsc -b) failed');
+  exitCode = 1;
+}
+
+for (const m of mochaRuns) {
+  console.log(`\n=== mocha run: ${m.name} ===`);
+  const r = await run(bin('mocha'), ['--config', m.config], m.env);
+  const passing = [...r.output.matchAll(/^\s*(\d+) passing/gm)].map((x) => Number(x[1]));
+  const failing = [...r.output.matchAll(/^\s*(\d+) failing/gm)].map((x) => Number(x[1]));
+  const p = passing.at(-1) ?? 0;
+  const f = failing.at(-1) ?? 0;
+  passed += p;
+  failed += f;
+  if (r.code !== 0) {
+    exitCode = 1;
+    // A run that died before mocha's epilogue counts as one failure so it cannot read as green.
+    if (f === 0) failed += 1;
+  }
+}
+
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(exitCode);
