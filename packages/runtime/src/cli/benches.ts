@@ -1,0 +1,11 @@
+/**
+ * The benchmarks `derecho bench <name>` knows. Each entry loads a module whose `run(args)` parses
+ * its own arguments, prints its figures (or one JSON object with --json) and returns an exit code.
+ */
+export interface BenchModule {
+  run(args: string[]): Promise<number>;
+}
+
+export const benches: Record<string, () => Promise<BenchModule>> = {
+  // fabric: () => import('./bench-fabric.js'),
+};
