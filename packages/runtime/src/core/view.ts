@@ -11,4 +11,9 @@ export interface ShardLayout {
   readonly members: readonly number[];
   readonly senders: readonly boolean[];
   readonly mode: DeliveryMode;
+  /**
+   * Name of the multicast settings profile this shard uses (Derecho's `SUBGROUP/<profile>`); absent
+   * means the deployment's default multicast settings.
+   */
+  readonly profile?: string;
 }
