@@ -67,8 +67,13 @@ export function shards(options: ShardsOptions): ShardedLayout {
   const shard: ShardPolicy = { minNodes, maxNodes, mode, profile, reservedNodeIds: [], reservedSenderIds: [] };
   const countOk = Number.isSafeInteger(count) && count >= 1;
   const countIssues = countOk ? [] : [{ path: 'shards({ count })', message: `expected a positive integer, got ${show(count)}` }];
-  // Every shard is the same, so check one and name the argument rather than a shard index.
-  check({ kind: 'sharded', subgroups: [{ shards: [shard] }] }, argumentNamer((_s, f) => `shards({ ${f} })`), countIssues);
+  // Every shard is the same, so check one and name the argument rather than a shard index. An
+  // omitted maxNodes is minNodes: a bad minNodes is then reported once.
+  const issues = layoutIssues([{ type: 'self', layout: { kind: 'sharded', subgroups: [{ shards: [shard] }] } }], {
+    standalone: true,
+    paths: argumentNamer((_s, f) => `shards({ ${f} })`),
+  }).filter((issue) => options.maxNodes !== undefined || issue.path !== 'shards({ maxNodes })');
+  fail([...countIssues, ...issues]);
   return deepFreeze({ kind: 'sharded', subgroups: [{ shards: Array.from({ length: count }, () => shard) }] });
 }
 
