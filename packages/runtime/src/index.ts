@@ -3,3 +3,4 @@ export { type Version, INVALID_VERSION, makeVersion, versionVid, versionSeq, for
 export { type Hlc, HLC_ZERO, hlc, compareHlc, nextHlc, mergeHlc, formatHlc } from './core/hlc.js';
 export { type DeliveryMode, type ShardLayout } from './core/view.js';
 export * from './layout/index.js';
+export * from './config/index.js';

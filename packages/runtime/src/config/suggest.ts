@@ -4,20 +4,23 @@
  * `colour` under `multicast` suggests nothing).
  */
 
-/** Levenshtein distance, case-insensitive (a wrong case is the commonest typo in camelCase keys). */
+/**
+ * Edit distance counting insertions, deletions, substitutions and swaps of neighbours (optimal
+ * string alignment), case-insensitive: `prot` is one edit from `port`, `WindowSize` none from
+ * `windowSize`.
+ */
 export function editDistance(a: string, b: string): number {
   const s = a.toLowerCase();
   const t = b.toLowerCase();
-  let previous = Array.from({ length: t.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: s.length + 1 }, (_, i) => Array.from({ length: t.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= s.length; i++) {
-    const current = [i];
     for (let j = 1; j <= t.length; j++) {
-      const substitution = previous[j - 1] + (s[i - 1] === t[j - 1] ? 0 : 1);
-      current.push(Math.min(previous[j] + 1, current[j - 1] + 1, substitution));
+      const cost = s[i - 1] === t[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
-    previous = current;
   }
-  return previous[t.length];
+  return d[s.length][t.length];
 }
 
 /** Keys compared without separators and case, so `window_size` and `WINDOW-SIZE` find `windowSize`. */

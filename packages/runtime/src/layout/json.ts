@@ -23,7 +23,7 @@ import { didYouMean } from '../config/suggest.js';
 import { LayoutSpecError, type LayoutIssue } from './errors.js';
 import { show } from './show.js';
 import { DEFAULT_PROFILE, type GroupLayout, type ShardPolicy, type SubgroupRef, type TypeLayout, type TypeLayoutEntry } from './spec.js';
-import { layoutIssues, type LayoutPathNamer, type ShardField } from './validate.js';
+import { codePathNamer, layoutIssues, type LayoutPathNamer, type ShardField } from './validate.js';
 
 /** Canonical field -> [snake_case key, camelCase key]. */
 const SUBGROUP_KEYS = {
@@ -61,6 +61,8 @@ export interface ParsedLayout {
   /** Which entries had an alias. */
   readonly aliased: readonly boolean[];
   readonly issues: readonly LayoutIssue[];
+  /** Names places in the layout by the JSON keys the user wrote (for checks made later). */
+  readonly paths: LayoutPathNamer;
 }
 
 type Json = Record<string, unknown>;
@@ -80,7 +82,7 @@ export function parseLayoutJson(value: unknown, root = 'layout'): ParsedLayout {
   };
   if (!Array.isArray(value)) {
     add(root, `expected an array with one entry per replicated type, got ${show(value)}`);
-    return { layout: [], aliased: [], issues };
+    return { layout: [], aliased: [], issues, paths: codePathNamer([], root) };
   }
   // The key each entry/subgroup actually used, so messages point at what the user wrote.
   const usedKeys = new Map<string, string>();
@@ -282,8 +284,7 @@ export function parseLayoutJson(value: unknown, root = 'layout'): ParsedLayout {
 
   // Semantic checks (min ≤ max, reserved ids, cross-product references) only once the shapes are
   // right, and with paths that name the JSON keys the user wrote.
-  if (issues.length === 0) {
-    const shardFieldKey: Record<ShardField, SubgroupField> = {
+  const shardFieldKey: Record<ShardField, SubgroupField> = {
       minNodes: 'min', maxNodes: 'max', mode: 'modes', profile: 'profiles', reservedNodeIds: 'reserved', reservedSenderIds: 'reserved',
     };
     const namer: LayoutPathNamer = {
@@ -299,9 +300,8 @@ export function parseLayoutJson(value: unknown, root = 'layout'): ParsedLayout {
         return `${root}[${t}].${entryKey}.${field}`;
       },
     };
-    issues.push(...layoutIssues(entries, { paths: namer }));
-  }
-  return { layout: entries, aliased, issues };
+  if (issues.length === 0) issues.push(...layoutIssues(entries, { paths: namer }));
+  return { layout: entries, aliased, issues, paths: namer };
 }
 
 /**
