@@ -121,6 +121,8 @@ export function parseConfigArgs(argv: readonly string[]): ParsedArgs {
       if (value !== undefined) overrides.push({ path: option.path, value, label: flag });
       continue;
     }
+    // An unknown option's value (if it seems to have one) is not reported a second time.
+    if (arg.startsWith('-') && value === undefined && argv[i + 1] !== undefined && !argv[i + 1].startsWith('-')) i++;
     const suggestion = arg.startsWith('-') ? closestKey(flag.replace(/^-+/, '--'), knownFlags()) : undefined;
     issues.push({
       path: flag,
