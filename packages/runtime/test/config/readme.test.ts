@@ -1,0 +1,40 @@
+/**
+ * The README is the user documentation of every key: it must list each key of the schema with its
+ * default, and each flag and environment variable, so the docs cannot fall behind the code.
+ */
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { applyOverrides, parseConfigArgs, CONFIG_FLAG, CONFIG_ENV, CONFIG_SPECIAL_KEYS, NODE_OPTIONS, configKeyPaths, validateConfig } from '../../src/index.js';
+
+const readme = readFileSync(fileURLToPath(new URL('../../src/config/README.md', import.meta.url)), 'utf8');
+
+describe('config: README', () => {
+  it('documents every key with its default', () => {
+    for (const [keyPath, spec] of configKeyPaths()) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${keyPath}\` |`));
+      expect(row, `README row for ${keyPath}`).to.not.equal(undefined);
+      if (spec.default !== undefined) expect(row, `default of ${keyPath}`).to.include(`\`${spec.default}\``);
+    }
+    for (const key of Object.keys(CONFIG_SPECIAL_KEYS)) expect(readme, key).to.include(`\`${key}\``);
+  });
+
+  it('documents every flag and environment variable', () => {
+    for (const option of NODE_OPTIONS) {
+      expect(readme, option.env).to.include(`\`${option.env}\``);
+      if (option.flag !== undefined) expect(readme, option.flag).to.include(`\`${option.flag} `);
+    }
+    expect(readme).to.include(`\`${CONFIG_FLAG} <path>\``).and.include(`\`${CONFIG_ENV}\``);
+  });
+
+  it('its example is a valid configuration', () => {
+    const example = /## Example\n\n```json\n([\s\S]*?)\n```/.exec(readme)?.[1];
+    expect(example).to.be.a('string');
+    // node.id comes per node, as the README says: by flag.
+    const merged = applyOverrides(JSON.parse(example!), parseConfigArgs(['--node-id', '1']).overrides);
+    const config = validateConfig(merged.raw, { baseDir: '/etc/derecho', labels: merged.labels, readFile: () => 'a secret of more than sixteen characters\n' });
+    expect(config.cluster.members).to.have.length(3);
+    expect(config.node).to.include({ id: 1, host: '10.0.0.2', port: 23580 });
+    expect(config.profiles.LARGE.maxPayloadBytes).to.equal(1048576);
+  });
+});
