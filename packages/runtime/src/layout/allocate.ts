@@ -94,7 +94,23 @@ export class SubgroupAllocator {
     this.layout.forEach(({ layout: l }, t) => {
       if (l.kind === 'sharded') for (const shards of types[t].subgroups) for (const shard of shards) for (const id of shard.members) placed.add(id);
     });
+    this.assertDisjointShards(types);
     return { types, unassigned: members.filter((id) => !placed.has(id)) };
+  }
+
+  /** Derecho's core assumes a node has at most one shard per subgroup (its `my_subgroups` map). */
+  private assertDisjointShards(types: readonly TypeAllocation[]): void {
+    types.forEach(({ type, subgroups }) =>
+      subgroups.forEach((shards, g) => {
+        const seen = new Set<number>();
+        for (const shard of shards) {
+          for (const id of shard.members) {
+            invariant(!seen.has(id), 'layout.one-shard-per-subgroup', () => `node ${id} is in two shards of ${type}[${g}]`);
+            seen.add(id);
+          }
+        }
+      }),
+    );
   }
 
   private checkPreviousMatches(previous: Pick<Allocation, 'types'>): void {

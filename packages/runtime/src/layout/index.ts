@@ -31,3 +31,4 @@ export { validateGroupLayout, layoutIssues, codePathNamer, MAX_NODE_ID, type Lay
 export { parseLayoutJson, bindLayoutTypes, layoutFromJson, positionalTypeName, type ParsedLayout } from './json.js';
 export { SubgroupAllocator, allocateSubgroups } from './allocate.js';
 export { numberSubgroups, subgroupShards, placementsOf, type Allocation, type TypeAllocation, type NumberedSubgroup } from './allocation.js';
+export { resolveGroupLayout, type TypeWithLayout } from './group-layout.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { LayoutSpecError, SubgroupAllocator, bindLayoutTypes, layoutFromJson, parseLayoutJson } from '../../src/layout/index.js';
+import { LayoutSpecError, SubgroupAllocator, bindLayoutTypes, layoutFromJson, parseLayoutJson, resolveGroupLayout, shards } from '../../src/layout/index.js';
 
 function issuesOf(value: unknown): string[] {
   return parseLayoutJson(value, 'config.layout').issues.map((i) => `${i.path}: ${i.message}`);
@@ -125,6 +125,29 @@ describe('layout: JSON layouts', () => {
     expect(() => layoutFromJson([{ layout: [{ min_nodes_by_shard: [1] }] }], ['KV', 'Log'])).to.throw(
       LayoutSpecError,
       "invalid subgroup layout: layout: has 1 entry but the group has 2 replicated types (KV, Log); give one entry per type, in the group's order, or a type_alias naming each type",
+    );
+  });
+});
+
+describe('layout: choosing the group layout', () => {
+  it('the config layout wins over the code layouts and is bound to the program types', () => {
+    const fromConfig = layoutFromJson([{ layout: [{ min_nodes_by_shard: [2] }] }, { type_alias: 'Log', wholeView: true }]);
+    const layout = resolveGroupLayout([{ type: 'KV', layout: shards({ minNodes: 1 }) }, { type: 'Log' }], fromConfig);
+    expect(layout.map((e) => [e.type, e.layout.kind])).to.deep.equal([
+      ['KV', 'sharded'],
+      ['Log', 'wholeView'],
+    ]);
+    expect(resolveGroupLayout([{ type: 'KV', layout: shards({ minNodes: 1 }) }])).to.deep.equal([{ type: 'KV', layout: shards({ minNodes: 1 }) }]);
+  });
+
+  it('without a config layout every type needs one in code', () => {
+    expect(() => resolveGroupLayout([{ type: 'KV', layout: shards({ minNodes: 1 }) }, { type: 'Log' }])).to.throw(
+      LayoutSpecError,
+      'invalid subgroup layout: subgroups[1] (Log).layout: no layout given in code, and the configuration has none; give one, e.g. layout: shards({ minNodes: 1 })',
+    );
+    expect(() => resolveGroupLayout([{ type: 'KV' }], layoutFromJson([{ layout: [{ min_nodes_by_shard: [1] }] }, { layout: [{ min_nodes_by_shard: [1] }] }]))).to.throw(
+      LayoutSpecError,
+      'config.layout: has 2 entries but the group has 1 replicated type (KV)',
     );
   });
 });
