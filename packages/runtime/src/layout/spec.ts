@@ -1,7 +1,8 @@
 /**
  * Layout specs: how each replicated type is split into subgroups and shards (Derecho's
  * `SubgroupAllocationPolicy` / `ShardAllocationPolicy` / `CrossProductPolicy`). Specs are plain
- * frozen data, so they can come from code (`shards(...)`) or from JSON (`./json.ts`) alike.
+ * data (the constructors freeze theirs), so they come from code (`shards(...)`) or from JSON
+ * (`./json.ts`) alike.
  */
 import type { DeliveryMode } from '../core/view.js';
 
