@@ -8,7 +8,7 @@ import type { CoreInput, CoreOutput } from './core-io.js';
 import { invariant } from './invariant.js';
 import { PredicateEngine } from './predicates.js';
 import { PUSH_RANK, PushBatch } from './push-batch.js';
-import { ShardMulticast, type UnpublishedSend } from './shard-multicast.js';
+import { ShardMulticast, type UndeliveredSend } from './shard-multicast.js';
 import { SstLayout } from './sst-layout.js';
 import { SstTable } from './sst-table.js';
 import type { Version } from './version.js';
@@ -144,7 +144,7 @@ export class MulticastCore {
   /**
    * Wedge this view: publish `wedged`, stop publishing new messages and delivering. Ready for the
    * view-change protocol (ragged trim) to deliver the agreed prefix; queued sends stay available
-   * through unpublishedSends() for the next view's core.
+   * through undeliveredOwnSends() for the next view's core.
    */
   private wedge(): void {
     if (this.wedged) return;
@@ -168,8 +168,9 @@ export class MulticastCore {
     return this.shard(subgroup, 'nextMessageIndex').nextMessageIndex;
   }
 
-  unpublishedSends(subgroup: number): UnpublishedSend[] {
-    return this.shard(subgroup, 'unpublishedSends').unpublishedSends();
+  /** My messages to `subgroup` not delivered here yet, in index order (see ShardMulticast). */
+  undeliveredOwnSends(subgroup: number): UndeliveredSend[] {
+    return this.shard(subgroup, 'undeliveredOwnSends').undeliveredOwnSends();
   }
 
   /** Highest index i such that 0..i from sender rank `senderRank` all arrived here. */

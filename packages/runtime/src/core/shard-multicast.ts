@@ -34,16 +34,19 @@ interface Pending {
   readonly viaRdmc: boolean;
 }
 
-/** An own message that still holds back my stability frontier. */
+/** An own message not yet delivered locally, or not yet globally persisted. */
 interface OwnInFlight {
   readonly index: number;
   readonly sendWallUs: number;
+  readonly payload: Uint8Array;
+  readonly cooked: boolean;
   /** Set when delivered (ordered modes: its version; unordered: INVALID_VERSION). */
   version: Version | undefined;
 }
 
-/** Sent but not yet published, as handed to the next view after a wedge. */
-export interface UnpublishedSend {
+/** An own message to re-send in the next view after a wedge. */
+export interface UndeliveredSend {
+  readonly index: number;
   readonly payload: Uint8Array;
   readonly sendWallUs: number;
   readonly cooked: boolean;
@@ -190,9 +193,10 @@ export class ShardMulticast {
     if (cooked && !this.ordered) throw new Error(`subgroup ${this.subgroup}: cooked (RPC) messages need an ordered or persistent shard, this one is unordered`);
     const index = this.nextIndex++;
     // Copy: the caller may reuse its buffer, and the message must survive until published.
-    this.queue.push({ index, payload: payload.slice(), sendWallUs, cooked, viaRdmc: payload.length > this.maxSmcPayloadBytes });
+    const copy = payload.slice();
+    this.queue.push({ index, payload: copy, sendWallUs, cooked, viaRdmc: payload.length > this.maxSmcPayloadBytes });
     this.queuedUserSends++;
-    this.ownInFlight.push({ index, sendWallUs, version: undefined });
+    this.ownInFlight.push({ index, sendWallUs, payload: copy, cooked, version: undefined });
     return index;
   }
 
@@ -502,6 +506,9 @@ export class ShardMulticast {
     this.table.setI32('deliveredNum', this.subgroup, delivered);
     this.mark(PUSH_RANK.deliveredNum, this.layout.range('deliveredNum', this.subgroup, 1));
     if (lastNonNull === INVALID_VERSION) return;
+    // Write-behind, as Derecho (reference §2.8 item 1): the version is delivered (applied in
+    // memory) first and made durable after; callers that need durability wait for the
+    // globalPersisted output. Write-ahead would add a disk write to every delivery's latency.
     if (this.mode === 'persistent') {
       // One request per delivery batch, for its last version (group commit).
       this.out.push({ kind: 'persist', subgroup: this.subgroup, version: lastNonNull });
@@ -616,12 +623,17 @@ export class ShardMulticast {
     return this.wedged;
   }
 
-  /** Real messages sent but not yet published (to resend in the next view after a wedge). */
-  unpublishedSends(): UnpublishedSend[] {
-    const out: UnpublishedSend[] = [];
-    for (let i = this.queueHead; i < this.queue.length; i++) {
-      const p = this.queue[i];
-      if (p.payload !== null) out.push({ payload: p.payload, sendWallUs: p.sendWallUs, cooked: p.cooked });
+  /**
+   * My real messages not delivered here yet: queued, in flight, or received but not stable, in
+   * index order. After a wedge and ragged trim the next view re-sends the ones beyond the trim.
+   * [quirk] Derecho re-sends only its RDMC-path leftovers and drops own undelivered SMC messages;
+   * we keep all of them so none is lost across a view change.
+   */
+  undeliveredOwnSends(): UndeliveredSend[] {
+    const out: UndeliveredSend[] = [];
+    for (let i = this.ownInFlightHead; i < this.ownInFlight.length; i++) {
+      const p = this.ownInFlight[i];
+      if (p.version === undefined) out.push({ index: p.index, payload: p.payload, sendWallUs: p.sendWallUs, cooked: p.cooked });
     }
     return out;
   }

@@ -67,7 +67,7 @@ export function generateScenario(seed: number): Scenario {
       shard.members.forEach((node, i) => {
         if (!shard.senders[i]) return;
         const row = members.indexOf(node);
-        const count = prng.chance(0.1) ? prng.int(15, 30) : prng.int(0, 10);
+        const count = prng.chance(0.15) ? prng.int(20, 60) : prng.int(0, 15);
         for (let c = 0; c < count; c++) {
           const large = params.maxPayloadBytes > params.maxSmcPayloadBytes && prng.chance(0.25);
           const size = large ? prng.int(params.maxSmcPayloadBytes + 1, params.maxPayloadBytes) : prng.int(0, params.maxSmcPayloadBytes);
