@@ -12,7 +12,7 @@ export {
   validateViewLayout,
 } from './core/view.js';
 export { SstLayout, type ByteRange, type Column, type ColumnName, type SubgroupColumns, HEADER_BYTES, SLOT_SIZE_FIELD_BYTES } from './core/sst-layout.js';
-export { SstTable, initializeSstTable } from './core/sst-table.js';
+export { SstTable, initializeSstTable, applyRemoteWrite } from './core/sst-table.js';
 export { type MessageHeader, readHeader, writeHeader, encodeMessage, decodeMessage } from './core/message-header.js';
 export { PredicateEngine, type PredicateKind, type PredicateHandle } from './core/predicates.js';
 export type { CoreInput, CoreOutput, PushOutput, RdmcSendOutput, DeliverOutput, PersistOutput, GlobalPersistedOutput } from './core/core-io.js';

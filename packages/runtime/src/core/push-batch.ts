@@ -55,16 +55,19 @@ export class PushBatch {
     this.dirty.clear();
     this.order = 0;
     const outputs: PushOutput[] = [];
-    let cur: { targets: readonly number[]; key: string; ranges: ByteRange[] } | undefined;
+    let cur: { targets: readonly number[]; key: string; ranges: ByteRange[]; lastRank: number } | undefined;
     for (const it of items) {
       if (!cur || cur.key !== it.targetsKey) {
         if (cur) outputs.push({ kind: 'push', ranges: cur.ranges, targets: cur.targets, withCompletion: false });
-        cur = { targets: it.targets, key: it.targetsKey, ranges: [] };
+        cur = { targets: it.targets, key: it.targetsKey, ranges: [], lastRank: -1 };
       }
       const last = cur.ranges[cur.ranges.length - 1];
-      // Merge a range that continues the previous one: fewer, larger writes.
-      if (last && last.offset + last.length === it.range.offset) cur.ranges[cur.ranges.length - 1] = { offset: last.offset, length: last.length + it.range.length };
+      // Merge a range that continues the previous one of the same rank: fewer, larger writes.
+      // Never across ranks: the order between ranks is a guarantee, the order of bytes inside
+      // one write is not.
+      if (last && cur.lastRank === it.rank && last.offset + last.length === it.range.offset) cur.ranges[cur.ranges.length - 1] = { offset: last.offset, length: last.length + it.range.length };
       else cur.ranges.push(it.range);
+      cur.lastRank = it.rank;
     }
     if (cur) outputs.push({ kind: 'push', ranges: cur.ranges, targets: cur.targets, withCompletion: false });
     return outputs;

@@ -104,3 +104,18 @@ export function initializeSstTable(layout: SstLayout, buffer: ArrayBuffer, vid: 
     fill32('index', -1);
   }
 }
+
+/**
+ * Applies one remote write the way every driver must: the writer's bytes land at the same offset
+ * of the WRITER's row in this member's table. Refuses (with an Error the driver turns into
+ * "drop this connection") a write that would leave the writer's row, a writer that is not a row,
+ * or a write into my own row: malformed bytes from the network must never corrupt the table.
+ */
+export function applyRemoteWrite(layout: SstLayout, table: Uint8Array, myRow: number, writerRow: number, rowOffset: number, bytes: Uint8Array): void {
+  if (!Number.isInteger(writerRow) || writerRow < 0 || writerRow >= layout.numRows) throw new Error(`remote write from row ${writerRow}: the view has rows 0..${layout.numRows - 1}`);
+  if (writerRow === myRow) throw new Error(`remote write into my own row ${myRow}: only I write my row`);
+  if (!Number.isInteger(rowOffset) || rowOffset < 0 || rowOffset + bytes.length > layout.rowBytes) {
+    throw new Error(`remote write of ${bytes.length} bytes at offset ${rowOffset} leaves the ${layout.rowBytes}-byte row`);
+  }
+  table.set(bytes, writerRow * layout.rowBytes + rowOffset);
+}

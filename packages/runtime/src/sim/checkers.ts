@@ -27,6 +27,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 interface SentMessage {
   readonly index: number;
   readonly payload: Uint8Array;
+  readonly cooked: boolean;
 }
 
 interface OrderedEntry {
@@ -56,6 +57,7 @@ export class MulticastChecker implements SimObserver {
   private readonly lastDelivery = new Map<string, { version: Version; hlc: Hlc }>();
   private readonly lastPersistRequest = new Map<string, Version>();
   private readonly lastGlobalPersisted = new Map<string, Version>();
+  private readonly lastFrontierUs = new Map<string, number>();
   private readonly rowShards: (RowShard | undefined)[][];
   deliveries = 0;
 
@@ -83,11 +85,11 @@ export class MulticastChecker implements SimObserver {
     return s;
   }
 
-  onSend(row: number, subgroup: number, index: number, payload: Uint8Array): void {
+  onSend(row: number, subgroup: number, index: number, payload: Uint8Array, cooked = false): void {
     const key = `${subgroup}:${row}`;
     const list = this.sent.get(key) ?? [];
     if (list.length > 0 && list[list.length - 1].index >= index) fail('send indices increase', `row ${row} g${subgroup}: ${index} after ${list[list.length - 1].index}`);
-    list.push({ index, payload: payload.slice() });
+    list.push({ index, payload: payload.slice(), cooked });
     this.sent.set(key, list);
   }
 
@@ -107,6 +109,7 @@ export class MulticastChecker implements SimObserver {
     if (!expected) fail('deliver only what was sent', `row ${row} g${g}: delivery #${k} from node ${out.senderNode} (index ${out.index}) was never sent`);
     if (expected.index !== out.index) fail('FIFO per sender', `row ${row} g${g}: delivery #${k} from node ${out.senderNode} has index ${out.index}, expected ${expected.index}`);
     if (!sameBytes(expected.payload, out.payload)) fail('payload delivered intact', `row ${row} g${g}: node ${out.senderNode} index ${out.index}`);
+    if (expected.cooked !== out.cooked) fail('cooked flag delivered intact', `row ${row} g${g}: node ${out.senderNode} index ${out.index}`);
     this.deliveredFrom.set(fromKey, k + 1);
 
     if (shard.mode === 'unordered') {
@@ -179,6 +182,17 @@ export class MulticastChecker implements SimObserver {
     } catch (e) {
       if (e instanceof InvariantViolation) fail('core invariants after every step', `row ${row}: ${e.message}`);
       throw e;
+    }
+    for (let g = 0; g < this.view.subgroups.length; g++) {
+      const shard = this.rowShards[row][g];
+      if (!shard) continue;
+      // The stability frontier never goes back and never passes the clock (sim send times are
+      // virtual now, which only rises).
+      const frontier = cluster.core(row).table.u64('localStabilityFrontier', row, g);
+      const key = `${row}:${g}`;
+      const lastFrontier = this.lastFrontierUs.get(key) ?? 0;
+      if (frontier < lastFrontier || frontier > cluster.nowUs) fail('stability frontier rises and trails the clock', `row ${row} g${g}: ${frontier} after ${lastFrontier}, now ${cluster.nowUs}`);
+      this.lastFrontierUs.set(key, frontier);
     }
     // What any member sees of another's row never runs ahead of that row's own values.
     for (let g = 0; g < this.view.subgroups.length; g++) {

@@ -8,7 +8,7 @@
 import type { CoreOutput, DeliverOutput } from '../core/core-io.js';
 import { MulticastCore } from '../core/multicast-core.js';
 import { SstLayout } from '../core/sst-layout.js';
-import { initializeSstTable } from '../core/sst-table.js';
+import { applyRemoteWrite, initializeSstTable } from '../core/sst-table.js';
 import { formatVersion, type Version } from '../core/version.js';
 import type { ViewLayout } from '../core/view.js';
 import { EventQueue } from './event-queue.js';
@@ -17,7 +17,7 @@ import type { Prng } from './prng.js';
 
 /** What the simulator reports to invariant checkers. */
 export interface SimObserver {
-  onSend?(row: number, subgroup: number, index: number, payload: Uint8Array): void;
+  onSend?(row: number, subgroup: number, index: number, payload: Uint8Array, cooked: boolean): void;
   onDeliver?(row: number, out: DeliverOutput): void;
   onPersistRequest?(row: number, subgroup: number, version: Version): void;
   onGlobalPersisted?(row: number, subgroup: number, version: Version): void;
@@ -54,7 +54,7 @@ type InboxItem = { readonly kind: 'writes'; readonly writes: readonly RowWrite[]
 type SimEvent =
   | { readonly kind: 'arrive'; readonly to: number; readonly item: InboxItem }
   | { readonly kind: 'process'; readonly row: number }
-  | { readonly kind: 'appSend'; readonly row: number; readonly subgroup: number; readonly payload: Uint8Array }
+  | { readonly kind: 'appSend'; readonly row: number; readonly subgroup: number; readonly payload: Uint8Array; readonly cooked: boolean }
   | { readonly kind: 'tick'; readonly row: number }
   | { readonly kind: 'persistDone'; readonly row: number; readonly subgroup: number; readonly version: Version }
   | { readonly kind: 'pause'; readonly row: number; readonly durationUs: number }
@@ -69,7 +69,7 @@ interface Member {
   inbox: InboxItem[];
   processScheduled: boolean;
   paused: boolean;
-  deferredSends: { subgroup: number; payload: Uint8Array }[];
+  deferredSends: { subgroup: number; payload: Uint8Array; cooked: boolean }[];
   lastPersistDoneUs: Map<number, number>;
 }
 
@@ -121,8 +121,8 @@ export class SimCluster {
   }
 
   /** The application at `row` multicasts `payload` to `subgroup` at virtual time `atUs`. */
-  scheduleSend(atUs: number, row: number, subgroup: number, payload: Uint8Array): void {
-    this.queue.schedule(atUs, { kind: 'appSend', row, subgroup, payload });
+  scheduleSend(atUs: number, row: number, subgroup: number, payload: Uint8Array, cooked = false): void {
+    this.queue.schedule(atUs, { kind: 'appSend', row, subgroup, payload, cooked });
   }
 
   /** Freezes `row` (no processing, no sends, no ticks) for a while, like SIGSTOP or a GC pause. */
@@ -159,10 +159,10 @@ export class SimCluster {
       case 'appSend': {
         const m = this.members[e.row];
         if (m.paused) {
-          m.deferredSends.push({ subgroup: e.subgroup, payload: e.payload });
+          m.deferredSends.push({ subgroup: e.subgroup, payload: e.payload, cooked: e.cooked });
           return undefined;
         }
-        this.appSend(m, e.subgroup, e.payload);
+        this.appSend(m, e.subgroup, e.payload, e.cooked);
         return e.row;
       }
       case 'tick': {
@@ -192,7 +192,7 @@ export class SimCluster {
         this.log(`r${e.row} resumed (${m.inbox.length} inbox items, ${m.deferredSends.length} deferred sends)`);
         const deferred = m.deferredSends;
         m.deferredSends = [];
-        for (const d of deferred) this.appSend(m, d.subgroup, d.payload);
+        for (const d of deferred) this.appSend(m, d.subgroup, d.payload, d.cooked);
         this.scheduleProcess(m);
         return e.row;
       }
@@ -205,11 +205,11 @@ export class SimCluster {
     this.queue.schedule(this.nowUs + (this.processingDelayUs[m.row] ?? 0), { kind: 'process', row: m.row });
   }
 
-  private appSend(m: Member, subgroup: number, payload: Uint8Array): void {
+  private appSend(m: Member, subgroup: number, payload: Uint8Array, cooked: boolean): void {
     const index = m.core.nextMessageIndex(subgroup);
     this.log(`r${m.row} send g${subgroup} #${index} ${payload.length}B (queued ${m.core.queuedSends(subgroup)})`);
-    const outputs = m.core.send(subgroup, payload, this.nowUs);
-    this.observer.onSend?.(m.row, subgroup, index, payload);
+    const outputs = m.core.send(subgroup, payload, this.nowUs, cooked);
+    this.observer.onSend?.(m.row, subgroup, index, payload, cooked);
     this.handleOutputs(m, outputs);
   }
 
@@ -223,7 +223,7 @@ export class SimCluster {
     for (const item of items) {
       if (item.kind !== 'writes') continue;
       for (const w of item.writes) {
-        m.bytes.set(w.bytes, w.from * this.layout.rowBytes + w.offset);
+        applyRemoteWrite(this.layout, m.bytes, m.row, w.from, w.offset, w.bytes);
         writes++;
       }
     }

@@ -16,6 +16,7 @@ export interface ScenarioSend {
   readonly row: number;
   readonly subgroup: number;
   readonly payload: Uint8Array;
+  readonly cooked: boolean;
 }
 
 export interface Scenario {
@@ -67,13 +68,14 @@ export function generateScenario(seed: number): Scenario {
       shard.members.forEach((node, i) => {
         if (!shard.senders[i]) return;
         const row = members.indexOf(node);
+        const cookedShare = shard.mode === 'unordered' ? 0 : 0.3;
         const count = prng.chance(0.15) ? prng.int(20, 60) : prng.int(0, 15);
         for (let c = 0; c < count; c++) {
           const large = params.maxPayloadBytes > params.maxSmcPayloadBytes && prng.chance(0.25);
           const size = large ? prng.int(params.maxSmcPayloadBytes + 1, params.maxPayloadBytes) : prng.int(0, params.maxSmcPayloadBytes);
           const payload = new Uint8Array(size);
           for (let b = 0; b < size; b++) payload[b] = prng.int(0, 255);
-          sends.push({ atUs: burst ? prng.int(0, 50) : prng.int(0, sendPhaseUs), row, subgroup: g, payload });
+          sends.push({ atUs: burst ? prng.int(0, 50) : prng.int(0, sendPhaseUs), row, subgroup: g, payload, cooked: prng.chance(cookedShare) });
         }
       });
     }
@@ -156,7 +158,7 @@ export function runSwarmSeed(seed: number, options: SwarmOptions = {}): SwarmRes
     maxEvents: options.maxEvents,
   });
   checker.attach(cluster);
-  for (const s of scenario.sends) cluster.scheduleSend(s.atUs, s.row, s.subgroup, s.payload);
+  for (const s of scenario.sends) cluster.scheduleSend(s.atUs, s.row, s.subgroup, s.payload, s.cooked);
   for (const p of scenario.pauses) cluster.schedulePause(p.atUs, p.row, p.durationUs);
   try {
     cluster.run();

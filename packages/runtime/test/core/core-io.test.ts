@@ -72,6 +72,24 @@ describe('core/multicast: outputs and the driver contract', () => {
     expect(h.mine().u64('localStabilityFrontier', 0, 0)).to.equal(1234);
   });
 
+  it('the stability frontier moves past a message once it is globally persisted (versions compared with versions)', () => {
+    const h = new Harness(oneShardView({ members: [1, 2], senders: [true, false], myRank: 0, mode: 'persistent' }));
+    h.core.send(0, bytes(1), 1234);
+    h.core.send(0, bytes(2), 1300);
+    h.rows[1].setI32('seqNum', 0, 1);
+    expect(deliveries(h.core.onRowsChanged())).to.have.length(2);
+    h.core.persisted(0, makeVersion(3, 0));
+    h.rows[1].setI64('persistedNum', 0, makeVersion(3, 0));
+    h.core.onRowsChanged();
+    h.core.tick(9000);
+    expect(h.mine().u64('localStabilityFrontier', 0, 0)).to.equal(1300); // message 0 done, message 1 not yet
+    h.core.persisted(0, makeVersion(3, 1));
+    h.rows[1].setI64('persistedNum', 0, makeVersion(3, 1));
+    h.core.onRowsChanged();
+    h.core.tick(10000);
+    expect(h.mine().u64('localStabilityFrontier', 0, 0)).to.equal(10000);
+  });
+
   it('wedge stops publishing and delivering, publishes wedged to all, and keeps own undelivered sends', () => {
     const h = new Harness(oneShardView({ members: [1, 2], myRank: 0, params: { windowSize: 1 } }));
     h.core.send(0, bytes(1), 1);

@@ -98,3 +98,17 @@ describe('core/sst-layout', () => {
     expect(sub({ shards: [{ members: [5], senders: [true], mode: 'ordered' }], params: { windowSize: 1, maxSmcPayloadBytes: 10, maxPayloadBytes: 5 } })).to.throw(/maxPayloadBytes/);
   });
 });
+
+describe('core/sst-table: applyRemoteWrite', () => {
+  it('lands bytes in the writer\'s row and refuses writes outside it or into my row', async () => {
+    const { applyRemoteWrite } = await import('../../src/core/sst-table.js');
+    const layout = SstLayout.forView(view);
+    const buf = new Uint8Array(layout.tableBytes);
+    const r = layout.range('seqNum', 0, 1);
+    applyRemoteWrite(layout, buf, 1, 2, r.offset, Uint8Array.of(7, 0, 0, 0));
+    expect(buf[2 * layout.rowBytes + r.offset]).to.equal(7);
+    expect(() => applyRemoteWrite(layout, buf, 1, 1, r.offset, Uint8Array.of(1))).to.throw(/my own row/);
+    expect(() => applyRemoteWrite(layout, buf, 1, 4, 0, Uint8Array.of(1))).to.throw(/rows 0\.\.3/);
+    expect(() => applyRemoteWrite(layout, buf, 1, 0, layout.rowBytes - 1, Uint8Array.of(1, 2))).to.throw(/leaves the/);
+  });
+});
