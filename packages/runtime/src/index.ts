@@ -1,6 +1,28 @@
 export { InvariantViolation, invariant } from './core/invariant.js';
 export { type Version, INVALID_VERSION, makeVersion, versionVid, versionSeq, formatVersion } from './core/version.js';
 export { type Hlc, HLC_ZERO, hlc, compareHlc, nextHlc, mergeHlc, formatHlc } from './core/hlc.js';
-export { type DeliveryMode, type ShardLayout } from './core/view.js';
+export {
+  type DeliveryMode,
+  type ShardLayout,
+  type MulticastParams,
+  type SubgroupLayout,
+  type ViewLayout,
+  type MyShard,
+  findMyShard,
+  validateViewLayout,
+} from './core/view.js';
+export { SstLayout, type ByteRange, type Column, type ColumnName, type SubgroupColumns, HEADER_BYTES, SLOT_SIZE_FIELD_BYTES } from './core/sst-layout.js';
+export { SstTable, initializeSstTable, applyRemoteWrite } from './core/sst-table.js';
+export { type MessageHeader, readHeader, writeHeader, encodeMessage, decodeMessage } from './core/message-header.js';
+export { PredicateEngine, type PredicateKind, type PredicateHandle } from './core/predicates.js';
+export type { CoreInput, CoreOutput, PushOutput, RdmcSendOutput, DeliverOutput, PersistOutput, GlobalPersistedOutput } from './core/core-io.js';
+export { MulticastCore, type MulticastCoreOptions } from './core/multicast-core.js';
+export { ShardMulticast, type UndeliveredSend } from './core/shard-multicast.js';
+export { Prng } from './sim/prng.js';
+export { EventQueue } from './sim/event-queue.js';
+export { SimNetwork, type NetworkOptions } from './sim/network.js';
+export { SimCluster, type SimClusterOptions, type SimObserver } from './sim/sim-cluster.js';
+export { MulticastChecker, CheckFailure } from './sim/checkers.js';
+export { runSwarmSeed, generateScenario, describeScenario, SwarmSeedFailure, type Scenario, type SwarmOptions, type SwarmResult } from './sim/swarm.js';
 export * from './layout/index.js';
 export * from './config/index.js';

@@ -1,0 +1,58 @@
+/**
+ * The 32-byte header that prefixes every SMC slot and RDMC message (reference §2.3), little-endian:
+ *
+ *   0  u32 header_size (always 32)
+ *   4  i32 index        sender's message index in this view
+ *   8  u64 timestamp    sender's wall time at send, in MICROseconds (Derecho stores ns and divides
+ *                       by 1000 before building the HLC; we keep the HLC unit end to end)
+ *  16  u32 num_nulls    SMC only: this slot stands for that many consecutive null messages
+ *  20  u8  cooked_send  1 = RPC message
+ *  21  3 + 8 reserved bytes
+ *
+ * [quirk] Derecho calls a message null when its size equals the header size, so an empty user
+ * payload would be silently swallowed as a null. We mark nulls only by num_nulls > 0; an empty
+ * payload is a real message and is delivered.
+ */
+import { HEADER_BYTES } from './sst-layout.js';
+import { invariant } from './invariant.js';
+
+export interface MessageHeader {
+  readonly index: number;
+  readonly sendWallUs: number;
+  readonly numNulls: number;
+  readonly cooked: boolean;
+}
+
+export function writeHeader(data: DataView, offset: number, h: MessageHeader): void {
+  data.setUint32(offset, HEADER_BYTES, true);
+  data.setInt32(offset + 4, h.index, true);
+  data.setBigUint64(offset + 8, BigInt(h.sendWallUs), true);
+  data.setUint32(offset + 16, h.numNulls, true);
+  data.setUint8(offset + 20, h.cooked ? 1 : 0);
+  for (let i = 21; i < HEADER_BYTES; i++) data.setUint8(offset + i, 0);
+}
+
+export function readHeader(data: DataView, offset: number): MessageHeader {
+  const headerBytes = data.getUint32(offset, true);
+  invariant(headerBytes === HEADER_BYTES, 'message header size', () => `header_size ${headerBytes} at offset ${offset}, expected ${HEADER_BYTES}`);
+  return {
+    index: data.getInt32(offset + 4, true),
+    sendWallUs: Number(data.getBigUint64(offset + 8, true)),
+    numNulls: data.getUint32(offset + 16, true),
+    cooked: data.getUint8(offset + 20) !== 0,
+  };
+}
+
+/** A standalone message (header + payload), as RDMC carries it. */
+export function encodeMessage(h: MessageHeader, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES + payload.length);
+  writeHeader(new DataView(out.buffer), 0, h);
+  out.set(payload, HEADER_BYTES);
+  return out;
+}
+
+export function decodeMessage(message: Uint8Array): { header: MessageHeader; payload: Uint8Array } {
+  if (message.length < HEADER_BYTES) throw new Error(`multicast message too short: ${message.length} bytes, the header alone is ${HEADER_BYTES}`);
+  const header = readHeader(new DataView(message.buffer, message.byteOffset, message.length), 0);
+  return { header, payload: message.subarray(HEADER_BYTES) };
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/**
+ * Reruns one swarm seed deterministically and prints its scenario and trace:
+ *   node --conditions=@derecho-ts/source --import tsx packages/runtime/src/sim/replay.ts --seed N [--quiet]
+ * Exit code 0 when the seed passes, 1 when it fails (the failure is printed last).
+ */
+import { describeScenario, generateScenario, runSwarmSeed } from './swarm.js';
+
+function parseArgs(argv: string[]): { seed: number; quiet: boolean } {
+  let seed: number | undefined;
+  let quiet = false;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--seed') seed = Number(argv[++i]);
+    else if (argv[i].startsWith('--seed=')) seed = Number(argv[i].slice('--seed='.length));
+    else if (argv[i] === '--quiet') quiet = true;
+    else throw new Error(`replay: unknown argument ${JSON.stringify(argv[i])}; usage: replay.ts --seed N [--quiet]`);
+  }
+  if (seed === undefined || !Number.isSafeInteger(seed)) throw new Error(`replay: --seed must be an integer, got ${String(seed)}`);
+  return { seed, quiet };
+}
+
+function main(): number {
+  const { seed, quiet } = parseArgs(process.argv.slice(2));
+  process.stdout.write(describeScenario(generateScenario(seed)) + '\n');
+  try {
+    const r = runSwarmSeed(seed, { trace: quiet ? undefined : (line) => process.stdout.write(line + '\n') });
+    process.stdout.write(`PASS seed ${seed}: ${r.sends} sends, ${r.deliveries} deliveries, ${r.events} events, ${r.pushes} pushes, ${r.rdmcSends} RDMC sends, ${r.virtualUs}us virtual\n`);
+    return 0;
+  } catch (e) {
+    process.stdout.write(`FAIL ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = main();
