@@ -764,7 +764,8 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
   FrameType t = static_cast<FrameType>(h.type);
   auto refuse = [&](const std::string& why, bool tellPeer) {
     if (tellPeer) reject(c, why);
-    closeConn(&c, "handshake refused: " + why, LogLevel::Error, false);
+    // A dial we refuse is a failed connect attempt for whoever asked for it.
+    closeConn(&c, "handshake refused: " + why, LogLevel::Error, c.dialer);
     return false;
   };
   switch (c.state) {
