@@ -14,3 +14,4 @@ export type * from './types.js';
 
 /** The providers compiled into this build of the addon. */
 export const providers: readonly string[] = Object.freeze([...loadAddon().providers]);
+export { runFabricBench, type FabricBenchOptions, type FabricBenchResult, type LatencyFigures } from './bench/fabric-bench.js';
