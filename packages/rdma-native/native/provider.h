@@ -28,6 +28,7 @@ struct ProviderConfig {
   std::string secret;                // the cluster secret both sides prove with HMAC-SHA256
   uint32_t heartbeatTimeoutMs = 1000;  // a put-with-completion not acked by then fails the peer
   uint32_t handshakeTimeoutMs = 5000;  // a connection that has not finished its handshake is dropped
+  uint32_t lingerMs = 2000;            // close() keeps writing already-sent data this long at most
 };
 
 /** Memory an RDMC message lives in; freed when the last holder (I/O queue, JS buffer) lets go. */

@@ -226,6 +226,7 @@ class TcpProvider : public Provider {
   int epfd_ = -1, listenFd_ = -1, evfd_ = -1;
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  uint64_t stopDeadlineMs_ = 0;
   bool started_ = false, closed_ = false;
 
   std::mutex cmdMu_;
@@ -320,8 +321,18 @@ void TcpProvider::drain(EventBatch& out) {
 
 void TcpProvider::run() {
   epoll_event events[64];
-  while (!stop_.load()) {
-    int timeoutMs = int(std::max<uint32_t>(2, std::min<uint32_t>(100, cfg_.heartbeatTimeoutMs / 8)));
+  for (;;) {
+    if (stop_.load()) {
+      // Graceful close: keep writing what callers already sent, for at most lingerMs.
+      if (stopDeadlineMs_ == 0) stopDeadlineMs_ = nowMs() + cfg_.lingerMs;
+      bool queued = false;
+      for (auto& [c, sp] : conns_) {
+        std::lock_guard<std::mutex> lk(c->sendMu);
+        if (!c->q.empty() && !c->sendClosed) queued = true;
+      }
+      if (!queued || nowMs() >= stopDeadlineMs_) break;
+    }
+    int timeoutMs = stop_.load() ? 5 : int(std::max<uint32_t>(2, std::min<uint32_t>(100, cfg_.heartbeatTimeoutMs / 8)));
     int n = epoll_wait(epfd_, events, 64, timeoutMs);
     if (n < 0 && errno != EINTR) break;
     for (int i = 0; i < n; ++i) {

@@ -45,6 +45,7 @@ export interface NativeEndpointOptions {
   heartbeatTimeoutMs?: number;
   handshakeTimeoutMs?: number;
   maxHeldBytes?: number;
+  lingerMs?: number;
   onWake: () => void;
 }
 

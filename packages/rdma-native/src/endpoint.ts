@@ -127,16 +127,17 @@ export class Endpoint {
     return new Promise((resolve, reject) => {
       const deadline = Date.now() + timeoutMs;
       const check = (): boolean => {
+        // The predicate first: a peer's last writes and its departure can arrive in one batch.
+        if (predicate()) {
+          finish();
+          return true;
+        }
         for (const id of watch) {
           const why = this.failed.get(id);
           if (why !== undefined) {
             finish(new PeerFailedError(id, why));
             return true;
           }
-        }
-        if (predicate()) {
-          finish();
-          return true;
         }
         if (Date.now() > deadline) {
           finish(new FabricTimeoutError(`timed out after ${timeoutMs} ms waiting for ${what}`));

@@ -67,6 +67,8 @@ export interface EndpointOptions {
   heartbeatTimeoutMs?: number;
   /** A connection that has not finished its handshake by then is dropped; default 5000. */
   handshakeTimeoutMs?: number;
+  /** close() keeps writing data already handed to put/sendP2P/send for at most this long; default 2000. */
+  lingerMs?: number;
   /** Bytes of writes per writer held for regions not created yet; default 64 MiB. */
   maxHeldBytes?: number;
 }
