@@ -1,19 +1,17 @@
 /**
- * @derecho-ts/rdma-native: the native data plane (SST puts, RDMC, P2P) behind a typed facade.
+ * @derecho-ts/rdma-native: the native data plane (SST puts, RDMC, P2P, failure signals) behind a
+ * typed facade. The transport is a compiled-in provider (`providers`); today that is `tcp`.
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { loadAddon } from './addon.js';
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), import.meta.url.includes('/dist/') ? '../..' : '..');
+export { loadAddon } from './addon.js';
+export { Endpoint, type PollListener } from './endpoint.js';
+export { Region } from './region.js';
+export { RdmcGroup } from './rdmc-group.js';
+export { childScriptArgs } from './child-script.js';
+export * from './errors.js';
+export type * from './types.js';
 
-/** Loads the compiled addon; a clear error when `npm ci` did not build it. */
-export function loadAddon(): Record<string, unknown> {
-  const require = createRequire(import.meta.url);
-  const path = join(packageRoot, 'build', 'Release', 'derecho_native.node');
-  try {
-    return require(path) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`the native data plane is not built (${path}): run \`npm ci\` or \`npm run build:native\` at the repository root`, { cause: err });
-  }
-}
+/** The providers compiled into this build of the addon. */
+export const providers: readonly string[] = Object.freeze([...loadAddon().providers]);
+export { runFabricBench, type FabricBenchOptions, type FabricBenchResult, type LatencyFigures } from './bench/fabric-bench.js';

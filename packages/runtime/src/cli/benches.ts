@@ -7,5 +7,5 @@ export interface BenchModule {
 }
 
 export const benches: Record<string, () => Promise<BenchModule>> = {
-  // fabric: () => import('./bench-fabric.js'),
+  fabric: () => import('./bench-fabric.js'),
 };

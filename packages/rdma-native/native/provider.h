@@ -1,0 +1,118 @@
+// The transport interface the addon binding talks to. The TCP provider is the only implementation
+// today; a libfabric provider (binding.gyp's with_libfabric) implements the same class, so the
+// binding and the TS facade do not change when it lands.
+//
+// Threading contract: every method is called on the JS thread. A provider runs its own I/O
+// thread(s), collects what arrived into an EventBatch, and calls `wake` (from any thread) when the
+// batch goes from empty to non-empty; the JS thread then takes the whole batch with drain().
+#pragma once
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wire.h"
+
+namespace dts {
+
+enum class LogLevel : uint8_t { Debug = 0, Info = 1, Warn = 2, Error = 3 };
+
+struct ProviderConfig {
+  uint32_t nodeId = 0;
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;                 // 0: an ephemeral port
+  std::string buildHash;             // must match the peer's exactly
+  std::string secret;                // the cluster secret both sides prove with HMAC-SHA256
+  uint32_t heartbeatTimeoutMs = 1000;  // a put-with-completion not acked by then fails the peer
+  uint32_t handshakeTimeoutMs = 5000;  // a connection that has not finished its handshake is dropped
+  uint32_t lingerMs = 2000;            // close() keeps writing already-sent data this long at most
+};
+
+/** Memory an RDMC message lives in; freed when the last holder (I/O queue, JS buffer) lets go. */
+struct RdmcBuffer {
+  uint8_t* data = nullptr;
+  uint64_t size = 0;
+  bool owned = false;  // malloc'd by us (receiver) vs. the sender's JS memory
+  ~RdmcBuffer();
+};
+
+struct P2PMessage {
+  uint32_t from;
+  uint8_t* data;  // malloc'd, ownership passes to the consumer (nullptr when len == 0)
+  uint64_t len;
+};
+
+struct RdmcDelivery {
+  uint32_t groupId;
+  uint32_t sender;  // node id
+  uint64_t index;   // per-group message counter, from 0
+  std::shared_ptr<RdmcBuffer> buffer;
+  bool ownMessage;  // this process sent it (completion: every receiver has it)
+};
+
+struct PeerFailure {
+  uint32_t nodeId;
+  std::string reason;
+};
+
+struct LogLine {
+  LogLevel level;
+  std::string message;
+};
+
+/** Put records are packed back to back in `puts`: PutRecordHeader, ranges, then the bytes. */
+struct PutRecordHeader {
+  uint32_t from;
+  uint32_t regionId;
+  uint32_t rangeCount;
+  uint32_t dataBytes;
+};
+
+struct EventBatch {
+  std::vector<uint8_t> puts;
+  uint64_t putCount = 0;
+  std::vector<P2PMessage> p2p;
+  std::vector<RdmcDelivery> rdmc;
+  std::vector<PeerFailure> failures;
+  std::vector<LogLine> logs;
+  std::vector<uint32_t> connected;
+  bool empty() const {
+    return putCount == 0 && p2p.empty() && rdmc.empty() && failures.empty() && logs.empty() && connected.empty();
+  }
+  void clear();   // frees undelivered P2P payloads
+  void appendFrom(EventBatch& other);  // moves other's events after ours, leaves other empty
+  ~EventBatch();
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  virtual const char* name() const = 0;
+  /** Binds, starts the I/O thread; returns the bound port. Throws std::runtime_error on failure. */
+  virtual uint16_t start(const ProviderConfig& config, std::function<void()> wake) = 0;
+  /** Dials a peer (idempotent; simultaneous dials resolve to one connection). */
+  virtual void connect(uint32_t nodeId, const std::string& host, uint16_t port) = 0;
+  /** Writes ranges of my row (`row` points at its first byte) into the targets' copies. */
+  virtual void put(uint32_t regionId, const uint8_t* row, const PutRange* ranges, uint32_t rangeCount,
+                   const uint32_t* targets, size_t targetCount, bool completion) = 0;
+  /** Reliable FIFO message; the chunks are gathered on the wire, never concatenated first. */
+  virtual bool sendP2P(uint32_t nodeId, const struct iovec* chunks, size_t chunkCount) = 0;
+  virtual void rdmcCreateGroup(uint32_t groupId, const std::vector<uint32_t>& members, uint32_t blockBytes) = 0;
+  virtual void rdmcDestroyGroup(uint32_t groupId) = 0;
+  /** Queues a message on a group this node sends in; `data` must stay valid until its delivery. */
+  virtual void rdmcSend(uint32_t groupId, std::shared_ptr<RdmcBuffer> data) = 0;
+  /** Drops the connection to a peer and reports it failed (e.g. it wrote outside its row). */
+  virtual void failPeer(uint32_t nodeId, const std::string& reason) = 0;
+  /** Moves everything that arrived since the last drain into `out` (which should be empty). */
+  virtual void drain(EventBatch& out) = 0;
+  /** Stops the I/O thread and releases every socket and buffer. Idempotent. */
+  virtual void close() = 0;
+  virtual std::vector<uint32_t> connectedPeers() = 0;
+};
+
+std::unique_ptr<Provider> makeTcpProvider();
+
+}  // namespace dts

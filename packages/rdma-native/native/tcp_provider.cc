@@ -1,0 +1,1168 @@
+// The TCP provider: one listening socket, one connection per peer pair, one epoll I/O thread.
+//
+// Send path: the JS thread writes a frame inline when the connection's queue is empty (lowest
+// latency); whatever the kernel does not take is queued and the I/O thread finishes it on EPOLLOUT.
+// Receive path: the I/O thread decodes frames; SST puts are appended to a batch the JS thread
+// applies in one poll() call; P2P payloads and RDMC blocks are received straight into their final
+// buffers. Notifications to JS are coalesced: `wake` runs only when the batch goes from empty to
+// non-empty (wakePending_), and poll() clears it.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include "frame_decoder.h"
+#include "provider.h"
+#include "rdmc_schedule.h"
+#include "sha256.h"
+
+namespace dts {
+
+RdmcBuffer::~RdmcBuffer() {
+  if (owned) std::free(data);
+}
+
+void EventBatch::clear() {
+  for (auto& m : p2p) std::free(m.data);
+  puts.clear();
+  putCount = 0;
+  p2p.clear();
+  rdmc.clear();
+  failures.clear();
+  logs.clear();
+  connected.clear();
+}
+
+EventBatch::~EventBatch() {
+  for (auto& m : p2p) std::free(m.data);
+}
+
+void EventBatch::appendFrom(EventBatch& o) {
+  puts.insert(puts.end(), o.puts.begin(), o.puts.end());
+  putCount += o.putCount;
+  p2p.insert(p2p.end(), o.p2p.begin(), o.p2p.end());
+  o.p2p.clear();
+  for (auto& r : o.rdmc) rdmc.push_back(std::move(r));
+  for (auto& f : o.failures) failures.push_back(std::move(f));
+  for (auto& l : o.logs) logs.push_back(std::move(l));
+  connected.insert(connected.end(), o.connected.begin(), o.connected.end());
+  o.clear();
+}
+
+namespace {
+
+uint64_t nowMs() {
+  return uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count());
+}
+
+std::string errnoText(int e) { return std::string(strerror(e)); }
+
+std::string hex(const std::string& s, size_t max = 16) {
+  static const char* d = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < max; ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 32 && c < 127) out += char(c);
+    else { out += "\\x"; out += d[c >> 4]; out += d[c & 15]; }
+  }
+  if (s.size() > max) out += "...";
+  return out;
+}
+
+void setNoDelay(int fd) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+constexpr size_t kRxBytes = 256 * 1024;
+constexpr size_t kMaxReadPerEvent = 4 << 20;     // fairness between connections
+constexpr size_t kMaxOwnedQueueBytes = 256 << 20; // a peer this far behind is failed
+constexpr int kMaxIov = 64;
+
+enum class ConnState { Connecting, WaitHello, WaitHelloAck, WaitProof, Established, Closed };
+
+struct OutSeg {
+  const uint8_t* ext;  // external bytes (nullptr: bytes live in the owned buffer at `off`)
+  size_t off;
+  size_t len;
+  std::shared_ptr<void> keep;
+};
+
+}  // namespace
+
+class TcpProvider;
+
+struct Conn : FrameDecoder::Sink {
+  TcpProvider* owner = nullptr;
+  int fd = -1;
+  bool dialer = false;
+  uint32_t peer = UINT32_MAX;   // node id once known
+  uint32_t expectedPeer = UINT32_MAX;  // for dials
+  std::string addr;
+  ConnState state = ConnState::Connecting;
+  uint64_t handshakeDeadlineMs = 0;
+  uint8_t myNonce[kNonceBytes];
+  uint8_t peerNonce[kNonceBytes];
+  FrameDecoder dec;
+  std::vector<uint8_t> rx;
+  bool superseded = false;  // closed because the other connection of the pair won
+
+  // Send side, shared by the JS thread and the I/O thread.
+  std::mutex sendMu;
+  std::deque<OutSeg> q;
+  std::vector<uint8_t> owned;
+  size_t ownedHead = 0;  // bytes at the front of `owned` no segment refers to any more
+  size_t frontDone = 0;  // bytes of q.front() already written
+  bool wantOut = false;
+  bool sendClosed = false;
+  std::deque<std::pair<uint64_t, uint64_t>> pendingAcks;  // (ackSeq, deadlineMs), under sendMu
+  uint64_t nextAckSeq = 1;
+
+  // Receive-side scratch for a direct payload.
+  uint8_t* p2pBuf = nullptr;
+
+  uint8_t* payloadTarget(const FrameHeader& h, const uint8_t* sub) override;
+  bool onFrame(const FrameHeader& h, const uint8_t* sub, const uint8_t* payload) override;
+  ~Conn() override { std::free(p2pBuf); }
+};
+
+struct RdmcMsg {
+  uint64_t index = 0;
+  uint64_t size = 0;
+  uint32_t blockBytes = 0;
+  uint32_t blocks = 0;
+  std::shared_ptr<RdmcBuffer> buf;
+  std::vector<uint8_t> have;
+  uint32_t received = 0;
+  bool planned = false;
+  RdmcPlan plan;
+  size_t nextSend = 0;
+  uint32_t acks = 0;
+  bool delivered = false;
+};
+
+struct RdmcGroup {
+  uint32_t id = 0;
+  bool created = false;  // blocks may arrive before the local create
+  std::vector<uint32_t> members;
+  uint32_t myIndex = 0;
+  uint32_t blockBytes = 0;
+  std::deque<std::shared_ptr<RdmcBuffer>> queue;  // sender: messages waiting their turn
+  std::unique_ptr<RdmcMsg> cur;
+  uint64_t nextIndex = 0;  // receiver: the index the next message must carry
+  uint64_t sentIndex = 0;  // sender: index of the next message to start
+};
+
+class TcpProvider : public Provider {
+ public:
+  ~TcpProvider() override { close(); }
+  const char* name() const override { return "tcp"; }
+  uint16_t start(const ProviderConfig& config, std::function<void()> wake) override;
+  void connect(uint32_t nodeId, const std::string& host, uint16_t port) override;
+  void put(uint32_t regionId, const uint8_t* row, const PutRange* ranges, uint32_t rangeCount,
+           const uint32_t* targets, size_t targetCount, bool completion) override;
+  bool sendP2P(uint32_t nodeId, const struct iovec* chunks, size_t chunkCount) override;
+  void rdmcCreateGroup(uint32_t groupId, const std::vector<uint32_t>& members, uint32_t blockBytes) override;
+  void rdmcDestroyGroup(uint32_t groupId) override;
+  void rdmcSend(uint32_t groupId, std::shared_ptr<RdmcBuffer> data) override;
+  void failPeer(uint32_t nodeId, const std::string& reason) override;
+  void drain(EventBatch& out) override;
+  void close() override;
+  std::vector<uint32_t> connectedPeers() override;
+
+  // Called from Conn (I/O thread).
+  uint8_t* rdmcTarget(Conn& c, const FrameHeader& h, const RdmcBlockSub& s);
+  bool onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub, const uint8_t* payload);
+
+ private:
+  void run();
+  void command(std::function<void()> fn);
+  void log(LogLevel level, std::string msg);
+  void flushPending();
+  void handleAccept();
+  void handleConn(Conn* c, uint32_t events);
+  void readConn(Conn* c);
+  bool flushOut(Conn& c);  // under sendMu
+  bool sendv(Conn& c, const struct iovec* iov, int n, const std::shared_ptr<void>& keep);
+  void closeConn(Conn* c, const std::string& reason, LogLevel level, bool failure);
+  void dialNow(uint32_t nodeId, const std::string& host, uint16_t port);
+  void sendHello(Conn& c);
+  void establish(Conn& c);
+  void mac(const char* label, const Conn& c, bool dialerSide, uint8_t out[kMacBytes]);
+  bool sendFrame(Conn& c, FrameType type, const void* sub, size_t subLen, const void* payload, size_t payloadLen);
+  void reject(Conn& c, const std::string& reason);
+  void checkTimers();
+  std::shared_ptr<Conn> peerConn(uint32_t nodeId);
+  // RDMC, I/O thread.
+  void rdmcStartNext(RdmcGroup& g);
+  void rdmcAdvance(RdmcGroup& g);
+  void rdmcMaybeComplete(RdmcGroup& g);
+  bool rdmcSendBlock(RdmcGroup& g, uint32_t targetIndex, uint32_t block);
+
+  ProviderConfig cfg_;
+  std::function<void()> wake_;
+  int epfd_ = -1, listenFd_ = -1, evfd_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  uint64_t stopDeadlineMs_ = 0;
+  bool started_ = false, closed_ = false;
+
+  std::mutex cmdMu_;
+  std::vector<std::function<void()>> cmds_;
+
+  std::mutex peersMu_;
+  std::unordered_map<uint32_t, std::shared_ptr<Conn>> peers_;  // established
+
+  // I/O thread only.
+  std::unordered_map<Conn*, std::shared_ptr<Conn>> conns_;
+  std::unordered_map<uint32_t, Conn*> dialing_;    // our dials not yet established
+  std::unordered_map<uint32_t, Conn*> accepting_;  // incoming handshakes past Hello
+  std::map<uint32_t, RdmcGroup> rdmc_;
+  EventBatch pending_;
+  std::vector<std::shared_ptr<Conn>> graveyard_;  // closed this iteration; freed once no frame handler runs
+
+  std::mutex inboxMu_;
+  EventBatch inbox_;
+  std::atomic<bool> wakePending_{false};
+};
+
+static int kListenTag, kEventTag;
+
+std::unique_ptr<Provider> makeTcpProvider() { return std::make_unique<TcpProvider>(); }
+
+uint16_t TcpProvider::start(const ProviderConfig& config, std::function<void()> wake) {
+  cfg_ = config;
+  wake_ = std::move(wake);
+  listenFd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (listenFd_ < 0) throw std::runtime_error("socket: " + errnoText(errno));
+  int one = 1;
+  setsockopt(listenFd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(cfg_.port);
+  if (inet_pton(AF_INET, cfg_.host.c_str(), &sa.sin_addr) != 1) {
+    ::close(listenFd_);
+    listenFd_ = -1;
+    throw std::runtime_error("host must be an IPv4 address, got \"" + cfg_.host + "\"");
+  }
+  if (bind(listenFd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || listen(listenFd_, 128) != 0) {
+    int e = errno;
+    ::close(listenFd_);
+    listenFd_ = -1;
+    throw std::runtime_error("cannot listen on " + cfg_.host + ":" + std::to_string(cfg_.port) + ": " + errnoText(e));
+  }
+  socklen_t len = sizeof sa;
+  getsockname(listenFd_, reinterpret_cast<sockaddr*>(&sa), &len);
+  uint16_t port = ntohs(sa.sin_port);
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  evfd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = &kListenTag;
+  epoll_ctl(epfd_, EPOLL_CTL_ADD, listenFd_, &ev);
+  ev.data.ptr = &kEventTag;
+  epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev);
+  started_ = true;
+  thread_ = std::thread([this] { run(); });
+  return port;
+}
+
+void TcpProvider::command(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lk(cmdMu_);
+    cmds_.push_back(std::move(fn));
+  }
+  uint64_t one = 1;
+  ssize_t r = write(evfd_, &one, sizeof one);
+  (void)r;
+}
+
+void TcpProvider::log(LogLevel level, std::string msg) {
+  pending_.logs.push_back({level, "node " + std::to_string(cfg_.nodeId) + ": " + std::move(msg)});
+}
+
+void TcpProvider::flushPending() {
+  if (pending_.empty()) return;
+  {
+    std::lock_guard<std::mutex> lk(inboxMu_);
+    inbox_.appendFrom(pending_);
+  }
+  if (!wakePending_.exchange(true)) wake_();
+}
+
+void TcpProvider::drain(EventBatch& out) {
+  // Cleared before taking the batch, so anything appended after the swap wakes JS again.
+  wakePending_.store(false);
+  std::lock_guard<std::mutex> lk(inboxMu_);
+  std::swap(out, inbox_);
+}
+
+void TcpProvider::run() {
+  epoll_event events[64];
+  for (;;) {
+    if (stop_.load()) {
+      // Graceful close: keep writing what callers already sent, for at most lingerMs.
+      if (stopDeadlineMs_ == 0) stopDeadlineMs_ = nowMs() + cfg_.lingerMs;
+      bool queued = false;
+      for (auto& [c, sp] : conns_) {
+        std::lock_guard<std::mutex> lk(c->sendMu);
+        if (!c->q.empty() && !c->sendClosed) queued = true;
+      }
+      if (!queued || nowMs() >= stopDeadlineMs_) break;
+    }
+    int timeoutMs = stop_.load() ? 5 : int(std::max<uint32_t>(2, std::min<uint32_t>(100, cfg_.heartbeatTimeoutMs / 8)));
+    int n = epoll_wait(epfd_, events, 64, timeoutMs);
+    if (n < 0 && errno != EINTR) break;
+    for (int i = 0; i < n; ++i) {
+      void* tag = events[i].data.ptr;
+      if (tag == &kListenTag) {
+        handleAccept();
+      } else if (tag == &kEventTag) {
+        uint64_t v;
+        ssize_t r = read(evfd_, &v, sizeof v);
+        (void)r;
+        std::vector<std::function<void()>> cmds;
+        {
+          std::lock_guard<std::mutex> lk(cmdMu_);
+          cmds.swap(cmds_);
+        }
+        for (auto& fn : cmds) fn();
+      } else {
+        Conn* c = static_cast<Conn*>(tag);
+        if (conns_.count(c)) handleConn(c, events[i].events);
+      }
+    }
+    checkTimers();
+    flushPending();
+    graveyard_.clear();
+  }
+}
+
+void TcpProvider::checkTimers() {
+  uint64_t now = nowMs();
+  std::vector<std::pair<Conn*, std::string>> expired;
+  for (auto& [c, sp] : conns_) {
+    if (c->state != ConnState::Established) {
+      if (c->handshakeDeadlineMs && now > c->handshakeDeadlineMs)
+        expired.push_back({c, "handshake not finished within " + std::to_string(cfg_.handshakeTimeoutMs) + " ms"});
+      continue;
+    }
+    std::lock_guard<std::mutex> lk(c->sendMu);
+    if (!c->pendingAcks.empty() && now > c->pendingAcks.front().second)
+      expired.push_back({c, "put completion not acknowledged within " + std::to_string(cfg_.heartbeatTimeoutMs) + " ms"});
+  }
+  for (auto& [c, why] : expired) closeConn(c, why, LogLevel::Warn, true);
+}
+
+void TcpProvider::handleAccept() {
+  for (;;) {
+    sockaddr_in sa{};
+    socklen_t len = sizeof sa;
+    int fd = accept4(listenFd_, reinterpret_cast<sockaddr*>(&sa), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;
+    setNoDelay(fd);
+    auto c = std::make_shared<Conn>();
+    c->owner = this;
+    c->fd = fd;
+    char ip[INET_ADDRSTRLEN] = "?";
+    inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof ip);
+    c->addr = std::string(ip) + ":" + std::to_string(ntohs(sa.sin_port));
+    c->state = ConnState::WaitHello;
+    c->handshakeDeadlineMs = nowMs() + cfg_.handshakeTimeoutMs;
+    c->rx.resize(kRxBytes);
+    if (getrandom(c->myNonce, kNonceBytes, 0) != ssize_t(kNonceBytes)) {
+      ::close(fd);
+      continue;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.ptr = c.get();
+    epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+    conns_[c.get()] = c;
+  }
+}
+
+void TcpProvider::connect(uint32_t nodeId, const std::string& host, uint16_t port) {
+  command([this, nodeId, host, port] { dialNow(nodeId, host, port); });
+}
+
+void TcpProvider::dialNow(uint32_t nodeId, const std::string& host, uint16_t port) {
+  {
+    std::lock_guard<std::mutex> lk(peersMu_);
+    if (peers_.count(nodeId)) return;
+  }
+  if (dialing_.count(nodeId) || accepting_.count(nodeId)) return;
+  if (nodeId == cfg_.nodeId) {
+    log(LogLevel::Error, "refusing to connect to myself (node " + std::to_string(nodeId) + ")");
+    return;
+  }
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  if (inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1) {
+    log(LogLevel::Error, "cannot dial node " + std::to_string(nodeId) + ": \"" + host + "\" is not an IPv4 address");
+    pending_.failures.push_back({nodeId, "bad address " + host});
+    return;
+  }
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    log(LogLevel::Error, "socket: " + errnoText(errno));
+    return;
+  }
+  setNoDelay(fd);
+  auto c = std::make_shared<Conn>();
+  c->owner = this;
+  c->fd = fd;
+  c->dialer = true;
+  c->expectedPeer = nodeId;
+  c->peer = nodeId;
+  c->addr = host + ":" + std::to_string(port);
+  c->rx.resize(kRxBytes);
+  c->handshakeDeadlineMs = nowMs() + cfg_.handshakeTimeoutMs;
+  if (getrandom(c->myNonce, kNonceBytes, 0) != ssize_t(kNonceBytes)) {
+    ::close(fd);
+    return;
+  }
+  int r = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  conns_[c.get()] = c;
+  dialing_[nodeId] = c.get();
+  epoll_event ev{};
+  ev.data.ptr = c.get();
+  if (r == 0) {
+    c->state = ConnState::WaitHelloAck;
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+    sendHello(*c);
+  } else if (errno == EINPROGRESS) {
+    c->state = ConnState::Connecting;
+    ev.events = EPOLLOUT | EPOLLIN | EPOLLRDHUP;
+    c->wantOut = true;
+    epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+  } else {
+    int e = errno;
+    epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+    closeConn(c.get(), "connect to " + c->addr + " failed: " + errnoText(e), LogLevel::Warn, true);
+  }
+}
+
+void TcpProvider::mac(const char* label, const Conn& c, bool dialerSide, uint8_t out[kMacBytes]) {
+  // Binds the proof to who proves (label), both fresh nonces and both node ids, so a recorded
+  // proof is useless on any other connection.
+  const uint8_t* dialerNonce = c.dialer ? c.myNonce : c.peerNonce;
+  const uint8_t* acceptorNonce = c.dialer ? c.peerNonce : c.myNonce;
+  uint32_t dialerId = c.dialer ? cfg_.nodeId : c.peer;
+  uint32_t acceptorId = c.dialer ? c.peer : cfg_.nodeId;
+  ByteSpan parts[] = {{label, strlen(label)},         {dialerNonce, kNonceBytes}, {acceptorNonce, kNonceBytes},
+                      {&dialerId, sizeof dialerId}, {&acceptorId, sizeof acceptorId}};
+  (void)dialerSide;
+  hmacSha256(cfg_.secret.data(), cfg_.secret.size(), parts, 5, out);
+}
+
+bool TcpProvider::sendFrame(Conn& c, FrameType type, const void* sub, size_t subLen, const void* payload, size_t payloadLen) {
+  FrameHeader h = makeHeader(type, uint32_t(subLen), payloadLen);
+  iovec iov[3] = {{&h, sizeof h}, {const_cast<void*>(sub), subLen}, {const_cast<void*>(payload), payloadLen}};
+  static const std::shared_ptr<void> none;
+  return sendv(c, iov, 3, none);
+}
+
+void TcpProvider::sendHello(Conn& c) {
+  HelloSub s{};
+  s.protocolVersion = kProtocolVersion;
+  s.nodeId = cfg_.nodeId;
+  std::memcpy(s.nonce, c.myNonce, kNonceBytes);
+  sendFrame(c, FrameType::Hello, &s, sizeof s, cfg_.buildHash.data(), cfg_.buildHash.size());
+}
+
+void TcpProvider::reject(Conn& c, const std::string& reason) {
+  sendFrame(c, FrameType::Reject, nullptr, 0, reason.data(), std::min(reason.size(), kMaxReasonBytes));
+}
+
+void TcpProvider::establish(Conn& c) {
+  c.state = ConnState::Established;
+  c.handshakeDeadlineMs = 0;
+  if (c.dialer) dialing_.erase(c.peer);
+  else accepting_.erase(c.peer);
+  {
+    std::lock_guard<std::mutex> lk(peersMu_);
+    peers_[c.peer] = conns_[&c];
+  }
+  pending_.connected.push_back(c.peer);
+  log(LogLevel::Info, std::string("connected to node ") + std::to_string(c.peer) + " (" + c.addr + ", " +
+                          (c.dialer ? "dialed" : "accepted") + ")");
+  // Blocks of RDMC messages that were waiting for this connection can go now.
+  for (auto& [id, g] : rdmc_) rdmcAdvance(g);
+}
+
+std::shared_ptr<Conn> TcpProvider::peerConn(uint32_t nodeId) {
+  std::lock_guard<std::mutex> lk(peersMu_);
+  auto it = peers_.find(nodeId);
+  return it == peers_.end() ? nullptr : it->second;
+}
+
+std::vector<uint32_t> TcpProvider::connectedPeers() {
+  std::lock_guard<std::mutex> lk(peersMu_);
+  std::vector<uint32_t> out;
+  for (auto& [id, c] : peers_) out.push_back(id);
+  return out;
+}
+
+bool TcpProvider::flushOut(Conn& c) {
+  while (!c.q.empty()) {
+    iovec iov[kMaxIov];
+    int n = 0;
+    for (auto it = c.q.begin(); it != c.q.end() && n < kMaxIov; ++it, ++n) {
+      const uint8_t* base = it->ext ? it->ext : c.owned.data() + it->off;
+      size_t skip = n == 0 ? c.frontDone : 0;
+      iov[n].iov_base = const_cast<uint8_t*>(base + skip);
+      iov[n].iov_len = it->len - skip;
+    }
+    msghdr mh{};
+    mh.msg_iov = iov;
+    mh.msg_iovlen = size_t(n);
+    ssize_t w = sendmsg(c.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+      if (errno == EINTR) continue;
+      return false;
+    }
+    size_t left = size_t(w);
+    while (left > 0 && !c.q.empty()) {
+      OutSeg& f = c.q.front();
+      size_t rem = f.len - c.frontDone;
+      if (left >= rem) {
+        left -= rem;
+        if (!f.ext) c.ownedHead = f.off + f.len;
+        c.q.pop_front();
+        c.frontDone = 0;
+      } else {
+        c.frontDone += left;
+        left = 0;
+      }
+    }
+  }
+  c.owned.clear();
+  c.ownedHead = 0;
+  return true;
+}
+
+bool TcpProvider::sendv(Conn& c, const struct iovec* iov, int n, const std::shared_ptr<void>& keep) {
+  std::lock_guard<std::mutex> lk(c.sendMu);
+  if (c.sendClosed) return false;
+  size_t skip = 0;
+  if (c.q.empty() && c.state != ConnState::Connecting) {
+    size_t total = 0;
+    for (int i = 0; i < n; ++i) total += iov[i].iov_len;
+    msghdr mh{};
+    mh.msg_iov = const_cast<iovec*>(iov);
+    mh.msg_iovlen = size_t(n);
+    ssize_t w;
+    do {
+      w = sendmsg(c.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (w < 0 && errno == EINTR);
+    if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      // The I/O thread sees the same error on the socket and reports the failure.
+      return false;
+    }
+    if (w > 0) skip = size_t(w);
+    if (skip == total) return true;
+  }
+  // Queue what the kernel did not take. Small pieces are copied (the caller's memory may change);
+  // pieces with a keep-alive (RDMC blocks) are referenced in place.
+  for (int i = 0; i < n; ++i) {
+    size_t len = iov[i].iov_len;
+    const uint8_t* p = static_cast<const uint8_t*>(iov[i].iov_base);
+    if (skip >= len) {
+      skip -= len;
+      continue;
+    }
+    p += skip;
+    len -= skip;
+    skip = 0;
+    if (keep && i == n - 1) {
+      c.q.push_back({p, 0, len, keep});
+    } else {
+      if (c.owned.size() - c.ownedHead + len > kMaxOwnedQueueBytes) {
+        c.sendClosed = true;
+        shutdown(c.fd, SHUT_RDWR);  // the I/O thread reports it
+        return false;
+      }
+      // Reclaim the consumed front of the owned buffer before it grows without bound.
+      if (c.ownedHead > (1u << 20) && c.ownedHead * 2 > c.owned.size()) {
+        c.owned.erase(c.owned.begin(), c.owned.begin() + long(c.ownedHead));
+        for (auto& s : c.q)
+          if (!s.ext) s.off -= c.ownedHead;
+        c.ownedHead = 0;
+      }
+      size_t off = c.owned.size();
+      c.owned.insert(c.owned.end(), p, p + len);
+      if (!c.q.empty() && !c.q.back().ext && c.q.back().off + c.q.back().len == off) {
+        c.q.back().len += len;
+      } else {
+        c.q.push_back({nullptr, off, len, nullptr});
+      }
+    }
+  }
+  if (!c.wantOut) {
+    c.wantOut = true;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+    ev.data.ptr = &c;
+    epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev);
+  }
+  return true;
+}
+
+void TcpProvider::handleConn(Conn* c, uint32_t events) {
+  if (c->state == ConnState::Connecting) {
+    if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
+      int err = 0;
+      socklen_t len = sizeof err;
+      getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err != 0) {
+        closeConn(c, "connect to " + c->addr + " failed: " + errnoText(err), LogLevel::Warn, true);
+        return;
+      }
+      c->state = ConnState::WaitHelloAck;
+      sendHello(*c);
+    }
+  }
+  if (events & EPOLLIN) {
+    readConn(c);
+    if (!conns_.count(c)) return;
+  }
+  if (events & (EPOLLERR | EPOLLHUP)) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    closeConn(c, err ? "connection error: " + errnoText(err) : "connection closed by peer", LogLevel::Warn, true);
+    return;
+  }
+  if (events & EPOLLOUT) {
+    std::lock_guard<std::mutex> lk(c->sendMu);
+    if (!flushOut(*c)) {
+      c->sendClosed = true;
+    } else if (c->q.empty() && c->wantOut) {
+      c->wantOut = false;
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLRDHUP;
+      ev.data.ptr = c;
+      epoll_ctl(epfd_, EPOLL_CTL_MOD, c->fd, &ev);
+    }
+  }
+  bool broken;
+  {
+    std::lock_guard<std::mutex> lk(c->sendMu);
+    broken = c->sendClosed;
+  }
+  if (broken) closeConn(c, "send failed or send queue overflow", LogLevel::Warn, true);
+}
+
+void TcpProvider::readConn(Conn* c) {
+  size_t budget = kMaxReadPerEvent;
+  while (budget > 0) {
+    uint8_t* p;
+    size_t len;
+    bool direct = c->dec.directSpan(&p, &len);
+    if (!direct) {
+      p = c->rx.data();
+      len = c->rx.size();
+    }
+    ssize_t r = recv(c->fd, p, len, MSG_DONTWAIT);
+    if (r == 0) {
+      std::string why = c->state == ConnState::Established ? "connection closed by peer"
+                                                           : "connection closed during the handshake";
+      if (!c->dec.atBoundary()) why += " (in the middle of a frame)";
+      closeConn(c, why, LogLevel::Warn, true);
+      return;
+    }
+    if (r < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EINTR) continue;
+      closeConn(c, "receive failed: " + errnoText(errno), LogLevel::Warn, true);
+      return;
+    }
+    budget -= std::min(budget, size_t(r));
+    bool ok = direct ? c->dec.directFilled(size_t(r), *c) : c->dec.feed(p, size_t(r), *c);
+    if (!conns_.count(c)) return;  // a frame handler closed it
+    if (!ok) {
+      std::string who = c->state == ConnState::Established ? "node " + std::to_string(c->peer) : "unauthenticated peer";
+      closeConn(c, "malformed frame from " + who + " at " + c->addr + ": " + c->dec.error() + "; dropping the connection",
+                LogLevel::Error, true);
+      return;
+    }
+  }
+}
+
+void TcpProvider::closeConn(Conn* c, const std::string& reason, LogLevel level, bool failure) {
+  auto it = conns_.find(c);
+  if (it == conns_.end()) return;
+  std::shared_ptr<Conn> keep = it->second;
+  bool wasEstablished = c->state == ConnState::Established;
+  {
+    std::lock_guard<std::mutex> lk(c->sendMu);
+    c->sendClosed = true;
+    c->q.clear();
+    c->owned.clear();
+    c->pendingAcks.clear();
+  }
+  epoll_ctl(epfd_, EPOLL_CTL_DEL, c->fd, nullptr);
+  ::close(c->fd);
+  c->fd = -1;
+  c->state = ConnState::Closed;
+  if (c->dialer) {
+    auto d = dialing_.find(c->expectedPeer);
+    if (d != dialing_.end() && d->second == c) dialing_.erase(d);
+  } else if (c->peer != UINT32_MAX) {
+    auto a = accepting_.find(c->peer);
+    if (a != accepting_.end() && a->second == c) accepting_.erase(a);
+  }
+  if (wasEstablished) {
+    std::lock_guard<std::mutex> lk(peersMu_);
+    auto p = peers_.find(c->peer);
+    if (p != peers_.end() && p->second.get() == c) peers_.erase(p);
+  }
+  graveyard_.push_back(keep);
+  conns_.erase(it);
+  std::string who = c->peer != UINT32_MAX ? "node " + std::to_string(c->peer) + " (" + c->addr + ")" : c->addr;
+  if (!c->superseded) log(level, "connection to " + who + " dropped: " + reason);
+  if (failure && !c->superseded && c->peer != UINT32_MAX && (wasEstablished || c->dialer)) {
+    pending_.failures.push_back({c->peer, reason});
+  }
+}
+
+uint8_t* Conn::payloadTarget(const FrameHeader& h, const uint8_t* sub) {
+  if (state != ConnState::Established) return nullptr;
+  if (h.type == uint8_t(FrameType::P2P)) {
+    p2pBuf = static_cast<uint8_t*>(std::malloc(h.payloadLen));
+    if (!p2pBuf) dec.fail("cannot allocate " + std::to_string(h.payloadLen) + " bytes for a message");
+    return p2pBuf;
+  }
+  if (h.type == uint8_t(FrameType::RdmcBlock)) {
+    RdmcBlockSub s;
+    std::memcpy(&s, sub, sizeof s);
+    return owner->rdmcTarget(*this, h, s);
+  }
+  return nullptr;
+}
+
+bool Conn::onFrame(const FrameHeader& h, const uint8_t* sub, const uint8_t* payload) {
+  return owner->onConnFrame(*this, h, sub, payload);
+}
+
+bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub, const uint8_t* payload) {
+  FrameType t = static_cast<FrameType>(h.type);
+  auto refuse = [&](const std::string& why, bool tellPeer) {
+    if (tellPeer) reject(c, why);
+    // A dial we refuse is a failed connect attempt for whoever asked for it.
+    closeConn(&c, "handshake refused: " + why, LogLevel::Error, c.dialer);
+    return false;
+  };
+  switch (c.state) {
+    case ConnState::WaitHello: {
+      if (t != FrameType::Hello) return refuse("expected a hello frame, got frame type " + std::to_string(h.type), false);
+      HelloSub s;
+      std::memcpy(&s, sub, sizeof s);
+      std::string hash(reinterpret_cast<const char*>(payload), h.payloadLen);
+      c.peer = s.nodeId;
+      if (s.protocolVersion != kProtocolVersion)
+        return refuse("protocol version mismatch (peer " + std::to_string(s.protocolVersion) + ", ours " +
+                          std::to_string(kProtocolVersion) + ")", true);
+      if (hash != cfg_.buildHash)
+        return refuse("build hash mismatch (peer \"" + hex(hash, 64) + "\", ours \"" + hex(cfg_.buildHash, 64) + "\")", true);
+      if (s.nodeId == cfg_.nodeId) return refuse("peer claims my own node id " + std::to_string(s.nodeId), true);
+      // One connection per pair: the dial of the lower node id wins.
+      bool havePeer;
+      {
+        std::lock_guard<std::mutex> lk(peersMu_);
+        havePeer = peers_.count(s.nodeId) > 0;
+      }
+      auto d = dialing_.find(s.nodeId);
+      if (havePeer || accepting_.count(s.nodeId) || (d != dialing_.end() && cfg_.nodeId < s.nodeId)) {
+        reject(c, "duplicate connection");
+        c.superseded = true;
+        closeConn(&c, "duplicate", LogLevel::Debug, false);
+        return false;
+      }
+      if (d != dialing_.end()) {
+        Conn* mine = d->second;
+        mine->superseded = true;
+        closeConn(mine, "superseded by the peer's dial", LogLevel::Debug, false);
+      }
+      std::memcpy(c.peerNonce, s.nonce, kNonceBytes);
+      accepting_[s.nodeId] = &c;
+      HelloAckSub a{};
+      a.protocolVersion = kProtocolVersion;
+      a.nodeId = cfg_.nodeId;
+      std::memcpy(a.nonce, c.myNonce, kNonceBytes);
+      mac("derecho-ts acceptor proof", c, false, a.mac);
+      c.state = ConnState::WaitProof;
+      sendFrame(c, FrameType::HelloAck, &a, sizeof a, cfg_.buildHash.data(), cfg_.buildHash.size());
+      return true;
+    }
+    case ConnState::WaitHelloAck: {
+      if (t == FrameType::Reject) {
+        std::string why(reinterpret_cast<const char*>(payload), h.payloadLen);
+        if (why == "duplicate connection") {
+          c.superseded = true;
+          closeConn(&c, "duplicate", LogLevel::Debug, false);
+        } else {
+          closeConn(&c, "node " + std::to_string(c.peer) + " refused our connection: " + why, LogLevel::Error, true);
+        }
+        return false;
+      }
+      if (t != FrameType::HelloAck) return refuse("expected a hello-ack frame, got frame type " + std::to_string(h.type), false);
+      HelloAckSub s;
+      std::memcpy(&s, sub, sizeof s);
+      std::string hash(reinterpret_cast<const char*>(payload), h.payloadLen);
+      if (s.protocolVersion != kProtocolVersion)
+        return refuse("protocol version mismatch (peer " + std::to_string(s.protocolVersion) + ", ours " +
+                          std::to_string(kProtocolVersion) + ")", true);
+      if (hash != cfg_.buildHash)
+        return refuse("build hash mismatch (peer \"" + hex(hash, 64) + "\", ours \"" + hex(cfg_.buildHash, 64) + "\")", true);
+      if (s.nodeId != c.expectedPeer)
+        return refuse("dialed node " + std::to_string(c.expectedPeer) + " but node " + std::to_string(s.nodeId) + " answered", true);
+      std::memcpy(c.peerNonce, s.nonce, kNonceBytes);
+      uint8_t expect[kMacBytes];
+      mac("derecho-ts acceptor proof", c, true, expect);
+      if (!equalConstantTime(expect, s.mac, kMacBytes))
+        return refuse("node " + std::to_string(s.nodeId) + " failed to prove the cluster secret (wrong secret?)", true);
+      ProofSub p{};
+      mac("derecho-ts dialer proof", c, true, p.mac);
+      sendFrame(c, FrameType::Proof, &p, sizeof p, nullptr, 0);
+      establish(c);
+      return true;
+    }
+    case ConnState::WaitProof: {
+      if (t == FrameType::Reject) {
+        std::string why(reinterpret_cast<const char*>(payload), h.payloadLen);
+        closeConn(&c, "node " + std::to_string(c.peer) + " refused the connection: " + why, LogLevel::Error, false);
+        return false;
+      }
+      if (t != FrameType::Proof) return refuse("expected a proof frame, got frame type " + std::to_string(h.type), false);
+      ProofSub p;
+      std::memcpy(&p, sub, sizeof p);
+      uint8_t expect[kMacBytes];
+      mac("derecho-ts dialer proof", c, false, expect);
+      if (!equalConstantTime(expect, p.mac, kMacBytes))
+        return refuse("node " + std::to_string(c.peer) + " failed to prove the cluster secret (wrong secret?)", true);
+      establish(c);
+      return true;
+    }
+    case ConnState::Established:
+      break;
+    default:
+      return false;
+  }
+  switch (t) {
+    case FrameType::Put: {
+      PutSub s;
+      std::memcpy(&s, sub, sizeof s);
+      if (s.ackSeq != 0) {
+        PutAckSub a{s.ackSeq};
+        sendFrame(c, FrameType::PutAck, &a, sizeof a, nullptr, 0);
+      }
+      PutRecordHeader r{c.peer, s.regionId, s.rangeCount, uint32_t(h.payloadLen - s.rangeCount * sizeof(PutRange))};
+      auto& v = pending_.puts;
+      const uint8_t* rp = reinterpret_cast<const uint8_t*>(&r);
+      v.insert(v.end(), rp, rp + sizeof r);
+      v.insert(v.end(), payload, payload + h.payloadLen);
+      ++pending_.putCount;
+      return true;
+    }
+    case FrameType::PutAck: {
+      PutAckSub a;
+      std::memcpy(&a, sub, sizeof a);
+      std::lock_guard<std::mutex> lk(c.sendMu);
+      while (!c.pendingAcks.empty() && c.pendingAcks.front().first <= a.ackSeq) c.pendingAcks.pop_front();
+      return true;
+    }
+    case FrameType::P2P: {
+      pending_.p2p.push_back({c.peer, c.p2pBuf, h.payloadLen});
+      c.p2pBuf = nullptr;
+      return true;
+    }
+    case FrameType::RdmcBlock: {
+      RdmcBlockSub s;
+      std::memcpy(&s, sub, sizeof s);
+      if (h.payloadLen == 0 && !rdmcTarget(c, h, s)) return false;  // an empty message's only block
+      auto it = rdmc_.find(s.groupId);
+      if (it == rdmc_.end() || !it->second.cur) return true;
+      RdmcGroup& g = it->second;
+      RdmcMsg& m = *g.cur;
+      if (!m.have[s.blockNo]) {
+        m.have[s.blockNo] = 1;
+        ++m.received;
+      }
+      rdmcAdvance(g);
+      return true;
+    }
+    case FrameType::RdmcDone: {
+      RdmcDoneSub s;
+      std::memcpy(&s, sub, sizeof s);
+      auto it = rdmc_.find(s.groupId);
+      if (it == rdmc_.end() || !it->second.cur || it->second.myIndex != 0 || it->second.cur->index != s.msgIndex) {
+        log(LogLevel::Warn, "unexpected rdmc completion for group " + std::to_string(s.groupId) + " message " + std::to_string(s.msgIndex) + " from node " + std::to_string(c.peer));
+        return true;
+      }
+      ++it->second.cur->acks;
+      rdmcMaybeComplete(it->second);
+      return true;
+    }
+    default:
+      return refuse("unexpected handshake frame type " + std::to_string(h.type) + " on an established connection", false);
+  }
+}
+
+// ---- SST puts (JS thread) ----
+
+void TcpProvider::put(uint32_t regionId, const uint8_t* row, const PutRange* ranges, uint32_t rangeCount,
+                      const uint32_t* targets, size_t targetCount, bool completion) {
+  uint64_t dataBytes = 0;
+  for (uint32_t i = 0; i < rangeCount; ++i) dataBytes += ranges[i].length;
+  uint64_t payloadLen = rangeCount * sizeof(PutRange) + dataBytes;
+  // One gather list per put, shared by every target: header+sub+table in a small stack buffer,
+  // then the row ranges straight from JS memory (copied only if the kernel does not take them).
+  thread_local std::vector<iovec> iov;
+  thread_local std::vector<uint8_t> head;
+  head.resize(sizeof(FrameHeader) + sizeof(PutSub) + rangeCount * sizeof(PutRange));
+  FrameHeader h = makeHeader(FrameType::Put, sizeof(PutSub), payloadLen);
+  std::memcpy(head.data(), &h, sizeof h);
+  std::memcpy(head.data() + sizeof h + sizeof(PutSub), ranges, rangeCount * sizeof(PutRange));
+  iov.resize(1 + rangeCount);
+  iov[0] = {head.data(), head.size()};
+  for (uint32_t i = 0; i < rangeCount; ++i) iov[1 + i] = {const_cast<uint8_t*>(row + ranges[i].offset), ranges[i].length};
+  static const std::shared_ptr<void> none;
+  for (size_t t = 0; t < targetCount; ++t) {
+    std::shared_ptr<Conn> c = peerConn(targets[t]);
+    if (!c) continue;  // not connected (yet or any more): the failure path reports it
+    PutSub s{regionId, rangeCount, 0};
+    if (completion) {
+      std::lock_guard<std::mutex> lk(c->sendMu);
+      s.ackSeq = c->nextAckSeq++;
+      c->pendingAcks.push_back({s.ackSeq, nowMs() + cfg_.heartbeatTimeoutMs});
+    }
+    std::memcpy(head.data() + sizeof h, &s, sizeof s);
+    sendv(*c, iov.data(), int(iov.size()), none);
+  }
+}
+
+bool TcpProvider::sendP2P(uint32_t nodeId, const struct iovec* chunks, size_t chunkCount) {
+  std::shared_ptr<Conn> c = peerConn(nodeId);
+  if (!c) return false;
+  uint64_t total = 0;
+  for (size_t i = 0; i < chunkCount; ++i) total += chunks[i].iov_len;
+  if (total > kMaxP2PPayloadBytes) throw std::runtime_error("p2p message of " + std::to_string(total) + " bytes exceeds the 1 GiB limit");
+  FrameHeader h = makeHeader(FrameType::P2P, 0, total);
+  thread_local std::vector<iovec> iov;
+  iov.clear();
+  iov.push_back({&h, sizeof h});
+  for (size_t i = 0; i < chunkCount; ++i)
+    if (chunks[i].iov_len) iov.push_back(chunks[i]);
+  static const std::shared_ptr<void> none;
+  // sendmsg takes at most IOV_MAX pieces; longer chunk lists go in slices of one frame.
+  for (size_t at = 0; at < iov.size(); at += 1024) {
+    size_t n = std::min<size_t>(1024, iov.size() - at);
+    if (!sendv(*c, iov.data() + at, int(n), none)) return false;
+  }
+  return true;
+}
+
+void TcpProvider::failPeer(uint32_t nodeId, const std::string& reason) {
+  command([this, nodeId, reason] {
+    std::shared_ptr<Conn> c = peerConn(nodeId);
+    if (c) closeConn(c.get(), reason, LogLevel::Error, true);
+  });
+}
+
+// ---- RDMC (I/O thread, except the JS entry points which post commands) ----
+
+void TcpProvider::rdmcCreateGroup(uint32_t groupId, const std::vector<uint32_t>& members, uint32_t blockBytes) {
+  command([this, groupId, members, blockBytes] {
+    RdmcGroup& g = rdmc_[groupId];
+    g.id = groupId;
+    g.created = true;
+    g.members = members;
+    g.blockBytes = blockBytes;
+    g.myIndex = 0;
+    for (uint32_t i = 0; i < members.size(); ++i)
+      if (members[i] == cfg_.nodeId) g.myIndex = i;
+    if (g.cur) rdmcAdvance(g);  // blocks that arrived before the group existed here
+  });
+}
+
+void TcpProvider::rdmcDestroyGroup(uint32_t groupId) {
+  command([this, groupId] { rdmc_.erase(groupId); });
+}
+
+void TcpProvider::rdmcSend(uint32_t groupId, std::shared_ptr<RdmcBuffer> data) {
+  command([this, groupId, data] {
+    auto it = rdmc_.find(groupId);
+    if (it == rdmc_.end() || !it->second.created) return;
+    it->second.queue.push_back(data);
+    if (!it->second.cur) rdmcStartNext(it->second);
+  });
+}
+
+void TcpProvider::rdmcStartNext(RdmcGroup& g) {
+  if (g.cur || g.queue.empty()) return;
+  auto m = std::make_unique<RdmcMsg>();
+  m->buf = g.queue.front();
+  g.queue.pop_front();
+  m->index = g.sentIndex++;
+  m->size = m->buf->size;
+  m->blockBytes = g.blockBytes;
+  m->blocks = uint32_t(rdmcBlockCount(m->size, g.blockBytes));
+  m->have.assign(m->blocks, 1);
+  m->received = m->blocks;
+  g.cur = std::move(m);
+  rdmcAdvance(g);
+}
+
+uint8_t* TcpProvider::rdmcTarget(Conn& c, const FrameHeader& h, const RdmcBlockSub& s) {
+  RdmcGroup& g = rdmc_[s.groupId];
+  g.id = s.groupId;
+  if (g.created && g.myIndex == 0) {
+    c.dec.fail("rdmc block for group " + std::to_string(s.groupId) + " in which this node is the sender");
+    return nullptr;
+  }
+  if (!g.cur) {
+    if (s.msgIndex != g.nextIndex) {
+      c.dec.fail("rdmc message " + std::to_string(s.msgIndex) + " in group " + std::to_string(s.groupId) + " while expecting " + std::to_string(g.nextIndex));
+      return nullptr;
+    }
+    if (g.created && s.blockBytes != g.blockBytes) {
+      c.dec.fail("rdmc block size " + std::to_string(s.blockBytes) + " differs from the group's " + std::to_string(g.blockBytes));
+      return nullptr;
+    }
+    auto m = std::make_unique<RdmcMsg>();
+    m->index = s.msgIndex;
+    m->size = s.totalBytes;
+    m->blockBytes = s.blockBytes;
+    m->blocks = uint32_t(rdmcBlockCount(s.totalBytes, s.blockBytes));
+    m->have.assign(m->blocks, 0);
+    m->buf = std::make_shared<RdmcBuffer>();
+    m->buf->owned = true;
+    m->buf->size = s.totalBytes;
+    m->buf->data = static_cast<uint8_t*>(std::malloc(s.totalBytes ? s.totalBytes : 1));
+    if (!m->buf->data) {
+      c.dec.fail("cannot allocate " + std::to_string(s.totalBytes) + " bytes for an rdmc message");
+      return nullptr;
+    }
+    g.cur = std::move(m);
+  }
+  RdmcMsg& m = *g.cur;
+  if (s.msgIndex != m.index || s.totalBytes != m.size || s.blockBytes != m.blockBytes) {
+    c.dec.fail("rdmc block does not belong to the message in progress in group " + std::to_string(s.groupId));
+    return nullptr;
+  }
+  if (m.have[s.blockNo]) {
+    c.dec.fail("rdmc block " + std::to_string(s.blockNo) + " received twice");
+    return nullptr;
+  }
+  return m.buf->data + uint64_t(s.blockNo) * s.blockBytes;
+}
+
+bool TcpProvider::rdmcSendBlock(RdmcGroup& g, uint32_t targetIndex, uint32_t block) {
+  RdmcMsg& m = *g.cur;
+  std::shared_ptr<Conn> c = peerConn(g.members[targetIndex]);
+  if (!c) return false;
+  RdmcBlockSub s{g.id, block, m.index, m.size, m.blockBytes, 0};
+  FrameHeader h = makeHeader(FrameType::RdmcBlock, sizeof s, rdmcBlockLength(m.size, m.blockBytes, block));
+  iovec iov[3] = {{&h, sizeof h}, {&s, sizeof s}, {m.buf->data + uint64_t(block) * m.blockBytes, h.payloadLen}};
+  std::shared_ptr<void> keep = m.buf;
+  sendv(*c, iov, h.payloadLen ? 3 : 2, h.payloadLen ? keep : nullptr);
+  return true;
+}
+
+void TcpProvider::rdmcAdvance(RdmcGroup& g) {
+  if (!g.created || !g.cur) return;
+  RdmcMsg& m = *g.cur;
+  if (!m.planned) {
+    m.plan = rdmcPlan(uint32_t(g.members.size()), g.myIndex, m.blocks);
+    m.planned = true;
+  }
+  while (m.nextSend < m.plan.sends.size()) {
+    const RdmcTransfer& t = m.plan.sends[m.nextSend];
+    if (!m.have[t.block]) break;
+    // Not connected yet: resume when the connection is established (establish() re-advances).
+    if (!rdmcSendBlock(g, t.target, t.block)) break;
+    ++m.nextSend;
+  }
+  rdmcMaybeComplete(g);
+}
+
+void TcpProvider::rdmcMaybeComplete(RdmcGroup& g) {
+  if (!g.cur) return;
+  RdmcMsg& m = *g.cur;
+  bool sender = g.myIndex == 0;
+  if (sender) {
+    if (m.acks + 1 < g.members.size()) return;
+  } else {
+    if (m.received < m.blocks || m.nextSend < m.plan.sends.size()) return;
+    std::shared_ptr<Conn> c = peerConn(g.members[0]);
+    RdmcDoneSub d{g.id, 0, m.index};
+    if (c) sendFrame(*c, FrameType::RdmcDone, &d, sizeof d, nullptr, 0);
+    g.nextIndex = m.index + 1;
+  }
+  pending_.rdmc.push_back({g.id, g.members[0], m.index, m.buf, sender});
+  g.cur.reset();
+  if (sender) rdmcStartNext(g);
+}
+
+void TcpProvider::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (started_) {
+    stop_.store(true);
+    uint64_t one = 1;
+    ssize_t r = write(evfd_, &one, sizeof one);
+    (void)r;
+    if (thread_.joinable()) thread_.join();
+  }
+  for (auto& [c, sp] : conns_) {
+    if (c->fd >= 0) ::close(c->fd);
+    c->fd = -1;
+  }
+  conns_.clear();
+  graveyard_.clear();
+  dialing_.clear();
+  accepting_.clear();
+  {
+    std::lock_guard<std::mutex> lk(peersMu_);
+    peers_.clear();
+  }
+  rdmc_.clear();
+  pending_.clear();
+  {
+    std::lock_guard<std::mutex> lk(inboxMu_);
+    inbox_.clear();
+  }
+  if (listenFd_ >= 0) ::close(listenFd_);
+  if (epfd_ >= 0) ::close(epfd_);
+  if (evfd_ >= 0) ::close(evfd_);
+  listenFd_ = epfd_ = evfd_ = -1;
+}
+
+}  // namespace dts

@@ -1,0 +1,81 @@
+/** Loads the compiled addon and describes its native surface (used only inside this package). */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { AddonLoadError } from './errors.js';
+import type { LogLine, P2PMessage, PeerFailure, RdmcMessage, RegionChange } from './types.js';
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), import.meta.url.includes('/dist/') ? '../..' : '..');
+
+export interface NativePollResult {
+  writes: number;
+  changed?: RegionChange[];
+  p2p?: P2PMessage[];
+  rdmc?: RdmcMessage[];
+  failures?: PeerFailure[];
+  logs?: LogLine[];
+  connected?: number[];
+}
+
+export interface NativeEndpoint {
+  port(): number;
+  provider(): string;
+  connect(nodeId: number, host: string, port: number): void;
+  createRegion(regionId: number, rowBytes: number, members: number[]): { buffer: ArrayBuffer; myRow: number; heldApplied: number };
+  closeRegion(regionId: number): void;
+  put(regionId: number, ranges: ReadonlyArray<readonly [number, number]>, targets: readonly number[], completion: boolean): void;
+  sendP2P(nodeId: number, data: Uint8Array | readonly Uint8Array[]): boolean;
+  poll(): NativePollResult;
+  createRdmcGroup(groupId: number, members: number[], blockBytes: number): void;
+  destroyRdmcGroup(groupId: number): void;
+  rdmcSend(groupId: number, data: Uint8Array): void;
+  failPeer(nodeId: number, reason: string): void;
+  connectedPeers(): number[];
+  ref(): void;
+  unref(): void;
+  close(): void;
+}
+
+export interface NativeEndpointOptions {
+  nodeId: number;
+  host?: string;
+  port?: number;
+  buildHash: string;
+  secret: string;
+  heartbeatTimeoutMs?: number;
+  handshakeTimeoutMs?: number;
+  maxHeldBytes?: number;
+  lingerMs?: number;
+  onWake: () => void;
+}
+
+export interface NativeAddon {
+  providers: string[];
+  protocolVersion: number;
+  Endpoint: new (options: NativeEndpointOptions) => NativeEndpoint;
+  _decodeFramesForTest(bytes: Uint8Array, chunkBytes?: number): { frames: number; error: string | null; complete: boolean };
+  _rdmcScheduleForTest(members: number, blocks: number): { steps: number; error: string | null };
+  _hmacSha256ForTest(key: Uint8Array, data: Uint8Array): Uint8Array;
+  _sha256ForTest(data: Uint8Array): Uint8Array;
+  rawListen(host?: string): { fd: number; port: number };
+  /** Blocks the calling thread until the client disconnects. */
+  rawServe(fd: number, mode: 'echo' | 'sink', msgBytes?: number): void;
+  rawClose(fd: number): void;
+  rawPingPong(host: string, port: number, msgBytes: number, iterations: number): Float64Array;
+  rawStream(host: string, port: number, totalBytes: number): number;
+}
+
+let cached: NativeAddon | undefined;
+
+/** Loads the compiled addon; a clear error when `npm ci` did not build it. */
+export function loadAddon(): NativeAddon {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  const path = join(packageRoot, 'build', 'Release', 'derecho_native.node');
+  try {
+    cached = require(path) as NativeAddon;
+    return cached;
+  } catch (err) {
+    throw new AddonLoadError(`the native data plane is not built (${path}): run \`npm ci\` or \`npm run build:native\` at the repository root`, { cause: err });
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The fabric benchmark: SST put round trips against a raw C TCP ping-pong, RDMC goodput against a
+ * raw single-stream C TCP transfer, and the SST small-put rate. It spawns its own peer processes
+ * (loopback) and returns the figures; the `derecho bench fabric` command prints them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { childScriptArgs } from '../child-script.js';
+
+export interface LatencyFigures {
+  medianUs: number;
+  p99Us: number;
+}
+
+export interface FabricBenchResult {
+  provider: string;
+  sstRoundTrip8B: LatencyFigures;
+  sstRoundTrip1KiB: LatencyFigures;
+  rawRoundTrip8B: LatencyFigures;
+  rawRoundTrip1KiB: LatencyFigures;
+  /** sst median / raw median (target ≤ 2). */
+  sstToRawLatency8B: number;
+  sstToRawLatency1KiB: number;
+  rdmcBytes: number;
+  rdmcBlockBytes: number;
+  /** Per-receiver goodput, GB/s (10^9 bytes/s), from send() to delivery in the receiver's JS. */
+  rdmcReceiverGBps: number[];
+  rawStreamGBps: number;
+  /** min receiver goodput / raw stream (target ≥ 0.4). */
+  rdmcToRaw: number;
+  sstPutsPerSecond: number;
+  sstPutCount: number;
+}
+
+export interface FabricBenchOptions {
+  iterations?: number;
+  rdmcBytes?: number;
+  rdmcBlockBytes?: number;
+  putCount?: number;
+}
+
+class Peer {
+  private nextId = 1;
+  private readonly waiting = new Map<number, (m: Record<string, unknown>) => void>();
+  private readonly events: string[] = [];
+  private readonly eventWaiters: (() => void)[] = [];
+
+  constructor(readonly child: ChildProcess) {
+    child.on('message', (raw) => {
+      const m = raw as Record<string, unknown>;
+      if (typeof m.id === 'number') {
+        const w = this.waiting.get(m.id);
+        this.waiting.delete(m.id);
+        w?.(m);
+      } else if (typeof m.event === 'string') {
+        this.events.push(m.event);
+        for (const f of this.eventWaiters.splice(0)) f();
+      }
+    });
+  }
+
+  request(cmd: string, args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, (m) => (m.ok ? resolve(m) : reject(new Error(`bench peer: ${cmd}: ${String(m.error)}`))));
+      this.child.send({ id, cmd, ...args });
+    });
+  }
+
+  async event(name: string): Promise<void> {
+    for (;;) {
+      const i = this.events.indexOf(name);
+      if (i >= 0) {
+        this.events.splice(i, 1);
+        return;
+      }
+      await new Promise<void>((r) => this.eventWaiters.push(r));
+    }
+  }
+}
+
+function latency(values: number[]): LatencyFigures {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  return { medianUs: round(at(0.5)), p99Us: round(at(0.99)) };
+}
+
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** Runs every part of the benchmark; the peer processes are always killed before it returns. */
+export async function runFabricBench(options: FabricBenchOptions = {}): Promise<FabricBenchResult> {
+  const iterations = options.iterations ?? 5000;
+  const rdmcBytes = options.rdmcBytes ?? 100 * 1024 * 1024;
+  const rdmcBlockBytes = options.rdmcBlockBytes ?? 1024 * 1024;
+  const putCount = options.putCount ?? 300_000;
+  const { command, args } = childScriptArgs(import.meta.url, './fabric-bench-peer');
+  const children: ChildProcess[] = [];
+  try {
+    const peers = await Promise.all(
+      [1, 2, 3].map(async () => {
+        const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        children.push(child);
+        const p = new Peer(child);
+        await p.event('started');
+        return p;
+      }),
+    );
+    const ids = [1, 2, 3];
+    const ports = await Promise.all(peers.map((p, i) => p.request('open', { nodeId: ids[i] })));
+    await Promise.all(
+      peers.map((p, i) => p.request('connect', { peers: ids.filter((_, j) => j !== i).map((id, _k) => ({ nodeId: id, port: ports[id - 1].port })) })),
+    );
+    const [a, b, c] = peers;
+
+    // (a) SST put round trips vs raw ping-pong between the same two processes.
+    // The echo side needs the measured region too; register it before pinging.
+    const sstRun = async (size: number, regionId: number) => {
+      await b.request('sstEchoStart', { regionId, size, members: [1, 2], partner: 1 });
+      await a.request('sstPing', { regionId, size, members: [1, 2], partner: 2, iterations: Math.min(500, iterations) });
+      await b.request('sstEchoStart', { regionId: regionId + 1, size, members: [1, 2], partner: 1 });
+      const r = await a.request('sstPing', { regionId: regionId + 1, size, members: [1, 2], partner: 2, iterations });
+      return latency(r.rttsUs as number[]);
+    };
+    const sst8 = await sstRun(8, 100);
+    const sst1k = await sstRun(1024, 200);
+    const raw = async (size: number) => {
+      const s = await b.request('rawServe', { mode: 'echo', msgBytes: size });
+      await a.request('rawPing', { port: s.port, size, iterations: Math.min(500, iterations) }).catch(() => undefined);
+      await b.event('rawDone');
+      const s2 = await b.request('rawServe', { mode: 'echo', msgBytes: size });
+      const r = await a.request('rawPing', { port: s2.port, size, iterations });
+      await b.event('rawDone');
+      return latency(r.rttsUs as number[]);
+    };
+    const raw8 = await raw(8);
+    const raw1k = await raw(1024);
+
+    // (b) RDMC: one sender, two receivers, against a raw single stream.
+    await Promise.all(peers.map((p) => p.request('rdmcCreate', { groupId: 1, members: [1, 2, 3], blockBytes: rdmcBlockBytes })));
+    const warm = [b.request('rdmcReceive', { groupId: 1 }), c.request('rdmcReceive', { groupId: 1 })];
+    await a.request('rdmcSend', { groupId: 1, bytes: Math.min(rdmcBytes, 8 * rdmcBlockBytes) });
+    await Promise.all(warm);
+    const recv = [b.request('rdmcReceive', { groupId: 1 }), c.request('rdmcReceive', { groupId: 1 })];
+    const sent = await a.request('rdmcSend', { groupId: 1, bytes: rdmcBytes });
+    const got = await Promise.all(recv);
+    const rdmcReceiverGBps = got.map((g) => round(rdmcBytes / (((g.atMs as number) - (sent.startMs as number)) / 1000) / 1e9, 3));
+    const sink = await b.request('rawServe', { mode: 'sink' });
+    const stream = await a.request('rawStream', { port: sink.port, bytes: rdmcBytes });
+    await b.event('rawDone');
+    const rawStreamGBps = round(rdmcBytes / (stream.seconds as number) / 1e9, 3);
+
+    // (c) SST small-put rate: 64-byte puts from one writer to two peers.
+    const rb = b.request('sstRateReceive', { regionId: 300, members: [1, 2, 3], count: putCount });
+    const rc = c.request('sstRateReceive', { regionId: 300, members: [1, 2, 3], count: putCount });
+    await Promise.all([b.event('ready'), c.event('ready')]);
+    const w = await a.request('sstRateSend', { regionId: 300, members: [1, 2, 3], targets: [2, 3], count: putCount });
+    const done = await Promise.all([rb, rc]);
+    const lastMs = Math.max(...done.map((d) => d.atMs as number));
+    const sstPutsPerSecond = Math.round(putCount / ((lastMs - (w.startMs as number)) / 1000));
+
+    await Promise.all(peers.map((p) => p.request('close')));
+    return {
+      provider: 'tcp',
+      sstRoundTrip8B: sst8,
+      sstRoundTrip1KiB: sst1k,
+      rawRoundTrip8B: raw8,
+      rawRoundTrip1KiB: raw1k,
+      sstToRawLatency8B: round(sst8.medianUs / raw8.medianUs),
+      sstToRawLatency1KiB: round(sst1k.medianUs / raw1k.medianUs),
+      rdmcBytes,
+      rdmcBlockBytes,
+      rdmcReceiverGBps,
+      rawStreamGBps,
+      rdmcToRaw: round(Math.min(...rdmcReceiverGBps) / rawStreamGBps),
+      sstPutsPerSecond,
+      sstPutCount: putCount,
+    };
+  } finally {
+    for (const ch of children) if (ch.exitCode === null) ch.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,207 @@
+import { loadAddon, type NativeEndpoint } from './addon.js';
+import { EndpointClosedError, FabricTimeoutError, NotConnectedError, PeerFailedError } from './errors.js';
+import { RdmcGroup } from './rdmc-group.js';
+import { Region } from './region.js';
+import type { EndpointOptions, PollResult, RdmcGroupOptions, RegionOptions } from './types.js';
+
+export type PollListener = (result: PollResult) => void;
+
+const EMPTY: readonly never[] = Object.freeze([]);
+
+function checkId(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff)
+    throw new TypeError(`${what} must be an integer in 0..2^32-1, got ${String(value)}`);
+  return value;
+}
+
+/**
+ * A fabric endpoint: one listening port, one connection per peer, one native I/O thread.
+ *
+ * What arrives (remote writes, P2P messages, RDMC messages, failures, log lines) is collected by
+ * the I/O thread and handed over in batches by poll(), on this thread. With a listener registered
+ * (onPoll), the endpoint polls by itself each time the native side signals a new batch — once per
+ * batch, not once per write. Without one, call poll() yourself (e.g. in a busy loop).
+ */
+export class Endpoint {
+  readonly nodeId: number;
+  /** The bound port (useful with port 0). */
+  readonly port: number;
+  /** Which provider carries this endpoint ('tcp'). */
+  readonly provider: string;
+  private readonly native: NativeEndpoint;
+  private readonly listeners = new Set<PollListener>();
+  private closed = false;
+  private readonly failed = new Map<number, string>();
+  private readonly connected = new Set<number>();
+
+  private constructor(options: EndpointOptions) {
+    this.nodeId = checkId(options.nodeId, 'nodeId');
+    const Native = loadAddon().Endpoint;
+    this.native = new Native({ ...options, onWake: () => this.onWake() });
+    this.port = this.native.port();
+    this.provider = this.native.provider();
+  }
+
+  /** Opens an endpoint and starts listening. */
+  static open(options: EndpointOptions): Endpoint {
+    return new Endpoint(options);
+  }
+
+  /** Dials a peer. Idempotent; if both sides dial at once one connection survives. */
+  connect(nodeId: number, host: string, port: number): void {
+    this.assertOpen('connect');
+    this.failed.delete(checkId(nodeId, 'nodeId'));
+    this.native.connect(nodeId, host, port);
+  }
+
+  /** Registers a memory region (an SST). Writes that arrived for it before now are applied. */
+  createRegion(options: RegionOptions): Region {
+    this.assertOpen('createRegion');
+    checkId(options.regionId, 'regionId');
+    if (!Number.isInteger(options.rowBytes) || options.rowBytes <= 0)
+      throw new TypeError(`rowBytes must be a positive integer, got ${String(options.rowBytes)}`);
+    if (!Array.isArray(options.members) || options.members.length === 0)
+      throw new TypeError('members must be a non-empty array of node ids');
+    const r = this.native.createRegion(options.regionId, options.rowBytes, options.members);
+    if (r.heldApplied > 0) setImmediate(() => this.onWake(true));
+    return new Region(this.native, options.regionId, options.rowBytes, [...options.members], r.buffer, r.myRow);
+  }
+
+  /** Creates an RDMC group (members[0] is the sender). */
+  createRdmcGroup(options: RdmcGroupOptions): RdmcGroup {
+    this.assertOpen('createRdmcGroup');
+    checkId(options.groupId, 'groupId');
+    this.native.createRdmcGroup(options.groupId, options.members, options.blockBytes);
+    return new RdmcGroup(this.native, options.groupId, [...options.members], options.blockBytes, options.members[0] === this.nodeId);
+  }
+
+  /**
+   * Sends a reliable FIFO message to a peer. An array of chunks goes out as one message, gathered
+   * on the wire (never concatenated first). Throws NotConnectedError without a connection.
+   */
+  sendP2P(nodeId: number, data: Uint8Array | readonly Uint8Array[]): void {
+    this.assertOpen('sendP2P');
+    if (!this.native.sendP2P(nodeId, data)) throw new NotConnectedError(nodeId);
+  }
+
+  /** Applies pending remote writes and returns everything that arrived since the last poll. */
+  poll(): PollResult {
+    if (this.closed) return { writes: 0, changed: [], p2p: [], rdmc: [], failures: [], logs: [], connected: [] };
+    const n = this.native.poll();
+    const result: PollResult = {
+      writes: n.writes,
+      changed: n.changed ?? (EMPTY as never[]),
+      p2p: n.p2p ?? (EMPTY as never[]),
+      rdmc: n.rdmc ?? (EMPTY as never[]),
+      failures: n.failures ?? (EMPTY as never[]),
+      logs: n.logs ?? (EMPTY as never[]),
+      connected: n.connected ?? (EMPTY as never[]),
+    };
+    for (const id of result.connected) this.connected.add(id);
+    for (const f of result.failures) {
+      this.connected.delete(f.nodeId);
+      this.failed.set(f.nodeId, f.reason);
+    }
+    return result;
+  }
+
+  /** Polls automatically on every native wake-up and hands each batch to `listener`. */
+  onPoll(listener: PollListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Resolves once every node in `nodeIds` is connected; rejects with PeerFailedError if one of them
+   * fails first, or FabricTimeoutError after `timeoutMs`. Needs an onPoll listener or polls itself.
+   */
+  async waitConnected(nodeIds: readonly number[], timeoutMs = 10_000): Promise<void> {
+    await this.waitFor(() => nodeIds.every((id) => this.connected.has(id)), timeoutMs, `connections to ${nodeIds.join(', ')}`, nodeIds);
+  }
+
+  /**
+   * Polls (every wake-up, and at least every millisecond) until `predicate` holds. Rejects with
+   * PeerFailedError when one of `watch` fails, FabricTimeoutError after `timeoutMs`.
+   */
+  waitFor(predicate: () => boolean, timeoutMs: number, what = 'condition', watch: readonly number[] = []): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const deadline = Date.now() + timeoutMs;
+      const check = (): boolean => {
+        // The predicate first: a peer's last writes and its departure can arrive in one batch.
+        if (predicate()) {
+          finish();
+          return true;
+        }
+        for (const id of watch) {
+          const why = this.failed.get(id);
+          if (why !== undefined) {
+            finish(new PeerFailedError(id, why));
+            return true;
+          }
+        }
+        if (Date.now() > deadline) {
+          finish(new FabricTimeoutError(`timed out after ${timeoutMs} ms waiting for ${what}`));
+          return true;
+        }
+        return false;
+      };
+      const off = this.onPoll(() => void check());
+      const timer = setInterval(() => {
+        if (this.listeners.size === 1) this.dispatch(this.poll());
+        check();
+      }, 1);
+      const finish = (err?: Error): void => {
+        off();
+        clearInterval(timer);
+        if (err) reject(err);
+        else resolve();
+      };
+      check();
+    });
+  }
+
+  /** Drops the connection to a peer and reports it failed. */
+  failPeer(nodeId: number, reason: string): void {
+    this.assertOpen('failPeer');
+    this.native.failPeer(nodeId, reason);
+  }
+
+  /** Node ids with an established connection right now. */
+  connectedPeers(): number[] {
+    return this.closed ? [] : this.native.connectedPeers();
+  }
+
+  /** Lets the process exit while the endpoint is open (like net.Server.unref). */
+  unref(): void {
+    if (!this.closed) this.native.unref();
+  }
+
+  ref(): void {
+    if (!this.closed) this.native.ref();
+  }
+
+  /** Stops the I/O thread and releases every socket, thread and buffer. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    this.native.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private onWake(force = false): void {
+    if (this.closed || (this.listeners.size === 0 && !force)) return;
+    this.dispatch(this.poll());
+  }
+
+  private dispatch(result: PollResult): void {
+    for (const l of [...this.listeners]) l(result);
+  }
+
+  private assertOpen(what: string): void {
+    if (this.closed) throw new EndpointClosedError(what);
+  }
+}

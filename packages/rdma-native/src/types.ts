@@ -1,0 +1,97 @@
+/** Types shared by the fabric facade: what poll() returns and what the options look like. */
+
+/** Severity of a line the native layer logged (handshake refusals, dropped connections, ...). */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogLine {
+  level: LogLevel;
+  message: string;
+}
+
+/** Rows of one region that remote writes changed in this batch. */
+export interface RegionChange {
+  regionId: number;
+  rows: number[];
+}
+
+/** A point-to-point message; `data` is the buffer it was received into (no copy). */
+export interface P2PMessage {
+  from: number;
+  data: Uint8Array;
+}
+
+/**
+ * One complete RDMC message. On receivers `data` is the native buffer the blocks were received
+ * into, handed over without a copy (an external ArrayBuffer freed by its finalizer). On the sender
+ * it is the very Uint8Array passed to send(), reported once every receiver has the whole message.
+ */
+export interface RdmcMessage {
+  groupId: number;
+  sender: number;
+  /** Per-group message counter, from 0. */
+  index: number;
+  data: Uint8Array;
+  ownMessage: boolean;
+}
+
+export interface PeerFailure {
+  nodeId: number;
+  reason: string;
+}
+
+/** Everything one poll() applied or collected. */
+export interface PollResult {
+  /** Remote writes applied to region memory by this poll. */
+  writes: number;
+  changed: RegionChange[];
+  p2p: P2PMessage[];
+  rdmc: RdmcMessage[];
+  failures: PeerFailure[];
+  logs: LogLine[];
+  /** Peers whose connection finished its handshake. */
+  connected: number[];
+}
+
+export interface EndpointOptions {
+  /** This process's node id (unique in the cluster). */
+  nodeId: number;
+  /** IPv4 address to listen on; default 127.0.0.1. */
+  host?: string;
+  /** Port to listen on; 0 (default) picks an ephemeral port, see Endpoint.port. */
+  port?: number;
+  /** Identifies the build (e.g. the schema-lock hash); a peer with a different one is refused. */
+  buildHash: string;
+  /** The cluster secret; both sides prove it with HMAC-SHA256 over fresh nonces. */
+  secret: string;
+  /** A put with completion not acknowledged within this many ms fails the peer; default 1000. */
+  heartbeatTimeoutMs?: number;
+  /** A connection that has not finished its handshake by then is dropped; default 5000. */
+  handshakeTimeoutMs?: number;
+  /** close() keeps writing data already handed to put/sendP2P/send for at most this long; default 2000. */
+  lingerMs?: number;
+  /** Bytes of writes per writer held for regions not created yet; default 64 MiB. */
+  maxHeldBytes?: number;
+}
+
+export interface RegionOptions {
+  regionId: number;
+  /** Bytes per row. */
+  rowBytes: number;
+  /** Node ids; row i belongs to members[i]. Must include this node. */
+  members: number[];
+}
+
+/** [offsetInRow, byteLength] */
+export type ByteRange = readonly [number, number];
+
+export interface PutOptions {
+  /** Ask for an acknowledgement; a missing one within heartbeatTimeoutMs fails the target. */
+  completion?: boolean;
+}
+
+export interface RdmcGroupOptions {
+  groupId: number;
+  /** Node ids, the sender first. */
+  members: number[];
+  blockBytes: number;
+}

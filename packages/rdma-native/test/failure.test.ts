@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { connect as netConnect, type Socket } from 'node:net';
+import { WorkerPool, type Worker } from './helpers/workers.js';
+
+const isFailureOf = (node: number) => (e: { event: string; nodeId?: unknown }) => e.event === 'failure' && e.nodeId === node;
+const logMatching = (re: RegExp) => (e: { event: string; message?: unknown }) => e.event === 'log' && re.test(String(e.message));
+
+describe('failure signals and refusals (tcp provider)', function () {
+  this.timeout(60_000);
+  const pool = new WorkerPool();
+  afterEach(() => pool.killAll());
+
+  it('reports a peer killed with SIGKILL as failed (broken connection)', async () => {
+    const [a, b] = await pool.cluster([1, 2], { heartbeatTimeoutMs: 500 });
+    const t0 = Date.now();
+    b.kill('SIGKILL');
+    const f = await a.waitEvent(isFailureOf(2), 5_000, 'failure of node 2');
+    console.log(`      detected after ${Date.now() - t0} ms: ${String(f.reason)}`);
+    expect(String(f.reason)).to.match(/closed|reset|error/);
+  });
+
+  it('reports a SIGSTOPped peer as failed once a put-with-completion misses its deadline', async () => {
+    const timeoutMs = 400;
+    const [a, b] = await pool.cluster([3, 4], { heartbeatTimeoutMs: timeoutMs });
+    await Promise.all([
+      a.request('heartbeat', { regionId: 1, members: [3, 4], targets: [4], intervalMs: 50 }),
+      b.request('heartbeat', { regionId: 1, members: [3, 4], targets: [3], intervalMs: 50 }),
+    ]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(a.events.filter(isFailureOf(4))).to.have.length(0);
+    const t0 = Date.now();
+    b.kill('SIGSTOP');
+    const f = await a.waitEvent(isFailureOf(4), timeoutMs + 2_000, 'failure of node 4');
+    const elapsed = Date.now() - t0;
+    console.log(`      detected after ${elapsed} ms: ${String(f.reason)}`);
+    expect(String(f.reason)).to.match(/not acknowledged within 400 ms/);
+    // Heartbeats are 50 ms apart: the deadline of the first unanswered one is hit within timeout + interval + poll slack.
+    expect(elapsed).to.be.lessThan(timeoutMs + 600);
+  });
+
+  async function tryPair(aOpen: Record<string, unknown>, bOpen: Record<string, unknown>): Promise<[Worker, Worker]> {
+    const [a, b] = await Promise.all([pool.spawn('a'), pool.spawn('b')]);
+    const pa = await a.request('open', { nodeId: 5, ...aOpen });
+    await b.request('open', { nodeId: 6, ...bOpen });
+    await b.request('connect', { peers: [{ nodeId: 5, port: pa.port }], timeoutMs: 3_000 }).then(
+      () => expect.fail('the connection should have been refused'),
+      (err: Error) => expect(err.message).to.match(/PeerFailedError|FabricTimeoutError/),
+    );
+    return [a, b];
+  }
+
+  it('refuses a peer with the wrong cluster secret, saying why on both sides', async () => {
+    const [a, b] = await tryPair({ secret: 'right' }, { secret: 'wrong' });
+    await b.waitEvent(logMatching(/failed to prove the cluster secret/), 3_000, 'dialer-side refusal log');
+    await a.waitEvent(logMatching(/refused the connection: .*cluster secret/), 3_000, 'acceptor-side refusal log');
+  });
+
+  it('refuses a peer with a different build hash, saying why', async () => {
+    const [a, b] = await tryPair({ buildHash: 'build-A' }, { buildHash: 'build-B' });
+    await a.waitEvent(logMatching(/build hash mismatch \(peer "build-B", ours "build-A"\)/), 3_000, 'acceptor-side refusal log');
+    await b.waitEvent(logMatching(/refused our connection: build hash mismatch/), 3_000, 'dialer-side refusal log');
+  });
+
+  it('drops a connection that sends garbage, logs why, and keeps serving real peers', async () => {
+    const [a] = await Promise.all([pool.spawn('a')]);
+    const pa = await a.request('open', { nodeId: 7 });
+    const port = pa.port as number;
+    const sendRaw = (bytes: Buffer): Promise<void> =>
+      new Promise((resolve) => {
+        const s: Socket = netConnect(port, '127.0.0.1', () => s.end(bytes));
+        s.on('error', () => resolve());
+        s.on('close', () => resolve());
+        s.resume();
+      });
+    await sendRaw(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    await a.waitEvent(logMatching(/malformed frame from unauthenticated peer.*bad frame magic/), 3_000, 'garbage log');
+    // A valid header with an absurd payload length.
+    const absurd = Buffer.alloc(16);
+    absurd.writeUInt16LE(0xde7c, 0);
+    absurd.writeUInt8(7, 2);
+    absurd.writeBigUInt64LE(1n << 50n, 8);
+    await sendRaw(absurd);
+    await a.waitEvent(logMatching(/payload of 1125899906842624 bytes/), 3_000, 'absurd length log');
+    // A truncated hello, then the socket closes.
+    const truncated = Buffer.alloc(20);
+    truncated.writeUInt16LE(0xde7c, 0);
+    truncated.writeUInt8(1, 2);
+    truncated.writeUInt32LE(40, 4);
+    await sendRaw(truncated);
+    await a.waitEvent(logMatching(/closed during the handshake \(in the middle of a frame\)/), 3_000, 'truncated log');
+    for (let i = 0; i < 20; i++) await sendRaw(Buffer.from(Array.from({ length: 64 + i * 13 }, (_, j) => (j * 7919 + i) & 255)));
+    // Still alive and accepting real members.
+    const b = await pool.spawn('b');
+    await b.request('open', { nodeId: 8 });
+    await b.request('connect', { peers: [{ nodeId: 7, port }] });
+    const rows = await Promise.all([a.request('sstRows', { regionId: 2, members: [7, 8] }), b.request('sstRows', { regionId: 2, members: [7, 8] })]);
+    expect((rows[0].rows as Record<string, number[]>)[8][0]).to.equal((8 * 31) & 255);
+    expect(a.exited).to.equal(false);
+  });
+});

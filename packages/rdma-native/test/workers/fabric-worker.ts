@@ -1,0 +1,211 @@
+/**
+ * A fabric member driven by its parent test over the IPC channel: each request is
+ * { id, cmd, ...args } and gets one reply { id, ok, ...result } (or { id, ok: false, error }).
+ * Every native log line and failure is also forwarded as { event: 'log' | 'failure', ... }.
+ */
+import { createHash } from 'node:crypto';
+import { Endpoint, type PollResult, type RdmcGroup, type Region } from '../../src/index.js';
+
+type Request = { id: number; cmd: string; [k: string]: unknown };
+
+let ep: Endpoint | undefined;
+const regions = new Map<number, Region>();
+const groups = new Map<number, RdmcGroup>();
+const rdmcSeen: { groupId: number; sender: number; index: number; size: number; sha256: string; ownMessage: boolean }[] = [];
+const p2pSeen: { from: number; data: Uint8Array }[] = [];
+const pollHooks = new Set<(r: PollResult) => void>();
+
+function send(msg: unknown): void {
+  process.send?.(msg);
+}
+
+function endpoint(): Endpoint {
+  if (!ep) throw new Error('open first');
+  return ep;
+}
+
+const u64 = (b: Uint8Array, off: number): bigint => new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(off, true);
+const setU64 = (b: Uint8Array, off: number, v: bigint): void => new DataView(b.buffer, b.byteOffset, b.byteLength).setBigUint64(off, v, true);
+
+const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>> | Record<string, unknown>> = {
+  open(req) {
+    ep = Endpoint.open({
+      nodeId: req.nodeId as number,
+      buildHash: (req.buildHash as string) ?? 'test-build',
+      secret: (req.secret as string) ?? 'test-secret',
+      heartbeatTimeoutMs: (req.heartbeatTimeoutMs as number) ?? 1000,
+    });
+    ep.onPoll((r) => {
+      for (const l of r.logs) send({ event: 'log', ...l });
+      for (const f of r.failures) send({ event: 'failure', ...f });
+      for (const m of r.p2p) p2pSeen.push(m);
+      for (const m of r.rdmc) {
+        rdmcSeen.push({
+          groupId: m.groupId,
+          sender: m.sender,
+          index: m.index,
+          size: m.data.byteLength,
+          sha256: createHash('sha256').update(m.data).digest('hex'),
+          ownMessage: m.ownMessage,
+        });
+      }
+      for (const h of pollHooks) h(r);
+    });
+    return { port: ep.port, provider: ep.provider };
+  },
+  async connect(req) {
+    const peers = req.peers as { nodeId: number; port: number }[];
+    for (const p of peers) endpoint().connect(p.nodeId, '127.0.0.1', p.port);
+    await endpoint().waitConnected(peers.map((p) => p.nodeId), (req.timeoutMs as number) ?? 10_000);
+    return { connected: endpoint().connectedPeers() };
+  },
+  async waitConnected(req) {
+    await endpoint().waitConnected(req.nodeIds as number[], (req.timeoutMs as number) ?? 10_000);
+    return {};
+  },
+  /** Writes a recognisable pattern into my row, pushes it, waits for every other row's pattern. */
+  async sstRows(req) {
+    const e = endpoint();
+    const members = req.members as number[];
+    const rowBytes = 64;
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes, members });
+    regions.set(region.regionId, region);
+    const pattern = (node: number) => Array.from({ length: rowBytes }, (_, i) => (node * 31 + i) & 255);
+    region.ownRow().set(pattern(e.nodeId));
+    region.put([[0, 32], [32, 32]]);
+    const matches = (node: number) => region.rowOf(node).every((v, i) => v === pattern(node)[i]);
+    await e.waitFor(() => members.every(matches), 10_000, 'all rows');
+    return { rows: Object.fromEntries(members.map((m) => [m, Array.from(region.rowOf(m).subarray(0, 4))])) };
+  },
+  /** Data (bytes 0..8) then counter (8..16) as two separate puts, `count` times. */
+  async fenceWrite(req) {
+    const e = endpoint();
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: 16, members: req.members as number[] });
+    const row = region.ownRow();
+    const count = req.count as number;
+    const targets = (req.members as number[]).filter((m) => m !== e.nodeId);
+    for (let i = 1; i <= count; i++) {
+      setU64(row, 0, BigInt(i));
+      region.put([[0, 8]], targets);
+      setU64(row, 8, BigInt(i));
+      region.put([[8, 8]], targets);
+      if (i % 2000 === 0) await new Promise((r) => setImmediate(r));
+    }
+    return {};
+  },
+  /** Checks after every batch that the writer's counter never runs ahead of its data. */
+  async fenceRead(req) {
+    const e = endpoint();
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: 16, members: req.members as number[] });
+    const writerRow = region.rowOf(req.writer as number);
+    const count = BigInt(req.count as number);
+    let violations = 0;
+    let checks = 0;
+    let writes = 0;
+    let lastCounter = 0n;
+    let regressions = 0;
+    const hook = (r: PollResult) => {
+      writes += r.writes;
+      const data = u64(writerRow, 0);
+      const counter = u64(writerRow, 8);
+      checks++;
+      if (counter > data) violations++;
+      if (counter < lastCounter) regressions++;
+      lastCounter = counter;
+    };
+    pollHooks.add(hook);
+    send({ event: 'ready' });
+    await e.waitFor(() => u64(writerRow, 8) === count, 120_000, 'the last counter');
+    pollHooks.delete(hook);
+    return { violations, checks, writes, regressions, finalData: Number(u64(writerRow, 0)) };
+  },
+  createRdmc(req) {
+    const g = endpoint().createRdmcGroup({ groupId: req.groupId as number, members: req.members as number[], blockBytes: req.blockBytes as number });
+    groups.set(g.groupId, g);
+    return {};
+  },
+  /** Sends deterministic messages of the given sizes; replies with their checksums. */
+  rdmcSend(req) {
+    const g = groups.get(req.groupId as number)!;
+    const sums: string[] = [];
+    for (const size of req.sizes as number[]) {
+      const data = new Uint8Array(size);
+      let x = (size * 2654435761) >>> 0;
+      for (let i = 0; i < size; i += 4096) {
+        x = (x * 1103515245 + 12345) >>> 0;
+        data[i] = x & 255;
+      }
+      if (size > 0) data[size - 1] = 0xab;
+      sums.push(createHash('sha256').update(data).digest('hex'));
+      g.send(data);
+    }
+    return { sums };
+  },
+  async rdmcWait(req) {
+    const groupId = req.groupId as number;
+    const count = req.count as number;
+    await endpoint().waitFor(() => rdmcSeen.filter((m) => m.groupId === groupId).length >= count, (req.timeoutMs as number) ?? 60_000, `rdmc messages of group ${groupId}`);
+    return { messages: rdmcSeen.filter((m) => m.groupId === groupId) };
+  },
+  /** Sends `count` numbered P2P messages, alternating single buffers and chunk arrays. */
+  p2pSend(req) {
+    const e = endpoint();
+    for (let i = 0; i < (req.count as number); i++) {
+      const head = new Uint8Array(4);
+      new DataView(head.buffer).setUint32(0, i, true);
+      const body = new Uint8Array(i % 97).fill(i & 255);
+      e.sendP2P(req.to as number, i % 2 === 0 ? [head, body] : Buffer.concat([head, body]));
+    }
+    return {};
+  },
+  async p2pWait(req) {
+    const count = req.count as number;
+    await endpoint().waitFor(() => p2pSeen.length >= count, 30_000, 'p2p messages');
+    let inOrder = true;
+    let intact = true;
+    p2pSeen.forEach((m, i) => {
+      const n = new DataView(m.data.buffer, m.data.byteOffset).getUint32(0, true);
+      if (n !== i) inOrder = false;
+      if (m.data.byteLength !== 4 + (i % 97) || m.data.subarray(4).some((b) => b !== (i & 255))) intact = false;
+    });
+    return { received: p2pSeen.length, inOrder, intact, from: [...new Set(p2pSeen.map((m) => m.from))] };
+  },
+  /** Heartbeat: a put with completion to `targets` every `intervalMs`. */
+  heartbeat(req) {
+    const e = endpoint();
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: 8, members: req.members as number[] });
+    let beat = 0n;
+    const timer = setInterval(() => {
+      setU64(region.ownRow(), 0, ++beat);
+      try {
+        region.put([[0, 8]], req.targets as number[], { completion: true });
+      } catch {
+        clearInterval(timer);
+      }
+    }, req.intervalMs as number);
+    return {};
+  },
+  close() {
+    ep?.close();
+    return {};
+  },
+};
+
+process.on('message', (raw) => {
+  const req = raw as Request;
+  const h = handlers[req.cmd];
+  Promise.resolve()
+    .then(() => {
+      if (!h) throw new Error(`unknown command ${req.cmd}`);
+      return h(req);
+    })
+    .then(
+      (result) => send({ id: req.id, ok: true, ...result }),
+      (err: unknown) => send({ id: req.id, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }),
+    );
+});
+process.on('disconnect', () => {
+  ep?.close();
+  process.exit(0);
+});
+send({ event: 'started' });
