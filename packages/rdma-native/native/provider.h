@@ -18,6 +18,9 @@
 
 namespace dts {
 
+/** Dial target meaning "whichever node answers at that address" (joining through a contact). */
+constexpr uint32_t kAnyNode = 0xffffffffu;
+
 enum class LogLevel : uint8_t { Debug = 0, Info = 1, Warn = 2, Error = 3 };
 
 struct ProviderConfig {

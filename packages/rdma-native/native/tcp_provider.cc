@@ -119,7 +119,7 @@ struct Conn : FrameDecoder::Sink {
   int fd = -1;
   bool dialer = false;
   uint32_t peer = UINT32_MAX;   // node id once known
-  uint32_t expectedPeer = UINT32_MAX;  // for dials
+  uint32_t expectedPeer = UINT32_MAX;  // for dials; kAnyNode: whoever answers
   std::string addr;
   ConnState state = ConnState::Connecting;
   uint64_t handshakeDeadlineMs = 0;
@@ -747,7 +747,7 @@ void TcpProvider::closeConn(Conn* c, const std::string& reason, LogLevel level, 
   conns_.erase(it);
   std::string who = c->peer != UINT32_MAX ? "node " + std::to_string(c->peer) + " (" + c->addr + ")" : c->addr;
   if (!c->superseded) log(level, "connection to " + who + " dropped: " + reason);
-  if (failure && !c->superseded && c->peer != UINT32_MAX && (wasEstablished || c->dialer)) {
+  if (failure && !c->superseded && (c->peer != UINT32_MAX || c->dialer) && (wasEstablished || c->dialer)) {
     pending_.failures.push_back({c->peer, reason});
   }
 }
@@ -841,6 +841,26 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
                           std::to_string(kProtocolVersion) + ")", true);
       if (hash != cfg_.buildHash)
         return refuse("build hash mismatch (peer \"" + hex(hash, 64) + "\", ours \"" + hex(cfg_.buildHash, 64) + "\")", true);
+      if (c.expectedPeer == kAnyNode) {
+        // A dial by address only (a joiner knows the contact's address, not its id): the
+        // answer names the peer, and from here on the connection is that node's.
+        auto any = dialing_.find(kAnyNode);
+        if (any != dialing_.end() && any->second == &c) dialing_.erase(any);
+        bool known;
+        {
+          std::lock_guard<std::mutex> lk(peersMu_);
+          known = peers_.count(s.nodeId) > 0;
+        }
+        if (known || dialing_.count(s.nodeId) || accepting_.count(s.nodeId)) {
+          c.superseded = true;
+          closeConn(&c, "duplicate", LogLevel::Debug, false);
+          if (known) pending_.connected.push_back(s.nodeId);
+          return false;
+        }
+        c.expectedPeer = s.nodeId;
+        c.peer = s.nodeId;
+        dialing_[s.nodeId] = &c;
+      }
       if (s.nodeId != c.expectedPeer)
         return refuse("dialed node " + std::to_string(c.expectedPeer) + " but node " + std::to_string(s.nodeId) + " answered", true);
       std::memcpy(c.peerNonce, s.nonce, kNonceBytes);

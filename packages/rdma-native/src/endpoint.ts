@@ -4,6 +4,9 @@ import { RdmcGroup } from './rdmc-group.js';
 import { Region } from './region.js';
 import type { EndpointOptions, PollResult, RdmcGroupOptions, RegionOptions } from './types.js';
 
+/** The node id under which a failed `connectAny` dial is reported. */
+export const ANY_NODE = 0xffffffff;
+
 export type PollListener = (result: PollResult) => void;
 
 const EMPTY: readonly never[] = Object.freeze([]);
@@ -52,6 +55,16 @@ export class Endpoint {
     this.assertOpen('connect');
     this.failed.delete(checkId(nodeId, 'nodeId'));
     this.native.connect(nodeId, host, port);
+  }
+
+  /**
+   * Dials an address without knowing which node listens there (a joiner reaching its contact).
+   * The node that answers appears in a later poll's `connected`; if the dial fails, the failure
+   * is reported under ANY_NODE.
+   */
+  connectAny(host: string, port: number): void {
+    this.assertOpen('connectAny');
+    this.native.connect(ANY_NODE, host, port);
   }
 
   /** Registers a memory region (an SST). Writes that arrived for it before now are applied. */

@@ -5,7 +5,7 @@
 import { loadAddon } from './addon.js';
 
 export { loadAddon } from './addon.js';
-export { Endpoint, type PollListener } from './endpoint.js';
+export { Endpoint, ANY_NODE, type PollListener } from './endpoint.js';
 export { Region } from './region.js';
 export { RdmcGroup } from './rdmc-group.js';
 export { childScriptArgs } from './child-script.js';

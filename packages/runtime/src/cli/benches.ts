@@ -7,5 +7,7 @@ export interface BenchModule {
 }
 
 export const benches: Record<string, () => Promise<BenchModule>> = {
+  bandwidth: async () => (await import('./bench-multicast.js')).bandwidth,
+  latency: async () => (await import('./bench-multicast.js')).latency,
   fabric: () => import('./bench-fabric.js'),
 };

@@ -1,0 +1,145 @@
+/**
+ * `derecho bench bandwidth` and `derecho bench latency`, with Derecho's own argument order
+ * (bandwidth_test / latency_test: num_nodes sender_selector num_messages delivery_mode) so figures
+ * compare with its published ones. Members run as processes on this machine; each figure is
+ * printed beside the machine's loopback limits measured in the same run.
+ */
+import { BenchUsageError, intArg, parseBenchArgs } from './bench-args.js';
+import { percentile, rawPingPongUs, rawStreamGBps } from './loopback-limits.js';
+import { runLocalMulticast, senderIdsFor } from './multicast-run.js';
+
+const USAGE = (kind: string): string =>
+  `usage: derecho bench ${kind} <num_nodes> <sender_selector 0|1|2> <num_messages> <delivery_mode 0|1> ` +
+  `[--payload-bytes N] [--window N] [--smc-bytes N] [--block-bytes N] [--json]\n` +
+  `  sender_selector: 0 all members send, 1 half of them, 2 one; delivery_mode: 0 ordered, 1 unordered\n`;
+
+interface Parsed {
+  numNodes: number;
+  senderSelector: 0 | 1 | 2;
+  numMessages: number;
+  deliveryMode: 0 | 1;
+  payloadBytes: number;
+  window: number;
+  smcBytes: number;
+  blockBytes: number;
+  json: boolean;
+}
+
+function parse(kind: string, args: string[]): Parsed {
+  const { positional, flags } = parseBenchArgs(args, ['payload-bytes', 'window', 'smc-bytes', 'block-bytes'], ['json']);
+  if (positional.length !== 4) throw new BenchUsageError(`expected 4 positional arguments, got ${positional.length}`);
+  const payloadBytes = intArg(flags.get('payload-bytes') as string | undefined, '--payload-bytes', 0, 1 << 30, kind === 'latency' ? 1024 : 10240);
+  return {
+    numNodes: intArg(positional[0], 'num_nodes', 1, 16),
+    senderSelector: intArg(positional[1], 'sender_selector', 0, 2) as 0 | 1 | 2,
+    numMessages: intArg(positional[2], 'num_messages', 1, 100_000_000),
+    deliveryMode: intArg(positional[3], 'delivery_mode', 0, 1) as 0 | 1,
+    payloadBytes,
+    window: intArg(flags.get('window') as string | undefined, '--window', 1, 65536, 16),
+    smcBytes: intArg(flags.get('smc-bytes') as string | undefined, '--smc-bytes', 0, 1 << 20, Math.min(payloadBytes, 10240)),
+    blockBytes: intArg(flags.get('block-bytes') as string | undefined, '--block-bytes', 1024, 1 << 28, 1 << 20),
+    json: flags.has('json'),
+  };
+}
+
+async function runKind(kind: 'bandwidth' | 'latency', args: string[]): Promise<number> {
+  let p: Parsed;
+  try {
+    p = parse(kind, args);
+  } catch (err) {
+    if (!(err instanceof BenchUsageError)) throw err;
+    process.stderr.write(`derecho bench ${kind}: ${err.message}\n${USAGE(kind)}`);
+    return 2;
+  }
+  const mode = p.deliveryMode === 0 ? 'ordered' : 'unordered';
+  const results = await runLocalMulticast({
+    numNodes: p.numNodes,
+    senderSelector: p.senderSelector,
+    messagesPerSender: p.numMessages,
+    mode,
+    payloadBytes: p.payloadBytes,
+    windowSize: p.window,
+    maxSmcPayloadBytes: p.smcBytes,
+    blockBytes: p.blockBytes,
+    pattern: kind,
+    timeoutMs: 600_000,
+  });
+  const problems = results.flatMap((r) => r.errors.map((e) => `node ${r.nodeId}: ${e}`));
+  const numSenders = senderIdsFor(p.senderSelector, results.map((r) => r.nodeId)).length;
+  const totalMessages = p.numMessages * numSenders;
+
+  const limits = { rawStreamGBps: await rawStreamGBps(), rawPingPong: [...(await rawPingPongUs(Math.max(1, Math.min(p.payloadBytes, 65536))))].sort((a, b) => a - b) };
+  const rawP50Us = percentile(limits.rawPingPong, 50);
+
+  if (kind === 'bandwidth') {
+    // Derecho's figure: bytes delivered per member over its elapsed time, averaged over members.
+    const perMemberGBps = results.map((r) => (p.payloadBytes * totalMessages) / r.elapsedNs);
+    const perMemberRate = results.map((r) => totalMessages / (r.elapsedNs / 1e9));
+    const bwGBps = perMemberGBps.reduce((a, b) => a + b, 0) / results.length;
+    const rate = perMemberRate.reduce((a, b) => a + b, 0) / results.length;
+    const figures = {
+      benchmark: 'bandwidth',
+      numNodes: p.numNodes,
+      senderSelector: p.senderSelector,
+      numSenders,
+      payloadBytes: p.payloadBytes,
+      windowSize: p.window,
+      numMessages: p.numMessages,
+      deliveryMode: p.deliveryMode,
+      path: p.payloadBytes > p.smcBytes ? 'rdmc' : 'smc',
+      bwGBps,
+      minMemberGBps: Math.min(...perMemberGBps),
+      deliveriesPerSecond: rate,
+      minMemberDeliveriesPerSecond: Math.min(...perMemberRate),
+      rawStreamGBps: limits.rawStreamGBps,
+      ratioToRawStream: bwGBps / limits.rawStreamGBps,
+      rawPingPongP50Us: rawP50Us,
+      deliveryLogsIdentical: mode === 'ordered' ? new Set(results.map((r) => r.orderDigest)).size === 1 : undefined,
+      errors: problems,
+    };
+    if (p.json) process.stdout.write(`${JSON.stringify(figures)}\n`);
+    else {
+      process.stdout.write(`data_derecho_bw ${p.numNodes} ${p.senderSelector} ${p.payloadBytes} ${p.window} ${p.numMessages} ${p.deliveryMode} ${bwGBps.toFixed(6)}\n`);
+      process.stdout.write(
+        `${p.numNodes} members, ${numSenders} sending ${p.numMessages} × ${p.payloadBytes} B (${figures.path}, window ${p.window}, ${mode}):\n` +
+          `  delivered per member: ${(bwGBps * 1000).toFixed(1)} MB/s, ${Math.round(rate).toLocaleString('en-US')} messages/s (slowest member ${(figures.minMemberGBps * 1000).toFixed(1)} MB/s)\n` +
+          `  machine limit, one raw TCP stream on loopback: ${(limits.rawStreamGBps * 1000).toFixed(0)} MB/s -> ratio ${figures.ratioToRawStream.toFixed(3)}\n` +
+          `  raw C TCP ping-pong p50: ${rawP50Us.toFixed(1)} µs\n` +
+          (mode === 'ordered' ? `  delivery logs identical at every member: ${figures.deliveryLogsIdentical ? 'yes' : 'NO'}\n` : '') +
+          (problems.length ? `  PROBLEMS: ${problems.slice(0, 5).join('; ')}\n` : ''),
+      );
+    }
+  } else {
+    const lat = results.flatMap((r) => r.latenciesUs ?? []).sort((a, b) => a - b);
+    const mean = lat.reduce((a, b) => a + b, 0) / Math.max(1, lat.length);
+    const figures = {
+      benchmark: 'latency',
+      numNodes: p.numNodes,
+      senderSelector: p.senderSelector,
+      payloadBytes: p.payloadBytes,
+      numMessages: p.numMessages,
+      deliveryMode: p.deliveryMode,
+      samples: lat.length,
+      meanUs: mean,
+      p50Us: percentile(lat, 50),
+      p99Us: percentile(lat, 99),
+      rawPingPongP50Us: rawP50Us,
+      ratioToRawPingPong: percentile(lat, 50) / rawP50Us,
+      errors: problems,
+    };
+    if (p.json) process.stdout.write(`${JSON.stringify(figures)}\n`);
+    else {
+      process.stdout.write(`data_derecho_latency ${p.numNodes} ${p.senderSelector} ${p.payloadBytes} ${p.numMessages} ${p.deliveryMode} ${mean.toFixed(1)}\n`);
+      process.stdout.write(
+        `${p.numNodes} members, send-to-delivery at the sender, ${p.payloadBytes} B, ${mode}, ${lat.length} samples:\n` +
+          `  mean ${mean.toFixed(1)} µs, p50 ${figures.p50Us.toFixed(1)} µs, p99 ${figures.p99Us.toFixed(1)} µs\n` +
+          `  machine limit, raw C TCP ping-pong p50: ${rawP50Us.toFixed(1)} µs -> ratio ${figures.ratioToRawPingPong.toFixed(2)}\n` +
+          (problems.length ? `  PROBLEMS: ${problems.slice(0, 5).join('; ')}\n` : ''),
+      );
+    }
+  }
+  return problems.length > 0 ? 1 : 0;
+}
+
+export const bandwidth = { run: (args: string[]) => runKind('bandwidth', args) };
+export const latency = { run: (args: string[]) => runKind('latency', args) };

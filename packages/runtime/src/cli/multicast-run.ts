@@ -1,0 +1,115 @@
+/**
+ * Runs a multicast experiment on a local group: spawns one process per member on loopback, waits
+ * for every member's result, then releases them all together. Used by `derecho bench bandwidth`,
+ * `derecho bench latency` and the process tests. Every child is killed on timeout or error.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { childScriptArgs } from '@derecho-ts/rdma-native';
+import { freeLoopbackPorts } from './local-ports.js';
+import type { MulticastMemberResult, MulticastMemberTask } from './multicast-member.js';
+
+export interface MulticastRunOptions {
+  readonly numNodes: number;
+  /** Derecho's sender selector: 0 all members send, 1 half of them, 2 one. */
+  readonly senderSelector: 0 | 1 | 2;
+  readonly messagesPerSender: number;
+  readonly mode: 'ordered' | 'unordered';
+  readonly payloadBytes: number;
+  readonly windowSize?: number;
+  /** Default: payloadBytes up to 10 KiB go by SMC, larger ones by RDMC. */
+  readonly maxSmcPayloadBytes?: number;
+  readonly blockBytes?: number;
+  readonly pattern?: 'bandwidth' | 'latency';
+  readonly verifyPayloads?: boolean;
+  /** Every fourth message of each sender has this size (see MulticastMemberTask). */
+  readonly everyFourthBytes?: number;
+  readonly timeoutMs?: number;
+  readonly logLevel?: string;
+}
+
+export function senderIdsFor(selector: 0 | 1 | 2, memberIds: readonly number[]): number[] {
+  if (selector === 0) return [...memberIds];
+  if (selector === 1) return memberIds.slice(Math.floor(memberIds.length / 2));
+  return [memberIds[memberIds.length - 1]];
+}
+
+export async function runLocalMulticast(options: MulticastRunOptions): Promise<MulticastMemberResult[]> {
+  const n = options.numNodes;
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new RangeError(`num_nodes must be an integer from 1 to 64, got ${n}`);
+  const ports = await freeLoopbackPorts(n);
+  const memberIds = ports.map((_, i) => i);
+  const secret = randomBytes(16).toString('hex');
+  const maxSmc = options.maxSmcPayloadBytes ?? Math.min(options.payloadBytes, 10240);
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const children: ChildProcess[] = [];
+  const results = new Map<number, MulticastMemberResult>();
+  const script = childScriptArgs(import.meta.url, './multicast-member');
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`multicast run timed out after ${timeoutMs} ms with ${results.size}/${n} results`)), timeoutMs);
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      for (const id of memberIds) {
+        const task: MulticastMemberTask = {
+          config: {
+            cluster: { secret, contact: `127.0.0.1:${ports[0]}` },
+            node: { id, host: '127.0.0.1', port: ports[id] },
+            multicast: {
+              windowSize: options.windowSize ?? 16,
+              maxPayloadBytes: Math.max(options.payloadBytes, options.everyFourthBytes ?? 0, maxSmc),
+              maxSmcPayloadBytes: maxSmc,
+              blockBytes: options.blockBytes ?? 1048576,
+            },
+            failure: { heartbeatMs: 100, failureTimeoutMs: 5000 },
+            logging: { level: options.logLevel ?? 'warn' },
+          },
+          numNodes: n,
+          memberIds,
+          senderIds: senderIdsFor(options.senderSelector, memberIds),
+          mode: options.mode,
+          messagesPerSender: options.messagesPerSender,
+          payloadBytes: options.payloadBytes,
+          pattern: options.pattern ?? 'bandwidth',
+          verifyPayloads: options.verifyPayloads ?? false,
+          everyFourthBytes: options.everyFourthBytes,
+        };
+        const child = spawn(script.command, script.args, { env: { ...process.env, DERECHO_MEMBER_TASK: JSON.stringify(task) }, stdio: ['pipe', 'pipe', 'inherit'] });
+        children.push(child);
+        let buffered = '';
+        child.stdout!.setEncoding('utf8');
+        child.stdout!.on('data', (chunk: string) => {
+          buffered += chunk;
+          let nl;
+          while ((nl = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, nl);
+            buffered = buffered.slice(nl + 1);
+            if (!line.startsWith('RESULT ')) continue;
+            results.set(id, JSON.parse(line.slice(7)) as MulticastMemberResult);
+            if (results.size === n) {
+              clearTimeout(timer);
+              resolve();
+            }
+          }
+        });
+        child.on('exit', (code, signal) => {
+          if (!results.has(id)) fail(new Error(`member ${id} exited (${signal ?? `code ${code}`}) before reporting a result`));
+        });
+      }
+    });
+    // Everyone is done: release them together and let them close cleanly.
+    await Promise.all(
+      children.map((c) => new Promise<void>((resolve) => {
+        if (c.exitCode !== null) return resolve();
+        c.once('exit', () => resolve());
+        c.stdin!.end('exit\n');
+      })),
+    );
+  } finally {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
+  return memberIds.map((id) => results.get(id)!);
+}

@@ -1,0 +1,131 @@
+/**
+ * Control-plane messages (joins, views, the start barrier) carried as P2P messages. Every P2P
+ * message starts with a channel byte so control traffic and RPC traffic share one connection;
+ * control bodies are msgpack. Decoding validates every field: a peer that sends something else is
+ * misbehaving, and the caller drops its connection instead of acting on garbage.
+ */
+import { Packr } from 'msgpackr';
+import type { GroupSubgroup, GroupView, MemberAddress } from '../core/membership/group-view.js';
+import { validateViewLayout } from '../core/view.js';
+
+export const enum Channel {
+  Control = 1,
+  Rpc = 2,
+}
+
+export type ControlMessage =
+  | { readonly type: 'join'; readonly member: MemberAddress }
+  | { readonly type: 'refused'; readonly code: string; readonly message: string }
+  | { readonly type: 'view'; readonly view: GroupView }
+  | { readonly type: 'ready'; readonly vid: number }
+  | { readonly type: 'start'; readonly vid: number };
+
+export class ControlMessageError extends Error {
+  override readonly name = 'ControlMessageError';
+}
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+export function encodeControl(message: ControlMessage): Uint8Array {
+  const body = packr.pack(message);
+  const out = new Uint8Array(body.length + 1);
+  out[0] = Channel.Control;
+  out.set(body, 1);
+  return out;
+}
+
+function fail(what: string): never {
+  throw new ControlMessageError(`malformed control message: ${what}`);
+}
+
+function u32(x: unknown, what: string): number {
+  if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 0xffffffff) fail(`${what} must be a u32, got ${typeof x === 'number' ? x : typeof x}`);
+  return x;
+}
+
+function str(x: unknown, what: string, maxLength = 4096): string {
+  if (typeof x !== 'string' || x.length > maxLength) fail(`${what} must be a string of at most ${maxLength} characters`);
+  return x;
+}
+
+function obj(x: unknown, what: string): Record<string, unknown> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) fail(`${what} must be an object`);
+  return x as Record<string, unknown>;
+}
+
+function arr(x: unknown, what: string, maxLength = 1 << 16): unknown[] {
+  if (!Array.isArray(x) || x.length > maxLength) fail(`${what} must be an array of at most ${maxLength} entries`);
+  return x;
+}
+
+function member(x: unknown, what: string): MemberAddress {
+  const m = obj(x, what);
+  const port = u32(m.port, `${what}.port`);
+  if (port < 1 || port > 65535) fail(`${what}.port must be a port number`);
+  return { id: u32(m.id, `${what}.id`), host: str(m.host, `${what}.host`, 255), port };
+}
+
+function subgroup(x: unknown, what: string): GroupSubgroup {
+  const s = obj(x, what);
+  const p = obj(s.params, `${what}.params`);
+  return {
+    type: str(s.type, `${what}.type`, 1024),
+    index: u32(s.index, `${what}.index`),
+    shards: arr(s.shards, `${what}.shards`).map((sh, i) => {
+      const shard = obj(sh, `${what}.shards[${i}]`);
+      const mode = shard.mode;
+      if (mode !== 'ordered' && mode !== 'unordered' && mode !== 'persistent') fail(`${what}.shards[${i}].mode is not a delivery mode`);
+      const senders = arr(shard.senders, `${what}.shards[${i}].senders`).map((b) => {
+        if (typeof b !== 'boolean') fail(`${what}.shards[${i}].senders must hold booleans`);
+        return b;
+      });
+      return { members: arr(shard.members, `${what}.shards[${i}].members`).map((id, j) => u32(id, `${what}.shards[${i}].members[${j}]`)), senders, mode };
+    }),
+    params: {
+      windowSize: u32(p.windowSize, `${what}.params.windowSize`),
+      maxPayloadBytes: u32(p.maxPayloadBytes, `${what}.params.maxPayloadBytes`),
+      maxSmcPayloadBytes: u32(p.maxSmcPayloadBytes, `${what}.params.maxSmcPayloadBytes`),
+      blockBytes: u32(p.blockBytes, `${what}.params.blockBytes`),
+    },
+  };
+}
+
+function groupView(x: unknown): GroupView {
+  const v = obj(x, 'view');
+  const view: GroupView = {
+    vid: u32(v.vid, 'view.vid'),
+    members: arr(v.members, 'view.members').map((m, i) => member(m, `view.members[${i}]`)),
+    subgroups: arr(v.subgroups, 'view.subgroups').map((s, i) => subgroup(s, `view.subgroups[${i}]`)),
+  };
+  if (view.members.length === 0) fail('view.members is empty');
+  try {
+    validateViewLayout({ vid: view.vid, members: view.members.map((m) => m.id), myRank: 0, subgroups: view.subgroups });
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  return view;
+}
+
+/** Decodes the body of a control-channel message (without the channel byte). */
+export function decodeControl(body: Uint8Array): ControlMessage {
+  let raw: unknown;
+  try {
+    raw = packr.unpack(body);
+  } catch (err) {
+    fail(`not msgpack (${(err as Error).message})`);
+  }
+  const m = obj(raw, 'message');
+  switch (m.type) {
+    case 'join':
+      return { type: 'join', member: member(m.member, 'member') };
+    case 'refused':
+      return { type: 'refused', code: str(m.code, 'code', 64), message: str(m.message, 'message') };
+    case 'view':
+      return { type: 'view', view: groupView(m.view) };
+    case 'ready':
+    case 'start':
+      return { type: m.type, vid: u32(m.vid, 'vid') };
+    default:
+      fail(`unknown type ${JSON.stringify(m.type)}`);
+  }
+}

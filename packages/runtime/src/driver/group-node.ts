@@ -1,0 +1,327 @@
+/**
+ * A member process of the group on the real fabric: it opens the endpoint, forms the group or joins
+ * it through the contact, installs each view (SST region, RDMC groups, multicast core) behind the
+ * start barrier, and pumps the fabric's polled batches into the core. Users reach it through
+ * `Group` (../replicated); benchmarks and tests may use it directly.
+ */
+import { EventEmitter } from 'eventemitter3';
+import { ANY_NODE, Endpoint, type PollResult } from '@derecho-ts/rdma-native';
+import type { DerechoConfig } from '../config/schema.js';
+import { profileSettings } from '../config/validate.js';
+import type { DeliverOutput } from '../core/core-io.js';
+import { GroupFormation, type FormationOutput } from '../core/membership/formation.js';
+import type { GroupSubgroup, GroupView, MemberAddress } from '../core/membership/group-view.js';
+import { SubgroupAllocator } from '../layout/allocate.js';
+import { numberSubgroups } from '../layout/allocation.js';
+import { InadequateLayoutError } from '../layout/errors.js';
+import type { GroupLayout } from '../layout/spec.js';
+import { wallClockUs } from './clock.js';
+import { Channel, ControlMessageError, decodeControl, encodeControl, type ControlMessage } from './control-messages.js';
+import { createLogger, type Logger } from './logger.js';
+import { ViewRuntime } from './view-runtime.js';
+
+/** Identifies the wire protocol and build; peers with another one are refused in the handshake. */
+export const BUILD_HASH = 'derecho-ts/0.1.0';
+
+export interface GroupNodeOptions {
+  readonly config: DerechoConfig;
+  /** The group's layout (already resolved against the configuration). */
+  readonly layout: GroupLayout;
+  /** The leader waits for this many members (itself included) before forming view 0. */
+  readonly minMembers?: number;
+  /** How long joining may take before it fails; default 30 s. */
+  readonly joinTimeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+export interface GroupNodeEvents {
+  view: [GroupView];
+  deliver: [DeliverOutput];
+  peerFailed: [{ nodeId: number; reason: string }];
+  /** After each polled batch was handed to the core: send queues may have shrunk. */
+  progress: [];
+}
+
+const CONTACT_RETRY_MS = 50;
+
+export class JoinError extends Error {
+  override readonly name = 'JoinError';
+}
+
+export class GroupNode extends EventEmitter<GroupNodeEvents> {
+  readonly nodeId: number;
+  readonly endpoint: Endpoint;
+  readonly log: Logger;
+  private readonly config: DerechoConfig;
+  private readonly allocator: SubgroupAllocator;
+  private formation: GroupFormation | undefined;
+  private runtime: ViewRuntime | undefined;
+  private contactId: number | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private joinDeadlineMs = 0;
+  private joinWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private closed = false;
+
+  private constructor(private readonly options: GroupNodeOptions) {
+    super();
+    const { config } = options;
+    this.config = config;
+    this.nodeId = config.node.id;
+    this.log = options.logger ?? createLogger(config.logging.level, { node: config.node.id });
+    this.allocator = new SubgroupAllocator(options.layout);
+    this.endpoint = Endpoint.open({
+      nodeId: config.node.id,
+      host: config.node.host,
+      port: config.node.port,
+      secret: config.cluster.secret,
+      buildHash: BUILD_HASH,
+      heartbeatTimeoutMs: config.failure.failureTimeoutMs,
+    });
+    this.endpoint.onPoll((r) => this.onPoll(r));
+  }
+
+  /** Joins (or, at the contact address, forms) the group; resolves once a view has started here. */
+  static async join(options: GroupNodeOptions): Promise<GroupNode> {
+    const node = GroupNode.create(options);
+    await node.start();
+    return node;
+  }
+
+  /** Opens the endpoint without joining yet, so callers can subscribe before the first delivery. */
+  static create(options: GroupNodeOptions): GroupNode {
+    return new GroupNode(options);
+  }
+
+  get isLeader(): boolean {
+    const { contact } = this.config.cluster;
+    return contact.port === this.config.node.port && contact.host === this.config.node.host;
+  }
+
+  get view(): GroupView | undefined {
+    return this.runtime?.started ? this.runtime.view : undefined;
+  }
+
+  get currentRuntime(): ViewRuntime | undefined {
+    return this.runtime?.started ? this.runtime : undefined;
+  }
+
+  private me(): MemberAddress {
+    return { id: this.nodeId, host: this.config.node.host, port: this.config.node.port };
+  }
+
+  /** Joins or forms the group; resolves once a view has started here. Closes the node on failure. */
+  async start(): Promise<void> {
+    try {
+      await this.joinOrForm();
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
+
+  private joinOrForm(): Promise<void> {
+    const timeoutMs = this.options.joinTimeoutMs ?? 30_000;
+    const joined = new Promise<void>((resolve, reject) => {
+      this.joinWaiter = { resolve, reject };
+    });
+    const timer = setTimeout(() => this.failJoin(new JoinError(`node ${this.nodeId} did not join within ${timeoutMs} ms (contact ${this.config.cluster.contact.host}:${this.config.cluster.contact.port})`)), timeoutMs);
+    if (this.isLeader) {
+      this.formation = new GroupFormation({ leader: this.me(), allocate: (ids) => this.allocate(ids), minMembers: this.options.minMembers });
+      this.log.info({ port: this.endpoint.port }, 'forming the group as its initial leader');
+      this.apply(this.formation.start());
+    } else {
+      const { host, port } = this.config.cluster.contact;
+      this.log.info({ contact: `${host}:${port}` }, 'joining through the contact');
+      this.joinDeadlineMs = Date.now() + timeoutMs;
+      this.endpoint.connectAny(host, port);
+    }
+    return joined.finally(() => clearTimeout(timer));
+  }
+
+  private formationStep(f: (formation: GroupFormation) => FormationOutput[]): FormationOutput[] {
+    return this.formation ? f(this.formation) : [];
+  }
+
+  /** The subgroups of a candidate view, or undefined when it is inadequate. */
+  private allocate(memberIds: readonly number[]): GroupSubgroup[] | undefined {
+    let allocation;
+    try {
+      allocation = this.allocator.allocate(memberIds, undefined);
+    } catch (err) {
+      if (err instanceof InadequateLayoutError) {
+        this.log.info({ members: memberIds.length }, 'waiting for more members: %s', err.message);
+        return undefined;
+      }
+      throw err;
+    }
+    return numberSubgroups(allocation).map((sg) => {
+      const profile = sg.shards[0]?.profile ?? 'default';
+      const p = profileSettings(this.config, profile);
+      return {
+        type: sg.type,
+        index: sg.index,
+        shards: sg.shards.map((s) => ({ members: s.members, senders: s.senders, mode: s.mode })),
+        params: { windowSize: p.windowSize, maxPayloadBytes: p.maxPayloadBytes, maxSmcPayloadBytes: p.maxSmcPayloadBytes, blockBytes: p.blockBytes },
+      };
+    });
+  }
+
+  private apply(outputs: readonly FormationOutput[]): void {
+    for (const o of outputs) {
+      switch (o.kind) {
+        case 'refuse':
+          this.log.warn({ joiner: o.to, code: o.code }, 'refusing a join: %s', o.message);
+          this.sendControl(o.to, { type: 'refused', code: o.code, message: o.message });
+          break;
+        case 'announce':
+          this.sendControl(o.to, { type: 'view', view: o.view });
+          break;
+        case 'start':
+          this.sendControl(o.to, { type: 'start', vid: o.vid });
+          break;
+      }
+    }
+  }
+
+  private sendControl(to: number, message: ControlMessage): void {
+    if (to === this.nodeId) {
+      // Loop back asynchronously, as if it came over the wire, to keep handlers non-reentrant.
+      queueMicrotask(() => this.onControl(this.nodeId, message));
+      return;
+    }
+    try {
+      this.endpoint.sendP2P(to, encodeControl(message));
+    } catch (err) {
+      this.log.warn({ to, type: message.type }, 'cannot send a control message: %s', (err as Error).message);
+    }
+  }
+
+  private onPoll(result: PollResult): void {
+    if (this.closed) return;
+    for (const l of result.logs) this.log[l.level]({ fabric: true }, l.message);
+    if (this.contactId === undefined && !this.isLeader && result.connected.length > 0) {
+      this.contactId = result.connected[0];
+      this.sendControl(this.contactId, { type: 'join', member: this.me() });
+    }
+    for (const m of result.p2p) this.onP2P(m.from, m.data);
+    this.runtime?.onPoll(result);
+    this.emit('progress');
+    for (const f of result.failures) {
+      this.log.warn({ peer: f.nodeId }, 'peer failed: %s', f.reason);
+      this.apply(this.formationStep((fm) => fm.onJoinerLost(f.nodeId)));
+      if (f.nodeId === ANY_NODE) {
+        this.onContactDialFailed(f.reason);
+        continue;
+      }
+      if (!this.runtime?.started && f.nodeId === this.contactId) this.failJoin(new JoinError(`lost the contact (node ${f.nodeId}) while joining: ${f.reason}`));
+      this.emit('peerFailed', f);
+    }
+  }
+
+  /**
+   * The contact may simply not be listening yet (members start in any order): retry until the join
+   * deadline. A refusal in the handshake (wrong secret or build) is final.
+   */
+  private onContactDialFailed(reason: string): void {
+    const { host, port } = this.config.cluster.contact;
+    const final = /refused the connection|secret|hash mismatch|version mismatch/.test(reason);
+    if (final || Date.now() + CONTACT_RETRY_MS > this.joinDeadlineMs) {
+      this.failJoin(new JoinError(`cannot join through the contact at ${host}:${port}: ${reason}`));
+      return;
+    }
+    this.log.debug({ contact: `${host}:${port}` }, 'contact not reachable yet (%s); retrying', reason);
+    setTimeout(() => {
+      if (!this.closed && this.joinWaiter && this.contactId === undefined) this.endpoint.connectAny(host, port);
+    }, CONTACT_RETRY_MS);
+  }
+
+  private onP2P(from: number, data: Uint8Array): void {
+    if (data.length === 0) return this.dropPeer(from, 'an empty P2P message');
+    if (data[0] !== Channel.Control) return this.dropPeer(from, `a P2P message on unknown channel ${data[0]}`);
+    let message: ControlMessage;
+    try {
+      message = decodeControl(data.subarray(1));
+    } catch (err) {
+      if (!(err instanceof ControlMessageError)) throw err;
+      return this.dropPeer(from, err.message);
+    }
+    this.onControl(from, message);
+  }
+
+  private dropPeer(peer: number, why: string): void {
+    this.log.error({ peer }, 'dropping the connection: %s', why);
+    this.endpoint.failPeer(peer, why);
+  }
+
+  private onControl(from: number, m: ControlMessage): void {
+    if (this.closed) return;
+    switch (m.type) {
+      case 'join':
+        if (from !== m.member.id) return this.dropPeer(from, `node ${from} asked to join as node ${m.member.id}`);
+        if (!this.formation) return this.sendControl(from, { type: 'refused', code: 'notLeader', message: `node ${this.nodeId} is not the group's leader` });
+        this.log.info({ joiner: m.member.id }, 'join request');
+        this.apply(this.formation.onJoinRequest(m.member));
+        break;
+      case 'refused':
+        this.failJoin(new JoinError(`node ${from} refused the join (${m.code}): ${m.message}`));
+        break;
+      case 'view':
+        void this.installView(m.view, from);
+        break;
+      case 'ready':
+        this.apply(this.formationStep((f) => f.onReady(from, m.vid)));
+        break;
+      case 'start':
+        this.startView(m.vid);
+        break;
+    }
+  }
+
+  private async installView(view: GroupView, leaderId: number): Promise<void> {
+    try {
+      if (this.runtime !== undefined) throw new JoinError(`received view ${view.vid} but view ${this.runtime.view.vid} is installed (view changes come with membership)`);
+      const others = view.members.filter((m) => m.id !== this.nodeId);
+      for (const m of others) this.endpoint.connect(m.id, m.host, m.port);
+      await this.endpoint.waitConnected(others.map((m) => m.id), this.options.joinTimeoutMs ?? 30_000);
+      this.runtime = new ViewRuntime(this.endpoint, view, { deliver: (d) => this.emit('deliver', d) }, this.config.failure.heartbeatMs * 1000);
+      this.sendControl(leaderId, { type: 'ready', vid: view.vid });
+    } catch (err) {
+      this.failJoin(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private startView(vid: number): void {
+    const runtime = this.runtime;
+    if (runtime === undefined || runtime.view.vid !== vid || runtime.started) return;
+    runtime.start();
+    const heartbeatMs = this.config.failure.heartbeatMs;
+    this.tickTimer = setInterval(() => this.runtime?.tick(wallClockUs()), heartbeatMs);
+    this.log.info({ vid, members: runtime.view.members.map((m) => m.id) }, 'view installed');
+    this.emit('view', runtime.view);
+    this.joinWaiter?.resolve();
+    this.joinWaiter = undefined;
+  }
+
+  private failJoin(err: Error): void {
+    if (!this.joinWaiter) return;
+    this.joinWaiter.reject(err);
+    this.joinWaiter = undefined;
+  }
+
+  /** Multicasts `payload` to subgroup `subgroupId` (queued in the core when the window is full). */
+  send(subgroupId: number, payload: Uint8Array, cooked = false): void {
+    const runtime = this.currentRuntime;
+    if (runtime === undefined) throw new Error(`node ${this.nodeId} has no installed view to send in`);
+    runtime.send(subgroupId, payload, wallClockUs(), cooked);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.failJoin(new JoinError('the node was closed while joining'));
+    this.runtime?.close();
+    this.endpoint.close();
+    this.removeAllListeners();
+  }
+}

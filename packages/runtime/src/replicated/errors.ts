@@ -1,0 +1,16 @@
+/** Errors a user of the group API can catch by class. */
+
+/** This node is not in any shard of the subgroup it tried to use as a member. */
+export class NotAMemberError extends Error {
+  override readonly name = 'NotAMemberError';
+}
+
+/** No subgroup of that name (or index) exists in the group's layout. */
+export class UnknownSubgroupError extends Error {
+  override readonly name = 'UnknownSubgroupError';
+}
+
+/** The group was closed (or left) and can no longer be used. */
+export class GroupClosedError extends Error {
+  override readonly name = 'GroupClosedError';
+}

@@ -1,0 +1,7 @@
+/**
+ * `@derecho-ts/runtime/testing`: helpers for tests and benchmarks that run real local groups
+ * (one process per member on loopback). Not part of the application API.
+ */
+export { runLocalMulticast, senderIdsFor, type MulticastRunOptions } from './cli/multicast-run.js';
+export type { MulticastMemberResult, MulticastMemberTask } from './cli/multicast-member.js';
+export { freeLoopbackPorts } from './cli/local-ports.js';
