@@ -824,11 +824,16 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
     case ConnState::WaitHelloAck: {
       if (t == FrameType::Reject) {
         std::string why(reinterpret_cast<const char*>(payload), h.payloadLen);
-        if (why == "duplicate connection") {
+        if (why == "duplicate connection" && c.expectedPeer == kAnyNode) {
+          // The contact already holds a connection from a node with my id, and it is not me.
+          closeConn(&c, "the node at " + c.addr + " already has a connection from a node with id " + std::to_string(cfg_.nodeId) +
+                            ": is that id in use by another process?", LogLevel::Error, true);
+        } else if (why == "duplicate connection") {
           c.superseded = true;
           closeConn(&c, "duplicate", LogLevel::Debug, false);
         } else {
-          closeConn(&c, "node " + std::to_string(c.peer) + " refused our connection: " + why, LogLevel::Error, true);
+          std::string who = c.expectedPeer == kAnyNode ? "the node at " + c.addr : "node " + std::to_string(c.peer);
+          closeConn(&c, who + " refused our connection: " + why, LogLevel::Error, true);
         }
         return false;
       }

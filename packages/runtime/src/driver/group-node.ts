@@ -209,7 +209,9 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     for (const f of result.failures) {
       this.log.warn({ peer: f.nodeId }, 'peer failed: %s', f.reason);
       this.apply(this.formationStep((fm) => fm.onJoinerLost(f.nodeId)));
-      if (f.nodeId === ANY_NODE) {
+      // While joining, before the contact answered, any failure is the dial to the contact: under
+      // ANY_NODE when the dial itself failed, under the contact's id when its handshake did.
+      if (f.nodeId === ANY_NODE || (!this.isLeader && this.contactId === undefined && this.runtime === undefined)) {
         this.onContactDialFailed(f.reason);
         continue;
       }
@@ -224,7 +226,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
    */
   private onContactDialFailed(reason: string): void {
     const { host, port } = this.config.cluster.contact;
-    const final = /refused the connection|secret|hash mismatch|version mismatch/.test(reason);
+    const final = /refused our connection|secret|hash mismatch|version mismatch|in use/.test(reason);
     if (final || Date.now() + CONTACT_RETRY_MS > this.joinDeadlineMs) {
       this.failJoin(new JoinError(`cannot join through the contact at ${host}:${port}: ${reason}`));
       return;

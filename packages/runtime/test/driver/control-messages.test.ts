@@ -1,0 +1,74 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { Packr } from 'msgpackr';
+import { Channel, ControlMessageError, decodeControl, encodeControl, type ControlMessage } from '../../src/driver/control-messages.js';
+
+const view: ControlMessage = {
+  type: 'view',
+  view: {
+    vid: 0,
+    members: [
+      { id: 0, host: '127.0.0.1', port: 4000 },
+      { id: 1, host: '127.0.0.1', port: 4001 },
+    ],
+    subgroups: [{ type: 'KV', index: 0, shards: [{ members: [0, 1], senders: [true, false], mode: 'ordered' }], params: { windowSize: 16, maxPayloadBytes: 10240, maxSmcPayloadBytes: 1024, blockBytes: 65536 } }],
+  },
+};
+
+const roundTrip = (m: ControlMessage) => {
+  const bytes = encodeControl(m);
+  expect(bytes[0]).to.equal(Channel.Control);
+  return decodeControl(bytes.subarray(1));
+};
+
+describe('control messages', () => {
+  it('round-trip every kind', () => {
+    for (const m of [
+      { type: 'join', member: { id: 9, host: '10.0.0.9', port: 1234 } },
+      { type: 'refused', code: 'idInUse', message: 'node id 9 is in use' },
+      view,
+      { type: 'ready', vid: 3 },
+      { type: 'start', vid: 3 },
+    ] as ControlMessage[]) {
+      expect(roundTrip(m)).to.deep.equal(m);
+    }
+  });
+
+  it('refuses well-formed msgpack with wrong fields, naming the field', () => {
+    const packr = new Packr({ useRecords: false });
+    const bad = (x: unknown) => () => decodeControl(packr.pack(x));
+    expect(bad({ type: 'join', member: { id: -1, host: 'h', port: 1 } })).to.throw(ControlMessageError, /member\.id must be a u32/);
+    expect(bad({ type: 'join', member: { id: 1, host: 'h', port: 70000 } })).to.throw(ControlMessageError, /member\.port must be a port number/);
+    expect(bad({ type: 'start', vid: 'zero' })).to.throw(ControlMessageError, /vid must be a u32/);
+    expect(bad({ type: 'teleport' })).to.throw(ControlMessageError, /unknown type "teleport"/);
+    expect(bad([1, 2, 3])).to.throw(ControlMessageError, /message must be an object/);
+    const v = structuredClone(view) as unknown as { view: { subgroups: { shards: { members: number[] }[] }[] } };
+    v.view.subgroups[0].shards[0].members = [0, 7];
+    expect(bad(v)).to.throw(ControlMessageError, /node 7 is not a member of view 0/);
+  });
+
+  it('never crashes on random or mutated bytes: either a valid message or ControlMessageError', () => {
+    const valid = encodeControl(view).subarray(1);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 300 }),
+          fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })).map(([i, b]) => {
+            const m = Uint8Array.from(valid);
+            m[i] = b;
+            return m;
+          }),
+          fc.nat(valid.length).map((n) => valid.subarray(0, n)),
+        ),
+        (bytes) => {
+          try {
+            decodeControl(bytes);
+          } catch (err) {
+            expect(err).to.be.instanceOf(ControlMessageError);
+          }
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+});
