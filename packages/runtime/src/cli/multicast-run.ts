@@ -45,6 +45,9 @@ export async function runLocalMulticast(options: MulticastRunOptions): Promise<M
   const children: ChildProcess[] = [];
   const results = new Map<number, MulticastMemberResult>();
   const script = childScriptArgs(import.meta.url, './multicast-member');
+  // DERECHO_PROFILE_DIR=<dir>: every member writes a V8 CPU profile there (for `--cpu-prof` analysis).
+  const profileDir = process.env.DERECHO_PROFILE_DIR;
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -77,7 +80,7 @@ export async function runLocalMulticast(options: MulticastRunOptions): Promise<M
           verifyPayloads: options.verifyPayloads ?? false,
           everyFourthBytes: options.everyFourthBytes,
         };
-        const child = spawn(script.command, script.args, { env: { ...process.env, DERECHO_MEMBER_TASK: JSON.stringify(task) }, stdio: ['pipe', 'pipe', 'inherit'] });
+        const child = spawn(script.command, [...nodeArgs, ...script.args], { env: { ...process.env, DERECHO_MEMBER_TASK: JSON.stringify(task) }, stdio: ['pipe', 'pipe', 'inherit'] });
         children.push(child);
         let buffered = '';
         child.stdout!.setEncoding('utf8');
