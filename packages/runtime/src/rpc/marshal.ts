@@ -38,10 +38,14 @@ export class SchemaCodec {
   private readonly byName = new Map<string, Map<string, MethodCodec>>();
   private readonly byId = new Map<string, Map<number, MethodCodec>>();
 
-  constructor(schema: WireSchema, classes: WireClassTable = {}) {
+  /**
+   * `classes`: the generated table of self-marshalling classes. `copyBuffers: false` lets decoded
+   * byte arrays alias the input, for a transport that hands over buffers it never reuses.
+   */
+  constructor(schema: WireSchema, classes: WireClassTable = {}, options: { copyBuffers?: boolean } = {}) {
     this.schema = schema;
     this.packr = createPackr(schema);
-    const compiler = new TypeCompiler(schema, classes);
+    const compiler = new TypeCompiler(schema, classes, options.copyBuffers ?? true);
     for (const [className, wireClass] of Object.entries(schema.classes)) {
       const names = new Map<string, MethodCodec>();
       const ids = new Map<number, MethodCodec>();
@@ -88,11 +92,14 @@ export function createPackr(schema: WireSchema): Packr {
     shouldShareStructure: () => false,
     maxOwnStructures: 64,
     useRecords: true,
-    moreTypes: true, // Set, typed arrays and large bigints as extensions
-    useBigIntExtension: true,
+    // moreTypes (extensions for Set and typed arrays) doubles the cost of a call with a byte array,
+    // and the schema already says where a Set is, so Sets travel as arrays and bytes as msgpack bin.
+    moreTypes: false,
+    useBigIntExtension: true, // bigints beyond 64 bits
     int64AsType: 'bigint', // numbers never encode as int64 (msgpackr uses float64), so int64 is always a bigint
     mapsAsObjects: false, // objects are records, so a msgpack map is always a Map
-    copyBuffers: true, // never alias the receive buffer, which the transport reuses
+    // Byte arrays decode as views of the input; the type decoders copy them (see TypeCompiler).
+    copyBuffers: false,
   });
 }
 
@@ -128,7 +135,10 @@ function makeMethodCodec(packr: Packr, compiler: TypeCompiler, className: string
       const value: unknown = packr.unpack(bytes);
       if (!Array.isArray(value)) throw new WireTypeError(`${label}: the arguments are not an array`);
       checkArity(value.length, 'received');
-      for (let i = 0; i < value.length; i++) value[i] = decodeParams[i](value[i], `${label} argument '${params[i].name}'`);
+      for (let i = 0; i < value.length; i++) {
+        if (value[i] === undefined && params[i].optional) continue;
+        value[i] = decodeParams[i](value[i], `${label} argument '${params[i].name}'`);
+      }
       return value;
     },
     encodeResult(result) {
@@ -157,6 +167,12 @@ class TypeCompiler {
   constructor(
     private readonly schema: WireSchema,
     private readonly classes: WireClassTable,
+    /**
+     * Copy decoded byte arrays out of the input, which a transport may reuse. Buffer.from copies
+     * small arrays into Node's pooled slab, several times cheaper than msgpackr's copyBuffers
+     * (one fresh ArrayBuffer each).
+     */
+    private readonly copyBuffers: boolean,
   ) {}
 
   /** `undefined` when values of `type` go on the wire as they are. */
@@ -251,10 +267,12 @@ class TypeCompiler {
         return (v, p) => (v === undefined || v === null ? undefined : fail(p, 'no value (void)', v));
       case 'null':
         return (v, p) => (v === null ? v : fail(p, 'null', v));
-      case 'bytes':
-        return (v, p) => (v instanceof Uint8Array ? v : fail(p, 'a Uint8Array', v));
-      case 'buffer':
-        return (v, p) => (v instanceof Uint8Array ? (Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength)) : fail(p, 'a Buffer', v));
+      case 'bytes': // a Buffer (a Uint8Array subclass): Node's pooled copy is the cheapest there is
+      case 'buffer': {
+        const expected = type.t === 'bytes' ? 'a Uint8Array' : 'a Buffer';
+        if (this.copyBuffers) return (v, p) => (v instanceof Uint8Array ? Buffer.from(v) : fail(p, expected, v));
+        return (v, p) => (v instanceof Uint8Array ? (Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength)) : fail(p, expected, v));
+      }
       case 'date':
         return (v, p) => (v instanceof Date ? v : fail(p, 'a Date', v));
       case 'literal': {
@@ -314,7 +332,7 @@ class TypeCompiler {
       case 'set': {
         const inner = this.decoder(type.of);
         return (v, p) => {
-          if (!(v instanceof Set)) return fail(p, 'a Set', v);
+          if (!Array.isArray(v) && !(v instanceof Set)) return fail(p, 'a Set', v);
           const out = new Set<unknown>();
           for (const x of v) out.add(inner(x, `${p} element`));
           return out;
@@ -376,7 +394,7 @@ function isPlainObject(v: unknown): boolean {
 }
 
 function describe(v: unknown): string {
-  if (v === null) return 'null';
+  if (v === null || v === undefined) return String(v);
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return `an instance of ${(v as object).constructor?.name ?? 'Object'}`;
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
