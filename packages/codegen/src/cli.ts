@@ -82,7 +82,8 @@ export function runCli(argv: readonly string[], io: CliIo): number {
   }
   for (const n of result.notices) io.out(n);
   const written = writeOutputs(tsProject, result);
-  io.out(written.length === 0 ? 'derecho-codegen: up to date' : written.map((p) => `wrote ${p}`).join('\n'));
+  if (written.length === 0) io.out('derecho-codegen: up to date');
+  for (const path of written) io.out(`wrote ${path}`);
   return 0;
 }
 
