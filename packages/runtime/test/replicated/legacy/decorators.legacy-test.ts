@@ -1,5 +1,8 @@
 // Legacy mode keeps decorator marks with reflect-metadata, which the application loads first.
 import 'reflect-metadata';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Ordered, P2P, Replicated, getReplicatedMetadata, isReplicatedClass } from '@derecho-ts/runtime';
 
@@ -107,6 +110,18 @@ describe('replicated decorators (legacy experimentalDecorators mode)', () => {
     expect(() => getReplicatedMetadata(Forgotten)).to.throw(
       TypeError,
       'the class Forgotten has @Ordered() put but is not decorated with @Replicated(); add @Replicated() to the class',
+    );
+  });
+
+  it('asks for reflect-metadata when a legacy-mode app has not loaded it', () => {
+    const here = dirname(fileURLToPath(import.meta.url));
+    const child = spawnSync(process.execPath, ['--conditions=@derecho-ts/source', '--import', 'tsx', join(here, 'without-reflect-metadata.fixture.ts')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(here, 'tsconfig.json') },
+    });
+    expect(child.stdout.trim()).to.equal(
+      "@Ordered() is running as a legacy (experimentalDecorators) decorator, which keeps its marks with reflect-metadata: install it and add `import 'reflect-metadata'` before any decorated class loads",
     );
   });
 });
