@@ -231,6 +231,10 @@ class TypeModeler {
       if (properties.length > 0) return unsupported(text(), 'an object type with both properties and an index signature');
       return { t: 'record', of: this.convert(stringIndex, at, false) };
     }
+    const methods = properties.filter((p) => p.getDeclarations().some((d) => Node.isMethodSignature(d) || Node.isMethodDeclaration(d)));
+    if (methods.length > 0) {
+      return unsupported(text(), `an object with methods (${methods.map((m) => m.getName()).join(', ')}); values must be plain data`);
+    }
     const props: PropertyNode[] = properties.map((p) => {
       const optional = p.isOptional();
       return { name: p.getName(), type: this.propertyType(p, at, optional), optional };
@@ -239,10 +243,6 @@ class TypeModeler {
   }
 
   private propertyType(property: MorphSymbol, at: Node, optional: boolean): TypeNode {
-    const declaration = property.getDeclarations()[0];
-    if (declaration !== undefined && (Node.isMethodSignature(declaration) || Node.isMethodDeclaration(declaration))) {
-      return unsupported(declaration.getText(), 'a method; values must be plain data');
-    }
     return this.convert(property.getTypeAtLocation(at), at, optional);
   }
 

@@ -48,7 +48,7 @@ function validateMethod(cls: ClassModel, method: MethodModel, types: Map<string,
 }
 
 function describe(where: string, text: string, reason: string, path: string): string {
-  return `${where}: type '${text}'${path === '' ? '' : ` (at ${path})`} is not serializable: ${reason}`;
+  return `${where}: type '${text}'${path === '' || path === text ? '' : ` (at ${path})`} is not serializable: ${reason}`;
 }
 
 /** Calls `report` for every unsupported node reachable from `node`, with its path. */

@@ -44,7 +44,9 @@ export class Plain { x = 1; }
   @P2P() generic<T>(value: T): T { return value; }
   @Ordered() rest(...items: string[]): void {}
   @Ordered() tuple(t: [number, string?]): void {}
+  @P2P() shape(s: Shape): void {}
 }
+export interface Shape { area(): number; name: string }
 class Hidden { toWire(): number { return 1; } static fromWire(n: number): Hidden { return new Hidden(); } }
 @Replicated() class Unexported {
   @Ordered() useHidden(h: Hidden): void {}
@@ -65,8 +67,9 @@ class Hidden { toWire(): number { return 1; } static fromWire(n: number): Hidden
       "src/a.ts:10:21: Bad.generic parameter 'value': type 'T' is not serializable: a type parameter; replicated methods cannot be generic",
       "src/a.ts:11:19: Bad.rest parameter 'items': rest parameters are not supported; take an array",
       "src/a.ts:12:20: Bad.tuple parameter 't': type '[number, (string | undefined)?]' is not serializable: tuples with optional or rest elements are not supported; use an array or an object",
-      'src/a.ts:14:1: Hidden must be exported: replicated methods marshal it, so the generated file imports it',
-      'src/a.ts:15:21: Unexported must be exported: the generated file imports it',
+      "src/a.ts:13:16: Bad.shape parameter 's': type 'Shape' is not serializable: an object with methods (area); values must be plain data",
+      'src/a.ts:16:1: Hidden must be exported: replicated methods marshal it, so the generated file imports it',
+      'src/a.ts:17:21: Unexported must be exported: the generated file imports it',
     ]);
     expect(result.outputs).to.deep.equal([]);
   });
