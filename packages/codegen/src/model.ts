@@ -3,7 +3,7 @@
  * into a `TypeNode`. Types that cannot be marshalled become `unsupported` nodes carrying the
  * reason; validation reports them (all of them, with their paths) instead of stopping here.
  */
-import { Node, TypeFlags, ts, type Project, type Symbol as MorphSymbol, type Type } from 'ts-morph';
+import { Node, TypeFlags, ts, type ClassDeclaration, type Project, type Symbol as MorphSymbol, type Type } from 'ts-morph';
 import type { DiscoveredClass, Locator } from './discover.js';
 import type { ClassModel, CodegenError, MethodModel, NamedTypeModel, ParameterModel, ProjectModel, PropertyNode, TypeNode, WireClassModel } from './ir.js';
 import { typeKey } from './signature.js';
@@ -119,7 +119,7 @@ class TypeModeler {
     if (name === 'Buffer' && symbol !== undefined && symbol.getDeclarations().some((d) => d.getSourceFile().isDeclarationFile())) return { t: 'buffer' };
     if (type.getCallSignatures().length > 0) return unsupported(text(), 'a function');
     const classDeclaration = symbol?.getDeclarations().find(Node.isClassDeclaration);
-    if (classDeclaration !== undefined) return this.wireClass(classDeclaration, text, at);
+    if (classDeclaration !== undefined) return this.wireClass(classDeclaration, text);
     if (symbol !== undefined && name !== undefined && !name.startsWith('__') && this.isBuiltIn(symbol)) {
       return unsupported(text(), `${name} is a built-in type without a wire form`);
     }
@@ -157,7 +157,7 @@ class TypeModeler {
     return { t: 'tuple', of: type.getTupleElements().map((e) => this.convert(e, at, false)) };
   }
 
-  private wireClass(declaration: import('ts-morph').ClassDeclaration, text: () => string, at: Node): TypeNode {
+  private wireClass(declaration: ClassDeclaration, text: () => string): TypeNode {
     const name = declaration.getName() ?? '(anonymous class)';
     const toWire = declaration.getInstanceMethod('toWire');
     const fromWire = declaration.getStaticMethod('fromWire');
@@ -178,7 +178,6 @@ class TypeModeler {
         model: { name, location: this.locator.of(declaration), file: this.locator.file(declaration.getSourceFile()), exported: declaration.isExported() },
       });
     }
-    void at;
     return { t: 'class', name, wire };
   }
 
