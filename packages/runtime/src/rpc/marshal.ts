@@ -213,18 +213,12 @@ class TypeCompiler {
           new Map([...(v as Map<unknown, unknown>)].map(([k, x]) => [key === undefined ? k : key(k, `${p} key`), value === undefined ? x : value(x, `${p} value`)]));
       }
       case 'union': {
-        // Only class members need work; they are told apart by instanceof, the rest pass as they are.
-        const classMembers = type.of.flatMap((m) => {
-          const resolved = this.resolve(m);
-          return resolved.t === 'class' ? [{ ctor: this.classCtor(resolved.name), encode: this.encoder(resolved) as Encoder }] : [];
-        });
-        const others = type.of.filter((m) => this.resolve(m).t !== 'class').map((m) => this.encoder(m));
-        if (classMembers.length === 0 && others.every((e) => e === undefined)) return undefined;
-        if (others.some((e) => e !== undefined)) {
-          throw new Error(`wire schema: a union mixing self-marshalling classes inside other members is not supported`);
-        }
+        // The member a live value belongs to is found by a shallow look at the value; only
+        // members that need encoding (those holding self-marshalling classes) matter.
+        const members = type.of.map((m) => ({ accepts: this.accepts(m), encode: this.encoder(m) }));
+        if (members.every((m) => m.encode === undefined)) return undefined;
         return (v, p) => {
-          for (const { ctor, encode } of classMembers) if (v instanceof (ctor as unknown as Function)) return encode(v, p);
+          for (const m of members) if (m.accepts(v)) return m.encode === undefined ? v : m.encode(v, p);
           return v;
         };
       }
@@ -250,6 +244,59 @@ class TypeCompiler {
       }
       default:
         return undefined;
+    }
+  }
+
+  /** A shallow test of whether a live value is of `type`: enough to tell union members apart. */
+  private accepts(type: WireType): (v: unknown) => boolean {
+    switch (type.t) {
+      case 'string':
+      case 'number':
+      case 'boolean':
+      case 'bigint':
+      case 'undefined': {
+        const expected = type.t;
+        return (v) => typeof v === expected;
+      }
+      case 'void':
+        return (v) => v === undefined;
+      case 'null':
+        return (v) => v === null;
+      case 'bytes':
+      case 'buffer':
+        return (v) => v instanceof Uint8Array;
+      case 'date':
+        return (v) => v instanceof Date;
+      case 'literal': {
+        const expected = type.value;
+        return (v) => v === expected;
+      }
+      case 'array':
+        return (v) => Array.isArray(v);
+      case 'tuple': {
+        const length = type.of.length;
+        return (v) => Array.isArray(v) && v.length === length;
+      }
+      case 'object': {
+        const required = type.props.filter((p) => !p.optional).map((p) => p.name);
+        return (v) => isPlainObject(v) && required.every((k) => k in (v as object));
+      }
+      case 'record':
+        return isPlainObject;
+      case 'map':
+        return (v) => v instanceof Map;
+      case 'set':
+        return (v) => v instanceof Set;
+      case 'union': {
+        const members = type.of.map((m) => this.accepts(m));
+        return (v) => members.some((m) => m(v));
+      }
+      case 'ref':
+        return (v) => this.accepts(this.named(type.name))(v);
+      case 'class': {
+        const ctor = this.classCtor(type.name) as unknown as Function;
+        return (v) => v instanceof ctor;
+      }
     }
   }
 

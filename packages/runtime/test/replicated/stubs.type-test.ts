@@ -5,7 +5,7 @@
  */
 import type { NotRegistered, OrderedStub, OrderedStubOf, P2PStub, P2PStubOf, QueryResults, ReplicatedName } from '@derecho-ts/runtime';
 
-class KVStore {
+class TypeTestStore {
   private readonly data = new Map<string, Uint8Array>();
   put(key: string, value: Uint8Array): bigint {
     this.data.set(key, value);
@@ -25,7 +25,7 @@ class KVStore {
   }
 }
 
-/** Same shape as KVStore minus the private field: must not pick up KVStore's entry. */
+/** Same shape as TypeTestStore minus the private field: must not pick up TypeTestStore's entry. */
 class LookAlike {
   put(_key: string, _value: Uint8Array): bigint {
     return 0n;
@@ -36,10 +36,10 @@ class Unregistered {
   run(): void {}
 }
 
-// What derecho-codegen emits for KVStore.
+// What derecho-codegen emits for TypeTestStore.
 declare module '@derecho-ts/runtime' {
   interface ReplicatedRegistry {
-    KVStore: { instance: KVStore; ordered: 'put' | 'clear' | 'size'; p2p: 'get' | 'size' };
+    TypeTestStore: { instance: TypeTestStore; ordered: 'put' | 'clear' | 'size'; p2p: 'get' | 'size' };
   }
 }
 
@@ -48,8 +48,8 @@ function assertType<T extends true>(): T | undefined {
   return undefined;
 }
 
-declare const ordered: OrderedStub<KVStore>;
-declare const p2p: P2PStub<KVStore>;
+declare const ordered: OrderedStub<TypeTestStore>;
+declare const p2p: P2PStub<TypeTestStore>;
 declare const bytes: Uint8Array;
 
 // Positive cases: exact method sets and signatures.
@@ -61,12 +61,12 @@ assertType<Equal<ReturnType<typeof ordered.size>, QueryResults<number>>>(); // P
 assertType<Equal<Parameters<typeof ordered.put>, [key: string, value: Uint8Array]>>();
 assertType<Equal<ReturnType<typeof p2p.get>, Promise<Uint8Array | undefined>>>();
 assertType<Equal<ReturnType<typeof p2p.size>, Promise<number>>>();
-assertType<Equal<ReplicatedName<KVStore>, 'KVStore'>>();
+assertType<Equal<ReplicatedName<TypeTestStore>, 'TypeTestStore'>>();
 assertType<Equal<ReplicatedName<LookAlike>, never>>();
 assertType<Equal<OrderedStub<LookAlike>, NotRegistered>>();
 assertType<Equal<P2PStub<Unregistered>, NotRegistered>>();
-assertType<Equal<OrderedStubOf<KVStore, 'get'>['get'], (key: string) => QueryResults<Uint8Array | undefined>>>();
-assertType<Equal<P2PStubOf<KVStore, 'put'>['put'], (key: string, value: Uint8Array) => Promise<bigint>>>();
+assertType<Equal<OrderedStubOf<TypeTestStore, 'get'>['get'], (key: string) => QueryResults<Uint8Array | undefined>>>();
+assertType<Equal<P2PStubOf<TypeTestStore, 'put'>['put'], (key: string, value: Uint8Array) => Promise<bigint>>>();
 
 export async function typedCalls(): Promise<void> {
   const results: QueryResults<bigint> = ordered.put('k', bytes);

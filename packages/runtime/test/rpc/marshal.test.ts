@@ -41,6 +41,13 @@ const schema = defineWireSchema({
         tree: { id: 4, ordered: true, p2p: false, params: [{ name: 'root', type: { t: 'ref', name: 'Tree' }, optional: false }], result: { t: 'void' } },
         pay: { id: 5, ordered: true, p2p: false, params: [{ name: 'amount', type: moneyType, optional: false }], result: { t: 'array', of: moneyType } },
         blob: { id: 6, ordered: false, p2p: true, params: [{ name: 'b', type: { t: 'buffer' }, optional: false }], result: { t: 'record', of: { t: 'union', of: [num, { t: 'null' }] } } },
+        wallet: {
+          id: 8,
+          ordered: true,
+          p2p: false,
+          params: [{ name: 'w', type: { t: 'union', of: [{ t: 'null' }, { t: 'object', props: [{ name: 'cash', type: moneyType, optional: false }] }, { t: 'array', of: moneyType }] }, optional: false }],
+          result: { t: 'union', of: [moneyType, { t: 'string' }] },
+        },
         mode: { id: 7, ordered: true, p2p: false, params: [{ name: 'm', type: { t: 'union', of: [{ t: 'literal', value: 'fast' }, { t: 'literal', value: 'safe' }] }, optional: false }], result: { t: 'boolean' } },
       },
     },
@@ -136,6 +143,16 @@ describe('marshal: schema-driven msgpackr codecs', () => {
       WireTypeError,
       "KVStore.pay argument 'amount': expected an instance of Money, got an instance of Object",
     );
+  });
+
+  it('marshals self-marshalling classes inside union members', () => {
+    const [w1] = roundTripArgs('wallet', [{ cash: new Money(5n, 'EUR') }]) as [{ cash: Money }];
+    expect(w1.cash).to.be.instanceOf(Money);
+    const [w2] = roundTripArgs('wallet', [[new Money(1n, 'USD'), new Money(2n, 'USD')]]) as [Money[]];
+    expect(w2.map((m) => m instanceof Money && m.cents)).to.deep.equal([1n, 2n]);
+    expect(roundTripArgs('wallet', [null])).to.deep.equal([null]);
+    expect(roundTripResult('wallet', new Money(9n, 'CHF'))).to.deep.equal(new Money(9n, 'CHF'));
+    expect(roundTripResult('wallet', 'broke')).to.equal('broke');
   });
 
   it('gives Buffer parameters a Buffer and round-trips records with null', () => {
