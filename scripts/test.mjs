@@ -47,7 +47,7 @@ if (typecheck.code !== 0) {
 for (const m of mochaRuns) {
   console.log(`\n=== mocha run: ${m.name} ===`);
   const r = await run(bin('mocha'), ['--config', m.config], m.env);
-  const passing = [...r.output.matchAll(/^ {2}(\d+) passing \(\d+(?:\.\d+)?m?s\)$/gm)].map((x) => Number(x[1]));
+  const passing = [...r.output.matchAll(/^ {2}(\d+) passing \([^)]*\)$/gm)].map((x) => Number(x[1]));
   const failing = [...r.output.matchAll(/^ {2}(\d+) failing$/gm)].map((x) => Number(x[1]));
   const p = passing.at(-1) ?? 0;
   const f = failing.at(-1) ?? 0;
