@@ -25,7 +25,14 @@ function run(cmd, args, env = {}) {
 }
 
 // Each entry is one mocha run with its own config (the legacy-decorator run needs its own tsconfig).
-const mochaRuns = [{ name: 'main', config: '.mocharc.json', env: {} }];
+const mochaRuns = [
+  { name: 'main', config: '.mocharc.json', env: {} },
+  {
+    name: 'legacy-decorators (experimentalDecorators + reflect-metadata)',
+    config: 'packages/runtime/test/replicated/legacy/.mocharc.json',
+    env: { TSX_TSCONFIG_PATH: 'packages/runtime/test/replicated/legacy/tsconfig.json' },
+  },
+];
 
 let passed = 0;
 let failed = 0;
@@ -40,8 +47,8 @@ if (typecheck.code !== 0) {
 for (const m of mochaRuns) {
   console.log(`\n=== mocha run: ${m.name} ===`);
   const r = await run(bin('mocha'), ['--config', m.config], m.env);
-  const passing = [...r.output.matchAll(/^\s*(\d+) passing/gm)].map((x) => Number(x[1]));
-  const failing = [...r.output.matchAll(/^\s*(\d+) failing/gm)].map((x) => Number(x[1]));
+  const passing = [...r.output.matchAll(/^ {2}(\d+) passing \([^)]*\)$/gm)].map((x) => Number(x[1]));
+  const failing = [...r.output.matchAll(/^ {2}(\d+) failing$/gm)].map((x) => Number(x[1]));
   const p = passing.at(-1) ?? 0;
   const f = failing.at(-1) ?? 0;
   passed += p;

@@ -26,3 +26,33 @@ export { MulticastChecker, CheckFailure } from './sim/checkers.js';
 export { runSwarmSeed, generateScenario, describeScenario, SwarmSeedFailure, type Scenario, type SwarmOptions, type SwarmResult } from './sim/swarm.js';
 export * from './layout/index.js';
 export * from './config/index.js';
+export { Replicated, Ordered, P2P, type ReplicatedOptions, type MethodOptions, type ReplicatedClassDecorator, type ReplicatedMethodDecorator } from './replicated/decorators.js';
+export { getReplicatedMetadata, isReplicatedClass, type ReplicatedMetadata, type DecoratorDialect } from './replicated/metadata.js';
+export type {
+  NodeId,
+  ReplicatedRegistry,
+  ReplicatedRegistryEntry,
+  QueryResults,
+  ReplicatedName,
+  RegistryEntryOf,
+  RegisteredInstance,
+  OrderedMethodName,
+  P2PMethodName,
+  NotRegistered,
+  OrderedStubOf,
+  P2PStubOf,
+  OrderedStub,
+  P2PStub,
+} from './replicated/types.js';
+export {
+  defineWireSchema,
+  type WireType,
+  type WireProperty,
+  type WireParameter,
+  type WireMethod,
+  type WireClass,
+  type WireSchema,
+  type WireClassConstructor,
+  type WireClassTable,
+} from './rpc/marshal-schema.js';
+export { SchemaCodec, WireTypeError, createPackr, type MethodCodec } from './rpc/marshal.js';
