@@ -56,3 +56,8 @@ export {
   type WireClassTable,
 } from './rpc/marshal-schema.js';
 export { SchemaCodec, WireTypeError, createPackr, type MethodCodec } from './rpc/marshal.js';
+export { Group, type GroupJoinOptions, type GroupEvents, type RawSubgroupSpec } from './replicated/group.js';
+export { RawSubgroup, type RawDelivery, type RawSubgroupEvents } from './replicated/raw-subgroup.js';
+export { NotAMemberError, UnknownSubgroupError, GroupClosedError } from './replicated/errors.js';
+export { JoinError } from './driver/group-node.js';
+export type { GroupView, GroupSubgroup, MemberAddress } from './core/membership/group-view.js';
