@@ -102,6 +102,8 @@ export class ShardMulticast {
   private rdmcInFlight: number | null = null;
   private readonly ownInFlight: OwnInFlight[] = [];
   private ownInFlightHead = 0;
+  /** Position in ownInFlight of the next own message to be delivered (they deliver in index order). */
+  private ownDeliveredCursor = 0;
 
   // --- receiving ---
   /** Per sender: highest index i with 0..i all received (my num_received, kept here too). */
@@ -542,6 +544,7 @@ export class ShardMulticast {
         });
       }
     }
+    this.pruneOwnInFlight();
   }
 
   // ------------------------------------------------------------------ persistence and frontiers
@@ -579,18 +582,29 @@ export class ShardMulticast {
     invariant(min > this.globalPersisted, 'global persistence frontier only rises', () => `${min} after ${this.globalPersisted}`);
     this.globalPersisted = min;
     this.out.push({ kind: 'globalPersisted', subgroup: this.subgroup, version: min });
+    this.pruneOwnInFlight();
   }
 
   private markOwnDelivered(index: number, version: Version): void {
-    // Own deliveries happen in index order, and ownInFlight is in index order: a linear scan
-    // from the head finds it almost at once.
-    for (let i = this.ownInFlightHead; i < this.ownInFlight.length; i++) {
-      if (this.ownInFlight[i].index === index) {
-        this.ownInFlight[i].version = version;
-        return;
-      }
+    // Own real messages are delivered in index order, the order ownInFlight holds them in.
+    const entry = this.ownInFlight[this.ownDeliveredCursor];
+    invariant(entry !== undefined && entry.index === index, 'own messages are delivered in send order', () => `delivered index ${index}, expected ${entry?.index}`);
+    entry.version = version;
+    this.ownDeliveredCursor++;
+  }
+
+  /** Drops own messages that no longer hold back the stability frontier. */
+  private pruneOwnInFlight(): void {
+    while (this.ownInFlightHead < this.ownDeliveredCursor) {
+      const head = this.ownInFlight[this.ownInFlightHead];
+      if (this.ordered && (head.version === undefined || head.version > this.globalPersisted)) break;
+      this.ownInFlightHead++;
     }
-    invariant(false, 'own delivered message was sent by me', () => `index ${index}`);
+    if (this.ownInFlightHead > 64 && this.ownInFlightHead * 2 > this.ownInFlight.length) {
+      this.ownInFlight.splice(0, this.ownInFlightHead);
+      this.ownDeliveredCursor -= this.ownInFlightHead;
+      this.ownInFlightHead = 0;
+    }
   }
 
   /**
@@ -599,16 +613,7 @@ export class ShardMulticast {
    * versions with versions. Unordered shards have no versions: delivery locally ends "pending".
    */
   stabilityFrontierUs(nowUs: number): number {
-    while (this.ownInFlightHead < this.ownInFlight.length) {
-      const head = this.ownInFlight[this.ownInFlightHead];
-      const done = head.version !== undefined && (!this.ordered || head.version <= this.globalPersisted);
-      if (!done) break;
-      this.ownInFlightHead++;
-    }
-    if (this.ownInFlightHead > 64 && this.ownInFlightHead * 2 > this.ownInFlight.length) {
-      this.ownInFlight.splice(0, this.ownInFlightHead);
-      this.ownInFlightHead = 0;
-    }
+    this.pruneOwnInFlight();
     const head = this.ownInFlight[this.ownInFlightHead];
     return head === undefined ? nowUs : Math.min(nowUs, head.sendWallUs);
   }
@@ -631,7 +636,7 @@ export class ShardMulticast {
    */
   undeliveredOwnSends(): UndeliveredSend[] {
     const out: UndeliveredSend[] = [];
-    for (let i = this.ownInFlightHead; i < this.ownInFlight.length; i++) {
+    for (let i = this.ownDeliveredCursor; i < this.ownInFlight.length; i++) {
       const p = this.ownInFlight[i];
       if (p.version === undefined) out.push({ index: p.index, payload: p.payload, sendWallUs: p.sendWallUs, cooked: p.cooked });
     }
