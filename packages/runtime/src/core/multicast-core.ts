@@ -142,7 +142,7 @@ export class MulticastCore {
   }
 
   /**
-   * Wedge this view: publish `wedged`, stop publishing new messages and delivering. Ready for the
+   * Wedge this view: publish `wedged`, stop publishing, receiving and delivering. Ready for the
    * view-change protocol (ragged trim) to deliver the agreed prefix; queued sends stay available
    * through undeliveredOwnSends() for the next view's core.
    */

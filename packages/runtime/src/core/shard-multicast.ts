@@ -344,6 +344,9 @@ export class ShardMulticast {
 
   /** Some sender published SMC slots I have not consumed yet. */
   smcPending(): boolean {
+    // A wedged member stops receiving too (Derecho removes its receive predicates and RDMC
+    // groups): its num_received, pushed before `wedged`, is final for the ragged trim.
+    if (this.wedged) return false;
     for (let k = 0; k < this.numSenders; k++) {
       if (this.table.i32('index', this.senderRows[k], this.subgroup) > this.table.i32('numReceivedSst', this.myRow, this.nr(k))) return true;
     }
@@ -389,6 +392,9 @@ export class ShardMulticast {
   receiveRdmc(senderRow: number, message: Uint8Array): void {
     const k = this.senderRows.indexOf(senderRow);
     if (k < 0) throw new Error(`rdmcComplete: row ${senderRow} is not a sender of subgroup ${this.subgroup} shard ${this.shardIndex}`);
+    // After the wedge num_received is frozen: a late completion is dropped (its sender, if it is
+    // me, re-sends it in the next view; see undeliveredOwnSends).
+    if (this.wedged) return;
     const { header, payload } = decodeMessage(message);
     invariant(header.numNulls === 0, 'RDMC never carries nulls', () => `sender ${k} index ${header.index}`);
     invariant(payload.length > this.maxSmcPayloadBytes && payload.length <= this.maxPayloadBytes, 'RDMC payload size in bounds', () => `${payload.length} bytes`);
@@ -620,6 +626,7 @@ export class ShardMulticast {
 
   // ------------------------------------------------------------------ wedging and inspection
 
+  /** Stop publishing, receiving and delivering; what is held stays for the ragged trim. */
   wedge(): void {
     this.wedged = true;
   }
