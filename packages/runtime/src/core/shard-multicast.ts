@@ -13,7 +13,7 @@ import { encodeMessage, decodeMessage, readHeader, writeHeader } from './message
 import { PUSH_RANK, type PushBatch } from './push-batch.js';
 import { HEADER_BYTES, SLOT_SIZE_FIELD_BYTES, type SstLayout, type SubgroupColumns } from './sst-layout.js';
 import type { SstTable } from './sst-table.js';
-import { INVALID_VERSION, makeVersion, type Version } from './version.js';
+import { INVALID_VERSION, formatVersion, makeVersion, type Version } from './version.js';
 import type { DeliveryMode, MulticastParams, MyShard, ViewLayout } from './view.js';
 
 /** A message held between receipt and delivery. `payload === null` marks a null message. */
@@ -395,15 +395,19 @@ export class ShardMulticast {
     // After the wedge num_received is frozen: a late completion is dropped (its sender, if it is
     // me, re-sends it in the next view; see undeliveredOwnSends).
     if (this.wedged) return;
+    // The message came over the network: check everything before changing any state, and
+    // refuse with an Error (the driver drops that connection) rather than crash.
     const { header, payload } = decodeMessage(message);
-    invariant(header.numNulls === 0, 'RDMC never carries nulls', () => `sender ${k} index ${header.index}`);
-    invariant(payload.length > this.maxSmcPayloadBytes && payload.length <= this.maxPayloadBytes, 'RDMC payload size in bounds', () => `${payload.length} bytes`);
-    invariant(header.index > this.lastRdmcIndex[k], 'RDMC messages of a sender complete in index order', () => `sender ${k} index ${header.index} after ${this.lastRdmcIndex[k]}`);
-    this.lastRdmcIndex[k] = header.index;
-    if (senderRow === this.myRow) {
-      invariant(this.rdmcInFlight === header.index, 'own RDMC completion matches the send in flight', () => `completed ${header.index}, in flight ${this.rdmcInFlight}`);
-      this.rdmcInFlight = null;
+    const where = `rdmcComplete from row ${senderRow} (subgroup ${this.subgroup})`;
+    if (header.numNulls !== 0) throw new Error(`${where}: num_nulls ${header.numNulls}, RDMC never carries nulls`);
+    if (payload.length <= this.maxSmcPayloadBytes || payload.length > this.maxPayloadBytes) {
+      throw new Error(`${where}: payload of ${payload.length} bytes, RDMC carries (${this.maxSmcPayloadBytes}, ${this.maxPayloadBytes}]`);
     }
+    if (header.index <= this.lastRdmcIndex[k]) throw new Error(`${where}: index ${header.index} after ${this.lastRdmcIndex[k]}, RDMC completes in send order`);
+    if (header.index <= this.contiguous[k] || this.beyondGap[k].has(header.index)) throw new Error(`${where}: index ${header.index} was already received`);
+    if (senderRow === this.myRow && this.rdmcInFlight !== header.index) throw new Error(`${where}: my own completion for index ${header.index}, but ${this.rdmcInFlight} is in flight`);
+    this.lastRdmcIndex[k] = header.index;
+    if (senderRow === this.myRow) this.rdmcInFlight = null;
     // Kept without copying: RDMC messages can be large, and the driver hands the buffer over.
     this.record(k, { senderRank: k, index: header.index, payload, sendWallUs: header.sendWallUs, cooked: header.cooked });
     this.afterReceipt();
@@ -566,7 +570,7 @@ export class ShardMulticast {
   persisted(version: Version): void {
     if (this.mode !== 'persistent') throw new Error(`persisted: subgroup ${this.subgroup} is ${this.mode}, only persistent shards take persistence reports`);
     if (typeof version !== 'bigint') throw new Error(`persisted: version must be a bigint, got ${typeof version}`);
-    invariant(version <= this.lastVersion, 'persisted only what was delivered', () => `persisted ${version}, last delivered ${this.lastVersion}`);
+    if (version > this.lastVersion) throw new Error(`persisted: subgroup ${this.subgroup} reported ${formatVersion(version)} persisted, but only ${formatVersion(this.lastVersion)} was delivered`);
     this.setPersisted(version);
   }
 
