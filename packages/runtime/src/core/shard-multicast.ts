@@ -123,6 +123,8 @@ export class ShardMulticast {
   private lastVersion: Version = INVALID_VERSION;
   private globalPersisted: Version = INVALID_VERSION;
   private wedged = false;
+  /** The ragged trim ran: delivered_num may now pass seq_num (it covers skipped seqs too). */
+  private trimmed = false;
 
   constructor(ctx: ShardContext) {
     const { view, my } = ctx;
@@ -487,40 +489,50 @@ export class ShardMulticast {
       const seq = delivered + 1;
       const msg = this.heldBySeq.get(seq);
       invariant(msg !== undefined, 'a stable message is held locally', () => `subgroup ${this.subgroup} seq ${seq}, stable ${stable}`);
-      this.heldBySeq.delete(seq);
-      if (msg.payload !== null) {
-        const version = makeVersion(this.vid, seq);
-        invariant(version > this.lastVersion, 'versions strictly increase', () => `${version} after ${this.lastVersion}`);
-        // The sender's send time, bumped where needed so HLCs strictly increase along the shard's
-        // versions. Every replica applies the same rule to the same sequence: identical HLCs.
-        // (Derecho stamps HLC(ts, 0) unmodified, so two messages can share an HLC or go back in
-        // time; temporal queries need monotone HLCs, so we bump.)
-        const stamped = nextHlc(this.lastHlc, msg.sendWallUs);
-        invariant(compareHlc(stamped, this.lastHlc) > 0, 'HLCs strictly increase', () => `${JSON.stringify(stamped)} after ${JSON.stringify(this.lastHlc)}`);
-        this.lastHlc = stamped;
-        this.lastVersion = version;
-        lastNonNull = version;
-        if (msg.senderRank === this.mySenderRank) this.markOwnDelivered(msg.index, version);
-        this.out.push({
-          kind: 'deliver',
-          subgroup: this.subgroup,
-          shard: this.shardIndex,
-          senderNode: this.senderNodes[msg.senderRank],
-          index: msg.index,
-          version,
-          hlc: stamped,
-          payload: msg.payload,
-          cooked: msg.cooked,
-        });
-      }
+      lastNonNull = this.deliverHeld(seq, msg) ?? lastNonNull;
       delivered = seq;
     }
+    this.finishDeliveryBatch(delivered, lastNonNull);
+  }
+
+  /** Delivers one held message at `seq` (nothing for a null); returns its version if it had one. */
+  private deliverHeld(seq: number, msg: Held): Version | undefined {
+    this.heldBySeq.delete(seq);
+    if (msg.payload === null) return undefined;
+    const version = makeVersion(this.vid, seq);
+    invariant(version > this.lastVersion, 'versions strictly increase', () => `${version} after ${this.lastVersion}`);
+    // The sender's send time, bumped where needed so HLCs strictly increase along the shard's
+    // versions. Every replica applies the same rule to the same sequence: identical HLCs.
+    // (Derecho stamps HLC(ts, 0) unmodified, so two messages can share an HLC or go back in
+    // time; temporal queries need monotone HLCs, so we bump.)
+    const stamped = nextHlc(this.lastHlc, msg.sendWallUs);
+    invariant(compareHlc(stamped, this.lastHlc) > 0, 'HLCs strictly increase', () => `${JSON.stringify(stamped)} after ${JSON.stringify(this.lastHlc)}`);
+    this.lastHlc = stamped;
+    this.lastVersion = version;
+    if (msg.senderRank === this.mySenderRank) this.markOwnDelivered(msg.index, version);
+    this.out.push({
+      kind: 'deliver',
+      subgroup: this.subgroup,
+      shard: this.shardIndex,
+      senderNode: this.senderNodes[msg.senderRank],
+      index: msg.index,
+      version,
+      hlc: stamped,
+      payload: msg.payload,
+      cooked: msg.cooked,
+    });
+    return version;
+  }
+
+  private finishDeliveryBatch(delivered: number, lastNonNull: Version): void {
     this.table.setI32('deliveredNum', this.subgroup, delivered);
     this.mark(PUSH_RANK.deliveredNum, this.layout.range('deliveredNum', this.subgroup, 1));
     if (lastNonNull === INVALID_VERSION) return;
     // Write-behind, as Derecho (reference §2.8 item 1): the version is delivered (applied in
     // memory) first and made durable after; callers that need durability wait for the
     // globalPersisted output. Write-ahead would add a disk write to every delivery's latency.
+    // The request names the last REAL version of the batch ([quirk] Derecho's trim delivery can
+    // name a null's seq, a version no log holds).
     if (this.mode === 'persistent') {
       // One request per delivery batch, for its last version (group commit).
       this.out.push({ kind: 'persist', subgroup: this.subgroup, version: lastNonNull });
@@ -531,28 +543,67 @@ export class ShardMulticast {
     }
   }
 
+  /**
+   * Ragged trim (reference §2.4 global_min, §2.11): once wedged, deliver exactly the messages
+   * with index ≤ throughIndex[k] of each sender k, in seq order, skipping what lies beyond a
+   * sender's trim. The trim is min over the shard of num_received, so every member holds all of
+   * it and all of them end the view having delivered the same messages. Idempotent.
+   */
+  deliverTrim(throughIndex: readonly number[]): void {
+    if (!this.wedged) throw new Error(`deliverTrim: subgroup ${this.subgroup} must be wedged first`);
+    if (throughIndex.length !== this.numSenders) throw new Error(`deliverTrim: subgroup ${this.subgroup} has ${this.numSenders} senders, got ${throughIndex.length} trim indices`);
+    throughIndex.forEach((t, k) => {
+      if (!Number.isInteger(t) || t < -1) throw new Error(`deliverTrim: throughIndex[${k}] must be an integer >= -1, got ${t}`);
+      if (t > this.contiguous[k]) throw new Error(`deliverTrim: subgroup ${this.subgroup} sender ${k}: trim ${t} is beyond what I received (${this.contiguous[k]})`);
+    });
+    if (!this.ordered) {
+      // Raw mode delivered on receipt; anything received but undelivered is delivered up to the trim.
+      for (let k = 0; k < this.numSenders; k++) this.deliverUnorderedThrough(k, throughIndex[k]);
+      return;
+    }
+    const S = this.numSenders;
+    let delivered = this.deliveredNum(this.myRow);
+    let maxSeq = delivered;
+    throughIndex.forEach((t, k) => (maxSeq = Math.max(maxSeq, t * S + k)));
+    let lastNonNull: Version = INVALID_VERSION;
+    for (let seq = delivered + 1; seq <= maxSeq; seq++) {
+      const k = seq % S;
+      if (Math.floor(seq / S) > throughIndex[k]) continue;
+      const msg = this.heldBySeq.get(seq);
+      invariant(msg !== undefined, 'a trimmed message is held locally', () => `subgroup ${this.subgroup} seq ${seq}`);
+      lastNonNull = this.deliverHeld(seq, msg) ?? lastNonNull;
+    }
+    delivered = maxSeq;
+    this.trimmed = true;
+    // Like Derecho, delivered_num jumps to the last trimmed seq even where seqs beyond a sender's
+    // trim were skipped: the view is over, nothing else will be delivered in it.
+    if (delivered > this.deliveredNum(this.myRow)) this.finishDeliveryBatch(delivered, lastNonNull);
+  }
+
   /** Unordered mode: deliver on receipt, FIFO per sender, no version (reference §2.7 "Raw"). */
   private deliverUnordered(): void {
     if (this.wedged) return;
-    for (let k = 0; k < this.numSenders; k++) {
-      while (this.unorderedDelivered[k] < this.contiguous[k]) {
-        const index = ++this.unorderedDelivered[k];
-        const msg = this.heldByIndex[k].get(index);
-        invariant(msg !== undefined && msg.payload !== null, 'unordered message held until delivery', () => `sender ${k} index ${index}`);
-        this.heldByIndex[k].delete(index);
-        if (k === this.mySenderRank) this.markOwnDelivered(index, INVALID_VERSION);
-        this.out.push({
-          kind: 'deliver',
-          subgroup: this.subgroup,
-          shard: this.shardIndex,
-          senderNode: this.senderNodes[k],
-          index,
-          version: INVALID_VERSION,
-          hlc: hlc(msg.sendWallUs, 0),
-          payload: msg.payload,
-          cooked: msg.cooked,
-        });
-      }
+    for (let k = 0; k < this.numSenders; k++) this.deliverUnorderedThrough(k, this.contiguous[k]);
+  }
+
+  private deliverUnorderedThrough(k: number, through: number): void {
+    while (this.unorderedDelivered[k] < through) {
+      const index = ++this.unorderedDelivered[k];
+      const msg = this.heldByIndex[k].get(index);
+      invariant(msg !== undefined && msg.payload !== null, 'unordered message held until delivery', () => `sender ${k} index ${index}`);
+      this.heldByIndex[k].delete(index);
+      if (k === this.mySenderRank) this.markOwnDelivered(index, INVALID_VERSION);
+      this.out.push({
+        kind: 'deliver',
+        subgroup: this.subgroup,
+        shard: this.shardIndex,
+        senderNode: this.senderNodes[k],
+        index,
+        version: INVALID_VERSION,
+        hlc: hlc(msg.sendWallUs, 0),
+        payload: msg.payload,
+        cooked: msg.cooked,
+      });
     }
     this.pruneOwnInFlight();
   }
@@ -684,7 +735,7 @@ export class ShardMulticast {
       const delivered = t.i32('deliveredNum', this.myRow, g);
       const seq = t.i32('seqNum', this.myRow, g);
       invariant(seq === this.localSeqNum() || this.numSenders === 0, 'seq_num is the round-robin prefix', () => `${seq} vs ${this.localSeqNum()}`);
-      invariant(delivered <= seq, 'delivered_num <= seq_num', () => `${delivered} > ${seq}`);
+      invariant(delivered <= seq || this.trimmed, 'delivered_num <= seq_num', () => `${delivered} > ${seq}`);
       const persisted = t.i64('persistedNum', this.myRow, g);
       invariant(persisted <= this.lastVersion, 'persisted_num <= last delivered version', () => `${persisted} > ${this.lastVersion}`);
       invariant(this.globalPersisted <= persisted, 'global persistence <= local persistence', () => `${this.globalPersisted} > ${persisted}`);

@@ -60,6 +60,7 @@ export class MulticastChecker implements SimObserver {
   private readonly lastFrontierUs = new Map<string, number>();
   /** Wedged rows and the bytes of their num_received column at the wedge (must never change). */
   private readonly wedgedReceipts = new Map<number, string>();
+  private trimming = false;
   private readonly rowShards: (RowShard | undefined)[][];
   deliveries = 0;
 
@@ -105,7 +106,7 @@ export class MulticastChecker implements SimObserver {
 
   onDeliver(row: number, out: DeliverOutput): void {
     this.deliveries++;
-    if (this.wedgedReceipts.has(row)) fail('no delivery after the wedge', `row ${row} delivered g${out.subgroup} node ${out.senderNode} #${out.index}`);
+    if (this.wedgedReceipts.has(row) && !this.trimming) fail('no delivery after the wedge except the ragged trim', `row ${row} delivered g${out.subgroup} node ${out.senderNode} #${out.index}`);
     const g = out.subgroup;
     const shard = this.shardOf(row, g);
     if (out.shard !== shard.shardIndex) fail('delivery names my shard', `row ${row} g${g}: shard ${out.shard}, expected ${shard.shardIndex}`);
@@ -224,15 +225,33 @@ export class MulticastChecker implements SimObserver {
     }
   }
 
+  /** From now on deliveries at wedged members are the ragged trim's. */
+  beginTrim(): void {
+    this.trimming = true;
+  }
+
   /**
    * After every member wedged mid-traffic: nothing a sender sent is lost for the next view —
    * each of its messages was either delivered at the sender or is in its undelivered list, in
    * order — and every member's delivered prefix was checked against the others on the way.
+   * After the ragged trim, every member of a shard delivered exactly the same messages
+   * (§2.15 item 2: what one survivor delivered, all deliver before the next view).
    */
   checkWedgedQuiescent(): void {
     const cluster = this.cluster;
     if (!cluster) throw new Error('checker not attached');
     for (let g = 0; g < this.view.subgroups.length; g++) {
+      if (this.trimming) {
+        for (let row = 0; row < this.view.members.length; row++) {
+          const shard = this.rowShards[row][g];
+          if (!shard || shard.mode === 'unordered') continue;
+          const mine = this.deliveredCount.get(`${row}:${g}`) ?? 0;
+          for (const q of shard.memberRows) {
+            const theirs = this.deliveredCount.get(`${q}:${g}`) ?? 0;
+            if (theirs !== mine) fail('the ragged trim ends the view with equal deliveries', `g${g}: row ${row} delivered ${mine}, row ${q} delivered ${theirs}`);
+          }
+        }
+      }
       for (let row = 0; row < this.view.members.length; row++) {
         const shard = this.rowShards[row][g];
         if (!shard || !shard.senderRank.has(this.view.members[row])) continue;

@@ -5,7 +5,7 @@
  * (copy the writer's bytes to the same offsets of the writer's row in the reader's table), then
  * tells the core in one batch; it carries RDMC messages and reports their completion; it ticks.
  */
-import type { CoreOutput, DeliverOutput } from '../core/core-io.js';
+import type { CoreInput, CoreOutput, DeliverOutput } from '../core/core-io.js';
 import { MulticastCore } from '../core/multicast-core.js';
 import { SstLayout } from '../core/sst-layout.js';
 import { applyRemoteWrite, initializeSstTable } from '../core/sst-table.js';
@@ -130,6 +130,12 @@ export class SimCluster {
   /** The member at `row` wedges its view (the start of a view change). */
   scheduleWedge(atUs: number, row: number): void {
     this.queue.schedule(atUs, { kind: 'wedge', row });
+  }
+
+  /** Feeds one input to the core at `row` now (as its driver would) and carries out the outputs. */
+  inject(row: number, input: CoreInput): void {
+    this.handleOutputs(this.members[row], this.members[row].core.step(input));
+    this.observer.afterEvent?.(row);
   }
 
   /** Freezes `row` (no processing, no sends, no ticks) for a while, like SIGSTOP or a GC pause. */

@@ -150,6 +150,18 @@ export class SwarmSeedFailure extends Error {
   }
 }
 
+function applyRaggedTrim(scenario: Scenario, cluster: SimCluster): void {
+  const { view } = scenario;
+  view.subgroups.forEach((sub, g) => {
+    for (const shard of sub.shards) {
+      const rows = shard.members.map((n) => view.members.indexOf(n));
+      const numSenders = shard.senders.filter(Boolean).length;
+      const trim = Array.from({ length: numSenders }, (_, k) => Math.min(...rows.map((r) => cluster.core(r).receivedThrough(g, k))));
+      for (const r of rows) cluster.inject(r, { kind: 'deliverTrim', subgroup: g, throughIndex: trim });
+    }
+  });
+}
+
 /** Runs one seed's scenario to quiescence under the checkers; throws SwarmSeedFailure on any violation. */
 export function runSwarmSeed(seed: number, options: SwarmOptions = {}): SwarmResult {
   const scenario = generateScenario(seed);
@@ -171,8 +183,16 @@ export function runSwarmSeed(seed: number, options: SwarmOptions = {}): SwarmRes
   for (const w of scenario.wedges) cluster.scheduleWedge(w.atUs, w.row);
   try {
     cluster.run();
-    if (scenario.wedges.length > 0) checker.checkWedgedQuiescent();
-    else checker.checkQuiescent();
+    if (scenario.wedges.length > 0) {
+      // The view-change step this core is ready for: per shard, trim each sender at the minimum
+      // over the members' (now frozen) num_received, and have everyone deliver exactly that.
+      checker.beginTrim();
+      applyRaggedTrim(scenario, cluster);
+      cluster.run();
+      checker.checkWedgedQuiescent();
+    } else {
+      checker.checkQuiescent();
+    }
   } catch (e) {
     throw new SwarmSeedFailure(seed, e, cluster.nowUs);
   }
