@@ -18,8 +18,10 @@ export type CoreInput =
   | { readonly kind: 'tick'; readonly nowUs: number }
   /** Persistent mode: everything of `subgroup` up to `version` is durable locally. */
   | { readonly kind: 'persisted'; readonly subgroup: number; readonly version: Version }
-  /** Stop publishing and delivering (view change begins). */
-  | { readonly kind: 'wedge' };
+  /** Stop publishing, receiving and delivering (view change begins). */
+  | { readonly kind: 'wedge' }
+  /** After the wedge: deliver exactly indices 0..throughIndex[k] of each sender rank k (the ragged trim). */
+  | { readonly kind: 'deliverTrim'; readonly subgroup: number; readonly throughIndex: readonly number[] };
 
 export interface PushOutput {
   readonly kind: 'push';

@@ -95,6 +95,9 @@ export class MulticastCore {
       case 'wedge':
         this.wedge();
         break;
+      case 'deliverTrim':
+        this.shard(input.subgroup, 'deliverTrim').deliverTrim(input.throughIndex);
+        break;
       default: {
         const never: never = input;
         throw new Error(`unknown core input ${JSON.stringify(never)}`);
@@ -142,7 +145,7 @@ export class MulticastCore {
   }
 
   /**
-   * Wedge this view: publish `wedged`, stop publishing new messages and delivering. Ready for the
+   * Wedge this view: publish `wedged`, stop publishing, receiving and delivering. Ready for the
    * view-change protocol (ragged trim) to deliver the agreed prefix; queued sends stay available
    * through undeliveredOwnSends() for the next view's core.
    */
@@ -156,6 +159,11 @@ export class MulticastCore {
 
   get isWedged(): boolean {
     return this.wedged;
+  }
+
+  /** Ragged trim delivery after the wedge (see ShardMulticast.deliverTrim). */
+  deliverTrim(subgroup: number, throughIndex: readonly number[]): CoreOutput[] {
+    return this.step({ kind: 'deliverTrim', subgroup, throughIndex });
   }
 
   /** Messages queued by send() but not yet published (the backpressure signal for the API). */

@@ -28,32 +28,55 @@ export const PUSH_RANK = {
 interface Dirty {
   readonly rank: number;
   readonly order: number;
-  readonly range: ByteRange;
+  readonly offset: number;
+  length: number;
   readonly targets: readonly number[];
   readonly targetsKey: string;
 }
 
 export class PushBatch {
-  private dirty = new Map<string, Dirty>();
+  /** Per target set (by its canonical key), the dirty ranges by start offset. */
+  private dirty = new Map<string, Map<number, Dirty>>();
+  /** Target arrays are long-lived (one per shard, one for "everyone"): cache their keys. */
+  private readonly keyOf = new Map<readonly number[], string>();
   private order = 0;
+  private count = 0;
 
   mark(rank: number, range: ByteRange, targets: readonly number[]): void {
     if (targets.length === 0 || range.length === 0) return;
-    const targetsKey = targets.join(',');
-    const key = `${range.offset}:${range.length}:${targetsKey}`;
-    if (!this.dirty.has(key)) this.dirty.set(key, { rank, order: this.order++, range, targets, targetsKey });
+    let targetsKey = this.keyOf.get(targets);
+    if (targetsKey === undefined) {
+      targetsKey = targets.join(',');
+      this.keyOf.set(targets, targetsKey);
+    }
+    let byOffset = this.dirty.get(targetsKey);
+    if (!byOffset) {
+      byOffset = new Map();
+      this.dirty.set(targetsKey, byOffset);
+    }
+    const existing = byOffset.get(range.offset);
+    // Same start offset means same column, hence same rank. Pushing the longer of the two is
+    // always safe: the bytes pushed are my row's current contents.
+    if (existing) existing.length = Math.max(existing.length, range.length);
+    else {
+      byOffset.set(range.offset, { rank, order: this.order++, offset: range.offset, length: range.length, targets, targetsKey });
+      this.count++;
+    }
   }
 
   get pending(): number {
-    return this.dirty.size;
+    return this.count;
   }
 
   /** Push outputs for everything marked since the last flush, in dependency order. */
   flush(): PushOutput[] {
-    if (this.dirty.size === 0) return [];
-    const items = [...this.dirty.values()].sort((a, b) => a.rank - b.rank || a.order - b.order);
+    if (this.count === 0) return [];
+    const items: Dirty[] = [];
+    for (const byOffset of this.dirty.values()) for (const d of byOffset.values()) items.push(d);
+    items.sort((a, b) => a.rank - b.rank || a.order - b.order);
     this.dirty.clear();
     this.order = 0;
+    this.count = 0;
     const outputs: PushOutput[] = [];
     let cur: { targets: readonly number[]; key: string; ranges: ByteRange[]; lastRank: number } | undefined;
     for (const it of items) {
@@ -65,8 +88,8 @@ export class PushBatch {
       // Merge a range that continues the previous one of the same rank: fewer, larger writes.
       // Never across ranks: the order between ranks is a guarantee, the order of bytes inside
       // one write is not.
-      if (last && cur.lastRank === it.rank && last.offset + last.length === it.range.offset) cur.ranges[cur.ranges.length - 1] = { offset: last.offset, length: last.length + it.range.length };
-      else cur.ranges.push(it.range);
+      if (last && cur.lastRank === it.rank && last.offset + last.length === it.offset) cur.ranges[cur.ranges.length - 1] = { offset: last.offset, length: last.length + it.length };
+      else cur.ranges.push({ offset: it.offset, length: it.length });
       cur.lastRank = it.rank;
     }
     if (cur) outputs.push({ kind: 'push', ranges: cur.ranges, targets: cur.targets, withCompletion: false });

@@ -13,7 +13,7 @@ import { encodeMessage, decodeMessage, readHeader, writeHeader } from './message
 import { PUSH_RANK, type PushBatch } from './push-batch.js';
 import { HEADER_BYTES, SLOT_SIZE_FIELD_BYTES, type SstLayout, type SubgroupColumns } from './sst-layout.js';
 import type { SstTable } from './sst-table.js';
-import { INVALID_VERSION, makeVersion, type Version } from './version.js';
+import { INVALID_VERSION, formatVersion, makeVersion, type Version } from './version.js';
 import type { DeliveryMode, MulticastParams, MyShard, ViewLayout } from './view.js';
 
 /** A message held between receipt and delivery. `payload === null` marks a null message. */
@@ -102,6 +102,8 @@ export class ShardMulticast {
   private rdmcInFlight: number | null = null;
   private readonly ownInFlight: OwnInFlight[] = [];
   private ownInFlightHead = 0;
+  /** Position in ownInFlight of the next own message to be delivered (they deliver in index order). */
+  private ownDeliveredCursor = 0;
 
   // --- receiving ---
   /** Per sender: highest index i with 0..i all received (my num_received, kept here too). */
@@ -121,6 +123,8 @@ export class ShardMulticast {
   private lastVersion: Version = INVALID_VERSION;
   private globalPersisted: Version = INVALID_VERSION;
   private wedged = false;
+  /** The ragged trim ran: delivered_num may now pass seq_num (it covers skipped seqs too). */
+  private trimmed = false;
 
   constructor(ctx: ShardContext) {
     const { view, my } = ctx;
@@ -342,6 +346,9 @@ export class ShardMulticast {
 
   /** Some sender published SMC slots I have not consumed yet. */
   smcPending(): boolean {
+    // A wedged member stops receiving too (Derecho removes its receive predicates and RDMC
+    // groups): its num_received, pushed before `wedged`, is final for the ragged trim.
+    if (this.wedged) return false;
     for (let k = 0; k < this.numSenders; k++) {
       if (this.table.i32('index', this.senderRows[k], this.subgroup) > this.table.i32('numReceivedSst', this.myRow, this.nr(k))) return true;
     }
@@ -387,15 +394,22 @@ export class ShardMulticast {
   receiveRdmc(senderRow: number, message: Uint8Array): void {
     const k = this.senderRows.indexOf(senderRow);
     if (k < 0) throw new Error(`rdmcComplete: row ${senderRow} is not a sender of subgroup ${this.subgroup} shard ${this.shardIndex}`);
+    // After the wedge num_received is frozen: a late completion is dropped (its sender, if it is
+    // me, re-sends it in the next view; see undeliveredOwnSends).
+    if (this.wedged) return;
+    // The message came over the network: check everything before changing any state, and
+    // refuse with an Error (the driver drops that connection) rather than crash.
     const { header, payload } = decodeMessage(message);
-    invariant(header.numNulls === 0, 'RDMC never carries nulls', () => `sender ${k} index ${header.index}`);
-    invariant(payload.length > this.maxSmcPayloadBytes && payload.length <= this.maxPayloadBytes, 'RDMC payload size in bounds', () => `${payload.length} bytes`);
-    invariant(header.index > this.lastRdmcIndex[k], 'RDMC messages of a sender complete in index order', () => `sender ${k} index ${header.index} after ${this.lastRdmcIndex[k]}`);
-    this.lastRdmcIndex[k] = header.index;
-    if (senderRow === this.myRow) {
-      invariant(this.rdmcInFlight === header.index, 'own RDMC completion matches the send in flight', () => `completed ${header.index}, in flight ${this.rdmcInFlight}`);
-      this.rdmcInFlight = null;
+    const where = `rdmcComplete from row ${senderRow} (subgroup ${this.subgroup})`;
+    if (header.numNulls !== 0) throw new Error(`${where}: num_nulls ${header.numNulls}, RDMC never carries nulls`);
+    if (payload.length <= this.maxSmcPayloadBytes || payload.length > this.maxPayloadBytes) {
+      throw new Error(`${where}: payload of ${payload.length} bytes, RDMC carries (${this.maxSmcPayloadBytes}, ${this.maxPayloadBytes}]`);
     }
+    if (header.index <= this.lastRdmcIndex[k]) throw new Error(`${where}: index ${header.index} after ${this.lastRdmcIndex[k]}, RDMC completes in send order`);
+    if (header.index <= this.contiguous[k] || this.beyondGap[k].has(header.index)) throw new Error(`${where}: index ${header.index} was already received`);
+    if (senderRow === this.myRow && this.rdmcInFlight !== header.index) throw new Error(`${where}: my own completion for index ${header.index}, but ${this.rdmcInFlight} is in flight`);
+    this.lastRdmcIndex[k] = header.index;
+    if (senderRow === this.myRow) this.rdmcInFlight = null;
     // Kept without copying: RDMC messages can be large, and the driver hands the buffer over.
     this.record(k, { senderRank: k, index: header.index, payload, sendWallUs: header.sendWallUs, cooked: header.cooked });
     this.afterReceipt();
@@ -475,40 +489,50 @@ export class ShardMulticast {
       const seq = delivered + 1;
       const msg = this.heldBySeq.get(seq);
       invariant(msg !== undefined, 'a stable message is held locally', () => `subgroup ${this.subgroup} seq ${seq}, stable ${stable}`);
-      this.heldBySeq.delete(seq);
-      if (msg.payload !== null) {
-        const version = makeVersion(this.vid, seq);
-        invariant(version > this.lastVersion, 'versions strictly increase', () => `${version} after ${this.lastVersion}`);
-        // The sender's send time, bumped where needed so HLCs strictly increase along the shard's
-        // versions. Every replica applies the same rule to the same sequence: identical HLCs.
-        // (Derecho stamps HLC(ts, 0) unmodified, so two messages can share an HLC or go back in
-        // time; temporal queries need monotone HLCs, so we bump.)
-        const stamped = nextHlc(this.lastHlc, msg.sendWallUs);
-        invariant(compareHlc(stamped, this.lastHlc) > 0, 'HLCs strictly increase', () => `${JSON.stringify(stamped)} after ${JSON.stringify(this.lastHlc)}`);
-        this.lastHlc = stamped;
-        this.lastVersion = version;
-        lastNonNull = version;
-        if (msg.senderRank === this.mySenderRank) this.markOwnDelivered(msg.index, version);
-        this.out.push({
-          kind: 'deliver',
-          subgroup: this.subgroup,
-          shard: this.shardIndex,
-          senderNode: this.senderNodes[msg.senderRank],
-          index: msg.index,
-          version,
-          hlc: stamped,
-          payload: msg.payload,
-          cooked: msg.cooked,
-        });
-      }
+      lastNonNull = this.deliverHeld(seq, msg) ?? lastNonNull;
       delivered = seq;
     }
+    this.finishDeliveryBatch(delivered, lastNonNull);
+  }
+
+  /** Delivers one held message at `seq` (nothing for a null); returns its version if it had one. */
+  private deliverHeld(seq: number, msg: Held): Version | undefined {
+    this.heldBySeq.delete(seq);
+    if (msg.payload === null) return undefined;
+    const version = makeVersion(this.vid, seq);
+    invariant(version > this.lastVersion, 'versions strictly increase', () => `${version} after ${this.lastVersion}`);
+    // The sender's send time, bumped where needed so HLCs strictly increase along the shard's
+    // versions. Every replica applies the same rule to the same sequence: identical HLCs.
+    // (Derecho stamps HLC(ts, 0) unmodified, so two messages can share an HLC or go back in
+    // time; temporal queries need monotone HLCs, so we bump.)
+    const stamped = nextHlc(this.lastHlc, msg.sendWallUs);
+    invariant(compareHlc(stamped, this.lastHlc) > 0, 'HLCs strictly increase', () => `${JSON.stringify(stamped)} after ${JSON.stringify(this.lastHlc)}`);
+    this.lastHlc = stamped;
+    this.lastVersion = version;
+    if (msg.senderRank === this.mySenderRank) this.markOwnDelivered(msg.index, version);
+    this.out.push({
+      kind: 'deliver',
+      subgroup: this.subgroup,
+      shard: this.shardIndex,
+      senderNode: this.senderNodes[msg.senderRank],
+      index: msg.index,
+      version,
+      hlc: stamped,
+      payload: msg.payload,
+      cooked: msg.cooked,
+    });
+    return version;
+  }
+
+  private finishDeliveryBatch(delivered: number, lastNonNull: Version): void {
     this.table.setI32('deliveredNum', this.subgroup, delivered);
     this.mark(PUSH_RANK.deliveredNum, this.layout.range('deliveredNum', this.subgroup, 1));
     if (lastNonNull === INVALID_VERSION) return;
     // Write-behind, as Derecho (reference §2.8 item 1): the version is delivered (applied in
     // memory) first and made durable after; callers that need durability wait for the
     // globalPersisted output. Write-ahead would add a disk write to every delivery's latency.
+    // The request names the last REAL version of the batch ([quirk] Derecho's trim delivery can
+    // name a null's seq, a version no log holds).
     if (this.mode === 'persistent') {
       // One request per delivery batch, for its last version (group commit).
       this.out.push({ kind: 'persist', subgroup: this.subgroup, version: lastNonNull });
@@ -519,29 +543,69 @@ export class ShardMulticast {
     }
   }
 
+  /**
+   * Ragged trim (reference §2.4 global_min, §2.11): once wedged, deliver exactly the messages
+   * with index ≤ throughIndex[k] of each sender k, in seq order, skipping what lies beyond a
+   * sender's trim. The trim is min over the shard of num_received, so every member holds all of
+   * it and all of them end the view having delivered the same messages. Idempotent.
+   */
+  deliverTrim(throughIndex: readonly number[]): void {
+    if (!this.wedged) throw new Error(`deliverTrim: subgroup ${this.subgroup} must be wedged first`);
+    if (throughIndex.length !== this.numSenders) throw new Error(`deliverTrim: subgroup ${this.subgroup} has ${this.numSenders} senders, got ${throughIndex.length} trim indices`);
+    throughIndex.forEach((t, k) => {
+      if (!Number.isInteger(t) || t < -1) throw new Error(`deliverTrim: throughIndex[${k}] must be an integer >= -1, got ${t}`);
+      if (t > this.contiguous[k]) throw new Error(`deliverTrim: subgroup ${this.subgroup} sender ${k}: trim ${t} is beyond what I received (${this.contiguous[k]})`);
+    });
+    if (!this.ordered) {
+      // Raw mode delivered on receipt; anything received but undelivered is delivered up to the trim.
+      for (let k = 0; k < this.numSenders; k++) this.deliverUnorderedThrough(k, throughIndex[k]);
+      return;
+    }
+    const S = this.numSenders;
+    let delivered = this.deliveredNum(this.myRow);
+    let maxSeq = delivered;
+    throughIndex.forEach((t, k) => (maxSeq = Math.max(maxSeq, t * S + k)));
+    let lastNonNull: Version = INVALID_VERSION;
+    for (let seq = delivered + 1; seq <= maxSeq; seq++) {
+      const k = seq % S;
+      if (Math.floor(seq / S) > throughIndex[k]) continue;
+      const msg = this.heldBySeq.get(seq);
+      invariant(msg !== undefined, 'a trimmed message is held locally', () => `subgroup ${this.subgroup} seq ${seq}`);
+      lastNonNull = this.deliverHeld(seq, msg) ?? lastNonNull;
+    }
+    delivered = maxSeq;
+    this.trimmed = true;
+    // Like Derecho, delivered_num jumps to the last trimmed seq even where seqs beyond a sender's
+    // trim were skipped: the view is over, nothing else will be delivered in it.
+    if (delivered > this.deliveredNum(this.myRow)) this.finishDeliveryBatch(delivered, lastNonNull);
+  }
+
   /** Unordered mode: deliver on receipt, FIFO per sender, no version (reference §2.7 "Raw"). */
   private deliverUnordered(): void {
     if (this.wedged) return;
-    for (let k = 0; k < this.numSenders; k++) {
-      while (this.unorderedDelivered[k] < this.contiguous[k]) {
-        const index = ++this.unorderedDelivered[k];
-        const msg = this.heldByIndex[k].get(index);
-        invariant(msg !== undefined && msg.payload !== null, 'unordered message held until delivery', () => `sender ${k} index ${index}`);
-        this.heldByIndex[k].delete(index);
-        if (k === this.mySenderRank) this.markOwnDelivered(index, INVALID_VERSION);
-        this.out.push({
-          kind: 'deliver',
-          subgroup: this.subgroup,
-          shard: this.shardIndex,
-          senderNode: this.senderNodes[k],
-          index,
-          version: INVALID_VERSION,
-          hlc: hlc(msg.sendWallUs, 0),
-          payload: msg.payload,
-          cooked: msg.cooked,
-        });
-      }
+    for (let k = 0; k < this.numSenders; k++) this.deliverUnorderedThrough(k, this.contiguous[k]);
+  }
+
+  private deliverUnorderedThrough(k: number, through: number): void {
+    while (this.unorderedDelivered[k] < through) {
+      const index = ++this.unorderedDelivered[k];
+      const msg = this.heldByIndex[k].get(index);
+      invariant(msg !== undefined && msg.payload !== null, 'unordered message held until delivery', () => `sender ${k} index ${index}`);
+      this.heldByIndex[k].delete(index);
+      if (k === this.mySenderRank) this.markOwnDelivered(index, INVALID_VERSION);
+      this.out.push({
+        kind: 'deliver',
+        subgroup: this.subgroup,
+        shard: this.shardIndex,
+        senderNode: this.senderNodes[k],
+        index,
+        version: INVALID_VERSION,
+        hlc: hlc(msg.sendWallUs, 0),
+        payload: msg.payload,
+        cooked: msg.cooked,
+      });
     }
+    this.pruneOwnInFlight();
   }
 
   // ------------------------------------------------------------------ persistence and frontiers
@@ -557,7 +621,7 @@ export class ShardMulticast {
   persisted(version: Version): void {
     if (this.mode !== 'persistent') throw new Error(`persisted: subgroup ${this.subgroup} is ${this.mode}, only persistent shards take persistence reports`);
     if (typeof version !== 'bigint') throw new Error(`persisted: version must be a bigint, got ${typeof version}`);
-    invariant(version <= this.lastVersion, 'persisted only what was delivered', () => `persisted ${version}, last delivered ${this.lastVersion}`);
+    if (version > this.lastVersion) throw new Error(`persisted: subgroup ${this.subgroup} reported ${formatVersion(version)} persisted, but only ${formatVersion(this.lastVersion)} was delivered`);
     this.setPersisted(version);
   }
 
@@ -579,18 +643,29 @@ export class ShardMulticast {
     invariant(min > this.globalPersisted, 'global persistence frontier only rises', () => `${min} after ${this.globalPersisted}`);
     this.globalPersisted = min;
     this.out.push({ kind: 'globalPersisted', subgroup: this.subgroup, version: min });
+    this.pruneOwnInFlight();
   }
 
   private markOwnDelivered(index: number, version: Version): void {
-    // Own deliveries happen in index order, and ownInFlight is in index order: a linear scan
-    // from the head finds it almost at once.
-    for (let i = this.ownInFlightHead; i < this.ownInFlight.length; i++) {
-      if (this.ownInFlight[i].index === index) {
-        this.ownInFlight[i].version = version;
-        return;
-      }
+    // Own real messages are delivered in index order, the order ownInFlight holds them in.
+    const entry = this.ownInFlight[this.ownDeliveredCursor];
+    invariant(entry !== undefined && entry.index === index, 'own messages are delivered in send order', () => `delivered index ${index}, expected ${entry?.index}`);
+    entry.version = version;
+    this.ownDeliveredCursor++;
+  }
+
+  /** Drops own messages that no longer hold back the stability frontier. */
+  private pruneOwnInFlight(): void {
+    while (this.ownInFlightHead < this.ownDeliveredCursor) {
+      const head = this.ownInFlight[this.ownInFlightHead];
+      if (this.ordered && (head.version === undefined || head.version > this.globalPersisted)) break;
+      this.ownInFlightHead++;
     }
-    invariant(false, 'own delivered message was sent by me', () => `index ${index}`);
+    if (this.ownInFlightHead > 64 && this.ownInFlightHead * 2 > this.ownInFlight.length) {
+      this.ownInFlight.splice(0, this.ownInFlightHead);
+      this.ownDeliveredCursor -= this.ownInFlightHead;
+      this.ownInFlightHead = 0;
+    }
   }
 
   /**
@@ -599,22 +674,14 @@ export class ShardMulticast {
    * versions with versions. Unordered shards have no versions: delivery locally ends "pending".
    */
   stabilityFrontierUs(nowUs: number): number {
-    while (this.ownInFlightHead < this.ownInFlight.length) {
-      const head = this.ownInFlight[this.ownInFlightHead];
-      const done = head.version !== undefined && (!this.ordered || head.version <= this.globalPersisted);
-      if (!done) break;
-      this.ownInFlightHead++;
-    }
-    if (this.ownInFlightHead > 64 && this.ownInFlightHead * 2 > this.ownInFlight.length) {
-      this.ownInFlight.splice(0, this.ownInFlightHead);
-      this.ownInFlightHead = 0;
-    }
+    this.pruneOwnInFlight();
     const head = this.ownInFlight[this.ownInFlightHead];
     return head === undefined ? nowUs : Math.min(nowUs, head.sendWallUs);
   }
 
   // ------------------------------------------------------------------ wedging and inspection
 
+  /** Stop publishing, receiving and delivering; what is held stays for the ragged trim. */
   wedge(): void {
     this.wedged = true;
   }
@@ -631,7 +698,7 @@ export class ShardMulticast {
    */
   undeliveredOwnSends(): UndeliveredSend[] {
     const out: UndeliveredSend[] = [];
-    for (let i = this.ownInFlightHead; i < this.ownInFlight.length; i++) {
+    for (let i = this.ownDeliveredCursor; i < this.ownInFlight.length; i++) {
       const p = this.ownInFlight[i];
       if (p.version === undefined) out.push({ index: p.index, payload: p.payload, sendWallUs: p.sendWallUs, cooked: p.cooked });
     }
@@ -668,7 +735,7 @@ export class ShardMulticast {
       const delivered = t.i32('deliveredNum', this.myRow, g);
       const seq = t.i32('seqNum', this.myRow, g);
       invariant(seq === this.localSeqNum() || this.numSenders === 0, 'seq_num is the round-robin prefix', () => `${seq} vs ${this.localSeqNum()}`);
-      invariant(delivered <= seq, 'delivered_num <= seq_num', () => `${delivered} > ${seq}`);
+      invariant(delivered <= seq || this.trimmed, 'delivered_num <= seq_num', () => `${delivered} > ${seq}`);
       const persisted = t.i64('persistedNum', this.myRow, g);
       invariant(persisted <= this.lastVersion, 'persisted_num <= last delivered version', () => `${persisted} > ${this.lastVersion}`);
       invariant(this.globalPersisted <= persisted, 'global persistence <= local persistence', () => `${this.globalPersisted} > ${persisted}`);

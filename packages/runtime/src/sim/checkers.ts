@@ -58,6 +58,9 @@ export class MulticastChecker implements SimObserver {
   private readonly lastPersistRequest = new Map<string, Version>();
   private readonly lastGlobalPersisted = new Map<string, Version>();
   private readonly lastFrontierUs = new Map<string, number>();
+  /** Wedged rows and the bytes of their num_received column at the wedge (must never change). */
+  private readonly wedgedReceipts = new Map<number, string>();
+  private trimming = false;
   private readonly rowShards: (RowShard | undefined)[][];
   deliveries = 0;
 
@@ -93,8 +96,17 @@ export class MulticastChecker implements SimObserver {
     this.sent.set(key, list);
   }
 
+  onWedge(row: number): void {
+    const cluster = this.cluster;
+    if (!cluster) return;
+    const t = cluster.core(row).table;
+    const r = t.layout.range('numReceived');
+    this.wedgedReceipts.set(row, Array.from(t.rowBytes(row, r.offset, r.length)).join(','));
+  }
+
   onDeliver(row: number, out: DeliverOutput): void {
     this.deliveries++;
+    if (this.wedgedReceipts.has(row) && !this.trimming) fail('no delivery after the wedge except the ragged trim', `row ${row} delivered g${out.subgroup} node ${out.senderNode} #${out.index}`);
     const g = out.subgroup;
     const shard = this.shardOf(row, g);
     if (out.shard !== shard.shardIndex) fail('delivery names my shard', `row ${row} g${g}: shard ${out.shard}, expected ${shard.shardIndex}`);
@@ -194,6 +206,12 @@ export class MulticastChecker implements SimObserver {
       if (frontier < lastFrontier || frontier > cluster.nowUs) fail('stability frontier rises and trails the clock', `row ${row} g${g}: ${frontier} after ${lastFrontier}, now ${cluster.nowUs}`);
       this.lastFrontierUs.set(key, frontier);
     }
+    const frozen = this.wedgedReceipts.get(row);
+    if (frozen !== undefined) {
+      const t = cluster.core(row).table;
+      const r = t.layout.range('numReceived');
+      if (Array.from(t.rowBytes(row, r.offset, r.length)).join(',') !== frozen) fail('num_received is final once wedged', `row ${row}`);
+    }
     // What any member sees of another's row never runs ahead of that row's own values.
     for (let g = 0; g < this.view.subgroups.length; g++) {
       const shard = this.rowShards[row][g];
@@ -203,6 +221,48 @@ export class MulticastChecker implements SimObserver {
         const seen = mine.i32('seqNum', q, g);
         const actual = cluster.core(q).table.i32('seqNum', q, g);
         if (seen > actual) fail('remote copies lag their owner', `row ${row} sees seq_num ${seen} for row ${q}, which has ${actual}`);
+      }
+    }
+  }
+
+  /** From now on deliveries at wedged members are the ragged trim's. */
+  beginTrim(): void {
+    this.trimming = true;
+  }
+
+  /**
+   * After every member wedged mid-traffic: nothing a sender sent is lost for the next view —
+   * each of its messages was either delivered at the sender or is in its undelivered list, in
+   * order — and every member's delivered prefix was checked against the others on the way.
+   * After the ragged trim, every member of a shard delivered exactly the same messages
+   * (§2.15 item 2: what one survivor delivered, all deliver before the next view).
+   */
+  checkWedgedQuiescent(): void {
+    const cluster = this.cluster;
+    if (!cluster) throw new Error('checker not attached');
+    for (let g = 0; g < this.view.subgroups.length; g++) {
+      if (this.trimming) {
+        for (let row = 0; row < this.view.members.length; row++) {
+          const shard = this.rowShards[row][g];
+          if (!shard || shard.mode === 'unordered') continue;
+          const mine = this.deliveredCount.get(`${row}:${g}`) ?? 0;
+          for (const q of shard.memberRows) {
+            const theirs = this.deliveredCount.get(`${q}:${g}`) ?? 0;
+            if (theirs !== mine) fail('the ragged trim ends the view with equal deliveries', `g${g}: row ${row} delivered ${mine}, row ${q} delivered ${theirs}`);
+          }
+        }
+      }
+      for (let row = 0; row < this.view.members.length; row++) {
+        const shard = this.rowShards[row][g];
+        if (!shard || !shard.senderRank.has(this.view.members[row])) continue;
+        if (!this.wedgedReceipts.has(row)) fail('every member wedged', `row ${row}`);
+        const sent = this.sent.get(`${g}:${row}`) ?? [];
+        const deliveredHere = this.deliveredFrom.get(`${row}:${g}:${this.view.members[row]}`) ?? 0;
+        const leftover = cluster.core(row).undeliveredOwnSends(g);
+        const expected = sent.slice(deliveredHere);
+        if (leftover.length !== expected.length || leftover.some((l, i) => l.index !== expected[i].index || !sameBytes(l.payload, expected[i].payload))) {
+          fail('own undelivered messages survive the wedge', `row ${row} g${g}: sent ${sent.length}, delivered here ${deliveredHere}, left over [${leftover.map((l) => l.index).join(',')}], expected [${expected.map((e) => e.index).join(',')}]`);
+        }
       }
     }
   }

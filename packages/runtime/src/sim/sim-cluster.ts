@@ -5,7 +5,7 @@
  * (copy the writer's bytes to the same offsets of the writer's row in the reader's table), then
  * tells the core in one batch; it carries RDMC messages and reports their completion; it ticks.
  */
-import type { CoreOutput, DeliverOutput } from '../core/core-io.js';
+import type { CoreInput, CoreOutput, DeliverOutput } from '../core/core-io.js';
 import { MulticastCore } from '../core/multicast-core.js';
 import { SstLayout } from '../core/sst-layout.js';
 import { applyRemoteWrite, initializeSstTable } from '../core/sst-table.js';
@@ -21,6 +21,7 @@ export interface SimObserver {
   onDeliver?(row: number, out: DeliverOutput): void;
   onPersistRequest?(row: number, subgroup: number, version: Version): void;
   onGlobalPersisted?(row: number, subgroup: number, version: Version): void;
+  onWedge?(row: number): void;
   /** After every event; `row` is the member whose core ran (if any). */
   afterEvent?(row: number | undefined): void;
 }
@@ -58,7 +59,8 @@ type SimEvent =
   | { readonly kind: 'tick'; readonly row: number }
   | { readonly kind: 'persistDone'; readonly row: number; readonly subgroup: number; readonly version: Version }
   | { readonly kind: 'pause'; readonly row: number; readonly durationUs: number }
-  | { readonly kind: 'resume'; readonly row: number };
+  | { readonly kind: 'resume'; readonly row: number }
+  | { readonly kind: 'wedge'; readonly row: number };
 
 interface Member {
   readonly row: number;
@@ -125,6 +127,17 @@ export class SimCluster {
     this.queue.schedule(atUs, { kind: 'appSend', row, subgroup, payload, cooked });
   }
 
+  /** The member at `row` wedges its view (the start of a view change). */
+  scheduleWedge(atUs: number, row: number): void {
+    this.queue.schedule(atUs, { kind: 'wedge', row });
+  }
+
+  /** Feeds one input to the core at `row` now (as its driver would) and carries out the outputs. */
+  inject(row: number, input: CoreInput): void {
+    this.handleOutputs(this.members[row], this.members[row].core.step(input));
+    this.observer.afterEvent?.(row);
+  }
+
   /** Freezes `row` (no processing, no sends, no ticks) for a while, like SIGSTOP or a GC pause. */
   schedulePause(atUs: number, row: number, durationUs: number): void {
     this.queue.schedule(atUs, { kind: 'pause', row, durationUs });
@@ -185,6 +198,17 @@ export class SimCluster {
         this.log(`r${e.row} paused for ${e.durationUs}us`);
         this.queue.schedule(this.nowUs + e.durationUs, { kind: 'resume', row: e.row });
         return undefined;
+      }
+      case 'wedge': {
+        const m = this.members[e.row];
+        if (m.paused) {
+          this.queue.schedule(this.nowUs + 50, e);
+          return undefined;
+        }
+        this.log(`r${e.row} wedge`);
+        this.handleOutputs(m, m.core.step({ kind: 'wedge' }));
+        this.observer.onWedge?.(e.row);
+        return e.row;
       }
       case 'resume': {
         const m = this.members[e.row];

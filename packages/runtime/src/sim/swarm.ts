@@ -27,6 +27,8 @@ export interface Scenario {
   readonly persistDelayUs: readonly [number, number];
   readonly sends: readonly ScenarioSend[];
   readonly pauses: readonly { atUs: number; row: number; durationUs: number }[];
+  /** When set, every member wedges (around this time): the view ends mid-traffic. */
+  readonly wedges: readonly { atUs: number; row: number }[];
   readonly tickUntilUs: number;
 }
 
@@ -94,7 +96,12 @@ export function generateScenario(seed: number): Scenario {
     for (let i = 0; i < count; i++) pauses.push({ atUs: prng.int(0, sendPhaseUs), row: prng.int(0, n - 1), durationUs: prng.int(100, 20_000) });
   }
   const persistDelayUs: [number, number] = prng.chance(0.5) ? [1, 50] : [100, 5000];
-  return { seed, view, network, processingDelayUs, persistDelayUs, sends, pauses, tickUntilUs: sendPhaseUs + 5000 };
+  const wedges: { atUs: number; row: number }[] = [];
+  if (prng.chance(0.12)) {
+    const atUs = prng.int(0, sendPhaseUs);
+    members.forEach((_, row) => wedges.push({ atUs: atUs + prng.int(0, 500), row }));
+  }
+  return { seed, view, network, processingDelayUs, persistDelayUs, sends, pauses, wedges, tickUntilUs: sendPhaseUs + 5000 };
 }
 
 export function describeScenario(s: Scenario): string {
@@ -108,6 +115,7 @@ export function describeScenario(s: Scenario): string {
   lines.push(`  network: delay ${n.baseDelayUs}us + jitter ${n.jitterUs}us, ${n.bandwidthBytesPerUs} B/us, slowness [${n.slowness?.join(',')}]`);
   lines.push(`  processing delay [${s.processingDelayUs.join(',')}]us, persist ${s.persistDelayUs[0]}..${s.persistDelayUs[1]}us`);
   lines.push(`  ${s.sends.length} sends (${s.sends.filter((x) => x.payload.length > s.view.subgroups[x.subgroup].params.maxSmcPayloadBytes).length} via RDMC), pauses: ${s.pauses.map((p) => `r${p.row}@${p.atUs}+${p.durationUs}`).join(' ') || 'none'}`);
+  if (s.wedges.length > 0) lines.push(`  wedges: ${s.wedges.map((w) => `r${w.row}@${w.atUs}`).join(' ')}`);
   return lines.join('\n');
 }
 
@@ -142,6 +150,18 @@ export class SwarmSeedFailure extends Error {
   }
 }
 
+function applyRaggedTrim(scenario: Scenario, cluster: SimCluster): void {
+  const { view } = scenario;
+  view.subgroups.forEach((sub, g) => {
+    for (const shard of sub.shards) {
+      const rows = shard.members.map((n) => view.members.indexOf(n));
+      const numSenders = shard.senders.filter(Boolean).length;
+      const trim = Array.from({ length: numSenders }, (_, k) => Math.min(...rows.map((r) => cluster.core(r).receivedThrough(g, k))));
+      for (const r of rows) cluster.inject(r, { kind: 'deliverTrim', subgroup: g, throughIndex: trim });
+    }
+  });
+}
+
 /** Runs one seed's scenario to quiescence under the checkers; throws SwarmSeedFailure on any violation. */
 export function runSwarmSeed(seed: number, options: SwarmOptions = {}): SwarmResult {
   const scenario = generateScenario(seed);
@@ -160,9 +180,19 @@ export function runSwarmSeed(seed: number, options: SwarmOptions = {}): SwarmRes
   checker.attach(cluster);
   for (const s of scenario.sends) cluster.scheduleSend(s.atUs, s.row, s.subgroup, s.payload, s.cooked);
   for (const p of scenario.pauses) cluster.schedulePause(p.atUs, p.row, p.durationUs);
+  for (const w of scenario.wedges) cluster.scheduleWedge(w.atUs, w.row);
   try {
     cluster.run();
-    checker.checkQuiescent();
+    if (scenario.wedges.length > 0) {
+      // The view-change step this core is ready for: per shard, trim each sender at the minimum
+      // over the members' (now frozen) num_received, and have everyone deliver exactly that.
+      checker.beginTrim();
+      applyRaggedTrim(scenario, cluster);
+      cluster.run();
+      checker.checkWedgedQuiescent();
+    } else {
+      checker.checkQuiescent();
+    }
   } catch (e) {
     throw new SwarmSeedFailure(seed, e, cluster.nowUs);
   }

@@ -104,6 +104,11 @@ describe('core/multicast: outputs and the driver contract', () => {
     h.rows[1].setI32('numReceivedSst', 0, 50);
     expect(deliveries(h.core.onRowsChanged())).to.have.length(0);
     expect(h.mine().i32('index', 0, 0)).to.equal(0);
+    // Receipt stops too: num_received is final once wedged is published.
+    h.remoteSmc(1, 0, 0, 0, bytes(9));
+    h.core.onRowsChanged();
+    expect(h.mine().i32('numReceived', 0, 1)).to.equal(-1);
+    expect(h.mine().i32('numReceivedSst', 0, 1)).to.equal(-1);
     expect(h.core.undeliveredOwnSends(0).map((s) => [s.index, s.payload[0]])).to.deep.equal([
       [0, 1],
       [1, 2],

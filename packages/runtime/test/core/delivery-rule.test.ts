@@ -100,3 +100,21 @@ describe('core/multicast: round-robin delivery rule (hand-built tables)', () => 
     expect(h.mine().i32('deliveredNum', 0, 0)).to.equal(-1); // not maintained in raw mode
   });
 });
+
+describe('core/multicast: ragged trim after the wedge', () => {
+  it('delivers exactly indices 0..trim[k] of each sender in seq order, skipping what lies beyond a trim', () => {
+    const h = new Harness(oneShardView({ members: [1, 2, 3], senders: [false, true, true], myRank: 0 }));
+    for (let i = 0; i < 3; i++) h.remoteSmc(1, 0, i, i, bytes(10 + i));
+    h.remoteSmc(2, 0, 0, 0, bytes(20));
+    h.core.onRowsChanged();
+    expect(() => h.core.deliverTrim(0, [2, 0])).to.throw(/must be wedged first/);
+    h.core.step({ kind: 'wedge' });
+    expect(() => h.core.deliverTrim(0, [3, 0])).to.throw(/beyond what I received \(2\)/);
+    expect(() => h.core.deliverTrim(0, [2])).to.throw(/has 2 senders, got 1/);
+    const d = deliveries(h.core.deliverTrim(0, [2, 0]));
+    expect(d.map((x) => x.payload[0])).to.deep.equal([10, 20, 11, 12]);
+    expect(d.map((x) => x.version)).to.deep.equal([0, 1, 2, 4].map((s) => makeVersion(3, s)));
+    expect(h.mine().i32('deliveredNum', 0, 0)).to.equal(4);
+    expect(deliveries(h.core.deliverTrim(0, [2, 0]))).to.have.length(0); // idempotent
+  });
+});

@@ -125,3 +125,24 @@ describe('core/multicast: SMC and RDMC from one sender share one sequence space'
     }
   });
 });
+
+describe('core/multicast: malformed RDMC input is refused, not fatal', () => {
+  it('rejects bad sizes, nulls, repeats and out-of-order completions with errors, changing nothing', async () => {
+    const { encodeMessage } = await import('../../src/core/message-header.js');
+    const h = new Harness(oneShardView({ members: [1, 2], senders: [true, false], myRank: 1, params: { maxSmcPayloadBytes: 4, maxPayloadBytes: 50 } }));
+    const msg = (index: number, size: number, numNulls = 0) => encodeMessage({ index, sendWallUs: 1, numNulls, cooked: false }, new Uint8Array(size));
+    expect(() => h.core.onRdmcComplete(0, 0, msg(0, 3))).to.throw(/RDMC carries \(4, 50\]/);
+    expect(() => h.core.onRdmcComplete(0, 0, msg(0, 51))).to.throw(/RDMC carries/);
+    expect(() => h.core.onRdmcComplete(0, 0, msg(0, 10, 2))).to.throw(/never carries nulls/);
+    expect(() => h.core.onRdmcComplete(0, 0, new Uint8Array(5))).to.throw(/too short/);
+    h.core.onRdmcComplete(0, 0, msg(1, 10));
+    expect(() => h.core.onRdmcComplete(0, 0, msg(1, 10))).to.throw(/send order/);
+    h.remoteSmc(0, 0, 0, 0, bytes(1));
+    h.remoteSmc(0, 0, 1, 2, bytes(1));
+    h.core.onRowsChanged();
+    expect(() => h.core.onRdmcComplete(0, 0, msg(2, 10))).to.throw(/already received/);
+    expect(h.core.receivedThrough(0, 0)).to.equal(2);
+    h.core.onRdmcComplete(0, 0, msg(3, 10));
+    expect(h.core.receivedThrough(0, 0)).to.equal(3);
+  });
+});

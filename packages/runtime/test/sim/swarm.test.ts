@@ -17,6 +17,7 @@ describe('sim/swarm: seeded runs of the real core under the invariant checkers',
     let rdmc = 0;
     let paused = 0;
     let multiShard = 0;
+    let wedged = 0;
     const modes = new Set<string>();
     const started = performance.now();
     for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
@@ -26,6 +27,7 @@ describe('sim/swarm: seeded runs of the real core under the invariant checkers',
         rdmc += r.rdmcSends;
         const s = generateScenario(seed);
         if (s.pauses.length > 0) paused++;
+        if (s.wedges.length > 0) wedged++;
         if (s.view.subgroups.some((g) => g.shards.length > 1)) multiShard++;
         for (const g of s.view.subgroups) for (const sh of g.shards) modes.add(sh.mode);
       } catch (e) {
@@ -36,11 +38,12 @@ describe('sim/swarm: seeded runs of the real core under the invariant checkers',
       }
     }
     const seconds = (performance.now() - started) / 1000;
-    console.log(`      swarm: ${SEEDS} seeds in ${seconds.toFixed(1)}s, ${deliveries} deliveries, ${rdmc} RDMC sends, ${paused} runs with pauses, ${multiShard} with sharded subgroups`);
+    console.log(`      swarm: ${SEEDS} seeds in ${seconds.toFixed(1)}s, ${deliveries} deliveries, ${rdmc} RDMC sends, ${paused} runs with pauses, ${wedged} wedged mid-traffic, ${multiShard} with sharded subgroups`);
     expect(failures, failures.join('\n')).to.deep.equal([]);
     // The swarm really covers what it claims to.
     expect(rdmc).to.be.greaterThan(0);
     expect(paused).to.be.greaterThan(0);
+    expect(wedged).to.be.greaterThan(0);
     expect(multiShard).to.be.greaterThan(0);
     expect([...modes].sort()).to.deep.equal(['ordered', 'persistent', 'unordered']);
   });
