@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { runLocalMulticast, type MulticastRunOptions } from '@derecho-ts/runtime/testing';
 
 async function run(options: MulticastRunOptions) {
-  const results = await runLocalMulticast({ verifyPayloads: true, timeoutMs: 150_000, ...options });
+  const results = await runLocalMulticast({ verifyPayloads: true, timeoutMs: 150_000, logLevel: 'error', ...options });
   for (const r of results) expect(r.errors, `node ${r.nodeId} saw problems`).to.deep.equal([]);
   return results;
 }

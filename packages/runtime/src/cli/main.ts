@@ -10,6 +10,7 @@ const usage = `usage: derecho <command> [args]
 
 commands:
   demo                 run the demo on a local multi-process group
+  sim --seed N         replay one seed of the simulator swarm deterministically, printing its trace
   bench <name> [args]  run a benchmark (${Object.keys(benches).join(', ') || 'none yet'}); --json for one JSON object
 `;
 
@@ -19,6 +20,10 @@ async function main(argv: string[]): Promise<number> {
     case 'demo': {
       const { runDemo } = await import('./demo.js');
       return runDemo(rest);
+    }
+    case 'sim': {
+      const { runReplay } = await import('../sim/replay.js');
+      return runReplay(rest);
     }
     case 'bench': {
       const [name, ...args] = rest;

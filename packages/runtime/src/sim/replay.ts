@@ -4,6 +4,8 @@
  *   node --conditions=@derecho-ts/source --import tsx packages/runtime/src/sim/replay.ts --seed N [--quiet]
  * Exit code 0 when the seed passes, 1 when it fails (the failure is printed last).
  */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describeScenario, generateScenario, runSwarmSeed } from './swarm.js';
 
 function parseArgs(argv: string[]): { seed: number; quiet: boolean } {
@@ -19,8 +21,9 @@ function parseArgs(argv: string[]): { seed: number; quiet: boolean } {
   return { seed, quiet };
 }
 
-function main(): number {
-  const { seed, quiet } = parseArgs(process.argv.slice(2));
+/** `derecho sim --seed N [--quiet]` and this script: replays one seed, returns the exit code. */
+export function runReplay(argv: string[]): number {
+  const { seed, quiet } = parseArgs(argv);
   process.stdout.write(describeScenario(generateScenario(seed)) + '\n');
   try {
     const r = runSwarmSeed(seed, { trace: quiet ? undefined : (line) => process.stdout.write(line + '\n') });
@@ -32,4 +35,5 @@ function main(): number {
   }
 }
 
-process.exitCode = main();
+// Run as a script (not when imported by the CLI).
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = runReplay(process.argv.slice(2));
