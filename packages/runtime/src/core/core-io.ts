@@ -9,6 +9,9 @@ import type { Version } from './version.js';
 export type CoreInput =
   /** The application multicasts `payload` to subgroup `subgroup`; `sendWallUs` is its wall clock. */
   | { readonly kind: 'send'; readonly subgroup: number; readonly payload: Uint8Array; readonly sendWallUs: number; readonly cooked?: boolean }
+  /** Several sends to one subgroup at once (e.g. everything the application sent in one tick):
+   *  published together, so one push carries many slots. Same rules as `send` for each payload. */
+  | { readonly kind: 'sendBatch'; readonly subgroup: number; readonly payloads: readonly Uint8Array[]; readonly sendWallUs: number; readonly cooked?: boolean }
   /** The driver applied a batch of remote writes to the table. */
   | { readonly kind: 'rowsChanged' }
   /** An RDMC message (header + payload) from the sender at SST row `senderRow` fully arrived here

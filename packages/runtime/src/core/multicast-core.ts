@@ -81,6 +81,13 @@ export class MulticastCore {
       case 'send':
         this.shard(input.subgroup, 'send').send(input.payload, input.sendWallUs, input.cooked ?? false);
         break;
+      case 'sendBatch': {
+        const shard = this.shard(input.subgroup, 'sendBatch');
+        // All or nothing: a bad payload anywhere in the batch refuses the whole batch.
+        for (const payload of input.payloads) shard.checkSend(payload, input.sendWallUs, input.cooked ?? false);
+        for (const payload of input.payloads) shard.send(payload, input.sendWallUs, input.cooked ?? false);
+        break;
+      }
       case 'rowsChanged':
         break;
       case 'rdmcComplete':
@@ -109,6 +116,9 @@ export class MulticastCore {
 
   send(subgroup: number, payload: Uint8Array, sendWallUs: number, cooked = false): CoreOutput[] {
     return this.step({ kind: 'send', subgroup, payload, sendWallUs, cooked });
+  }
+  sendBatch(subgroup: number, payloads: readonly Uint8Array[], sendWallUs: number, cooked = false): CoreOutput[] {
+    return this.step({ kind: 'sendBatch', subgroup, payloads, sendWallUs, cooked });
   }
   onRowsChanged(): CoreOutput[] {
     return this.step({ kind: 'rowsChanged' });
@@ -164,6 +174,12 @@ export class MulticastCore {
   /** Ragged trim delivery after the wedge (see ShardMulticast.deliverTrim). */
   deliverTrim(subgroup: number, throughIndex: readonly number[]): CoreOutput[] {
     return this.step({ kind: 'deliverTrim', subgroup, throughIndex });
+  }
+
+  /** Throws the error send() would throw for this input, changing nothing (lets a driver that
+   *  batches sends report a bad one to its caller at once). */
+  checkSend(subgroup: number, payload: Uint8Array, sendWallUs: number, cooked = false): void {
+    this.shard(subgroup, 'send').checkSend(payload, sendWallUs, cooked);
   }
 
   /** Messages queued by send() but not yet published (the backpressure signal for the API). */

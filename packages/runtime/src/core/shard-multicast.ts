@@ -186,8 +186,8 @@ export class ShardMulticast {
 
   // ------------------------------------------------------------------ sending
 
-  /** Queues a local send; returns its message index. Throws on bad input, changing nothing. */
-  send(payload: Uint8Array, sendWallUs: number, cooked: boolean): number {
+  /** Throws the error `send` would throw for this input, changing nothing. */
+  checkSend(payload: Uint8Array, sendWallUs: number, cooked: boolean): void {
     if (this.mySenderRank < 0) throw new Error(`subgroup ${this.subgroup}: this node (row ${this.myRow}) is not a sender in shard ${this.shardIndex}`);
     if (!(payload instanceof Uint8Array)) throw new Error(`subgroup ${this.subgroup}: payload must be a Uint8Array`);
     if (payload.length > this.maxPayloadBytes) throw new Error(`subgroup ${this.subgroup}: payload of ${payload.length} bytes exceeds maxPayloadBytes ${this.maxPayloadBytes}`);
@@ -195,6 +195,11 @@ export class ShardMulticast {
     // [quirk] Derecho silently drops RPC (cooked) messages in unordered mode; refusing them at
     // send time tells the caller instead of losing the call.
     if (cooked && !this.ordered) throw new Error(`subgroup ${this.subgroup}: cooked (RPC) messages need an ordered or persistent shard, this one is unordered`);
+  }
+
+  /** Queues a local send; returns its message index. Throws on bad input, changing nothing. */
+  send(payload: Uint8Array, sendWallUs: number, cooked: boolean): number {
+    this.checkSend(payload, sendWallUs, cooked);
     const index = this.nextIndex++;
     // Copy: the caller may reuse its buffer, and the message must survive until published.
     const copy = payload.slice();

@@ -45,6 +45,9 @@ export class ViewRuntime {
   private core: MulticastCore | undefined;
   private readonly rowToNode: readonly number[];
   private closed = false;
+  /** Sends of this tick, per subgroup (cooked ones under -1 - subgroup). */
+  private readonly pendingSends = new Map<number, { subgroup: number; cooked: boolean; payloads: Uint8Array[]; sendWallUs: number }>();
+  private flushScheduled = false;
 
   constructor(
     private readonly endpoint: Endpoint,
@@ -106,17 +109,40 @@ export class ViewRuntime {
     if (result.changed.some((c) => c.regionId === this.view.vid)) this.run(core.onRowsChanged());
   }
 
+  /**
+   * Queues a multicast. Sends made in the same tick reach the core together (one `sendBatch` per
+   * subgroup at the next microtask), so one push carries many slots instead of one each. A bad
+   * payload is refused here, synchronously, before anything is queued.
+   */
   send(subgroup: number, payload: Uint8Array, sendWallUs: number, cooked = false): void {
     const core = this.requireCore('send');
-    this.run(core.send(subgroup, payload, sendWallUs, cooked));
+    core.checkSend(subgroup, payload, sendWallUs, cooked);
+    const key = cooked ? -1 - subgroup : subgroup;
+    let batch = this.pendingSends.get(key);
+    if (batch === undefined) this.pendingSends.set(key, (batch = { subgroup, cooked, payloads: [], sendWallUs }));
+    batch.payloads.push(payload);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flushSends());
+    }
+  }
+
+  private flushSends(): void {
+    this.flushScheduled = false;
+    if (this.core === undefined || this.closed) return;
+    const batches = [...this.pendingSends.values()];
+    this.pendingSends.clear();
+    for (const b of batches) this.run(this.core.sendBatch(b.subgroup, b.payloads, b.sendWallUs, b.cooked));
   }
 
   tick(nowUs: number): void {
     if (this.core && !this.closed) this.run(this.core.tick(nowUs));
   }
 
+  /** Sends not yet published: waiting for the next flush or for a window slot. */
   queuedSends(subgroup: number): number {
-    return this.core?.queuedSends(subgroup) ?? 0;
+    const pending = (this.pendingSends.get(subgroup)?.payloads.length ?? 0) + (this.pendingSends.get(-1 - subgroup)?.payloads.length ?? 0);
+    return pending + (this.core?.queuedSends(subgroup) ?? 0);
   }
 
   /** Whether this node is a member of some shard of `subgroup` in this view. */
