@@ -24,8 +24,10 @@ export interface FileLogOptions {
   deltaField?: boolean;
   /** Appended bytes are handed to the OS (without syncing) once this many are buffered. Default 4 MiB. */
   flushThresholdBytes?: number;
-  /** Trimmed-away bytes are reclaimed by rewriting the file once they exceed this and half the file. Default 64 MiB. */
+  /** Trimmed-away bytes are reclaimed by rewriting the file once they exceed this many bytes... Default 64 MiB. */
   compactMinBytes?: number;
+  /** ...and this fraction of the file. Default 0.5. */
+  compactDeadFraction?: number;
   /**
    * What to do when a damaged record is followed by intact ones (damage inside durable data rather
    * than a torn tail): 'refuse' (default) throws CorruptLogError; 'truncate' cuts the log at the
@@ -69,6 +71,7 @@ export class FileLog extends RecordLog {
   private pendingBytes = 0;
   private readonly flushThresholdBytes: number;
   private readonly compactMinBytes: number;
+  private readonly compactDeadFraction: number;
   private closed = false;
   readonly recovery: RecoveryReport;
 
@@ -85,6 +88,7 @@ export class FileLog extends RecordLog {
     this.durableBytes = size;
     this.flushThresholdBytes = options.flushThresholdBytes ?? 4 << 20;
     this.compactMinBytes = options.compactMinBytes ?? 64 << 20;
+    this.compactDeadFraction = options.compactDeadFraction ?? 0.5;
     this.recovery = recovery;
   }
 
@@ -348,7 +352,7 @@ export class FileLog extends RecordLog {
     const endBytes = this.flushedBytes + this.pendingBytes;
     const keepOffset = keepFrom < n ? this.index.location(keepFrom) : endBytes;
     const deadBytes = keepOffset - FILE_HEADER_BYTES;
-    if (deadBytes >= this.compactMinBytes && deadBytes * 2 >= endBytes) this.compact(keepFrom, keepOffset);
+    if (deadBytes > 0 && deadBytes >= this.compactMinBytes && deadBytes >= endBytes * this.compactDeadFraction) this.compact(keepFrom, keepOffset);
   }
 
   /**
