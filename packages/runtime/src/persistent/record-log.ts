@@ -216,6 +216,11 @@ export abstract class RecordLog {
 
   /** Appends (or, for a rebase, substitutes) a tail made by `tailAfter` on another replica. */
   applyTail(tail: LogTailContent): void {
+    if (!tail.rebase && tail.records.length > 0 && this.floorVersion !== tail.afterVersion) {
+      throw new VersionOrderError(
+        `${this.description}: log tail starts after version ${tail.afterVersion} but this log ends at ${this.floorVersion}; ask for the tail after this log's newest version`,
+      );
+    }
     this.checkTail(tail);
     if (tail.rebase) {
       this.storeReset();
@@ -223,10 +228,6 @@ export abstract class RecordLog {
       this.trimmedThrough = INVALID_VERSION;
       this.trimmedTime = HLC_ZERO;
       this.persistedVersion = INVALID_VERSION;
-    } else if (tail.records.length > 0 && this.floorVersion !== tail.afterVersion) {
-      throw new VersionOrderError(
-        `${this.description}: log tail starts after version ${tail.afterVersion} but this log ends at ${this.floorVersion}; ask for the tail after this log's newest version`,
-      );
     }
     for (const record of tail.records) {
       this.append(record.version, record.time, record.kind, record.payload);

@@ -117,18 +117,28 @@ export class PersistentRegistry {
     return this.lastPersistedVersion;
   }
 
-  /** The newest version durable in every field (INVALID_VERSION with no fields). */
+  /**
+   * The newest version durable in every Persistent field (every field, when none is Persistent:
+   * an object without durable state counts what it holds as persisted). INVALID_VERSION when empty.
+   */
   get lastPersistedVersion(): Version {
-    let min: Version | undefined;
-    for (const field of this.fields.values()) if (min === undefined || field.lastPersistedVersion < min) min = field.lastPersistedVersion;
-    return min ?? INVALID_VERSION;
+    return this.minOver((field) => field.lastPersistedVersion);
   }
 
-  /** The newest version every field holds (INVALID_VERSION with no fields). */
+  /** The newest version every Persistent field holds (every field, when none is Persistent). */
   get latestVersion(): Version {
     this.ensureReconciled();
+    return this.minOver((field) => field.latestVersion);
+  }
+
+  private minOver(read: (field: VersionedFieldHandle) => Version): Version {
+    const all = [...this.fields.values()];
+    const durable = all.filter((field) => field instanceof Persistent);
     let min: Version | undefined;
-    for (const field of this.fields.values()) if (min === undefined || field.latestVersion < min) min = field.latestVersion;
+    for (const field of durable.length > 0 ? durable : all) {
+      const v = read(field);
+      if (min === undefined || v < min) min = v;
+    }
     return min ?? INVALID_VERSION;
   }
 
@@ -146,7 +156,8 @@ export class PersistentRegistry {
   serializeTail(afterVersion: Version): Uint8Array {
     this.ensureReconciled();
     const tails: Record<string, Uint8Array> = {};
-    for (const [name, field] of this.fields) tails[name] = field.serializeTail(afterVersion);
+    // Volatile fields restart empty, so a receiver never holds their prefix: send them whole.
+    for (const [name, field] of this.fields) tails[name] = field.serializeTail(field instanceof Volatile ? INVALID_VERSION : afterVersion);
     return tailPackr.pack({ format: 1, tails });
   }
 
