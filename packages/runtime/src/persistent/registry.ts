@@ -86,13 +86,14 @@ export class PersistentRegistry {
    * Runs by itself before the first versioning or persisting after fields were added.
    */
   reconcile(): Version {
+    // A field whose file was only just created is new to the object (or the object is new) and
+    // has nothing to agree on; every other Persistent field counts, even an empty one, because its
+    // first versions may be exactly what a crash lost.
+    const durable = [...this.fields.values()].filter((field): field is Persistent<unknown> => field instanceof Persistent && !field.recovery.created);
     let common: Version | undefined;
-    for (const field of this.fields.values()) {
-      if (!(field instanceof Persistent) || field.count === 0) continue;
-      if (common === undefined || field.latestVersion < common) common = field.latestVersion;
-    }
+    for (const field of durable) if (common === undefined || field.floorVersion < common) common = field.floorVersion;
     if (common !== undefined) {
-      for (const field of this.fields.values()) if (field instanceof Persistent && field.latestVersion > common) field.truncate(common);
+      for (const field of durable) if (field.latestVersion > common) field.truncate(common);
     }
     this.needsReconcile = false;
     this.reconciledVersion = common ?? INVALID_VERSION;

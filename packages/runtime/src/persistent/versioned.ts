@@ -145,6 +145,11 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
     return this.log.lastPersistedVersion;
   }
 
+  /** The version the next `version()` must exceed: the newest held or trimmed away. */
+  get floorVersion(): Version {
+    return this.log.floorVersion;
+  }
+
   /** The state as of version v: the newest version at or before v. Throws outside earliest..latest. */
   get(v: Version): T {
     const entry = this.log.entryAsOf(v);

@@ -45,3 +45,50 @@ export const numberListCodec: Codec<NumberList> = {
   encode: (value) => packr.pack(value.items),
   decode: (bytes) => new NumberList(packr.unpack(bytes) as number[]),
 };
+
+/** A delta type holding a count and a sum; its delta is the numbers added since the last take. */
+export class SumCounter implements DeltaSupport {
+  private added: number[] = [];
+  constructor(
+    public count = 0,
+    public sum = 0,
+  ) {}
+
+  add(x: number): void {
+    this.count++;
+    this.sum += x;
+    this.added.push(x);
+  }
+
+  takeDelta(): Uint8Array {
+    const delta = packr.pack(this.added);
+    this.added = [];
+    return delta;
+  }
+
+  applyDelta(delta: Uint8Array): void {
+    for (const x of packr.unpack(delta) as number[]) {
+      this.count++;
+      this.sum += x;
+    }
+  }
+}
+
+export const sumCounterCodec: Codec<SumCounter> = {
+  encode: (value) => packr.pack([value.count, value.sum]),
+  decode: (bytes) => {
+    const [count, sum] = packr.unpack(bytes) as [number, number];
+    return new SumCounter(count, sum);
+  },
+};
+
+/** Deterministic bytes for version v (1..2000 bytes), so a reader can check any version is intact. */
+export function payloadForVersion(v: number): Uint8Array {
+  const bytes = new Uint8Array(1 + ((v * 7919) % 2000));
+  let x = (v * 2654435761) >>> 0;
+  for (let i = 0; i < bytes.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    bytes[i] = x >>> 24;
+  }
+  return bytes;
+}
