@@ -5,7 +5,7 @@ import { RecordKind } from './record-format.js';
 
 /**
  * The in-memory index over a log's records, one entry per version record, in columns of typed
- * arrays (a million entries cost about 37 MB and no per-entry objects). Entries [0, start) are
+ * arrays (a million entries cost about 33 MB and no per-entry objects). Entries [0, start) are
  * physically kept only as the base checkpoint of a delta chain; [start, size) are the versions a
  * reader sees. Versions and times are non-decreasing along the entries, so every lookup is a binary
  * search.
