@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { compareHlc, formatHlc, HLC_ZERO, type Hlc } from '../core/hlc.js';
 import { invariant } from '../core/invariant.js';
 import { INVALID_VERSION, type Version } from '../core/version.js';
+import { crc32 } from './crc.js';
 import { CorruptLogError } from './errors.js';
 import {
   encodeFileHeader,
@@ -158,7 +159,7 @@ export class FileLog extends RecordLog {
       }
       load(offset, recordBytes);
       const at = offset - bufStart + RECORD_HEADER_BYTES;
-      if (!payloadCrcMatches(header, buf.subarray(at, at + header.payloadBytes))) {
+      if (crc32(buf, at, at + header.payloadBytes) !== header.payloadCrc) {
         failure = `record payload checksum mismatch (version ${header.version})`;
         break;
       }

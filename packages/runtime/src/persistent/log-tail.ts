@@ -3,7 +3,7 @@
  * the on-disk record format (each with its own checksums). A receiver checks everything before
  * applying anything.
  */
-import { crc32 } from 'node:zlib';
+import { crc32 } from './crc.js';
 import { CorruptLogError } from './errors.js';
 import { FORMAT_VERSION, parseRecordHeader, payloadCrcMatches, RECORD_HEADER_BYTES, RecordKind, writeRecordHeader } from './record-format.js';
 import type { LogRecord, LogTailContent } from './record-log.js';
@@ -25,7 +25,7 @@ export function encodeLogTail(tail: LogTailContent): Uint8Array {
   out.writeUInt32LE(Math.floor(tail.trimmedTime.wallUs / TWO_32), 36);
   out.writeUInt32LE(tail.trimmedTime.logical, 40);
   out.writeUInt32LE(tail.records.length, 44);
-  out.writeUInt32LE(crc32(out.subarray(0, 48)), 48);
+  out.writeUInt32LE(crc32(out, 0, 48), 48);
   let at = TAIL_HEADER_BYTES;
   for (const record of tail.records) {
     writeRecordHeader(out, at, record.version, record.time, record.kind, record.payload);
@@ -39,7 +39,7 @@ export function encodeLogTail(tail: LogTailContent): Uint8Array {
 export function decodeLogTail(bytes: Uint8Array, source = 'log tail'): LogTailContent {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length < TAIL_HEADER_BYTES || !buf.subarray(0, 8).equals(TAIL_MAGIC)) throw new CorruptLogError('not a log tail (magic missing)', source, 0);
-  if (crc32(buf.subarray(0, 48)) !== buf.readUInt32LE(48)) throw new CorruptLogError('log tail header checksum mismatch', source, 0);
+  if (crc32(buf, 0, 48) !== buf.readUInt32LE(48)) throw new CorruptLogError('log tail header checksum mismatch', source, 0);
   const formatVersion = buf.readUInt32LE(8);
   if (formatVersion !== FORMAT_VERSION) throw new CorruptLogError(`log tail format version ${formatVersion} is not supported (this build reads ${FORMAT_VERSION})`, source, 8);
   const count = buf.readUInt32LE(44);

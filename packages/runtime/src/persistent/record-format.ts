@@ -3,7 +3,7 @@
  * Everything is little-endian. A record is a fixed 48-byte header followed by its payload, so a
  * scan reads headers at known offsets and the index never needs a second file.
  */
-import { crc32 } from 'node:zlib';
+import { crc32 } from './crc.js';
 import type { Hlc } from '../core/hlc.js';
 import type { Version } from '../core/version.js';
 
@@ -50,7 +50,7 @@ export function writeRecordHeader(target: Buffer, offset: number, version: Versi
   target.writeUInt32LE(crc32(payload), offset + 32);
   target.writeUInt32LE(0, offset + 36);
   target.writeUInt32LE(0, offset + 40);
-  target.writeUInt32LE(crc32(target.subarray(offset, offset + 44)), offset + 44);
+  target.writeUInt32LE(crc32(target, offset, offset + 44), offset + 44);
 }
 
 /**
@@ -60,7 +60,7 @@ export function writeRecordHeader(target: Buffer, offset: number, version: Versi
 export function parseRecordHeader(source: Buffer, offset: number): RecordHeader | string {
   if (source.readUInt32LE(offset) !== RECORD_MAGIC) return 'record magic missing';
   const storedCrc = source.readUInt32LE(offset + 44);
-  if (crc32(source.subarray(offset, offset + 44)) !== storedCrc) return 'record header checksum mismatch';
+  if (crc32(source, offset, offset + 44) !== storedCrc) return 'record header checksum mismatch';
   const kind = source.readUInt32LE(offset + 28);
   if (kind !== RecordKind.Full && kind !== RecordKind.Delta && kind !== RecordKind.Trim) return `unknown record kind ${kind}`;
   const payloadBytes = source.readUInt32LE(offset + 4);
@@ -91,7 +91,7 @@ export function encodeFileHeader(header: FileHeader): Buffer {
   bytes.writeUInt32LE(header.formatVersion, 8);
   bytes.writeUInt32LE(FILE_HEADER_BYTES, 12);
   bytes.writeUInt32LE(header.flags, 16);
-  bytes.writeUInt32LE(crc32(bytes.subarray(0, 60)), 60);
+  bytes.writeUInt32LE(crc32(bytes, 0, 60), 60);
   return bytes;
 }
 
@@ -99,7 +99,7 @@ export function encodeFileHeader(header: FileHeader): Buffer {
 export function parseFileHeader(bytes: Buffer): FileHeader | string {
   if (bytes.byteLength < FILE_HEADER_BYTES) return `file is shorter than its ${FILE_HEADER_BYTES}-byte header`;
   if (!bytes.subarray(0, 8).equals(FILE_MAGIC)) return 'not a derecho-ts log file (magic missing)';
-  if (crc32(bytes.subarray(0, 60)) !== bytes.readUInt32LE(60)) return 'file header checksum mismatch';
+  if (crc32(bytes, 0, 60) !== bytes.readUInt32LE(60)) return 'file header checksum mismatch';
   const formatVersion = bytes.readUInt32LE(8);
   if (formatVersion !== FORMAT_VERSION) return `log format version ${formatVersion} is not supported (this build reads version ${FORMAT_VERSION})`;
   const headerBytes = bytes.readUInt32LE(12);
