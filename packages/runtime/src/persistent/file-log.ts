@@ -374,11 +374,6 @@ export class FileLog extends RecordLog {
       const header = Buffer.alloc(FILE_HEADER_BYTES);
       readFully(this.fd, header, 0, FILE_HEADER_BYTES, 0);
       write(header, 0, FILE_HEADER_BYTES);
-      if (this.trimmedThrough >= 0n) {
-        const marker = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
-        writeRecordHeader(marker, 0, this.trimmedThrough, this.trimmedTime, RecordKind.Trim, new Uint8Array(0));
-        write(marker, 0, RECORD_HEADER_BYTES);
-      }
       const newBase = outBytes;
       const chunk = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
       for (let at = keepOffset; at < this.flushedBytes; ) {
@@ -389,6 +384,13 @@ export class FileLog extends RecordLog {
       }
       const pendingFrom = Math.max(0, keepOffset - this.flushedBytes);
       write(this.pending, pendingFrom, this.pendingBytes - pendingFrom);
+      // The marker goes after the kept records: the delta base kept below the trim point is older
+      // than the marker, and a scan requires version records to exceed every marker before them.
+      if (this.trimmedThrough >= 0n) {
+        const marker = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
+        writeRecordHeader(marker, 0, this.trimmedThrough, this.trimmedTime, RecordKind.Trim, new Uint8Array(0));
+        write(marker, 0, RECORD_HEADER_BYTES);
+      }
       fs.fdatasyncSync(out);
       fs.closeSync(out);
       fs.renameSync(tmp, this.file);

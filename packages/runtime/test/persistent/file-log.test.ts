@@ -11,7 +11,7 @@ import { CorruptLogError } from '../../src/persistent/errors.js';
 import { FileLog } from '../../src/persistent/file-log.js';
 import { FILE_HEADER_BYTES, RECORD_HEADER_BYTES } from '../../src/persistent/record-format.js';
 import { Persistent } from '../../src/persistent/versioned.js';
-import { makeTempDir, removeDir } from './helpers.js';
+import { makeTempDir, NumberList, numberListCodec, removeDir } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 const fsCjs = require('node:fs') as typeof fs;
@@ -226,6 +226,32 @@ describe('persistent: file log format and recovery', function () {
     for (let v = 151; v <= 200; v++) expect(Buffer.from(reopened.get(BigInt(v))).equals(Buffer.from(payloadFor(v)))).to.equal(true);
     // Trimmed versions stay trimmed and the floor stays: an older version is refused.
     expect(() => reopened.version(150n, hlc(5000))).to.throw(/strictly increasing/);
+    reopened.close();
+  });
+
+  it('compaction keeps the delta base below the trim point, and the compacted file reopens cleanly', function () {
+    const file = path.join(dir, 'delta.log');
+    const opts = { codec: numberListCodec, checkpointEvery: 4, compactMinBytes: 0, compactDeadFraction: 0 };
+    const field = Persistent.open<NumberList>(file, () => new NumberList(), opts);
+    for (let v = 1; v <= 10; v++) {
+      field.current.push(v);
+      field.version(BigInt(v), hlc(v));
+    }
+    field.persist();
+    const before = fs.statSync(file).size;
+    field.trim(6n); // version 7 is a delta on the full record of version 5
+    expect(fs.statSync(file).size, 'compacted').to.be.lessThan(before);
+    for (let v = 11; v <= 12; v++) {
+      field.current.push(v);
+      field.version(BigInt(v), hlc(v));
+    }
+    field.close();
+    const reopened = Persistent.open<NumberList>(file, () => new NumberList(), opts);
+    expect(reopened.recovery.droppedBytes).to.equal(0);
+    expect(reopened.earliestVersion).to.equal(7n);
+    expect(reopened.count).to.equal(6);
+    expect(reopened.get(7n).items).to.deep.equal([1, 2, 3, 4, 5, 6, 7]);
+    expect(reopened.current.items).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     reopened.close();
   });
 
