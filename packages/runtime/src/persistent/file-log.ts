@@ -74,6 +74,7 @@ export class FileLog extends RecordLog {
   private readonly compactMinBytes: number;
   private readonly compactDeadFraction: number;
   private closed = false;
+  private syncsInFlight = 0;
   readonly recovery: RecoveryReport;
 
   private constructor(
@@ -319,8 +320,32 @@ export class FileLog extends RecordLog {
     }
   }
 
+  override async persistAsync(): Promise<Version> {
+    this.checkOpen();
+    if (this.pendingBytes > 0) this.flush();
+    const coveredBytes = this.flushedBytes;
+    const coveredVersion = this.floorVersion;
+    if (coveredBytes !== this.durableBytes) {
+      this.syncsInFlight++;
+      try {
+        await new Promise<void>((resolve, reject) => fs.fdatasync(this.fd, (err) => (err ? reject(err) : resolve())));
+      } finally {
+        this.syncsInFlight--;
+      }
+      if (coveredBytes > this.durableBytes) this.durableBytes = coveredBytes;
+    }
+    this.markPersisted(coveredVersion);
+    return this.lastPersistedVersion;
+  }
+
+  /** Operations that cut or replace the file must not race an asynchronous sync of its descriptor. */
+  private checkNoSyncInFlight(what: string): void {
+    if (this.syncsInFlight > 0) throw new Error(`${this.file}: cannot ${what} while persistAsync() is in flight; await it first`);
+  }
+
   protected storeTruncate(i: number): void {
     this.checkOpen();
+    this.checkNoSyncInFlight('truncate');
     const cut = this.index.location(i);
     if (cut >= this.flushedBytes) {
       this.pendingBytes = cut - this.flushedBytes;
@@ -338,6 +363,7 @@ export class FileLog extends RecordLog {
 
   protected storeReset(): void {
     this.checkOpen();
+    this.checkNoSyncInFlight('replace the log');
     this.pendingBytes = 0;
     fs.ftruncateSync(this.fd, FILE_HEADER_BYTES);
     fs.fsyncSync(this.fd);
@@ -353,7 +379,8 @@ export class FileLog extends RecordLog {
     const endBytes = this.flushedBytes + this.pendingBytes;
     const keepOffset = keepFrom < n ? this.index.location(keepFrom) : endBytes;
     const deadBytes = keepOffset - FILE_HEADER_BYTES;
-    if (deadBytes > 0 && deadBytes >= this.compactMinBytes && deadBytes >= endBytes * this.compactDeadFraction) this.compact(keepFrom, keepOffset);
+    // Compaction swaps the descriptor; with a sync in flight it waits for a later trim.
+    if (this.syncsInFlight === 0 && deadBytes > 0 && deadBytes >= this.compactMinBytes && deadBytes >= endBytes * this.compactDeadFraction) this.compact(keepFrom, keepOffset);
   }
 
   /**
@@ -419,6 +446,7 @@ export class FileLog extends RecordLog {
 
   close(): void {
     if (this.closed) return;
+    this.checkNoSyncInFlight('close');
     this.persist();
     fs.closeSync(this.fd);
     this.closed = true;

@@ -121,6 +121,19 @@ export abstract class RecordLog {
     return this.persistedVersion;
   }
 
+  /**
+   * Like persist(), with the sync off the event loop. Versions recorded while it is in flight are
+   * not covered; the result is the newest version it made durable.
+   */
+  persistAsync(): Promise<Version> {
+    return Promise.resolve(this.persist());
+  }
+
+  /** Moves the persisted mark up to `version` (after an asynchronous sync covering it). */
+  protected markPersisted(version: Version): void {
+    if (version > this.persistedVersion) this.persistedVersion = version;
+  }
+
   // ---- reading -------------------------------------------------------------------------------
   /** Index of the visible entry holding the state as of v (the newest at or before v), or -1. */
   entryAsOf(v: Version): number {

@@ -111,6 +111,13 @@ export class PersistentRegistry {
     for (const field of this.fields.values()) field.version(v, time);
   }
 
+  /** persist() with every field's sync running in parallel off the event loop. */
+  async persistAsync(): Promise<Version> {
+    this.ensureReconciled();
+    await Promise.all([...this.fields.values()].map((field) => field.persistAsync()));
+    return this.lastPersistedVersion;
+  }
+
   /** Makes everything recorded in every field durable; returns the newest version durable in all of them. */
   persist(): Version {
     this.ensureReconciled();

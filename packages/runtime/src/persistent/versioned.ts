@@ -36,6 +36,7 @@ export interface VersionedFieldHandle {
   checkVersion(v: Version, time: Hlc): void;
   version(v: Version, time: Hlc): void;
   persist(): Version;
+  persistAsync(): Promise<Version>;
   trim(upTo: Version | Hlc): void;
   truncate(v: Version): void;
   serializeTail(afterVersion: Version): Uint8Array;
@@ -126,6 +127,14 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
   /** Makes every recorded version durable; returns the newest durable version. */
   persist(): Version {
     return this.log.persist();
+  }
+
+  /**
+   * persist() with the fdatasync on the libuv thread pool instead of the event loop. Versions
+   * recorded meanwhile are not covered. Do not truncate, replace or close the field until it settles.
+   */
+  persistAsync(): Promise<Version> {
+    return this.log.persistAsync();
   }
 
   // ---- reads ---------------------------------------------------------------------------------

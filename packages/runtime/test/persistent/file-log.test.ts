@@ -121,6 +121,40 @@ describe('persistent: file log format and recovery', function () {
     }
   });
 
+  it('persistAsync: one fdatasync off the event loop, covering what was recorded when it was called', async function () {
+    const file = path.join(dir, 'a.log');
+    const field = Persistent.open<Uint8Array>(file, () => new Uint8Array(0));
+    const original = fsCjs.fdatasync;
+    let syncs = 0;
+    fsCjs.fdatasync = ((fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => {
+      syncs++;
+      original(fd, callback);
+    }) as typeof fs.fdatasync;
+    syncBuiltinESMExports();
+    try {
+      for (let v = 1; v <= 100; v++) {
+        field.current = payloadFor(v);
+        field.version(BigInt(v), hlc(v));
+      }
+      const pending = field.persistAsync();
+      field.current = payloadFor(101);
+      field.version(101n, hlc(101));
+      expect(() => field.truncate(50n)).to.throw(/cannot truncate while persistAsync\(\) is in flight/);
+      expect(await pending).to.equal(100n);
+      expect(syncs).to.equal(1);
+      expect(field.lastPersistedVersion).to.equal(100n);
+      expect(await field.persistAsync()).to.equal(101n);
+      expect(syncs).to.equal(2);
+    } finally {
+      fsCjs.fdatasync = original;
+      syncBuiltinESMExports();
+      field.close();
+    }
+    const reopened = Persistent.open<Uint8Array>(file, () => new Uint8Array(0));
+    expectIntactPrefix(reopened, 101);
+    reopened.close();
+  });
+
   it('reads versions not yet persisted, and versions handed to the OS by the flush threshold', function () {
     const file = path.join(dir, 'a.log');
     const field = Persistent.open<Uint8Array>(file, () => new Uint8Array(0), { flushThresholdBytes: 500 });

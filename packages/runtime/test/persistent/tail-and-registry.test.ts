@@ -126,7 +126,7 @@ describe('persistent: registry of an object’s fields', function () {
     return { reg, kv, list, cache };
   }
 
-  it('versions every field together, persists them with one call, and names files by subgroup, shard and field', function () {
+  it('versions every field together, persists them with one call, and names files by subgroup, shard and field', async function () {
     const { reg, kv, list, cache } = open();
     for (let v = 1; v <= 10; v++) {
       kv.current.set(`k${v}`, `v${v}`);
@@ -136,13 +136,21 @@ describe('persistent: registry of an object’s fields', function () {
     }
     expect(reg.lastPersistedVersion).to.equal(INVALID_VERSION);
     expect(reg.persist()).to.equal(10n);
+    kv.current.set('k11', 'v11');
+    list.current.push(11);
+    reg.version(11n, hlc(11));
+    expect(await reg.persistAsync()).to.equal(11n);
+    expect(reg.lastPersistedVersion).to.equal(11n);
     expect(fs.readdirSync(dir).sort()).to.deep.equal(['sg2-sh1-kv.log', 'sg2-sh1-list.log']);
     // All fields or none: a refused version leaves every field as it was.
-    expect(() => reg.version(10n, hlc(11))).to.throw(VersionOrderError);
-    expect(kv.count).to.equal(10);
+    // All fields or none: a field added late would accept 11, the others refuse it, so none takes it.
+    const late = reg.volatile<number>('late', () => 0);
+    expect(() => reg.version(11n, hlc(12))).to.throw(VersionOrderError);
+    expect(kv.count).to.equal(11);
+    expect(late.count).to.equal(0);
     reg.close();
     const again = open();
-    expect(again.reg.latestVersion).to.equal(10n);
+    expect(again.reg.latestVersion).to.equal(11n);
     expect(again.kv.get(4n).get('k4')).to.equal('v4');
     expect(again.kv.get(4n).has('k5')).to.equal(false);
     expect(again.list.get(7n).items).to.deep.equal([1, 2, 3, 4, 5, 6, 7]);
