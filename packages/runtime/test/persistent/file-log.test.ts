@@ -70,6 +70,21 @@ describe('persistent: file log format and recovery', function () {
     expect(bytes.readUInt32LE(8)).to.equal(1);
   });
 
+  it('keeps real wall-clock HLCs (beyond 32 bits of microseconds) and logical counters exactly', function () {
+    const file = path.join(dir, 'a.log');
+    const field = Persistent.open<number>(file, () => 0);
+    const base = 1_763_700_000_000_000;
+    for (let v = 1; v <= 20; v++) {
+      field.current = v;
+      field.version(BigInt(v), hlc(base + Math.floor(v / 3) * 1_000_003, v % 3));
+    }
+    field.close();
+    const reopened = Persistent.open<number>(file, () => 0);
+    for (let v = 1; v <= 20; v++) expect(reopened.timeOf(BigInt(v))).to.deep.equal(hlc(base + Math.floor(v / 3) * 1_000_003, v % 3));
+    expect(reopened.getByTime(hlc(base + 2 * 1_000_003, 0))).to.equal(6);
+    reopened.close();
+  });
+
   it('refuses a file of another format version or with a damaged header, naming the file', function () {
     const file = path.join(dir, 'a.log');
     writeLog(file, 3);
