@@ -83,7 +83,8 @@ export class PersistentRegistry {
    * Brings every Persistent field to the same newest version: a crash between the fields' syncs
    * can leave one field a version or a batch ahead of another, and the object's state is only
    * defined where all agree. Returns the common version (INVALID_VERSION for empty logs).
-   * Runs by itself before the first versioning or persisting after fields were added.
+   * Runs by itself before the first version(), persist(), latestVersion read or tail after fields
+   * were added.
    */
   reconcile(): Version {
     // A field whose file was only just created is new to the object (or the object is new) and
