@@ -143,7 +143,7 @@ describe('persistent: crash safety under kill -9', function () {
       let dir = makeTempDir(`crash${laneNo}`);
       let expectedReady = 0;
       try {
-        for (let run = 0; run < kills; run++) {
+        for (let run = 0; run < kills && !stopped; run++) {
           if (run > 0 && run % RUNS_PER_DIR === 0) {
             removeDir(dir);
             dir = makeTempDir(`crash${laneNo}`);
@@ -158,13 +158,17 @@ describe('persistent: crash safety under kill -9', function () {
           expectedReady = Math.max(latest, 0);
         }
       } catch (err) {
+        stopped = true;
         throw new Error(`crash test failed (seed ${seed}, lane ${laneNo}, dir ${dir}): ${(err as Error).message}`);
       } finally {
         removeDir(dir);
       }
     };
     const perLane = Math.ceil(KILLS / LANES);
-    await Promise.all(Array.from({ length: LANES }, (_, i) => lane(i, Math.min(perLane, KILLS - i * perLane))));
+    // One lane failing stops the others; every lane finishes (and removes its directory) before the verdict.
+    let stopped = false;
+    const outcomes = await Promise.allSettled(Array.from({ length: LANES }, (_, i) => lane(i, Math.min(perLane, KILLS - i * perLane))));
+    for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
     expect(summary.runs).to.equal(KILLS);
     // The test is only meaningful if most kills landed while versions were being made durable.
     expect(summary.promisedRuns, 'kills that came after some persist() returned').to.be.greaterThan(KILLS / 2);
