@@ -38,13 +38,16 @@ function runAndKill(writer: string, dir: string, seed: number, random: () => num
     const kill = (): void => {
       child.kill('SIGKILL');
     };
-    // Most kills land while it appends; some while it is still starting or recovering.
-    const early = random() < 0.1;
-    if (early) timer = setTimeout(kill, 50 + random() * 250);
+    // Some kills land while it starts or recovers, some around its first batch, most at a random
+    // point of the append/persist cycle once it is running (measured from its first persist, so a
+    // slow, loaded machine still gets kills in the middle of the cycle).
+    const draw = random();
+    const phase = draw < 0.1 ? 'startup' : draw < 0.3 ? 'ready' : 'durable';
+    if (phase === 'startup') timer = setTimeout(kill, 50 + random() * 250);
     const guard = setTimeout(kill, 20_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      if (!early && timer === undefined && out.includes('ready')) timer = setTimeout(kill, random() * 40);
+      if (timer === undefined && out.includes(phase === 'ready' ? 'ready' : 'durable')) timer = setTimeout(kill, random() * (phase === 'ready' ? 10 : 40));
     });
     child.stderr!.on('data', (chunk: Buffer) => {
       err += chunk.toString();
@@ -169,9 +172,10 @@ describe('persistent: crash safety under kill -9', function () {
     let stopped = false;
     const outcomes = await Promise.allSettled(Array.from({ length: LANES }, (_, i) => lane(i, Math.min(perLane, KILLS - i * perLane))));
     for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
+    console.log(`      crash test: seed ${seed}, ${summary.runs} kills, ${summary.promisedRuns} after a persist() returned, up to ${summary.maxLatest} versions in a log`);
     expect(summary.runs).to.equal(KILLS);
     // The test is only meaningful if most kills landed while versions were being made durable.
-    expect(summary.promisedRuns, 'kills that came after some persist() returned').to.be.greaterThan(KILLS / 2);
-    expect(summary.maxLatest).to.be.greaterThan(1000);
+    expect(summary.promisedRuns, 'kills that came after some persist() returned').to.be.greaterThan(KILLS * 0.5);
+    expect(summary.maxLatest).to.be.greaterThan(500);
   });
 });

@@ -251,7 +251,7 @@ describe('persistent: model-based reads over random histories', function () {
             removeDir(dir);
           }
         }),
-        { numRuns: 120 },
+        { numRuns: Number(process.env.DERECHO_MODEL_RUNS ?? 120) },
       );
     });
   }
