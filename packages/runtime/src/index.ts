@@ -34,3 +34,24 @@ export {
   type WireClassTable,
 } from './rpc/marshal-schema.js';
 export { SchemaCodec, WireTypeError, createPackr, type MethodCodec } from './rpc/marshal.js';
+export {
+  type Codec,
+  msgpackCodec,
+  type DeltaSupport,
+  type DeltaForm,
+  PersistentError,
+  VersionOrderError,
+  VersionNotFoundError,
+  NotStableError,
+  NoVersionAtTimeError,
+  CorruptLogError,
+  type FileLogOptions,
+  type RecoveryReport,
+  PersistentRegistry,
+  type RegistryOptions,
+  VersionedField,
+  type VersionedFieldHandle,
+  Persistent,
+  Volatile,
+  type VersionedOptions,
+} from './persistent/index.js';

@@ -8,4 +8,5 @@ export interface BenchModule {
 
 export const benches: Record<string, () => Promise<BenchModule>> = {
   // fabric: () => import('./bench-fabric.js'),
+  log: () => import('./bench-log.js'),
 };
