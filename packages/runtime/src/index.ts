@@ -61,3 +61,24 @@ export { RawSubgroup, type RawDelivery, type RawSubgroupEvents } from './replica
 export { NotAMemberError, UnknownSubgroupError, GroupClosedError } from './replicated/errors.js';
 export { JoinError } from './driver/group-node.js';
 export type { GroupView, GroupSubgroup, MemberAddress } from './core/membership/group-view.js';
+export {
+  type Codec,
+  msgpackCodec,
+  type DeltaSupport,
+  type DeltaForm,
+  PersistentError,
+  VersionOrderError,
+  VersionNotFoundError,
+  NotStableError,
+  NoVersionAtTimeError,
+  CorruptLogError,
+  type FileLogOptions,
+  type RecoveryReport,
+  PersistentRegistry,
+  type RegistryOptions,
+  VersionedField,
+  type VersionedFieldHandle,
+  Persistent,
+  Volatile,
+  type VersionedOptions,
+} from './persistent/index.js';

@@ -10,4 +10,5 @@ export const benches: Record<string, () => Promise<BenchModule>> = {
   bandwidth: async () => (await import('./bench-multicast.js')).bandwidth,
   latency: async () => (await import('./bench-multicast.js')).latency,
   fabric: () => import('./bench-fabric.js'),
+  log: () => import('./bench-log.js'),
 };

@@ -1,0 +1,492 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { compareHlc, formatHlc, HLC_ZERO, type Hlc } from '../core/hlc.js';
+import { invariant } from '../core/invariant.js';
+import { INVALID_VERSION, type Version } from '../core/version.js';
+import { crc32 } from './crc.js';
+import { CorruptLogError } from './errors.js';
+import {
+  encodeFileHeader,
+  FILE_HEADER_BYTES,
+  FORMAT_VERSION,
+  MAX_PAYLOAD_BYTES,
+  parseFileHeader,
+  parseRecordHeader,
+  payloadCrcMatches,
+  RECORD_HEADER_BYTES,
+  RECORD_MAGIC,
+  RecordKind,
+  writeRecordHeader,
+} from './record-format.js';
+import { RecordLog } from './record-log.js';
+
+export interface FileLogOptions {
+  /** Written into the file header's flags (bit 0); informative. */
+  deltaField?: boolean;
+  /** Appended bytes are handed to the OS (without syncing) once this many are buffered. Default 4 MiB. */
+  flushThresholdBytes?: number;
+  /** Trimmed-away bytes are reclaimed by rewriting the file once they exceed this many bytes... Default 64 MiB. */
+  compactMinBytes?: number;
+  /** ...and this fraction of the file. Default 0.5. */
+  compactDeadFraction?: number;
+  /**
+   * What to do when a damaged record is followed by intact ones (damage inside durable data rather
+   * than a torn tail): 'refuse' (default) throws CorruptLogError; 'truncate' cuts the log at the
+   * damage and reports the loss.
+   */
+  repair?: 'refuse' | 'truncate';
+}
+
+/** What opening a log found and did. */
+export interface RecoveryReport {
+  file: string;
+  /** The file did not exist (or held less than a header) and was created. */
+  created: boolean;
+  /** Version records found intact. */
+  records: number;
+  latestVersion: Version;
+  /** Bytes cut from the end of the file (a torn or damaged tail); 0 when the log was clean. */
+  droppedBytes: number;
+  /** Where the cut was made, and why; undefined when nothing was cut. */
+  droppedAtOffset?: number;
+  droppedReason?: string;
+  scanMs: number;
+}
+
+const SCAN_CHUNK_BYTES = 8 << 20;
+
+/**
+ * The on-disk RecordLog: one append-only, checksummed file per field (layout in FORMAT.md).
+ * Appends collect in a memory buffer; `persist()` writes that buffer with positional writes and
+ * makes it durable with one fdatasync (group commit). The index lives in memory and is rebuilt by
+ * one sequential scan on open, which also finds and cuts a torn tail.
+ */
+export class FileLog extends RecordLog {
+  private fd: number;
+  /** Bytes of the file handed to the OS (the file's logical length). */
+  private flushedBytes: number;
+  /** Bytes known durable (the last fdatasync covered them). */
+  private durableBytes: number;
+  /** Appended bytes not yet handed to the OS; they follow `flushedBytes`. */
+  private pending: Buffer = Buffer.allocUnsafe(64 * 1024);
+  private pendingBytes = 0;
+  private readonly flushThresholdBytes: number;
+  private readonly compactMinBytes: number;
+  private readonly compactDeadFraction: number;
+  private closed = false;
+  private syncsInFlight = 0;
+  readonly recovery: RecoveryReport;
+
+  private constructor(
+    readonly file: string,
+    fd: number,
+    size: number,
+    options: FileLogOptions,
+    recovery: RecoveryReport,
+  ) {
+    super(file);
+    this.fd = fd;
+    this.flushedBytes = size;
+    this.durableBytes = size;
+    this.flushThresholdBytes = options.flushThresholdBytes ?? 4 << 20;
+    this.compactMinBytes = options.compactMinBytes ?? 64 << 20;
+    this.compactDeadFraction = options.compactDeadFraction ?? 0.5;
+    this.recovery = recovery;
+  }
+
+  /** Opens (recovering) or creates the log at `file`. */
+  static open(file: string, options: FileLogOptions = {}): FileLog {
+    const started = process.hrtime.bigint();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // A leftover from a compaction that crashed before its rename; the original is intact.
+    fs.rmSync(`${file}.compact`, { force: true });
+    let created = false;
+    let size = fs.existsSync(file) ? fs.statSync(file).size : -1;
+    if (size < FILE_HEADER_BYTES) {
+      // Absent, or a creation that crashed before its header was durable: nothing could be lost.
+      createFile(file, options.deltaField === true);
+      created = true;
+      size = FILE_HEADER_BYTES;
+    }
+    const fd = fs.openSync(file, 'r+');
+    try {
+      const header = Buffer.alloc(FILE_HEADER_BYTES);
+      readFully(fd, header, 0, FILE_HEADER_BYTES, 0);
+      const parsed = parseFileHeader(header);
+      if (typeof parsed === 'string') throw new CorruptLogError(`${parsed}; refusing to open it`, file, 0);
+      const recovery: RecoveryReport = { file, created, records: 0, latestVersion: INVALID_VERSION, droppedBytes: 0, scanMs: 0 };
+      const log = new FileLog(file, fd, size, options, recovery);
+      log.scan(size, options.repair ?? 'refuse');
+      recovery.records = log.index.physicalLength;
+      recovery.latestVersion = log.latestVersion;
+      recovery.scanMs = Number(process.hrtime.bigint() - started) / 1e6;
+      return log;
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+  }
+
+  /** Rebuilds the index from the file; cuts a torn tail (or refuses damage followed by intact data). */
+  private scan(fileBytes: number, repair: 'refuse' | 'truncate'): void {
+    let buf = Buffer.allocUnsafe(Math.min(SCAN_CHUNK_BYTES, Math.max(fileBytes, RECORD_HEADER_BYTES)));
+    let bufStart = 0;
+    let bufBytes = 0;
+    const load = (offset: number, bytes: number): void => {
+      if (offset >= bufStart && offset + bytes <= bufStart + bufBytes) return;
+      if (bytes > buf.length) buf = Buffer.allocUnsafe(bytes);
+      bufStart = offset;
+      bufBytes = readFully(this.fd, buf, 0, Math.min(buf.length, fileBytes - offset), offset);
+    };
+    let lastVersion: Version = INVALID_VERSION;
+    let lastTime: Hlc = HLC_ZERO;
+    let offset = FILE_HEADER_BYTES;
+    let failure: string | undefined;
+    while (offset < fileBytes) {
+      if (offset + RECORD_HEADER_BYTES > fileBytes) {
+        failure = `incomplete record header (${fileBytes - offset} of ${RECORD_HEADER_BYTES} bytes)`;
+        break;
+      }
+      load(offset, RECORD_HEADER_BYTES);
+      const header = parseRecordHeader(buf, offset - bufStart);
+      if (typeof header === 'string') {
+        failure = header;
+        break;
+      }
+      const recordBytes = RECORD_HEADER_BYTES + header.payloadBytes;
+      if (offset + recordBytes > fileBytes) {
+        failure = `incomplete record payload (${fileBytes - offset - RECORD_HEADER_BYTES} of ${header.payloadBytes} bytes)`;
+        break;
+      }
+      load(offset, recordBytes);
+      const at = offset - bufStart + RECORD_HEADER_BYTES;
+      if (crc32(buf, at, at + header.payloadBytes) !== header.payloadCrc) {
+        failure = `record payload checksum mismatch (version ${header.version})`;
+        break;
+      }
+      const time = { wallUs: header.wallUs, logical: header.logical };
+      if (header.kind === RecordKind.Trim) {
+        if (header.version > this.trimmedThrough) {
+          this.trimmedThrough = header.version;
+          this.trimmedTime = time;
+        }
+      } else {
+        const floor = lastVersion > this.trimmedThrough ? lastVersion : this.trimmedThrough;
+        if (header.version <= floor) {
+          failure = `record version ${header.version} does not follow ${floor}`;
+          break;
+        }
+        if (compareHlc(time, lastTime) < 0) {
+          failure = `record time ${formatHlc(time)} goes backwards from ${formatHlc(lastTime)}`;
+          break;
+        }
+        if (header.kind === RecordKind.Delta && this.index.physicalLength === 0) {
+          failure = `first record (version ${header.version}) is a delta with no base`;
+          break;
+        }
+        this.index.push(header.version, header.wallUs, header.logical, offset, header.payloadBytes, header.kind);
+        lastVersion = header.version;
+        lastTime = time;
+      }
+      offset += recordBytes;
+    }
+    if (failure !== undefined) this.cutTail(offset, fileBytes, failure, repair, lastVersion);
+    this.index.start = this.trimmedThrough < 0n ? 0 : this.index.lastAtOrBefore(this.trimmedThrough) + 1;
+    this.persistedVersion = this.floorVersion;
+  }
+
+  /** Handles a bad record at `offset`: cut it and everything after, unless intact records follow. */
+  private cutTail(offset: number, fileBytes: number, reason: string, repair: 'refuse' | 'truncate', lastGood: Version): void {
+    const intactAfter = this.findIntactRecord(offset + 1, fileBytes, lastGood);
+    const message = `${reason} at byte ${offset}`;
+    if (intactAfter >= 0) {
+      if (repair === 'refuse') {
+        throw new CorruptLogError(
+          `damaged record (${reason}) is followed by an intact record at byte ${intactAfter}, so this is damage inside data that was durable, not a torn tail; ` +
+            `refusing to open (open with repair: 'truncate' to cut the log here, dropping ${fileBytes - offset} bytes)`,
+          this.file,
+          offset,
+        );
+      }
+    }
+    fs.ftruncateSync(this.fd, offset);
+    fs.fsyncSync(this.fd);
+    this.flushedBytes = offset;
+    this.durableBytes = offset;
+    this.recovery.droppedBytes = fileBytes - offset;
+    this.recovery.droppedAtOffset = offset;
+    this.recovery.droppedReason = intactAfter >= 0 ? `${message} (intact records after it were dropped by repair: 'truncate')` : message;
+  }
+
+  /** Offset of the first record after `from` whose header and payload are intact and that could follow `lastGood`; -1 if none. */
+  private findIntactRecord(from: number, fileBytes: number, lastGood: Version): number {
+    const magic = Buffer.alloc(4);
+    magic.writeUInt32LE(RECORD_MAGIC, 0);
+    const window = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
+    let windowStart = from;
+    while (windowStart + RECORD_HEADER_BYTES <= fileBytes) {
+      const got = readFully(this.fd, window, 0, Math.min(window.length, fileBytes - windowStart), windowStart);
+      const view = window.subarray(0, got);
+      for (let at = view.indexOf(magic, 0); at >= 0; at = view.indexOf(magic, at + 1)) {
+        if (this.isIntactRecordAt(windowStart + at, fileBytes, lastGood)) return windowStart + at;
+      }
+      if (got < window.length) break;
+      windowStart += got - RECORD_HEADER_BYTES;
+    }
+    return -1;
+  }
+
+  private isIntactRecordAt(offset: number, fileBytes: number, lastGood: Version): boolean {
+    if (offset + RECORD_HEADER_BYTES > fileBytes) return false;
+    const head = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
+    readFully(this.fd, head, 0, RECORD_HEADER_BYTES, offset);
+    const header = parseRecordHeader(head, 0);
+    if (typeof header === 'string' || offset + RECORD_HEADER_BYTES + header.payloadBytes > fileBytes) return false;
+    if (header.kind !== RecordKind.Trim && header.version <= lastGood) return false;
+    const payload = Buffer.allocUnsafe(header.payloadBytes);
+    readFully(this.fd, payload, 0, header.payloadBytes, offset + RECORD_HEADER_BYTES);
+    return payloadCrcMatches(header, payload);
+  }
+
+  // ---- storage hooks -------------------------------------------------------------------------
+  private reserve(bytes: number): number {
+    const needed = this.pendingBytes + bytes;
+    if (needed > this.pending.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.pending.length * 2));
+      this.pending.copy(grown, 0, 0, this.pendingBytes);
+      this.pending = grown;
+    }
+    const at = this.pendingBytes;
+    this.pendingBytes = needed;
+    return at;
+  }
+
+  private appendRecord(version: Version, time: Hlc, kind: RecordKind, payload: Uint8Array): number {
+    this.checkOpen();
+    if (payload.byteLength > MAX_PAYLOAD_BYTES) throw new RangeError(`${this.file}: a version's payload is ${payload.byteLength} bytes; the limit is ${MAX_PAYLOAD_BYTES}`);
+    const at = this.reserve(RECORD_HEADER_BYTES + payload.byteLength);
+    writeRecordHeader(this.pending, at, version, time, kind, payload);
+    this.pending.set(payload, at + RECORD_HEADER_BYTES);
+    return this.flushedBytes + at;
+  }
+
+  protected storeRecord(version: Version, time: Hlc, kind: RecordKind, payload: Uint8Array): number {
+    const location = this.appendRecord(version, time, kind, payload);
+    if (this.pendingBytes >= this.flushThresholdBytes) this.flush();
+    return location;
+  }
+
+  protected storeTrimMarker(version: Version, time: Hlc): void {
+    this.appendRecord(version, time, RecordKind.Trim, new Uint8Array(0));
+  }
+
+  protected readPayload(i: number): Uint8Array {
+    this.checkOpen();
+    const location = this.index.location(i);
+    const payloadBytes = this.index.payloadBytes(i);
+    if (location >= this.flushedBytes) {
+      const at = location - this.flushedBytes + RECORD_HEADER_BYTES;
+      return Uint8Array.prototype.slice.call(this.pending, at, at + payloadBytes);
+    }
+    const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payloadBytes);
+    const got = readFully(this.fd, record, 0, record.length, location);
+    const header = got === record.length ? parseRecordHeader(record, 0) : 'record cut short';
+    const version = this.index.version(i);
+    if (typeof header === 'string') throw new CorruptLogError(`reading version ${version}: ${header}`, this.file, location);
+    const payload = record.subarray(RECORD_HEADER_BYTES);
+    if (header.version !== version || header.payloadBytes !== payloadBytes || !payloadCrcMatches(header, payload)) {
+      throw new CorruptLogError(`reading version ${version}: the record changed on disk since the log was opened (checksum or header mismatch)`, this.file, location);
+    }
+    return payload;
+  }
+
+  /** Hands buffered appends to the OS without syncing. */
+  private flush(): void {
+    let written = 0;
+    while (written < this.pendingBytes) {
+      written += fs.writeSync(this.fd, this.pending, written, this.pendingBytes - written, this.flushedBytes + written);
+    }
+    this.flushedBytes += this.pendingBytes;
+    this.pendingBytes = 0;
+    if (this.pending.length > this.flushThresholdBytes * 2) this.pending = Buffer.allocUnsafe(64 * 1024);
+  }
+
+  protected storePersist(): void {
+    this.checkOpen();
+    if (this.pendingBytes > 0) this.flush();
+    if (this.flushedBytes !== this.durableBytes) {
+      fs.fdatasyncSync(this.fd);
+      this.durableBytes = this.flushedBytes;
+    }
+  }
+
+  override async persistAsync(): Promise<Version> {
+    this.checkOpen();
+    if (this.pendingBytes > 0) this.flush();
+    const coveredBytes = this.flushedBytes;
+    const coveredVersion = this.floorVersion;
+    if (coveredBytes !== this.durableBytes) {
+      this.syncsInFlight++;
+      try {
+        await new Promise<void>((resolve, reject) => fs.fdatasync(this.fd, (err) => (err ? reject(err) : resolve())));
+      } finally {
+        this.syncsInFlight--;
+      }
+      if (coveredBytes > this.durableBytes) this.durableBytes = coveredBytes;
+    }
+    this.markPersisted(coveredVersion);
+    return this.lastPersistedVersion;
+  }
+
+  /** Operations that cut or replace the file must not race an asynchronous sync of its descriptor. */
+  private checkNoSyncInFlight(what: string): void {
+    if (this.syncsInFlight > 0) throw new Error(`${this.file}: cannot ${what} while persistAsync() is in flight; await it first`);
+  }
+
+  protected storeTruncate(i: number): void {
+    this.checkOpen();
+    this.checkNoSyncInFlight('truncate');
+    const cut = this.index.location(i);
+    if (cut >= this.flushedBytes) {
+      this.pendingBytes = cut - this.flushedBytes;
+    } else {
+      this.pendingBytes = 0;
+      fs.ftruncateSync(this.fd, cut);
+      this.flushedBytes = cut;
+    }
+    // Trim markers written after the cut went with it; restate the trim.
+    if (this.trimmedThrough >= 0n) this.storeTrimMarker(this.trimmedThrough, this.trimmedTime);
+    this.flush();
+    fs.fsyncSync(this.fd);
+    this.durableBytes = this.flushedBytes;
+  }
+
+  protected storeReset(): void {
+    this.checkOpen();
+    this.checkNoSyncInFlight('replace the log');
+    this.pendingBytes = 0;
+    fs.ftruncateSync(this.fd, FILE_HEADER_BYTES);
+    fs.fsyncSync(this.fd);
+    this.flushedBytes = FILE_HEADER_BYTES;
+    this.durableBytes = FILE_HEADER_BYTES;
+  }
+
+  protected storeTrimmed(): void {
+    const start = this.index.start;
+    const n = this.index.physicalLength;
+    const base = start < n ? this.index.baseOf(start) : -1;
+    const keepFrom = base >= 0 ? base : start;
+    const endBytes = this.flushedBytes + this.pendingBytes;
+    const keepOffset = keepFrom < n ? this.index.location(keepFrom) : endBytes;
+    const deadBytes = keepOffset - FILE_HEADER_BYTES;
+    // Compaction swaps the descriptor; with a sync in flight it waits for a later trim.
+    if (this.syncsInFlight === 0 && deadBytes > 0 && deadBytes >= this.compactMinBytes && deadBytes >= endBytes * this.compactDeadFraction) this.compact(keepFrom, keepOffset);
+  }
+
+  /**
+   * Rewrites the file without the bytes before `keepOffset`: a new file holding the header, a trim
+   * marker and the kept records is made durable, then renamed over the old one. A crash before the
+   * rename leaves the old file (and a `.compact` leftover that open removes); after it, the new one.
+   */
+  private compact(keepFrom: number, keepOffset: number): void {
+    const tmp = `${this.file}.compact`;
+    const out = fs.openSync(tmp, 'w');
+    let outBytes = 0;
+    const write = (bytes: Buffer, from: number, length: number): void => {
+      let done = 0;
+      while (done < length) done += fs.writeSync(out, bytes, from + done, length - done, outBytes + done);
+      outBytes += length;
+    };
+    try {
+      const header = Buffer.alloc(FILE_HEADER_BYTES);
+      readFully(this.fd, header, 0, FILE_HEADER_BYTES, 0);
+      write(header, 0, FILE_HEADER_BYTES);
+      const newBase = outBytes;
+      const chunk = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
+      for (let at = keepOffset; at < this.flushedBytes; ) {
+        const got = readFully(this.fd, chunk, 0, Math.min(chunk.length, this.flushedBytes - at), at);
+        invariant(got > 0, 'compaction reads the whole kept region', () => `short read at ${at}`);
+        write(chunk, 0, got);
+        at += got;
+      }
+      const pendingFrom = Math.max(0, keepOffset - this.flushedBytes);
+      write(this.pending, pendingFrom, this.pendingBytes - pendingFrom);
+      // The marker goes after the kept records: the delta base kept below the trim point is older
+      // than the marker, and a scan requires version records to exceed every marker before them.
+      if (this.trimmedThrough >= 0n) {
+        const marker = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
+        writeRecordHeader(marker, 0, this.trimmedThrough, this.trimmedTime, RecordKind.Trim, new Uint8Array(0));
+        write(marker, 0, RECORD_HEADER_BYTES);
+      }
+      fs.fdatasyncSync(out);
+      fs.closeSync(out);
+      fs.renameSync(tmp, this.file);
+      fsyncDirectory(path.dirname(this.file));
+      fs.closeSync(this.fd);
+      this.fd = fs.openSync(this.file, 'r+');
+      this.index.dropBefore(keepFrom, (location) => location - keepOffset + newBase);
+      this.flushedBytes = outBytes;
+      this.durableBytes = outBytes;
+      this.pendingBytes = 0;
+    } catch (err) {
+      try {
+        fs.closeSync(out);
+      } catch {
+        // already closed
+      }
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  /** Current file length including buffered appends. */
+  get sizeBytes(): number {
+    return this.flushedBytes + this.pendingBytes;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.checkNoSyncInFlight('close');
+    this.persist();
+    fs.closeSync(this.fd);
+    this.closed = true;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error(`${this.file}: the log is closed`);
+  }
+}
+
+function createFile(file: string, deltaField: boolean): void {
+  const tmp = `${file}.new`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    const header = encodeFileHeader({ formatVersion: FORMAT_VERSION, flags: deltaField ? 1 : 0 });
+    fs.writeSync(fd, header, 0, header.length, 0);
+    fs.fdatasyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  fsyncDirectory(path.dirname(file));
+}
+
+function fsyncDirectory(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Reads until `length` bytes arrived or the file ended; returns how many arrived. */
+function readFully(fd: number, target: Buffer, at: number, length: number, position: number): number {
+  let got = 0;
+  while (got < length) {
+    const n = fs.readSync(fd, target, at + got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}

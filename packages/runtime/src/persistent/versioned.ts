@@ -1,0 +1,318 @@
+import { compareHlc, type Hlc } from '../core/hlc.js';
+import { invariant } from '../core/invariant.js';
+import { INVALID_VERSION, type Version } from '../core/version.js';
+import { msgpackCodec, type Codec } from './codec.js';
+import { hasDeltaSupport, methodDeltaForm, type DeltaForm, type DeltaSupport } from './delta.js';
+import { NotStableError, NoVersionAtTimeError, VersionNotFoundError } from './errors.js';
+import { FileLog, type FileLogOptions, type RecoveryReport } from './file-log.js';
+import { decodeLogTail, encodeLogTail } from './log-tail.js';
+import { MemoryLog } from './memory-log.js';
+import { RecordKind } from './record-format.js';
+import type { RecordLog } from './record-log.js';
+
+export interface VersionedOptions<T> {
+  /** How values (and full checkpoints of delta types) become bytes. Default: msgpackr (see codec.ts). */
+  codec?: Codec<T>;
+  /**
+   * Log changes instead of whole values. Taken from the value's own `takeDelta`/`applyDelta` when
+   * it has them; a class value then needs a `codec` that rebuilds the class.
+   */
+  delta?: DeltaForm<T>;
+  /** Delta types: write a full value every this many versions (bounds the replay of `get`). Default 32. */
+  checkpointEvery?: number;
+  /** The stability frontier temporal reads are refused at or beyond, unless a call passes its own. */
+  stabilityFrontier?: () => Hlc | undefined;
+}
+
+function isHlc(x: Version | Hlc): x is Hlc {
+  return typeof x === 'object' && x !== null && typeof x.wallUs === 'number';
+}
+
+/** The part of a versioned field that does not depend on its value type (what a registry drives). */
+export interface VersionedFieldHandle {
+  readonly count: number;
+  readonly latestVersion: Version;
+  readonly lastPersistedVersion: Version;
+  checkVersion(v: Version, time: Hlc): void;
+  version(v: Version, time: Hlc): void;
+  persist(): Version;
+  persistAsync(): Promise<Version>;
+  trim(upTo: Version | Hlc): void;
+  truncate(v: Version): void;
+  serializeTail(afterVersion: Version): Uint8Array;
+  applyTail(bytes: Uint8Array): void;
+  close(): void;
+}
+
+/**
+ * A value plus the log of its versions: the API shared by Persistent<T> (on disk) and Volatile<T>
+ * (in memory). The replicated-object layer mutates `current` inside an ordered update and then
+ * calls `version(v, hlc)`; readers use the rest.
+ */
+export abstract class VersionedField<T> implements VersionedFieldHandle {
+  private value: T;
+  protected store: RecordLog | undefined;
+  protected readonly codec: Codec<T>;
+  protected readonly delta: DeltaForm<T> | undefined;
+  private readonly checkpointEvery: number;
+  private readonly stabilityFrontier: (() => Hlc | undefined) | undefined;
+
+  constructor(
+    protected readonly initial: () => T,
+    options: VersionedOptions<T> = {},
+  ) {
+    if (typeof initial !== 'function') throw new TypeError(`a versioned field needs a function creating its initial value, got ${typeof initial}`);
+    this.value = initial();
+    this.codec = options.codec ?? msgpackCodec<T>();
+    if (options.delta !== undefined) this.delta = options.delta;
+    else if (hasDeltaSupport(this.value)) {
+      if (options.codec === undefined) {
+        throw new TypeError(
+          `the initial value is a delta type (it has takeDelta/applyDelta) but no codec was given: pass options.codec whose decode rebuilds the class, so full checkpoints can be read back`,
+        );
+      }
+      this.delta = methodDeltaForm<T & DeltaSupport>() as unknown as DeltaForm<T>;
+    }
+    const checkpointEvery = options.checkpointEvery ?? 32;
+    if (!Number.isSafeInteger(checkpointEvery) || checkpointEvery < 1) throw new RangeError(`checkpointEvery must be a positive integer, got ${checkpointEvery}`);
+    this.checkpointEvery = checkpointEvery;
+    this.stabilityFrontier = options.stabilityFrontier;
+  }
+
+  protected get log(): RecordLog {
+    if (this.store === undefined) throw new Error('this Persistent field is not attached to storage yet: add it to a PersistentRegistry (or use Persistent.open)');
+    return this.store;
+  }
+
+  /** Whether versions are logged as deltas. */
+  get isDelta(): boolean {
+    return this.delta !== undefined;
+  }
+
+  /** The live value: mutate it (or assign it) inside an update, then `version()` records it. */
+  get current(): T {
+    return this.value;
+  }
+
+  set current(value: T) {
+    if (this.delta !== undefined) throw new TypeError('a delta-logged field cannot be replaced wholesale (its delta would not describe the change); mutate it instead');
+    this.value = value;
+  }
+
+  /** Throws VersionOrderError unless `version(v, time)` would be accepted; changes nothing. */
+  checkVersion(v: Version, time: Hlc): void {
+    this.log.checkNext(v, time);
+  }
+
+  /** Records the current value as version `v` at time `time`; versions must strictly increase. */
+  version(v: Version, time: Hlc): void {
+    const log = this.log;
+    log.checkNext(v, time);
+    let kind: RecordKind = RecordKind.Full;
+    let payload: Uint8Array;
+    if (this.delta === undefined) payload = this.codec.encode(this.value);
+    else {
+      const change = this.delta.take(this.value);
+      const last = log.entryByIndex(log.count - 1);
+      const chain = last < 0 ? Infinity : last - log.baseOf(last) + 1;
+      if (chain >= this.checkpointEvery) payload = this.codec.encode(this.value);
+      else {
+        kind = RecordKind.Delta;
+        payload = change;
+      }
+    }
+    log.append(v, time, kind, payload);
+  }
+
+  /** Makes every recorded version durable; returns the newest durable version. */
+  persist(): Version {
+    return this.log.persist();
+  }
+
+  /**
+   * persist() with the fdatasync on the libuv thread pool instead of the event loop. Versions
+   * recorded meanwhile are not covered. Do not truncate, replace or close the field until it settles.
+   */
+  persistAsync(): Promise<Version> {
+    return this.log.persistAsync();
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------
+  get count(): number {
+    return this.log.count;
+  }
+
+  get earliestVersion(): Version {
+    return this.log.earliestVersion;
+  }
+
+  get latestVersion(): Version {
+    return this.log.latestVersion;
+  }
+
+  get lastPersistedVersion(): Version {
+    return this.log.lastPersistedVersion;
+  }
+
+  /** The version the next `version()` must exceed: the newest held or trimmed away. */
+  get floorVersion(): Version {
+    return this.log.floorVersion;
+  }
+
+  /** The state as of version v: the newest version at or before v. Throws outside earliest..latest. */
+  get(v: Version): T {
+    const entry = this.log.entryAsOf(v);
+    if (entry < 0) throw this.notFound('version', v);
+    return this.reconstruct(entry);
+  }
+
+  /** The i-th retained version (0 = earliest). */
+  getByIndex(i: number): T {
+    const entry = this.log.entryByIndex(i);
+    if (entry < 0) throw new VersionNotFoundError(`${this.log.description}: index ${i} is outside 0..${this.log.count - 1}`);
+    return this.reconstruct(entry);
+  }
+
+  /** The state at time t: the newest version stamped at or before t. */
+  getByTime(t: Hlc, frontier?: Hlc): T {
+    const entry = this.entryAtStableTime(t, frontier);
+    if (entry < 0) throw new NoVersionAtTimeError(t);
+    return this.reconstruct(entry);
+  }
+
+  /** The newest version stamped at or before t, or INVALID_VERSION when there is none. */
+  versionAtTime(t: Hlc, frontier?: Hlc): Version {
+    const entry = this.entryAtStableTime(t, frontier);
+    return entry < 0 ? INVALID_VERSION : this.log.versionAt(entry);
+  }
+
+  /** The version just before v in the log (holes skipped), or INVALID_VERSION. */
+  previousVersion(v: Version): Version {
+    return this.log.previousVersion(v);
+  }
+
+  /** The version just after v in the log (holes skipped), or INVALID_VERSION. */
+  nextVersion(v: Version): Version {
+    return this.log.nextVersion(v);
+  }
+
+  /** The time stamped on version v exactly; throws if v is not a retained version. */
+  timeOf(v: Version): Hlc {
+    const entry = this.log.entryAsOf(v);
+    if (entry < 0 || this.log.versionAt(entry) !== v) throw this.notFound('version', v);
+    return this.log.timeAt(entry);
+  }
+
+  // ---- maintenance ---------------------------------------------------------------------------
+  /** Drops every version at or before v (a version) or stamped at or before t (a time). */
+  trim(upTo: Version | Hlc): void {
+    if (isHlc(upTo)) this.log.trimTime(upTo);
+    else if (typeof upTo === 'bigint') this.log.trimVersion(upTo);
+    else throw new TypeError(`trim takes a version (bigint) or an HLC, got ${typeof upTo}`);
+  }
+
+  /** Drops every version newer than v, durably, and resets the current value to the state at v. */
+  truncate(v: Version): void {
+    if (typeof v !== 'bigint') throw new TypeError(`truncate takes a version (bigint), got ${typeof v}`);
+    this.log.truncate(v);
+    this.resetCurrentToLatest();
+  }
+
+  // ---- state transfer ------------------------------------------------------------------------
+  /** The versions a replica whose newest version is `afterVersion` lacks, as bytes for `applyTail`. */
+  serializeTail(afterVersion: Version): Uint8Array {
+    return encodeLogTail(this.log.tailAfter(afterVersion));
+  }
+
+  /** Applies bytes from `serializeTail` on another replica; the current value becomes its newest state. */
+  applyTail(bytes: Uint8Array): void {
+    this.log.applyTail(decodeLogTail(bytes, `log tail for ${this.log.description}`));
+    this.resetCurrentToLatest();
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+  protected resetCurrentToLatest(): void {
+    const log = this.log;
+    this.value = log.count === 0 ? this.initial() : this.reconstruct(log.entryByIndex(log.count - 1));
+    // A rebuilt value starts with an empty delta, whatever its applyDelta did.
+    if (this.delta !== undefined) this.delta.take(this.value);
+  }
+
+  private reconstruct(entry: number): T {
+    const log = this.log;
+    if (this.delta === undefined) return this.codec.decode(log.payloadAt(entry));
+    const base = log.baseOf(entry);
+    invariant(base >= 0, 'every delta chain starts at a full record', () => `no base for entry ${entry} of ${log.description}`);
+    const value = this.codec.decode(log.payloadAt(base));
+    for (let j = base + 1; j <= entry; j++) this.delta.apply(value, log.payloadAt(j));
+    return value;
+  }
+
+  private entryAtStableTime(t: Hlc, frontier?: Hlc): number {
+    if (!isHlc(t)) throw new TypeError(`a temporal read takes an HLC {wallUs, logical}, got ${typeof t}`);
+    const limit = frontier ?? this.stabilityFrontier?.();
+    if (limit !== undefined && compareHlc(t, limit) >= 0) throw new NotStableError(t, limit);
+    return this.log.entryAtTime(t);
+  }
+
+  private notFound(what: string, v: Version): VersionNotFoundError {
+    const log = this.log;
+    const range = log.count === 0 ? 'the log is empty' : `the log holds versions ${log.earliestVersion}..${log.latestVersion}`;
+    return new VersionNotFoundError(`${log.description}: ${what} ${v} is not in the log (${range})`, v);
+  }
+
+  abstract close(): void;
+}
+
+/** A versioned field kept in memory only (Derecho's Volatile<T>): the same API, nothing on disk. */
+export class Volatile<T> extends VersionedField<T> {
+  constructor(initial: () => T, options: VersionedOptions<T> & { name?: string } = {}) {
+    super(initial, options);
+    this.store = new MemoryLog(options.name ?? 'volatile field');
+  }
+
+  close(): void {}
+}
+
+/**
+ * A versioned field whose log is a file (Derecho's Persistent<T>). Construct it, then attach it to
+ * storage: `registry.add(name, field)`, or `Persistent.open(file, initial)` for a standalone log.
+ */
+export class Persistent<T> extends VersionedField<T> {
+  private recoveryReport: RecoveryReport | undefined;
+
+  constructor(initial: () => T, options: VersionedOptions<T> = {}) {
+    super(initial, options);
+  }
+
+  static open<T>(file: string, initial: () => T, options: VersionedOptions<T> & FileLogOptions = {}): Persistent<T> {
+    const field = new Persistent<T>(initial, options);
+    field.attach(file, options);
+    return field;
+  }
+
+  get attached(): boolean {
+    return this.store !== undefined;
+  }
+
+  /** Opens (recovering) the log at `file`; the current value becomes the newest recovered state. */
+  attach(file: string, options: FileLogOptions = {}): RecoveryReport {
+    if (this.store !== undefined) throw new Error(`this Persistent field is already attached to ${this.store.description}`);
+    const log = FileLog.open(file, { ...options, deltaField: this.isDelta });
+    this.store = log;
+    this.recoveryReport = log.recovery;
+    if (log.count > 0) this.resetCurrentToLatest();
+    return log.recovery;
+  }
+
+  /** What opening the log found (torn tail cut, records recovered). */
+  get recovery(): RecoveryReport {
+    if (this.recoveryReport === undefined) throw new Error('this Persistent field is not attached to storage yet');
+    return this.recoveryReport;
+  }
+
+  /** Persists what was recorded and closes the file. */
+  close(): void {
+    this.store?.close();
+  }
+}
