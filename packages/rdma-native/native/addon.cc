@@ -392,8 +392,9 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       out.Set("writes", 0);
       return out;
     }
+    bool inlineReceive = info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
     batch_.clear();
-    provider_->drain(batch_);
+    provider_->drain(batch_, inlineReceive);
     // Apply the writes in arrival order: per writer this is issue order (one FIFO connection).
     uint32_t applied = 0;
     size_t at = 0;

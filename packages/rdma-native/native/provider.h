@@ -35,7 +35,8 @@ struct ProviderConfig {
 struct RdmcBuffer {
   uint8_t* data = nullptr;
   uint64_t size = 0;
-  bool owned = false;  // malloc'd by us (receiver) vs. the sender's JS memory
+  bool owned = false;  // allocated by us (receiver) vs. the sender's JS memory
+  static uint8_t* allocate(uint64_t bytes);  // nullptr when out of memory
   ~RdmcBuffer();
 };
 
@@ -106,8 +107,10 @@ class Provider {
   virtual void rdmcSend(uint32_t groupId, std::shared_ptr<RdmcBuffer> data) = 0;
   /** Drops the connection to a peer and reports it failed (e.g. it wrote outside its row). */
   virtual void failPeer(uint32_t nodeId, const std::string& reason) = 0;
-  /** Moves everything that arrived since the last drain into `out` (which should be empty). */
-  virtual void drain(EventBatch& out) = 0;
+  /** Moves everything that arrived since the last drain into `out` (which should be empty).
+   *  With `receiveInline`, also reads SST writes that are waiting in the sockets right here on the
+   *  calling thread (no I/O-thread hand-off: the busy-polling path), keeping per-writer order. */
+  virtual void drain(EventBatch& out, bool receiveInline) = 0;
   /** Stops the I/O thread and releases every socket and buffer. Idempotent. */
   virtual void close() = 0;
   virtual std::vector<uint32_t> connectedPeers() = 0;

@@ -27,6 +27,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <sys/ioctl.h>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -37,6 +38,10 @@
 #include "sha256.h"
 
 namespace dts {
+
+// Plain malloc: glibc maps large buffers fresh. (Transparent huge pages were tried: with this
+// kernel's defrag=madvise they made 100 MiB receives stall on compaction as often as they helped.)
+uint8_t* RdmcBuffer::allocate(uint64_t bytes) { return static_cast<uint8_t*>(std::malloc(bytes ? bytes : 1)); }
 
 RdmcBuffer::~RdmcBuffer() {
   if (owned) std::free(data);
@@ -142,6 +147,11 @@ struct Conn : FrameDecoder::Sink {
 
   // Receive-side scratch for a direct payload.
   uint8_t* p2pBuf = nullptr;
+  // After a large direct payload the next frame is most likely another block: read only its
+  // header and sub-header, so its payload goes straight to its buffer instead of via `rx`.
+  bool headerOnlyRead = false;
+  // Held by whichever thread reads the socket: the I/O thread, or the JS thread in an inline drain.
+  std::recursive_mutex rxMu;
 
   uint8_t* payloadTarget(const FrameHeader& h, const uint8_t* sub) override;
   bool onFrame(const FrameHeader& h, const uint8_t* sub, const uint8_t* payload) override;
@@ -188,7 +198,7 @@ class TcpProvider : public Provider {
   void rdmcDestroyGroup(uint32_t groupId) override;
   void rdmcSend(uint32_t groupId, std::shared_ptr<RdmcBuffer> data) override;
   void failPeer(uint32_t nodeId, const std::string& reason) override;
-  void drain(EventBatch& out) override;
+  void drain(EventBatch& out, bool receiveInline) override;
   void close() override;
   std::vector<uint32_t> connectedPeers() override;
 
@@ -214,6 +224,7 @@ class TcpProvider : public Provider {
   bool sendFrame(Conn& c, FrameType type, const void* sub, size_t subLen, const void* payload, size_t payloadLen);
   void reject(Conn& c, const std::string& reason);
   void checkTimers();
+  void receiveInlineFrom(Conn& c, EventBatch& out);
   std::shared_ptr<Conn> peerConn(uint32_t nodeId);
   // RDMC, I/O thread.
   void rdmcStartNext(RdmcGroup& g);
@@ -312,11 +323,80 @@ void TcpProvider::flushPending() {
   if (!wakePending_.exchange(true)) wake_();
 }
 
-void TcpProvider::drain(EventBatch& out) {
+void TcpProvider::drain(EventBatch& out, bool receiveInline) {
   // Cleared before taking the batch, so anything appended after the swap wakes JS again.
   wakePending_.store(false);
-  std::lock_guard<std::mutex> lk(inboxMu_);
-  std::swap(out, inbox_);
+  {
+    std::lock_guard<std::mutex> lk(inboxMu_);
+    std::swap(out, inbox_);
+  }
+  if (!receiveInline) return;
+  thread_local std::vector<std::shared_ptr<Conn>> conns;
+  conns.clear();
+  {
+    std::lock_guard<std::mutex> lk(peersMu_);
+    for (auto& [id, c] : peers_) conns.push_back(c);
+  }
+  for (auto& c : conns) {
+    std::unique_lock<std::recursive_mutex> rx(c->rxMu, std::try_to_lock);
+    if (!rx.owns_lock()) continue;  // the I/O thread is reading it right now
+    if (c->fd < 0 || c->state != ConnState::Established || !c->dec.atBoundary()) continue;
+    {
+      std::lock_guard<std::mutex> lk(inboxMu_);
+      out.appendFrom(inbox_);  // older writes of this connection, flushed since the swap
+    }
+    receiveInlineFrom(*c, out);
+  }
+  conns.clear();
+}
+
+void TcpProvider::receiveInlineFrom(Conn& c, EventBatch& out) {
+  // Only whole, valid Put/PutAck frames are taken; anything else (or anything malformed) stays in
+  // the socket for the I/O thread, which owns every other frame type and the error path.
+  thread_local std::vector<uint8_t> buf(64 * 1024);
+  for (;;) {
+    ssize_t n = recv(c.fd, buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
+    if (n <= 0) return;
+    size_t at = 0, avail = size_t(n);
+    std::vector<uint64_t> acks;
+    std::string why;
+    while (avail - at >= sizeof(FrameHeader)) {
+      FrameHeader h;
+      std::memcpy(&h, buf.data() + at, sizeof h);
+      if (!FrameDecoder::validateHeader(h, why)) break;
+      FrameType t = static_cast<FrameType>(h.type);
+      if (t != FrameType::Put && t != FrameType::PutAck) break;
+      uint64_t frameLen = sizeof h + h.subLen + h.payloadLen;
+      if (avail - at < frameLen) break;
+      const uint8_t* sub = buf.data() + at + sizeof h;
+      const uint8_t* payload = sub + h.subLen;
+      if (t == FrameType::Put) {
+        if (!FrameDecoder::validateSub(h, sub, why) || !FrameDecoder::validatePutPayload(h, sub, payload, why)) break;
+        PutSub s;
+        std::memcpy(&s, sub, sizeof s);
+        if (s.ackSeq) acks.push_back(s.ackSeq);
+        PutRecordHeader r{c.peer, s.regionId, s.rangeCount, uint32_t(h.payloadLen - s.rangeCount * sizeof(PutRange))};
+        const uint8_t* rp = reinterpret_cast<const uint8_t*>(&r);
+        out.puts.insert(out.puts.end(), rp, rp + sizeof r);
+        out.puts.insert(out.puts.end(), payload, payload + h.payloadLen);
+        ++out.putCount;
+      } else {
+        PutAckSub a;
+        std::memcpy(&a, sub, sizeof a);
+        std::lock_guard<std::mutex> lk(c.sendMu);
+        while (!c.pendingAcks.empty() && c.pendingAcks.front().first <= a.ackSeq) c.pendingAcks.pop_front();
+      }
+      at += size_t(frameLen);
+    }
+    if (at == 0) return;
+    ssize_t r = recv(c.fd, buf.data(), at, MSG_DONTWAIT);  // consume exactly what was taken
+    (void)r;
+    for (uint64_t seq : acks) {
+      PutAckSub a{seq};
+      sendFrame(c, FrameType::PutAck, &a, sizeof a, nullptr, 0);
+    }
+    if (at < avail || size_t(n) < buf.size()) return;
+  }
 }
 
 void TcpProvider::run() {
@@ -649,7 +729,11 @@ void TcpProvider::handleConn(Conn* c, uint32_t events) {
     }
   }
   if (events & EPOLLIN) {
+    std::lock_guard<std::recursive_mutex> rx(c->rxMu);
     readConn(c);
+    // Published before the lock is released, so an inline drain that takes the lock next finds
+    // these writes ahead of the ones it reads itself.
+    flushPending();
     if (!conns_.count(c)) return;
   }
   if (events & (EPOLLERR | EPOLLHUP)) {
@@ -687,7 +771,8 @@ void TcpProvider::readConn(Conn* c) {
     bool direct = c->dec.directSpan(&p, &len);
     if (!direct) {
       p = c->rx.data();
-      len = c->rx.size();
+      len = c->headerOnlyRead && c->dec.atBoundary() ? sizeof(FrameHeader) + sizeof(RdmcBlockSub) : c->rx.size();
+      c->headerOnlyRead = false;
     }
     ssize_t r = recv(c->fd, p, len, MSG_DONTWAIT);
     if (r == 0) {
@@ -719,6 +804,7 @@ void TcpProvider::closeConn(Conn* c, const std::string& reason, LogLevel level, 
   auto it = conns_.find(c);
   if (it == conns_.end()) return;
   std::shared_ptr<Conn> keep = it->second;
+  std::lock_guard<std::recursive_mutex> rx(c->rxMu);  // an inline drain may be reading this socket
   bool wasEstablished = c->state == ConnState::Established;
   {
     std::lock_guard<std::mutex> lk(c->sendMu);
@@ -907,6 +993,7 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
       RdmcBlockSub s;
       std::memcpy(&s, sub, sizeof s);
       if (h.payloadLen == 0 && !rdmcTarget(c, h, s)) return false;  // an empty message's only block
+      c.headerOnlyRead = h.payloadLen >= 64 * 1024;
       auto it = rdmc_.find(s.groupId);
       if (it == rdmc_.end() || !it->second.cur) return true;
       RdmcGroup& g = it->second;
@@ -1065,7 +1152,7 @@ uint8_t* TcpProvider::rdmcTarget(Conn& c, const FrameHeader& h, const RdmcBlockS
     m->buf = std::make_shared<RdmcBuffer>();
     m->buf->owned = true;
     m->buf->size = s.totalBytes;
-    m->buf->data = static_cast<uint8_t*>(std::malloc(s.totalBytes ? s.totalBytes : 1));
+    m->buf->data = RdmcBuffer::allocate(s.totalBytes);
     if (!m->buf->data) {
       c.dec.fail("cannot allocate " + std::to_string(s.totalBytes) + " bytes for an rdmc message");
       return nullptr;

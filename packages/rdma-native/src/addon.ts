@@ -25,7 +25,7 @@ export interface NativeEndpoint {
   closeRegion(regionId: number): void;
   put(regionId: number, ranges: ReadonlyArray<readonly [number, number]>, targets: readonly number[], completion: boolean): void;
   sendP2P(nodeId: number, data: Uint8Array | readonly Uint8Array[]): boolean;
-  poll(): NativePollResult;
+  poll(receiveInline?: boolean): NativePollResult;
   createRdmcGroup(groupId: number, members: number[], blockBytes: number): void;
   destroyRdmcGroup(groupId: number): void;
   rdmcSend(groupId: number, data: Uint8Array): void;

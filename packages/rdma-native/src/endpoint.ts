@@ -63,7 +63,8 @@ export class Endpoint {
     if (!Array.isArray(options.members) || options.members.length === 0)
       throw new TypeError('members must be a non-empty array of node ids');
     const r = this.native.createRegion(options.regionId, options.rowBytes, options.members);
-    if (r.heldApplied > 0) setImmediate(() => this.onWake(true));
+    // Rows changed by held writes are reported by the next poll; with listeners, make it happen.
+    if (r.heldApplied > 0) setImmediate(() => this.onWake());
     return new Region(this.native, options.regionId, options.rowBytes, [...options.members], r.buffer, r.myRow);
   }
 
@@ -84,10 +85,15 @@ export class Endpoint {
     if (!this.native.sendP2P(nodeId, data)) throw new NotConnectedError(nodeId);
   }
 
-  /** Applies pending remote writes and returns everything that arrived since the last poll. */
-  poll(): PollResult {
+  /**
+   * Applies pending remote writes and returns everything that arrived since the last poll.
+   * With `{ inline: true }` it also reads SST writes waiting in the sockets right here, on this
+   * thread, instead of waiting for the I/O thread to hand them over: the lowest-latency path, meant
+   * for busy-polling loops (Derecho's predicate thread polls the same way).
+   */
+  poll(options?: { inline?: boolean }): PollResult {
     if (this.closed) return { writes: 0, changed: [], p2p: [], rdmc: [], failures: [], logs: [], connected: [] };
-    const n = this.native.poll();
+    const n = this.native.poll(options?.inline === true);
     const result: PollResult = {
       writes: n.writes,
       changed: n.changed ?? (EMPTY as never[]),
@@ -192,8 +198,8 @@ export class Endpoint {
     return this.closed;
   }
 
-  private onWake(force = false): void {
-    if (this.closed || (this.listeners.size === 0 && !force)) return;
+  private onWake(): void {
+    if (this.closed || this.listeners.size === 0) return;
     this.dispatch(this.poll());
   }
 
