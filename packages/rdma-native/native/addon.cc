@@ -70,7 +70,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
                         InstanceMethod("createRdmcGroup", &Endpoint::CreateRdmcGroup),
                         InstanceMethod("destroyRdmcGroup", &Endpoint::DestroyRdmcGroup),
                         InstanceMethod("rdmcSend", &Endpoint::RdmcSend), InstanceMethod("failPeer", &Endpoint::FailPeer),
-                        InstanceMethod("connectedPeers", &Endpoint::ConnectedPeers), InstanceMethod("ref", &Endpoint::Ref),
+                        InstanceMethod("connectedPeers", &Endpoint::ConnectedPeers), InstanceMethod("stats", &Endpoint::Stats), InstanceMethod("ref", &Endpoint::Ref),
                         InstanceMethod("unref", &Endpoint::Unref), InstanceMethod("close", &Endpoint::Close)});
   }
 
@@ -328,6 +328,14 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     auto peers = provider_->connectedPeers();
     for (uint32_t i = 0; i < peers.size(); ++i) a.Set(i, peers[i]);
     return a;
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Object o = Napi::Object::New(info.Env());
+    ProviderStats st = closed_ ? ProviderStats{} : provider_->stats();
+    o.Set("putsReceivedByIoThread", Napi::Number::New(info.Env(), double(st.putsReceivedByIoThread)));
+    o.Set("putsReceivedInline", Napi::Number::New(info.Env(), double(st.putsReceivedInline)));
+    return o;
   }
 
   Napi::Value Ref(const Napi::CallbackInfo& info) {

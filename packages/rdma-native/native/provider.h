@@ -88,6 +88,11 @@ struct EventBatch {
   ~EventBatch();
 };
 
+struct ProviderStats {
+  uint64_t putsReceivedByIoThread = 0;
+  uint64_t putsReceivedInline = 0;  // taken by drain(receiveInline) on the JS thread
+};
+
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -114,6 +119,7 @@ class Provider {
   /** Stops the I/O thread and releases every socket and buffer. Idempotent. */
   virtual void close() = 0;
   virtual std::vector<uint32_t> connectedPeers() = 0;
+  virtual ProviderStats stats() = 0;
 };
 
 std::unique_ptr<Provider> makeTcpProvider();

@@ -201,6 +201,9 @@ class TcpProvider : public Provider {
   void drain(EventBatch& out, bool receiveInline) override;
   void close() override;
   std::vector<uint32_t> connectedPeers() override;
+  ProviderStats stats() override {
+    return {putsIo_.load(std::memory_order_relaxed), putsInline_.load(std::memory_order_relaxed)};
+  }
 
   // Called from Conn (I/O thread).
   uint8_t* rdmcTarget(Conn& c, const FrameHeader& h, const RdmcBlockSub& s);
@@ -257,6 +260,7 @@ class TcpProvider : public Provider {
   std::mutex inboxMu_;
   EventBatch inbox_;
   std::atomic<bool> wakePending_{false};
+  std::atomic<uint64_t> putsIo_{0}, putsInline_{0};
 };
 
 static int kListenTag, kEventTag;
@@ -380,6 +384,7 @@ void TcpProvider::receiveInlineFrom(Conn& c, EventBatch& out) {
         out.puts.insert(out.puts.end(), rp, rp + sizeof r);
         out.puts.insert(out.puts.end(), payload, payload + h.payloadLen);
         ++out.putCount;
+        putsInline_.fetch_add(1, std::memory_order_relaxed);
       } else {
         PutAckSub a;
         std::memcpy(&a, sub, sizeof a);
@@ -975,6 +980,7 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
       v.insert(v.end(), rp, rp + sizeof r);
       v.insert(v.end(), payload, payload + h.payloadLen);
       ++pending_.putCount;
+      putsIo_.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
     case FrameType::PutAck: {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { AddonLoadError } from './errors.js';
-import type { LogLine, P2PMessage, PeerFailure, RdmcMessage, RegionChange } from './types.js';
+import type { EndpointStats, LogLine, P2PMessage, PeerFailure, RdmcMessage, RegionChange } from './types.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), import.meta.url.includes('/dist/') ? '../..' : '..');
 
@@ -31,6 +31,7 @@ export interface NativeEndpoint {
   rdmcSend(groupId: number, data: Uint8Array): void;
   failPeer(nodeId: number, reason: string): void;
   connectedPeers(): number[];
+  stats(): EndpointStats;
   ref(): void;
   unref(): void;
   close(): void;

@@ -2,7 +2,7 @@ import { loadAddon, type NativeEndpoint } from './addon.js';
 import { EndpointClosedError, FabricTimeoutError, NotConnectedError, PeerFailedError } from './errors.js';
 import { RdmcGroup } from './rdmc-group.js';
 import { Region } from './region.js';
-import type { EndpointOptions, PollResult, RdmcGroupOptions, RegionOptions } from './types.js';
+import type { EndpointOptions, EndpointStats, PollResult, RdmcGroupOptions, RegionOptions } from './types.js';
 
 export type PollListener = (result: PollResult) => void;
 
@@ -175,6 +175,11 @@ export class Endpoint {
   /** Node ids with an established connection right now. */
   connectedPeers(): number[] {
     return this.closed ? [] : this.native.connectedPeers();
+  }
+
+  /** Receive-path counters (which thread took the SST writes). */
+  stats(): EndpointStats {
+    return this.closed ? { putsReceivedByIoThread: 0, putsReceivedInline: 0 } : this.native.stats();
   }
 
   /** Lets the process exit while the endpoint is open (like net.Server.unref). */

@@ -95,3 +95,11 @@ export interface RdmcGroupOptions {
   members: number[];
   blockBytes: number;
 }
+
+/** Counters for diagnostics and tests. */
+export interface EndpointStats {
+  /** SST writes received by the native I/O thread and handed over in a batch. */
+  putsReceivedByIoThread: number;
+  /** SST writes read straight from the sockets by poll({ inline: true }). */
+  putsReceivedInline: number;
+}

@@ -36,6 +36,26 @@ describe('endpoint lifecycle', function () {
     expect(maxThreads).to.equal(threads0 + 2); // one I/O thread per open endpoint, nothing more
   });
 
+  it('releases an endpoint left open in a worker thread when the thread is terminated (env cleanup hook)', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const before = fdCount();
+    const threadsBefore = threadCount();
+    const code = `
+      const { parentPort } = require('node:worker_threads');
+      const addon = require(${JSON.stringify(new URL('../build/Release/derecho_native.node', import.meta.url).pathname)});
+      const ep = new addon.Endpoint({ nodeId: 1, buildHash: 'b', secret: 's', onWake() {} });
+      parentPort.postMessage(ep.port());
+      setInterval(() => {}, 1000);`;
+    const w = new Worker(code, { eval: true });
+    const port = await new Promise<number>((resolve) => w.once('message', resolve));
+    expect(port).to.be.greaterThan(0);
+    expect(fdCount()).to.be.greaterThan(before);
+    await w.terminate();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fdCount()).to.equal(before);
+    expect(threadCount()).to.equal(threadsBefore);
+  });
+
   it('rejects use after close with a clear error, and close is idempotent', () => {
     const a = Endpoint.open({ nodeId: 1, buildHash: 'b', secret: 's' });
     a.close();

@@ -36,6 +36,46 @@ describe('SST puts and P2P between processes (tcp provider)', function () {
     expect(r.checks as number).to.be.greaterThan(1);
   });
 
+  it('keeps the order when a busy-polling reader receives inline while the I/O thread also reads (100,000 writes)', async () => {
+    const [writer, reader] = await pool.cluster([13, 14]);
+    const count = 100_000;
+    const done = reader.request('fenceReadInline', { regionId: 21, members: [13, 14], writer: 13, count }, 120_000);
+    await reader.waitEvent((e) => e.event === 'ready', 10_000, 'reader ready');
+    await writer.request('fenceWrite', { regionId: 21, members: [13, 14], count }, 120_000);
+    const r = await done;
+    const stats = r.stats as { putsReceivedInline: number; putsReceivedByIoThread: number };
+    console.log(`      reader: ${r.checks} inline polls, ${r.writes} writes applied (${stats.putsReceivedInline} read inline, ${stats.putsReceivedByIoThread} by the I/O thread)`);
+    expect(stats.putsReceivedInline).to.be.greaterThan(0);
+    expect(stats.putsReceivedInline + stats.putsReceivedByIoThread).to.equal(2 * count);
+    expect(r.violations).to.equal(0);
+    expect(r.regressions).to.equal(0);
+    expect(r.finalData).to.equal(count);
+    expect(r.writes as number).to.equal(2 * count);
+  });
+
+  it('fails a writer whose held writes (for a region not created here) exceed the bound, with a log line', async () => {
+    const [a, b] = await pool.cluster([41, 42], { maxHeldBytes: 4096 });
+    await b.request('putMany', { regionId: 50, members: [41, 42], to: 41, count: 500 });
+    await a.waitEvent((e) => e.event === 'log' && /wait for regions not created here; failing the connection/.test(String(e.message)), 5_000, 'held overflow log');
+    await a.waitEvent((e) => e.event === 'failure' && e.nodeId === 42, 5_000, 'failure of the writer');
+  });
+
+  it('drops writes addressed to a region that was closed here', async () => {
+    const [a, b] = await pool.cluster([43, 44]);
+    await a.request('createRegion', { regionId: 60, members: [43, 44], peek: 44 });
+    await a.request('closeRegion', { regionId: 60 });
+    await b.request('putMany', { regionId: 60, members: [43, 44], to: 43, count: 10 });
+    await a.request('settleAndPeek', { regionId: 60, peek: 44, ms: 300 });
+    // Re-created after the writes arrived: they were dropped, not held for it.
+    const r = await a.request('createRegion', { regionId: 60, members: [43, 44], peek: 44 });
+    expect(r.row).to.deep.equal([0, 0, 0, 0, 0, 0, 0, 0]);
+    // A control: writes to a region never created here are held and show up on creation.
+    await b.request('putMany', { regionId: 61, members: [43, 44], to: 43, count: 10 });
+    await a.request('settleAndPeek', { regionId: 61, peek: 44, ms: 300 });
+    const held = await a.request('createRegion', { regionId: 61, members: [43, 44], peek: 44 });
+    expect(held.row).to.deep.equal([10, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
   it('holds writes for a region created late, then applies them', async () => {
     const [a, b] = await pool.cluster([21, 22]);
     // b pushes its row before a has created the region; a creates it afterwards.

@@ -34,6 +34,7 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
       buildHash: (req.buildHash as string) ?? 'test-build',
       secret: (req.secret as string) ?? 'test-secret',
       heartbeatTimeoutMs: (req.heartbeatTimeoutMs as number) ?? 1000,
+      maxHeldBytes: req.maxHeldBytes as number | undefined,
     });
     ep.onPoll((r) => {
       for (const l of r.logs) send({ event: 'log', ...l });
@@ -118,6 +119,60 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
     await e.waitFor(() => u64(writerRow, 8) === count, 120_000, 'the last counter');
     pollHooks.delete(hook);
     return { violations, checks, writes, regressions, finalData: Number(u64(writerRow, 0)) };
+  },
+  /** fenceRead, busy-polling with poll({ inline: true }) so both receive paths interleave. */
+  fenceReadInline(req) {
+    const e = endpoint();
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: 16, members: req.members as number[] });
+    const writerRow = region.rowOf(req.writer as number);
+    const count = BigInt(req.count as number);
+    return new Promise((resolve) => {
+      process.send?.({ event: 'ready' }, undefined, {}, () => {
+        let violations = 0;
+        let checks = 0;
+        let writes = 0;
+        let lastCounter = 0n;
+        let regressions = 0;
+        const deadline = Date.now() + 60_000;
+        while (u64(writerRow, 8) !== count && Date.now() < deadline) {
+          writes += e.poll({ inline: true }).writes;
+          const data = u64(writerRow, 0);
+          const counter = u64(writerRow, 8);
+          checks++;
+          if (counter > data) violations++;
+          if (counter < lastCounter) regressions++;
+          lastCounter = counter;
+        }
+        resolve({ violations, checks, writes, regressions, finalData: Number(u64(writerRow, 0)), stats: e.stats() });
+      });
+    });
+  },
+  /** Puts `count` 8-byte writes of region `regionId` to `to` (which may not have the region). */
+  putMany(req) {
+    const e = endpoint();
+    const region = regions.get(req.regionId as number) ?? e.createRegion({ regionId: req.regionId as number, rowBytes: 64, members: req.members as number[] });
+    regions.set(region.regionId, region);
+    for (let i = 1; i <= (req.count as number); i++) {
+      setU64(region.ownRow(), 0, BigInt(i));
+      region.put([[0, 8]], [req.to as number]);
+    }
+    return {};
+  },
+  createRegion(req) {
+    const region = endpoint().createRegion({ regionId: req.regionId as number, rowBytes: 64, members: req.members as number[] });
+    regions.set(region.regionId, region);
+    return { row: Array.from(region.rowOf(req.peek as number).subarray(0, 8)) };
+  },
+  closeRegion(req) {
+    regions.get(req.regionId as number)?.close();
+    regions.delete(req.regionId as number);
+    return {};
+  },
+  /** Polls for a while, then reports the first 8 bytes of node `peek`'s row in a region. */
+  async settleAndPeek(req) {
+    await endpoint().waitFor(() => false, req.ms as number).catch(() => undefined);
+    const region = regions.get(req.regionId as number);
+    return { row: region ? Array.from(region.rowOf(req.peek as number).subarray(0, 8)) : null };
   },
   createRdmc(req) {
     const g = endpoint().createRdmcGroup({ groupId: req.groupId as number, members: req.members as number[], blockBytes: req.blockBytes as number });
