@@ -88,6 +88,17 @@ describe('failure signals and refusals (tcp provider)', function () {
     truncated.writeUInt32LE(40, 4);
     await sendRaw(truncated);
     await a.waitEvent(logMatching(/closed during the handshake \(in the middle of a frame\)/), 3_000, 'truncated log');
+    // A well-formed hello from a build speaking another protocol version.
+    const hello = Buffer.alloc(16 + 40 + 10);
+    hello.writeUInt16LE(0xde7c, 0);
+    hello.writeUInt8(1, 2);
+    hello.writeUInt32LE(40, 4);
+    hello.writeBigUInt64LE(10n, 8);
+    hello.writeUInt32LE(99, 16);
+    hello.writeUInt32LE(9, 20);
+    hello.write('test-build', 56);
+    await sendRaw(hello);
+    await a.waitEvent(logMatching(/handshake refused: protocol version mismatch \(peer 99, ours 1\)/), 3_000, 'version mismatch log');
     for (let i = 0; i < 20; i++) await sendRaw(Buffer.from(Array.from({ length: 64 + i * 13 }, (_, j) => (j * 7919 + i) & 255)));
     // Still alive and accepting real members.
     const b = await pool.spawn('b');
