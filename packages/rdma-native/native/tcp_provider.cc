@@ -32,6 +32,7 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "frame_decoder.h"
 #include "provider.h"
@@ -163,6 +164,8 @@ struct Conn : FrameDecoder::Sink {
   bool headerOnlyRead = false;
   // Held by whichever thread reads the socket: the I/O thread, or the JS thread in an inline drain.
   std::recursive_mutex rxMu;
+  // Where blocks of destroyed RDMC groups are received to be dropped (reused).
+  std::vector<uint8_t> discard;
 
   uint8_t* payloadTarget(const FrameHeader& h, const uint8_t* sub) override;
   bool onFrame(const FrameHeader& h, const uint8_t* sub, const uint8_t* payload) override;
@@ -265,6 +268,7 @@ class TcpProvider : public Provider {
   std::unordered_map<uint32_t, Conn*> dialing_;    // our dials not yet established
   std::unordered_map<uint32_t, Conn*> accepting_;  // incoming handshakes past Hello
   std::map<uint32_t, RdmcGroup> rdmc_;
+  std::unordered_set<uint32_t> destroyedRdmc_;
   EventBatch pending_;
   std::vector<std::shared_ptr<Conn>> graveyard_;  // closed this iteration; freed once no frame handler runs
 
@@ -1009,6 +1013,7 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
     case FrameType::RdmcBlock: {
       RdmcBlockSub s;
       std::memcpy(&s, sub, sizeof s);
+      if (destroyedRdmc_.count(s.groupId)) return true;
       if (h.payloadLen == 0 && !rdmcTarget(c, h, s)) return false;  // an empty message's only block
       c.headerOnlyRead = h.payloadLen >= 64 * 1024;
       auto it = rdmc_.find(s.groupId);
@@ -1025,6 +1030,7 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
     case FrameType::RdmcDone: {
       RdmcDoneSub s;
       std::memcpy(&s, sub, sizeof s);
+      if (destroyedRdmc_.count(s.groupId)) return true;
       auto it = rdmc_.find(s.groupId);
       if (it == rdmc_.end() || !it->second.cur || it->second.myIndex != 0 || it->second.cur->index != s.msgIndex) {
         log(LogLevel::Warn, "unexpected rdmc completion for group " + std::to_string(s.groupId) + " message " + std::to_string(s.msgIndex) + " from node " + std::to_string(c.peer));
@@ -1104,6 +1110,7 @@ void TcpProvider::failPeer(uint32_t nodeId, const std::string& reason) {
 
 void TcpProvider::rdmcCreateGroup(uint32_t groupId, const std::vector<uint32_t>& members, uint32_t blockBytes) {
   command([this, groupId, members, blockBytes] {
+    destroyedRdmc_.erase(groupId);
     RdmcGroup& g = rdmc_[groupId];
     g.id = groupId;
     g.created = true;
@@ -1117,7 +1124,10 @@ void TcpProvider::rdmcCreateGroup(uint32_t groupId, const std::vector<uint32_t>&
 }
 
 void TcpProvider::rdmcDestroyGroup(uint32_t groupId) {
-  command([this, groupId] { rdmc_.erase(groupId); });
+  command([this, groupId] {
+    rdmc_.erase(groupId);
+    destroyedRdmc_.insert(groupId);
+  });
 }
 
 void TcpProvider::rdmcSend(uint32_t groupId, std::shared_ptr<RdmcBuffer> data) {
@@ -1145,6 +1155,11 @@ void TcpProvider::rdmcStartNext(RdmcGroup& g) {
 }
 
 uint8_t* TcpProvider::rdmcTarget(Conn& c, const FrameHeader& h, const RdmcBlockSub& s) {
+  if (destroyedRdmc_.count(s.groupId)) {
+    // A group closed here: its remaining blocks are read and dropped, the connection stays.
+    c.discard.resize(std::max<size_t>(c.discard.size(), h.payloadLen));
+    return c.discard.data();
+  }
   RdmcGroup& g = rdmc_[s.groupId];
   g.id = s.groupId;
   if (g.created && g.myIndex == 0) {

@@ -179,6 +179,11 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
     groups.set(g.groupId, g);
     return {};
   },
+  destroyRdmc(req) {
+    groups.get(req.groupId as number)?.destroy();
+    groups.delete(req.groupId as number);
+    return {};
+  },
   /** Sends deterministic messages of the given sizes; replies with their checksums. */
   rdmcSend(req) {
     const g = groups.get(req.groupId as number)!;
