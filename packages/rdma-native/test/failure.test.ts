@@ -63,7 +63,7 @@ describe('failure signals and refusals (tcp provider)', function () {
 
   it('drops a connection that sends garbage, logs why, and keeps serving real peers', async () => {
     const [a] = await Promise.all([pool.spawn('a')]);
-    const pa = await a.request('open', { nodeId: 7 });
+    const pa = await a.request('open', { nodeId: 7, handshakeTimeoutMs: 300 });
     const port = pa.port as number;
     const sendRaw = (bytes: Buffer): Promise<void> =>
       new Promise((resolve) => {
@@ -88,6 +88,11 @@ describe('failure signals and refusals (tcp provider)', function () {
     truncated.writeUInt32LE(40, 4);
     await sendRaw(truncated);
     await a.waitEvent(logMatching(/closed during the handshake \(in the middle of a frame\)/), 3_000, 'truncated log');
+    // A stranger that connects and says nothing.
+    const silent = netConnect(port, '127.0.0.1');
+    silent.on('error', () => undefined);
+    await a.waitEvent(logMatching(/handshake not finished within 300 ms/), 3_000, 'silent stranger log');
+    silent.destroy();
     // A well-formed hello from a build speaking another protocol version.
     const hello = Buffer.alloc(16 + 40 + 10);
     hello.writeUInt16LE(0xde7c, 0);

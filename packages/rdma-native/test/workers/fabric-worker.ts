@@ -35,6 +35,7 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
       secret: (req.secret as string) ?? 'test-secret',
       heartbeatTimeoutMs: (req.heartbeatTimeoutMs as number) ?? 1000,
       maxHeldBytes: req.maxHeldBytes as number | undefined,
+      handshakeTimeoutMs: req.handshakeTimeoutMs as number | undefined,
     });
     ep.onPoll((r) => {
       for (const l of r.logs) send({ event: 'log', ...l });
