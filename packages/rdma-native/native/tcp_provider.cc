@@ -154,6 +154,7 @@ struct Conn : FrameDecoder::Sink {
   size_t frontDone = 0;  // bytes of q.front() already written
   bool wantOut = false;
   bool sendClosed = false;
+  std::string sendFailure;  // why sendClosed was set by a sender (under sendMu)
   std::deque<std::pair<uint64_t, uint64_t>> pendingAcks;  // (ackSeq, deadlineMs), under sendMu
   uint64_t nextAckSeq = 1;
 
@@ -705,6 +706,7 @@ bool TcpProvider::sendv(Conn& c, const struct iovec* iov, int n, const std::shar
     } else {
       if (c.owned.size() - c.ownedHead + len > kMaxOwnedQueueBytes) {
         c.sendClosed = true;
+        c.sendFailure = "the peer fell more than " + std::to_string(kMaxOwnedQueueBytes >> 20) + " MiB behind on sends";
         shutdown(c.fd, SHUT_RDWR);  // the I/O thread reports it
         return false;
       }
@@ -820,9 +822,14 @@ void TcpProvider::readConn(Conn* c) {
   }
 }
 
-void TcpProvider::closeConn(Conn* c, const std::string& reason, LogLevel level, bool failure) {
+void TcpProvider::closeConn(Conn* c, const std::string& givenReason, LogLevel level, bool failure) {
   auto it = conns_.find(c);
   if (it == conns_.end()) return;
+  std::string reason = givenReason;
+  {
+    std::lock_guard<std::mutex> lk(c->sendMu);
+    if (!c->sendFailure.empty()) reason = c->sendFailure;
+  }
   std::shared_ptr<Conn> keep = it->second;
   std::lock_guard<std::recursive_mutex> rx(c->rxMu);  // an inline drain may be reading this socket
   bool wasEstablished = c->state == ConnState::Established;

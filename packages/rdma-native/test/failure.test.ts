@@ -38,6 +38,14 @@ describe('failure signals and refusals (tcp provider)', function () {
     expect(elapsed).to.be.lessThan(timeoutMs + 600);
   });
 
+  it('fails a peer that stopped reading once 256 MiB of sends queue up for it', async () => {
+    const [a, b] = await pool.cluster([9, 10], { heartbeatTimeoutMs: 60_000 });
+    b.kill('SIGSTOP');
+    await a.request('bigPuts', { regionId: 3, rowBytes: 1 << 20, members: [9, 10], to: 10, count: 320 });
+    const f = await a.waitEvent(isFailureOf(10), 10_000, 'failure of node 10');
+    expect(String(f.reason)).to.match(/fell more than 256 MiB behind/);
+  });
+
   async function tryPair(aOpen: Record<string, unknown>, bOpen: Record<string, unknown>): Promise<[Worker, Worker]> {
     const [a, b] = await Promise.all([pool.spawn('a'), pool.spawn('b')]);
     const pa = await a.request('open', { nodeId: 5, ...aOpen });

@@ -159,6 +159,21 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
     }
     return {};
   },
+  /** `count` puts of a whole `rowBytes`-byte row to `to`, yielding between them. */
+  async bigPuts(req) {
+    const e = endpoint();
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: req.rowBytes as number, members: req.members as number[] });
+    for (let i = 0; i < (req.count as number); i++) {
+      region.ownRow().fill(i & 255);
+      try {
+        region.put([[0, req.rowBytes as number]], [req.to as number]);
+      } catch {
+        break;
+      }
+      if (i % 16 === 0) await new Promise((r) => setImmediate(r));
+    }
+    return {};
+  },
   createRegion(req) {
     const region = endpoint().createRegion({ regionId: req.regionId as number, rowBytes: 64, members: req.members as number[] });
     regions.set(region.regionId, region);
