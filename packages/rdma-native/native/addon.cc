@@ -70,7 +70,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
                         InstanceMethod("createRdmcGroup", &Endpoint::CreateRdmcGroup),
                         InstanceMethod("destroyRdmcGroup", &Endpoint::DestroyRdmcGroup),
                         InstanceMethod("rdmcSend", &Endpoint::RdmcSend), InstanceMethod("failPeer", &Endpoint::FailPeer),
-                        InstanceMethod("connectedPeers", &Endpoint::ConnectedPeers), InstanceMethod("stats", &Endpoint::Stats), InstanceMethod("ref", &Endpoint::Ref),
+                        InstanceMethod("connectedPeers", &Endpoint::ConnectedPeers), InstanceMethod("stats", &Endpoint::Stats), InstanceMethod("flush", &Endpoint::Flush), InstanceMethod("ref", &Endpoint::Ref),
                         InstanceMethod("unref", &Endpoint::Unref), InstanceMethod("close", &Endpoint::Close)});
   }
 
@@ -93,6 +93,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     cfg.secret = o.Get("secret").As<Napi::String>().Utf8Value();
     if (o.Get("heartbeatTimeoutMs").IsNumber()) cfg.heartbeatTimeoutMs = toU32(o.Get("heartbeatTimeoutMs"), "heartbeatTimeoutMs");
     if (o.Get("handshakeTimeoutMs").IsNumber()) cfg.handshakeTimeoutMs = toU32(o.Get("handshakeTimeoutMs"), "handshakeTimeoutMs");
+    if (o.Get("batchPuts").IsBoolean()) cfg.batchPuts = o.Get("batchPuts").As<Napi::Boolean>().Value();
     if (o.Get("lingerMs").IsNumber()) cfg.lingerMs = toU32(o.Get("lingerMs"), "lingerMs");
     if (o.Get("maxHeldBytes").IsNumber()) maxHeldBytes_ = toU32(o.Get("maxHeldBytes"), "maxHeldBytes");
     if (!o.Get("onWake").IsFunction()) throw Napi::TypeError::New(env, "onWake must be a function");
@@ -238,8 +239,8 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     targets_.resize(t.Length());
     for (uint32_t i = 0; i < t.Length(); ++i) targets_[i] = toU32(t.Get(i), "target node id");
     bool completion = info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
-    provider_->put(id, r.data + size_t(r.myRow) * r.rowBytes, ranges_.data(), n, targets_.data(), targets_.size(), completion);
-    return env.Undefined();
+    bool batched = provider_->put(id, r.data + size_t(r.myRow) * r.rowBytes, ranges_.data(), n, targets_.data(), targets_.size(), completion);
+    return Napi::Boolean::New(env, batched);
   }
 
   Napi::Value SendP2P(const Napi::CallbackInfo& info) {
@@ -328,6 +329,11 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     auto peers = provider_->connectedPeers();
     for (uint32_t i = 0; i < peers.size(); ++i) a.Set(i, peers[i]);
     return a;
+  }
+
+  Napi::Value Flush(const Napi::CallbackInfo& info) {
+    if (!closed_) provider_->flush();
+    return info.Env().Undefined();
   }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {

@@ -29,6 +29,7 @@ struct ProviderConfig {
   uint32_t heartbeatTimeoutMs = 1000;  // a put-with-completion not acked by then fails the peer
   uint32_t handshakeTimeoutMs = 5000;  // a connection that has not finished its handshake is dropped
   uint32_t lingerMs = 2000;            // close() keeps writing already-sent data this long at most
+  bool batchPuts = false;              // puts wait in a per-connection buffer until flush()
 };
 
 /** Memory an RDMC message lives in; freed when the last holder (I/O queue, JS buffer) lets go. */
@@ -101,9 +102,13 @@ class Provider {
   virtual uint16_t start(const ProviderConfig& config, std::function<void()> wake) = 0;
   /** Dials a peer (idempotent; simultaneous dials resolve to one connection). */
   virtual void connect(uint32_t nodeId, const std::string& host, uint16_t port) = 0;
-  /** Writes ranges of my row (`row` points at its first byte) into the targets' copies. */
-  virtual void put(uint32_t regionId, const uint8_t* row, const PutRange* ranges, uint32_t rangeCount,
+  /** Writes ranges of my row (`row` points at its first byte) into the targets' copies. The bytes
+   *  are taken at call time. Returns true when the write was batched (batchPuts) and waits for
+   *  flush(), which drain() and close() also do. */
+  virtual bool put(uint32_t regionId, const uint8_t* row, const PutRange* ranges, uint32_t rangeCount,
                    const uint32_t* targets, size_t targetCount, bool completion) = 0;
+  /** Writes every batched put. */
+  virtual void flush() = 0;
   /** Reliable FIFO message; the chunks are gathered on the wire, never concatenated first. */
   virtual bool sendP2P(uint32_t nodeId, const struct iovec* chunks, size_t chunkCount) = 0;
   virtual void rdmcCreateGroup(uint32_t groupId, const std::vector<uint32_t>& members, uint32_t blockBytes) = 0;

@@ -117,6 +117,7 @@ constexpr size_t kRxBytes = 256 * 1024;
 constexpr size_t kMaxReadPerEvent = 4 << 20;     // fairness between connections
 constexpr size_t kMaxOwnedQueueBytes = 256 << 20; // a peer this far behind is failed
 constexpr int kMaxIov = 64;
+constexpr size_t kCorkFlushBytes = 64 * 1024;
 
 enum class ConnState { Connecting, WaitHello, WaitHelloAck, WaitProof, Established, Closed };
 
@@ -167,6 +168,8 @@ struct Conn : FrameDecoder::Sink {
   std::recursive_mutex rxMu;
   // Where blocks of destroyed RDMC groups are received to be dropped (reused).
   std::vector<uint8_t> discard;
+  // Batched puts not yet written (batchPuts mode; touched only by the JS thread).
+  std::vector<uint8_t> cork;
 
   uint8_t* payloadTarget(const FrameHeader& h, const uint8_t* sub) override;
   bool onFrame(const FrameHeader& h, const uint8_t* sub, const uint8_t* payload) override;
@@ -206,8 +209,9 @@ class TcpProvider : public Provider {
   const char* name() const override { return "tcp"; }
   uint16_t start(const ProviderConfig& config, std::function<void()> wake) override;
   void connect(uint32_t nodeId, const std::string& host, uint16_t port) override;
-  void put(uint32_t regionId, const uint8_t* row, const PutRange* ranges, uint32_t rangeCount,
+  bool put(uint32_t regionId, const uint8_t* row, const PutRange* ranges, uint32_t rangeCount,
            const uint32_t* targets, size_t targetCount, bool completion) override;
+  void flush() override;
   bool sendP2P(uint32_t nodeId, const struct iovec* chunks, size_t chunkCount) override;
   void rdmcCreateGroup(uint32_t groupId, const std::vector<uint32_t>& members, uint32_t blockBytes) override;
   void rdmcDestroyGroup(uint32_t groupId) override;
@@ -243,6 +247,7 @@ class TcpProvider : public Provider {
   void reject(Conn& c, const std::string& reason);
   void checkTimers();
   void receiveInlineFrom(Conn& c, EventBatch& out);
+  void flushCork(Conn& c);
   std::shared_ptr<Conn> peerConn(uint32_t nodeId);
   // RDMC, I/O thread.
   void rdmcStartNext(RdmcGroup& g);
@@ -277,6 +282,7 @@ class TcpProvider : public Provider {
   EventBatch inbox_;
   std::atomic<bool> wakePending_{false};
   std::atomic<uint64_t> putsIo_{0}, putsInline_{0};
+  std::vector<std::shared_ptr<Conn>> corked_;  // JS thread: connections with batched puts
 };
 
 static int kListenTag, kEventTag;
@@ -344,6 +350,7 @@ void TcpProvider::flushPending() {
 }
 
 void TcpProvider::drain(EventBatch& out, bool receiveInline) {
+  flush();  // a poll is also a flush point for batched puts (busy-polling loops never yield)
   // Cleared before taking the batch, so anything appended after the swap wakes JS again.
   wakePending_.store(false);
   {
@@ -1054,8 +1061,9 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
 
 // ---- SST puts (JS thread) ----
 
-void TcpProvider::put(uint32_t regionId, const uint8_t* row, const PutRange* ranges, uint32_t rangeCount,
+bool TcpProvider::put(uint32_t regionId, const uint8_t* row, const PutRange* ranges, uint32_t rangeCount,
                       const uint32_t* targets, size_t targetCount, bool completion) {
+  bool corkedAny = false;
   uint64_t dataBytes = 0;
   for (uint32_t i = 0; i < rangeCount; ++i) dataBytes += ranges[i].length;
   uint64_t payloadLen = rangeCount * sizeof(PutRange) + dataBytes;
@@ -1081,13 +1089,40 @@ void TcpProvider::put(uint32_t regionId, const uint8_t* row, const PutRange* ran
       c->pendingAcks.push_back({s.ackSeq, nowMs() + cfg_.heartbeatTimeoutMs});
     }
     std::memcpy(head.data() + sizeof h, &s, sizeof s);
-    sendv(*c, iov.data(), int(iov.size()), none);
+    if (!cfg_.batchPuts) {
+      sendv(*c, iov.data(), int(iov.size()), none);
+      continue;
+    }
+    // Batched: the frame is copied into the connection's cork buffer (JS-thread only) and goes
+    // out with the others in one write at the next flush().
+    if (c->cork.empty()) corked_.push_back(c);
+    for (const iovec& v : iov) {
+      const uint8_t* p = static_cast<const uint8_t*>(v.iov_base);
+      c->cork.insert(c->cork.end(), p, p + v.iov_len);
+    }
+    corkedAny = true;
+    if (c->cork.size() >= kCorkFlushBytes) flushCork(*c);
   }
+  return corkedAny;
+}
+
+void TcpProvider::flushCork(Conn& c) {
+  if (c.cork.empty()) return;
+  iovec v{c.cork.data(), c.cork.size()};
+  static const std::shared_ptr<void> none;
+  sendv(c, &v, 1, none);
+  c.cork.clear();
+}
+
+void TcpProvider::flush() {
+  for (auto& c : corked_) flushCork(*c);
+  corked_.clear();
 }
 
 bool TcpProvider::sendP2P(uint32_t nodeId, const struct iovec* chunks, size_t chunkCount) {
   std::shared_ptr<Conn> c = peerConn(nodeId);
   if (!c) return false;
+  flushCork(*c);  // batched puts issued before this message go out before it
   uint64_t total = 0;
   for (size_t i = 0; i < chunkCount; ++i) total += chunks[i].iov_len;
   if (total > kMaxP2PPayloadBytes) throw std::runtime_error("p2p message of " + std::to_string(total) + " bytes exceeds the 1 GiB limit");
@@ -1260,6 +1295,8 @@ void TcpProvider::rdmcMaybeComplete(RdmcGroup& g) {
 void TcpProvider::close() {
   if (closed_) return;
   closed_ = true;
+  flush();
+  corked_.clear();
   if (started_) {
     stop_.store(true);
     uint64_t one = 1;

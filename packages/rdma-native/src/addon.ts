@@ -23,7 +23,9 @@ export interface NativeEndpoint {
   connect(nodeId: number, host: string, port: number): void;
   createRegion(regionId: number, rowBytes: number, members: number[]): { buffer: ArrayBuffer; myRow: number; heldApplied: number };
   closeRegion(regionId: number): void;
-  put(regionId: number, ranges: ReadonlyArray<readonly [number, number]>, targets: readonly number[], completion: boolean): void;
+  /** True when the write was batched and waits for flush(). */
+  put(regionId: number, ranges: ReadonlyArray<readonly [number, number]>, targets: readonly number[], completion: boolean): boolean;
+  flush(): void;
   sendP2P(nodeId: number, data: Uint8Array | readonly Uint8Array[]): boolean;
   poll(receiveInline?: boolean): NativePollResult;
   createRdmcGroup(groupId: number, members: number[], blockBytes: number): void;
@@ -47,6 +49,7 @@ export interface NativeEndpointOptions {
   handshakeTimeoutMs?: number;
   maxHeldBytes?: number;
   lingerMs?: number;
+  batchPuts?: boolean;
   onWake: () => void;
 }
 

@@ -65,7 +65,7 @@ export class Endpoint {
     const r = this.native.createRegion(options.regionId, options.rowBytes, options.members);
     // Rows changed by held writes are reported by the next poll; with listeners, make it happen.
     if (r.heldApplied > 0) setImmediate(() => this.onWake());
-    return new Region(this.native, options.regionId, options.rowBytes, [...options.members], r.buffer, r.myRow);
+    return new Region(this.native, options.regionId, options.rowBytes, [...options.members], r.buffer, r.myRow, this.scheduleFlush);
   }
 
   /** Creates an RDMC group (members[0] is the sender). */
@@ -202,6 +202,21 @@ export class Endpoint {
   get isClosed(): boolean {
     return this.closed;
   }
+
+  /** With batchPuts: writes the batched puts now (poll() and the end of the JS task also do). */
+  flush(): void {
+    if (!this.closed) this.native.flush();
+  }
+
+  private flushScheduled = false;
+  private readonly scheduleFlush = (): void => {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  };
 
   private onWake(): void {
     if (this.closed || this.listeners.size === 0) return;

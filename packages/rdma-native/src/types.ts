@@ -67,6 +67,13 @@ export interface EndpointOptions {
   heartbeatTimeoutMs?: number;
   /** A connection that has not finished its handshake by then is dropped; default 5000. */
   handshakeTimeoutMs?: number;
+  /**
+   * Batch puts: each put is copied into a per-connection buffer and all of them go out in one
+   * write at the end of the current JS task (a microtask), at the next poll(), at flush(), or when
+   * 64 KiB accumulate — far fewer syscalls for many small puts, at the price of a put leaving only
+   * at one of those points. Order is unchanged (also against later sendP2P). Default false.
+   */
+  batchPuts?: boolean;
   /** close() keeps writing data already handed to put/sendP2P/send for at most this long; default 2000. */
   lingerMs?: number;
   /** Bytes of writes per writer held for regions not created yet; default 64 MiB. */

@@ -78,6 +78,26 @@ describe('SST puts and P2P between processes (tcp provider)', function () {
     expect(held.row).to.deep.equal([10, 0, 0, 0, 0, 0, 0, 0]);
   });
 
+  it('keeps the order with batched puts (batchPuts), P2P sent after puts arriving after them', async () => {
+    const [writer, reader] = await pool.cluster([15, 16], { batchPuts: true });
+    const count = 100_000;
+    const done = reader.request('fenceRead', { regionId: 22, members: [15, 16], writer: 15, count }, 120_000);
+    await reader.waitEvent((e) => e.event === 'ready', 10_000, 'reader ready');
+    await writer.request('fenceWrite', { regionId: 22, members: [15, 16], count }, 120_000);
+    const r = await done;
+    console.log(`      reader: ${r.checks} batches checked, ${r.writes} writes applied`);
+    expect(r.violations).to.equal(0);
+    expect(r.regressions).to.equal(0);
+    expect(r.finalData).to.equal(count);
+    expect(r.writes as number).to.equal(2 * count);
+    const order = reader.request('putP2PRead', { regionId: 23, members: [15, 16], writer: 15, count: 50_000 }, 120_000);
+    await reader.waitEvent((e) => e.event === 'ready' && reader.events.filter((x) => x.event === 'ready').length === 2, 10_000, 'reader ready');
+    await writer.request('putP2PWrite', { regionId: 23, members: [15, 16], to: 16, count: 50_000 }, 120_000);
+    const o = await order;
+    expect(o.messages).to.equal(500);
+    expect(o.violations).to.equal(0);
+  });
+
   it('holds writes for a region created late, then applies them', async () => {
     const [a, b] = await pool.cluster([21, 22]);
     // b pushes its row before a has created the region; a creates it afterwards.

@@ -27,7 +27,7 @@ function endpoint(): Endpoint {
 
 const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>> | Record<string, unknown>> = {
   open(req) {
-    ep = Endpoint.open({ nodeId: req.nodeId as number, buildHash: 'bench', secret: 'bench-secret', heartbeatTimeoutMs: 5000 });
+    ep = Endpoint.open({ nodeId: req.nodeId as number, buildHash: 'bench', secret: 'bench-secret', heartbeatTimeoutMs: 5000, batchPuts: req.batchPuts === true });
     ep.onPoll((r) => {
       for (const h of hooks) h(r);
     });

@@ -33,7 +33,10 @@ export interface FabricBenchResult {
   rawStreamGBps: number;
   /** min receiver goodput / raw stream (target ≥ 0.4). */
   rdmcToRaw: number;
+  /** 64-byte puts per second one writer pushes to 2 peers (each put written on its own). */
   sstPutsPerSecond: number;
+  /** The same with batchPuts (puts of one JS task written together). */
+  sstBatchedPutsPerSecond: number;
   sstPutCount: number;
 }
 
@@ -103,20 +106,24 @@ export async function runFabricBench(options: FabricBenchOptions = {}): Promise<
   const { command, args } = childScriptArgs(import.meta.url, './fabric-bench-peer');
   const children: ChildProcess[] = [];
   try {
-    const peers = await Promise.all(
-      [1, 2, 3].map(async () => {
-        const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-        children.push(child);
-        const p = new Peer(child);
-        await p.event('started');
-        return p;
-      }),
-    );
-    const ids = [1, 2, 3];
-    const ports = await Promise.all(peers.map((p, i) => p.request('open', { nodeId: ids[i] })));
-    await Promise.all(
-      peers.map((p, i) => p.request('connect', { peers: ids.filter((_, j) => j !== i).map((id, _k) => ({ nodeId: id, port: ports[id - 1].port })) })),
-    );
+    const startPeers = async (open: Record<string, unknown>): Promise<Peer[]> => {
+      const ps = await Promise.all(
+        [1, 2, 3].map(async () => {
+          const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+          children.push(child);
+          const p = new Peer(child);
+          await p.event('started');
+          return p;
+        }),
+      );
+      const ids = [1, 2, 3];
+      const ports = await Promise.all(ps.map((p, i) => p.request('open', { nodeId: ids[i], ...open })));
+      await Promise.all(
+        ps.map((p, i) => p.request('connect', { peers: ids.filter((_, j) => j !== i).map((id) => ({ nodeId: id, port: ports[id - 1].port })) })),
+      );
+      return ps;
+    };
+    const peers = await startPeers({});
     const [a, b, c] = peers;
 
     // (a) SST put round trips vs raw ping-pong between the same two processes. The kinds are
@@ -189,19 +196,27 @@ export async function runFabricBench(options: FabricBenchOptions = {}): Promise<
       rawStreamGBps = round(rdmcBytes / (stream.seconds as number) / 1e9, 3);
     }
 
-    // (c) SST small-put rate: 64-byte puts from one writer to two peers.
-    let sstPutsPerSecond = 0;
-    if (parts.has('rate')) {
-      const rb = b.request('sstRateReceive', { regionId: 300, members: [1, 2, 3], count: putCount });
-      const rc = c.request('sstRateReceive', { regionId: 300, members: [1, 2, 3], count: putCount });
-      await Promise.all([b.event('ready'), c.event('ready')]);
-      const w = await a.request('sstRateSend', { regionId: 300, members: [1, 2, 3], targets: [2, 3], count: putCount });
+    // (c) SST small-put rate: 64-byte puts from one writer to two peers, written one by one and
+    // batched (batchPuts: one write per JS task), each on its own set of processes.
+    const putRate = async ([w, r1, r2]: Peer[]): Promise<number> => {
+      const rb = r1.request('sstRateReceive', { regionId: 300, members: [1, 2, 3], count: putCount });
+      const rc = r2.request('sstRateReceive', { regionId: 300, members: [1, 2, 3], count: putCount });
+      await Promise.all([r1.event('ready'), r2.event('ready')]);
+      const sent = await w.request('sstRateSend', { regionId: 300, members: [1, 2, 3], targets: [2, 3], count: putCount });
       const done = await Promise.all([rb, rc]);
       const lastMs = Math.max(...done.map((d) => d.atMs as number));
-      sstPutsPerSecond = Math.round(putCount / ((lastMs - (w.startMs as number)) / 1000));
+      return Math.round(putCount / ((lastMs - (sent.startMs as number)) / 1000));
+    };
+    let sstPutsPerSecond = 0;
+    let sstBatchedPutsPerSecond = 0;
+    if (parts.has('rate')) sstPutsPerSecond = await putRate(peers);
+    await Promise.all(peers.map((p) => p.request('close')));
+    if (parts.has('rate')) {
+      const batched = await startPeers({ batchPuts: true });
+      sstBatchedPutsPerSecond = await putRate(batched);
+      await Promise.all(batched.map((p) => p.request('close')));
     }
 
-    await Promise.all(peers.map((p) => p.request('close')));
     return {
       provider: 'tcp',
       sstRoundTrip8B: sst8,
@@ -220,6 +235,7 @@ export async function runFabricBench(options: FabricBenchOptions = {}): Promise<
       rawStreamGBps,
       rdmcToRaw: rawStreamGBps > 0 ? round(Math.min(...rdmcReceiverGBps) / rawStreamGBps) : 0,
       sstPutsPerSecond,
+      sstBatchedPutsPerSecond,
       sstPutCount: putCount,
     };
   } finally {

@@ -36,6 +36,7 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
       heartbeatTimeoutMs: (req.heartbeatTimeoutMs as number) ?? 1000,
       maxHeldBytes: req.maxHeldBytes as number | undefined,
       handshakeTimeoutMs: req.handshakeTimeoutMs as number | undefined,
+      batchPuts: req.batchPuts as boolean | undefined,
     });
     ep.onPoll((r) => {
       for (const l of r.logs) send({ event: 'log', ...l });
@@ -189,6 +190,41 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
     await endpoint().waitFor(() => false, req.ms as number).catch(() => undefined);
     const region = regions.get(req.regionId as number);
     return { row: region ? Array.from(region.rowOf(req.peek as number).subarray(0, 8)) : null };
+  },
+  /** Puts counter i, and after every 100th also sends P2P message i. */
+  async putP2PWrite(req) {
+    const e = endpoint();
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: 8, members: req.members as number[] });
+    for (let i = 1; i <= (req.count as number); i++) {
+      setU64(region.ownRow(), 0, BigInt(i));
+      region.put([[0, 8]], [req.to as number]);
+      if (i % 100 === 0) {
+        const m = new Uint8Array(4);
+        new DataView(m.buffer).setUint32(0, i, true);
+        e.sendP2P(req.to as number, m);
+      }
+      if (i % 5000 === 0) await new Promise((r) => setImmediate(r));
+    }
+    return {};
+  },
+  /** Checks that when P2P message i is delivered, put i has been applied. */
+  async putP2PRead(req) {
+    const e = endpoint();
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: 8, members: req.members as number[] });
+    const row = region.rowOf(req.writer as number);
+    let messages = 0;
+    let violations = 0;
+    const hook = (r: PollResult) => {
+      for (const m of r.p2p) {
+        messages++;
+        if (u64(row, 0) < BigInt(new DataView(m.data.buffer, m.data.byteOffset).getUint32(0, true))) violations++;
+      }
+    };
+    pollHooks.add(hook);
+    process.send?.({ event: 'ready' });
+    await e.waitFor(() => messages >= (req.count as number) / 100, 60_000, 'p2p messages');
+    pollHooks.delete(hook);
+    return { messages, violations };
   },
   createRdmc(req) {
     const g = endpoint().createRdmcGroup({ groupId: req.groupId as number, members: req.members as number[], blockBytes: req.blockBytes as number });
