@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <deque>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -46,6 +47,65 @@ const char* levelName(LogLevel l) {
     case LogLevel::Warn: return "warn";
     default: return "error";
   }
+}
+
+// ---- RDMC buffers handed to JS ----
+// JS gets the very buffer the blocks were received into (zero copies), as an external ArrayBuffer.
+// Its finalizer, or an explicit release() (which detaches the ArrayBuffer first, so JS can no
+// longer reach the memory), drops our reference; the memory then goes back to the buffer pool
+// once the I/O thread no longer forwards from it. V8 is told about the external memory so that
+// unreleased buffers still get collected promptly.
+struct ExposedBuffer {
+  std::shared_ptr<RdmcBuffer> buffer;
+  int64_t accountedBytes;
+};
+std::mutex gExposedMu;
+std::unordered_map<const void*, ExposedBuffer*>& exposed() {
+  static auto* m = new std::unordered_map<const void*, ExposedBuffer*>();  // outlives every env
+  return *m;
+}
+
+Napi::ArrayBuffer ExposeRdmcBuffer(Napi::Env env, const std::shared_ptr<RdmcBuffer>& buf) {
+  auto* e = new ExposedBuffer{buf, int64_t(buf->size)};
+  {
+    std::lock_guard<std::mutex> lk(gExposedMu);
+    exposed()[buf->data] = e;
+  }
+  Napi::MemoryManagement::AdjustExternalMemory(env, e->accountedBytes);
+  return Napi::ArrayBuffer::New(
+      env, buf->data, buf->size,
+      [](Napi::Env env, void* data, ExposedBuffer* e) {
+        {
+          std::lock_guard<std::mutex> lk(gExposedMu);
+          auto it = exposed().find(data);
+          if (it != exposed().end() && it->second == e) exposed().erase(it);
+        }
+        if (e->accountedBytes) Napi::MemoryManagement::AdjustExternalMemory(env, -e->accountedBytes);
+        delete e;
+      },
+      e);
+}
+
+/** releaseRdmcBuffer(arrayBuffer): true when it was an exposed RDMC buffer, now detached. */
+Napi::Value ReleaseRdmcBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArrayBuffer()) return Napi::Boolean::New(env, false);
+  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+  void* data = ab.Data();
+  if (!data) return Napi::Boolean::New(env, false);  // already detached
+  ExposedBuffer* e = nullptr;
+  {
+    std::lock_guard<std::mutex> lk(gExposedMu);
+    auto it = exposed().find(data);
+    if (it == exposed().end()) return Napi::Boolean::New(env, false);
+    e = it->second;
+    exposed().erase(it);
+  }
+  ab.Detach();
+  Napi::MemoryManagement::AdjustExternalMemory(env, -e->accountedBytes);
+  e->accountedBytes = 0;
+  e->buffer.reset();  // back to the pool (now, or when the I/O thread is done forwarding)
+  return Napi::Boolean::New(env, true);
 }
 
 struct Region {
@@ -492,12 +552,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       } else if (d.buffer->size == 0) {
         data = Napi::Uint8Array::New(env, 0);
       } else {
-        // Zero-copy: JS gets the very buffer the blocks were received into; the finalizer drops
-        // our reference (the I/O thread may still be forwarding from it).
-        auto* hold = new std::shared_ptr<RdmcBuffer>(d.buffer);
-        Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, d.buffer->data, d.buffer->size,
-                                                      [](Napi::Env, void*, std::shared_ptr<RdmcBuffer>* h) { delete h; }, hold);
-        data = Napi::Uint8Array::New(env, d.buffer->size, ab, 0);
+        data = Napi::Uint8Array::New(env, d.buffer->size, ExposeRdmcBuffer(env, d.buffer), 0);
       }
       o.Set("data", data);
       o.Set("ownMessage", d.ownMessage);
@@ -667,6 +722,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("providers", providers);
   exports.Set("protocolVersion", kProtocolVersion);
   exports.Set("Endpoint", Endpoint::Define(env));
+  exports.Set("releaseRdmcBuffer", Napi::Function::New(env, ReleaseRdmcBuffer));
   exports.Set("_decodeFramesForTest", Napi::Function::New(env, DecodeFramesForTest));
   exports.Set("_rdmcScheduleForTest", Napi::Function::New(env, RdmcScheduleForTest));
   exports.Set("_hmacSha256ForTest", Napi::Function::New(env, HmacForTest));

@@ -36,8 +36,10 @@ struct ProviderConfig {
 struct RdmcBuffer {
   uint8_t* data = nullptr;
   uint64_t size = 0;
-  bool owned = false;  // allocated by us (receiver) vs. the sender's JS memory
-  static uint8_t* allocate(uint64_t bytes);  // nullptr when out of memory
+  bool owned = false;     // from the buffer pool (receiver) vs. the sender's JS memory
+  uint64_t capacity = 0;  // pool bookkeeping for owned buffers
+  /** An owned buffer of `bytes` from the pool; nullptr data when out of memory. */
+  static std::shared_ptr<RdmcBuffer> allocate(uint64_t bytes);
   ~RdmcBuffer();
 };
 

@@ -13,7 +13,6 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -34,6 +33,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "buffer_pool.h"
 #include "frame_decoder.h"
 #include "provider.h"
 #include "rdmc_schedule.h"
@@ -41,22 +41,18 @@
 
 namespace dts {
 
-// Large receive buffers are their own mapping, returned to the kernel as soon as the last holder
-// lets go. (Transparent huge pages and MAP_POPULATE were tried: on this kernel, defrag=madvise made
-// 100 MiB receives stall on compaction as often as it helped, and populating only moved the cost.)
-namespace {
-constexpr uint64_t kMappedAllocBytes = 1ull << 20;
-}
-uint8_t* RdmcBuffer::allocate(uint64_t bytes) {
-  if (bytes < kMappedAllocBytes) return static_cast<uint8_t*>(std::malloc(bytes ? bytes : 1));
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  return p == MAP_FAILED ? nullptr : static_cast<uint8_t*>(p);
+std::shared_ptr<RdmcBuffer> RdmcBuffer::allocate(uint64_t bytes) {
+  auto b = std::make_shared<RdmcBuffer>();
+  PooledBytes p = poolTake(bytes);
+  b->data = p.data;
+  b->capacity = p.capacity;
+  b->size = bytes;
+  b->owned = true;
+  return b;
 }
 
 RdmcBuffer::~RdmcBuffer() {
-  if (!owned || !data) return;
-  if (size < kMappedAllocBytes) std::free(data);
-  else munmap(data, size);
+  if (owned) poolGive({data, capacity});
 }
 
 void EventBatch::clear() {
@@ -1223,10 +1219,7 @@ uint8_t* TcpProvider::rdmcTarget(Conn& c, const FrameHeader& h, const RdmcBlockS
     m->blockBytes = s.blockBytes;
     m->blocks = uint32_t(rdmcBlockCount(s.totalBytes, s.blockBytes));
     m->have.assign(m->blocks, 0);
-    m->buf = std::make_shared<RdmcBuffer>();
-    m->buf->owned = true;
-    m->buf->size = s.totalBytes;
-    m->buf->data = RdmcBuffer::allocate(s.totalBytes);
+    m->buf = RdmcBuffer::allocate(s.totalBytes);
     if (!m->buf->data) {
       c.dec.fail("cannot allocate " + std::to_string(s.totalBytes) + " bytes for an rdmc message");
       return nullptr;

@@ -11,7 +11,7 @@ export interface NativePollResult {
   writes: number;
   changed?: RegionChange[];
   p2p?: P2PMessage[];
-  rdmc?: RdmcMessage[];
+  rdmc?: Omit<RdmcMessage, 'release'>[];
   failures?: PeerFailure[];
   logs?: LogLine[];
   connected?: number[];
@@ -57,6 +57,8 @@ export interface NativeAddon {
   providers: string[];
   protocolVersion: number;
   Endpoint: new (options: NativeEndpointOptions) => NativeEndpoint;
+  /** Detaches a received RDMC buffer and recycles its memory; false if it is not one. */
+  releaseRdmcBuffer(buffer: ArrayBuffer): boolean;
   _decodeFramesForTest(bytes: Uint8Array, chunkBytes?: number): { frames: number; error: string | null; complete: boolean };
   _rdmcScheduleForTest(members: number, blocks: number): { steps: number; error: string | null };
   _hmacSha256ForTest(key: Uint8Array, data: Uint8Array): Uint8Array;

@@ -2,7 +2,7 @@ import { loadAddon, type NativeEndpoint } from './addon.js';
 import { EndpointClosedError, FabricTimeoutError, NotConnectedError, PeerFailedError } from './errors.js';
 import { RdmcGroup } from './rdmc-group.js';
 import { Region } from './region.js';
-import type { EndpointOptions, EndpointStats, PollResult, RdmcGroupOptions, RegionOptions } from './types.js';
+import type { EndpointOptions, EndpointStats, RdmcMessage, PollResult, RdmcGroupOptions, RegionOptions } from './types.js';
 
 export type PollListener = (result: PollResult) => void;
 
@@ -98,7 +98,7 @@ export class Endpoint {
       writes: n.writes,
       changed: n.changed ?? (EMPTY as never[]),
       p2p: n.p2p ?? (EMPTY as never[]),
-      rdmc: n.rdmc ?? (EMPTY as never[]),
+      rdmc: n.rdmc ? n.rdmc.map((m) => this.withRelease(m)) : (EMPTY as never[]),
       failures: n.failures ?? (EMPTY as never[]),
       logs: n.logs ?? (EMPTY as never[]),
       connected: n.connected ?? (EMPTY as never[]),
@@ -217,6 +217,15 @@ export class Endpoint {
       this.flush();
     });
   };
+
+  private withRelease(m: Omit<RdmcMessage, 'release'>): RdmcMessage {
+    const release = m.ownMessage
+      ? () => undefined
+      : () => {
+          if (m.data.byteLength > 0) loadAddon().releaseRdmcBuffer(m.data.buffer as ArrayBuffer);
+        };
+    return { ...m, release };
+  }
 
   private onWake(): void {
     if (this.closed || this.listeners.size === 0) return;

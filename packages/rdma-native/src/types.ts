@@ -32,6 +32,12 @@ export interface RdmcMessage {
   index: number;
   data: Uint8Array;
   ownMessage: boolean;
+  /**
+   * Hands a received buffer back for reuse by later messages (Derecho's preregistered receive
+   * buffers): `data` is detached (its length becomes 0) and the memory is recycled. Optional —
+   * an unreleased buffer is recycled when garbage-collected. A no-op for the sender's own message.
+   */
+  release(): void;
 }
 
 export interface PeerFailure {

@@ -15,6 +15,7 @@ let spinAfterReply: (() => void) | undefined;
 let echoHook: ((r: PollResult) => void) | undefined;
 const hooks = new Set<(r: PollResult) => void>();
 const groups = new Map<number, RdmcGroup>();
+const sendBuffers = new Map<number, Uint8Array>();
 const wallMs = (): number => performance.timeOrigin + performance.now();
 
 function reply(msg: unknown, then?: () => void): void {
@@ -175,15 +176,22 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
         for (const m of r.rdmc) {
           if (m.groupId !== req.groupId) continue;
           hooks.delete(hook);
-          resolve({ atMs: wallMs(), size: m.data.byteLength, last: m.data[m.data.byteLength - 1] });
+          const atMs = wallMs();
+          const result = { atMs, size: m.data.byteLength, last: m.data[m.data.byteLength - 1] };
+          m.release(); // steady state: the next message reuses this buffer, as with preregistered memory
+          resolve(result);
         }
       };
       hooks.add(hook);
     });
   },
   rdmcSend(req) {
-    const data = new Uint8Array(req.bytes as number);
-    data.fill(5);
+    // One buffer per size, reused unmodified (a message may still be in flight when the next is queued).
+    let data = sendBuffers.get(req.bytes as number);
+    if (!data) {
+      data = new Uint8Array(req.bytes as number).fill(5);
+      sendBuffers.set(data.byteLength, data);
+    }
     const startMs = wallMs();
     groups.get(req.groupId as number)!.send(data);
     return { startMs };

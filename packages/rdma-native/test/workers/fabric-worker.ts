@@ -51,6 +51,11 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
           sha256: createHash('sha256').update(m.data).digest('hex'),
           ownMessage: m.ownMessage,
         });
+        // Recycle the buffer (odd indexes only, so both paths run: release and garbage collection).
+        if (m.index % 2 === 1) {
+          m.release();
+          if (m.data.byteLength !== 0 && !m.ownMessage) throw new Error('release() did not detach the buffer');
+        }
       }
       for (const h of pollHooks) h(r);
     });
