@@ -154,6 +154,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     if (o.Get("heartbeatTimeoutMs").IsNumber()) cfg.heartbeatTimeoutMs = toU32(o.Get("heartbeatTimeoutMs"), "heartbeatTimeoutMs");
     if (o.Get("handshakeTimeoutMs").IsNumber()) cfg.handshakeTimeoutMs = toU32(o.Get("handshakeTimeoutMs"), "handshakeTimeoutMs");
     if (o.Get("batchPuts").IsBoolean()) cfg.batchPuts = o.Get("batchPuts").As<Napi::Boolean>().Value();
+    if (o.Get("busyPollWindowMs").IsNumber()) cfg.busyPollWindowMs = toU32(o.Get("busyPollWindowMs"), "busyPollWindowMs");
     if (o.Get("lingerMs").IsNumber()) cfg.lingerMs = toU32(o.Get("lingerMs"), "lingerMs");
     if (o.Get("maxHeldBytes").IsNumber()) maxHeldBytes_ = toU32(o.Get("maxHeldBytes"), "maxHeldBytes");
     if (!o.Get("onWake").IsFunction()) throw Napi::TypeError::New(env, "onWake must be a function");

@@ -30,6 +30,7 @@ struct ProviderConfig {
   uint32_t handshakeTimeoutMs = 5000;  // a connection that has not finished its handshake is dropped
   uint32_t lingerMs = 2000;            // close() keeps writing already-sent data this long at most
   bool batchPuts = false;              // puts wait in a per-connection buffer until flush()
+  uint32_t busyPollWindowMs = 2;       // after an inline poll, JS counts as busy-polling this long
 };
 
 /** Memory an RDMC message lives in; freed when the last holder (I/O queue, JS buffer) lets go. */

@@ -150,6 +150,10 @@ struct Conn : FrameDecoder::Sink {
   size_t ownedHead = 0;  // bytes at the front of `owned` no segment refers to any more
   size_t frontDone = 0;  // bytes of q.front() already written
   bool wantOut = false;
+  // While the JS thread busy-polls inline, EPOLLIN is switched off for this connection so the I/O
+  // thread is not woken for writes JS will read itself (under sendMu, like every epoll_ctl here).
+  bool parked = false;
+  std::atomic<bool> unparkRequested{false};
   bool sendClosed = false;
   std::string sendFailure;  // why sendClosed was set by a sender (under sendMu)
   std::deque<std::pair<uint64_t, uint64_t>> pendingAcks;  // (ackSeq, deadlineMs), under sendMu
@@ -243,6 +247,11 @@ class TcpProvider : public Provider {
   void reject(Conn& c, const std::string& reason);
   void checkTimers();
   void receiveInlineFrom(Conn& c, EventBatch& out);
+  void armLocked(Conn& c);  // sendMu held
+  bool inlineActive(uint64_t nowMs) const;
+  bool setParked(Conn& c, bool parked);
+  void unparkAll();
+  void unpark(Conn* c);
   void flushCork(Conn& c);
   std::shared_ptr<Conn> peerConn(uint32_t nodeId);
   // RDMC, I/O thread.
@@ -272,7 +281,9 @@ class TcpProvider : public Provider {
   std::map<uint32_t, RdmcGroup> rdmc_;
   std::unordered_set<uint32_t> destroyedRdmc_;
   EventBatch pending_;
-  std::vector<std::shared_ptr<Conn>> graveyard_;  // closed this iteration; freed once no frame handler runs
+  std::vector<std::shared_ptr<Conn>> graveyard_;
+  std::vector<Conn*> parked_;  // I/O thread: connections with EPOLLIN switched off
+  std::atomic<uint64_t> inlineActiveUntilMs_{0};  // closed this iteration; freed once no frame handler runs
 
   std::mutex inboxMu_;
   EventBatch inbox_;
@@ -354,6 +365,7 @@ void TcpProvider::drain(EventBatch& out, bool receiveInline) {
     std::swap(out, inbox_);
   }
   if (!receiveInline) return;
+  inlineActiveUntilMs_.store(nowMs() + cfg_.busyPollWindowMs, std::memory_order_relaxed);
   thread_local std::vector<std::shared_ptr<Conn>> conns;
   conns.clear();
   {
@@ -383,18 +395,24 @@ void TcpProvider::receiveInlineFrom(Conn& c, EventBatch& out) {
     size_t at = 0, avail = size_t(n);
     std::vector<uint64_t> acks;
     std::string why;
+    bool needIoThread = false;
     while (avail - at >= sizeof(FrameHeader)) {
       FrameHeader h;
       std::memcpy(&h, buf.data() + at, sizeof h);
-      if (!FrameDecoder::validateHeader(h, why)) break;
       FrameType t = static_cast<FrameType>(h.type);
-      if (t != FrameType::Put && t != FrameType::PutAck) break;
       uint64_t frameLen = sizeof h + h.subLen + h.payloadLen;
+      if (!FrameDecoder::validateHeader(h, why) || (t != FrameType::Put && t != FrameType::PutAck) || frameLen > buf.size()) {
+        needIoThread = true;
+        break;
+      }
       if (avail - at < frameLen) break;
       const uint8_t* sub = buf.data() + at + sizeof h;
       const uint8_t* payload = sub + h.subLen;
       if (t == FrameType::Put) {
-        if (!FrameDecoder::validateSub(h, sub, why) || !FrameDecoder::validatePutPayload(h, sub, payload, why)) break;
+        if (!FrameDecoder::validateSub(h, sub, why) || !FrameDecoder::validatePutPayload(h, sub, payload, why)) {
+          needIoThread = true;
+          break;
+        }
         PutSub s;
         std::memcpy(&s, sub, sizeof s);
         if (s.ackSeq) acks.push_back(s.ackSeq);
@@ -411,6 +429,11 @@ void TcpProvider::receiveInlineFrom(Conn& c, EventBatch& out) {
         while (!c.pendingAcks.empty() && c.pendingAcks.front().first <= a.ackSeq) c.pendingAcks.pop_front();
       }
       at += size_t(frameLen);
+    }
+    if (needIoThread && !c.unparkRequested.exchange(true)) {
+      // A frame only the I/O thread handles (or an error it must report) is next: have it listen.
+      Conn* cp = &c;
+      command([this, cp] { unpark(cp); });
     }
     if (at == 0) return;
     ssize_t r = recv(c.fd, buf.data(), at, MSG_DONTWAIT);  // consume exactly what was taken
@@ -436,7 +459,7 @@ void TcpProvider::run() {
       }
       if (!queued || nowMs() >= stopDeadlineMs_) break;
     }
-    int timeoutMs = stop_.load() ? 5 : int(std::max<uint32_t>(2, std::min<uint32_t>(100, cfg_.heartbeatTimeoutMs / 8)));
+    int timeoutMs = stop_.load() || !parked_.empty() ? 1 : int(std::max<uint32_t>(2, std::min<uint32_t>(100, cfg_.heartbeatTimeoutMs / 8)));
     int n = epoll_wait(epfd_, events, 64, timeoutMs);
     if (n < 0 && errno != EINTR) break;
     for (int i = 0; i < n; ++i) {
@@ -458,10 +481,23 @@ void TcpProvider::run() {
         if (conns_.count(c)) handleConn(c, events[i].events);
       }
     }
+    if (!parked_.empty() && !inlineActive(nowMs())) unparkAll();
     checkTimers();
     flushPending();
     graveyard_.clear();
   }
+}
+
+void TcpProvider::unparkAll() {
+  for (Conn* c : parked_)
+    if (conns_.count(c)) setParked(*c, false);
+  parked_.clear();
+}
+
+void TcpProvider::unpark(Conn* c) {
+  if (!conns_.count(c)) return;  // closed meanwhile
+  c->unparkRequested.store(false);
+  setParked(*c, false);  // EPOLLIN fires at once for what is waiting
 }
 
 void TcpProvider::checkTimers() {
@@ -731,11 +767,25 @@ bool TcpProvider::sendv(Conn& c, const struct iovec* iov, int n, const std::shar
   }
   if (!c.wantOut) {
     c.wantOut = true;
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
-    ev.data.ptr = &c;
-    epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev);
+    armLocked(c);
   }
+  return true;
+}
+
+void TcpProvider::armLocked(Conn& c) {
+  epoll_event ev{};
+  ev.events = EPOLLRDHUP | (c.parked ? 0u : uint32_t(EPOLLIN)) | (c.wantOut ? uint32_t(EPOLLOUT) : 0u);
+  ev.data.ptr = &c;
+  epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev);
+}
+
+bool TcpProvider::inlineActive(uint64_t now) const { return now < inlineActiveUntilMs_.load(std::memory_order_relaxed); }
+
+bool TcpProvider::setParked(Conn& c, bool parked) {
+  std::lock_guard<std::mutex> lk(c.sendMu);
+  if (c.sendClosed || c.parked == parked) return false;
+  c.parked = parked;
+  armLocked(c);
   return true;
 }
 
@@ -753,13 +803,18 @@ void TcpProvider::handleConn(Conn* c, uint32_t events) {
       sendHello(*c);
     }
   }
-  if (events & EPOLLIN) {
+  if (events & (EPOLLIN | EPOLLRDHUP)) {
     std::lock_guard<std::recursive_mutex> rx(c->rxMu);
     readConn(c);
     // Published before the lock is released, so an inline drain that takes the lock next finds
     // these writes ahead of the ones it reads itself.
     flushPending();
     if (!conns_.count(c)) return;
+    // JS is busy-polling: let it read what comes next itself (only between frames, so nothing
+    // half-decoded waits on a thread that no longer listens).
+    if (c->state == ConnState::Established && c->dec.atBoundary() && inlineActive(nowMs())) {
+      if (setParked(*c, true)) parked_.push_back(c);
+    }
   }
   if (events & (EPOLLERR | EPOLLHUP)) {
     int err = 0;
@@ -774,10 +829,7 @@ void TcpProvider::handleConn(Conn* c, uint32_t events) {
       c->sendClosed = true;
     } else if (c->q.empty() && c->wantOut) {
       c->wantOut = false;
-      epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLRDHUP;
-      ev.data.ptr = c;
-      epoll_ctl(epfd_, EPOLL_CTL_MOD, c->fd, &ev);
+      armLocked(*c);
     }
   }
   bool broken;
@@ -1303,6 +1355,7 @@ void TcpProvider::close() {
   }
   conns_.clear();
   graveyard_.clear();
+  parked_.clear();
   dialing_.clear();
   accepting_.clear();
   {

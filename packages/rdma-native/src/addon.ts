@@ -50,6 +50,7 @@ export interface NativeEndpointOptions {
   maxHeldBytes?: number;
   lingerMs?: number;
   batchPuts?: boolean;
+  busyPollWindowMs?: number;
   onWake: () => void;
 }
 

@@ -80,6 +80,12 @@ export interface EndpointOptions {
    * at one of those points. Order is unchanged (also against later sendP2P). Default false.
    */
   batchPuts?: boolean;
+  /**
+   * After a poll({ inline: true }), the endpoint treats the JS thread as busy-polling for this many
+   * ms: the I/O thread stops listening for SST writes on connections JS reads itself (it is called
+   * back for any other frame). Default 2.
+   */
+  busyPollWindowMs?: number;
   /** close() keeps writing data already handed to put/sendP2P/send for at most this long; default 2000. */
   lingerMs?: number;
   /** Bytes of writes per writer held for regions not created yet; default 64 MiB. */

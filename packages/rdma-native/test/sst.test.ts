@@ -55,6 +55,19 @@ describe('SST puts and P2P between processes (tcp provider)', function () {
     expect(r.writes as number).to.equal(2 * count);
   });
 
+  it('delivers P2P and RDMC traffic to a reader that busy-polls without ever yielding', async () => {
+    // A window longer than the test: only the reader's call-backs can make the I/O thread listen.
+    const [writer, reader] = await pool.cluster([17, 18], { busyPollWindowMs: 600_000 });
+    await Promise.all([writer, reader].map((w) => w.request('createRdmc', { groupId: 5, members: [17, 18], blockBytes: 256 * 1024 })));
+    const done = reader.request('busyMixedRead', { regionId: 24, members: [17, 18], writer: 17 }, 60_000);
+    await reader.waitEvent((e) => e.event === 'ready', 10_000, 'reader ready');
+    await writer.request('mixedWrite', { regionId: 24, members: [17, 18], to: 18, groupId: 5 }, 60_000);
+    const r = await done;
+    expect(r.counter).to.equal(20_000);
+    expect(r.p2p).to.equal(200);
+    expect(r.rdmcBytes).to.equal(5 << 20);
+  });
+
   it('fails a writer whose held writes (for a region not created here) exceed the bound, with a log line', async () => {
     const [a, b] = await pool.cluster([41, 42], { maxHeldBytes: 4096 });
     await b.request('putMany', { regionId: 50, members: [41, 42], to: 41, count: 500 });

@@ -37,6 +37,7 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
       maxHeldBytes: req.maxHeldBytes as number | undefined,
       handshakeTimeoutMs: req.handshakeTimeoutMs as number | undefined,
       batchPuts: req.batchPuts as boolean | undefined,
+      busyPollWindowMs: req.busyPollWindowMs as number | undefined,
     });
     ep.onPoll((r) => {
       for (const l of r.logs) send({ event: 'log', ...l });
@@ -230,6 +231,39 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
     await e.waitFor(() => messages >= (req.count as number) / 100, 60_000, 'p2p messages');
     pollHooks.delete(hook);
     return { messages, violations };
+  },
+  /** Interleaves puts (counter), P2P messages and one 5 MiB RDMC message to `to`. */
+  async mixedWrite(req) {
+    const e = endpoint();
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: 8, members: req.members as number[] });
+    const g = groups.get(req.groupId as number)!;
+    for (let i = 1; i <= 20_000; i++) {
+      setU64(region.ownRow(), 0, BigInt(i));
+      region.put([[0, 8]], [req.to as number]);
+      if (i % 100 === 0) e.sendP2P(req.to as number, new Uint8Array(3000).fill(i & 255));
+      if (i === 10_000) g.send(new Uint8Array(5 << 20).fill(7));
+      if (i % 1000 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    return {};
+  },
+  /** Busy-polls (never yielding) until the puts, the P2P messages and the RDMC message all arrived. */
+  busyMixedRead(req) {
+    const e = endpoint();
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: 8, members: req.members as number[] });
+    const row = region.rowOf(req.writer as number);
+    return new Promise((resolve) => {
+      process.send?.({ event: 'ready' }, undefined, {}, () => {
+        let p2p = 0;
+        let rdmcBytes = -1;
+        const deadline = Date.now() + 30_000;
+        while (Date.now() < deadline && !(u64(row, 0) === 20_000n && p2p === 200 && rdmcBytes >= 0)) {
+          const r = e.poll({ inline: true });
+          p2p += r.p2p.length;
+          for (const m of r.rdmc) rdmcBytes = m.data.byteLength;
+        }
+        resolve({ counter: Number(u64(row, 0)), p2p, rdmcBytes, stats: e.stats() });
+      });
+    });
   },
   createRdmc(req) {
     const g = endpoint().createRdmcGroup({ groupId: req.groupId as number, members: req.members as number[], blockBytes: req.blockBytes as number });
