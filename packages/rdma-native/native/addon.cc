@@ -462,14 +462,13 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
 
   Napi::Value Poll(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Napi::Object out = Napi::Object::New(env);
-    if (closed_) {
-      out.Set("writes", 0);
-      return out;
-    }
+    if (closed_) return env.Undefined();
     bool inlineReceive = info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
     batch_.clear();
     provider_->drain(batch_, inlineReceive);
+    // Nothing arrived (the common case in a busy-polling loop): no result object at all.
+    if (batch_.empty() && touched_.empty() && pendingLogs_.empty()) return env.Undefined();
+    Napi::Object out = Napi::Object::New(env);
     // Apply the writes in arrival order: per writer this is issue order (one FIFO connection).
     uint32_t applied = 0;
     size_t at = 0;

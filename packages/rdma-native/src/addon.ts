@@ -27,7 +27,8 @@ export interface NativeEndpoint {
   put(regionId: number, ranges: ReadonlyArray<readonly [number, number]>, targets: readonly number[], completion: boolean): boolean;
   flush(): void;
   sendP2P(nodeId: number, data: Uint8Array | readonly Uint8Array[]): boolean;
-  poll(receiveInline?: boolean): NativePollResult;
+  /** undefined when nothing arrived. */
+  poll(receiveInline?: boolean): NativePollResult | undefined;
   createRdmcGroup(groupId: number, members: number[], blockBytes: number): void;
   destroyRdmcGroup(groupId: number): void;
   rdmcSend(groupId: number, data: Uint8Array): void;

@@ -7,6 +7,16 @@ import type { EndpointOptions, EndpointStats, RdmcMessage, PollResult, RdmcGroup
 export type PollListener = (result: PollResult) => void;
 
 const EMPTY: readonly never[] = Object.freeze([]);
+/** What poll() returns when nothing arrived (shared and frozen: polling an idle endpoint allocates nothing). */
+const NOTHING: PollResult = Object.freeze({
+  writes: 0,
+  changed: EMPTY as never[],
+  p2p: EMPTY as never[],
+  rdmc: EMPTY as never[],
+  failures: EMPTY as never[],
+  logs: EMPTY as never[],
+  connected: EMPTY as never[],
+});
 
 function checkId(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff)
@@ -92,8 +102,9 @@ export class Endpoint {
    * for busy-polling loops (Derecho's predicate thread polls the same way).
    */
   poll(options?: { inline?: boolean }): PollResult {
-    if (this.closed) return { writes: 0, changed: [], p2p: [], rdmc: [], failures: [], logs: [], connected: [] };
+    if (this.closed) return NOTHING;
     const n = this.native.poll(options?.inline === true);
+    if (n === undefined) return NOTHING;
     const result: PollResult = {
       writes: n.writes,
       changed: n.changed ?? (EMPTY as never[]),
