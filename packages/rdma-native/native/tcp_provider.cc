@@ -238,6 +238,7 @@ class TcpProvider : public Provider {
   void readConn(Conn* c);
   bool flushOut(Conn& c);  // under sendMu
   bool sendv(Conn& c, const struct iovec* iov, int n, const std::shared_ptr<void>& keep);
+  bool sendvLocked(Conn& c, const struct iovec* iov, int n, const std::shared_ptr<void>& keep);
   void closeConn(Conn* c, const std::string& reason, LogLevel level, bool failure);
   void dialNow(uint32_t nodeId, const std::string& host, uint16_t port);
   void sendHello(Conn& c);
@@ -709,6 +710,10 @@ bool TcpProvider::flushOut(Conn& c) {
 
 bool TcpProvider::sendv(Conn& c, const struct iovec* iov, int n, const std::shared_ptr<void>& keep) {
   std::lock_guard<std::mutex> lk(c.sendMu);
+  return sendvLocked(c, iov, n, keep);
+}
+
+bool TcpProvider::sendvLocked(Conn& c, const struct iovec* iov, int n, const std::shared_ptr<void>& keep) {
   if (c.sendClosed) return false;
   size_t skip = 0;
   if (c.q.empty() && c.state != ConnState::Connecting) {
@@ -1181,10 +1186,12 @@ bool TcpProvider::sendP2P(uint32_t nodeId, const struct iovec* chunks, size_t ch
   for (size_t i = 0; i < chunkCount; ++i)
     if (chunks[i].iov_len) iov.push_back(chunks[i]);
   static const std::shared_ptr<void> none;
-  // sendmsg takes at most IOV_MAX pieces; longer chunk lists go in slices of one frame.
+  // sendmsg takes at most IOV_MAX pieces; longer chunk lists go in slices, all under one hold of
+  // the send lock so no other frame (an ack, an RDMC block) can land between them.
+  std::lock_guard<std::mutex> lk(c->sendMu);
   for (size_t at = 0; at < iov.size(); at += 1024) {
     size_t n = std::min<size_t>(1024, iov.size() - at);
-    if (!sendv(*c, iov.data() + at, int(n), none)) return false;
+    if (!sendvLocked(*c, iov.data() + at, int(n), none)) return false;
   }
   return true;
 }

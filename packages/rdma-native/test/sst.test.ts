@@ -121,6 +121,15 @@ describe('SST puts and P2P between processes (tcp provider)', function () {
     expect((aRows.rows as Record<string, number[]>)[22][0]).to.equal((22 * 31) & 255);
   });
 
+  it('keeps a P2P message of thousands of chunks whole while RDMC blocks share the connection', async () => {
+    const [a, b] = await pool.cluster([33, 34]);
+    await Promise.all([a, b].map((w) => w.request('createRdmc', { groupId: 6, members: [33, 34], blockBytes: 64 * 1024 })));
+    await a.request('p2pManyChunks', { to: 34, groupId: 6 });
+    const r = await b.request('p2pManyChunksCheck');
+    expect(r.count).to.equal(20);
+    expect(r.intact).to.equal(true);
+  });
+
   it('delivers P2P messages reliably and in FIFO order, chunk arrays gathered as one message', async () => {
     const [a, b] = await pool.cluster([31, 32]);
     await a.request('p2pSend', { to: 32, count: 5000 });

@@ -309,6 +309,31 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
     }
     return {};
   },
+  /** Messages of 2,500 chunks each (more than one sendmsg takes), while an RDMC message streams. */
+  p2pManyChunks(req) {
+    const e = endpoint();
+    groups.get(req.groupId as number)!.send(new Uint8Array(8 << 20).fill(3));
+    for (let m = 0; m < 20; m++) {
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < 2500; i++) chunks.push(new Uint8Array(1 + ((i * 7 + m) % 20)).fill((i + m) & 255));
+      e.sendP2P(req.to as number, chunks);
+    }
+    return {};
+  },
+  async p2pManyChunksCheck() {
+    await endpoint().waitFor(() => p2pSeen.length >= 20, 30_000, 'chunked messages');
+    let intact = true;
+    p2pSeen.slice(0, 20).forEach((msg, m) => {
+      let at = 0;
+      for (let i = 0; i < 2500; i++) {
+        const len = 1 + ((i * 7 + m) % 20);
+        for (let k = 0; k < len; k++) if (msg.data[at + k] !== ((i + m) & 255)) intact = false;
+        at += len;
+      }
+      if (at !== msg.data.byteLength) intact = false;
+    });
+    return { intact, count: p2pSeen.length };
+  },
   async p2pWait(req) {
     const count = req.count as number;
     await endpoint().waitFor(() => p2pSeen.length >= count, 30_000, 'p2p messages');
