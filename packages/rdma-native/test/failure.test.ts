@@ -19,6 +19,19 @@ describe('failure signals and refusals (tcp provider)', function () {
     expect(String(f.reason)).to.match(/closed|reset|error/);
   });
 
+  it('accepts a restarted peer with the same node id after its old connection failed', async () => {
+    const [a, b] = await pool.cluster([11, 12]);
+    await a.request('waitConnected', { nodeIds: [12] });
+    b.kill('SIGKILL');
+    await a.waitEvent(isFailureOf(12), 5_000, 'failure of node 12');
+    const b2 = await pool.spawn('node12-again');
+    await b2.request('open', { nodeId: 12 });
+    const aPort = await a.request('port');
+    await b2.request('connect', { peers: [{ nodeId: 11, port: aPort.port }] });
+    const rows = await Promise.all([a.request('sstRows', { regionId: 4, members: [11, 12] }), b2.request('sstRows', { regionId: 4, members: [11, 12] })]);
+    expect((rows[0].rows as Record<string, number[]>)[12][0]).to.equal((12 * 31) & 255);
+  });
+
   it('reports a SIGSTOPped peer as failed once a put-with-completion misses its deadline', async () => {
     const timeoutMs = 400;
     const [a, b] = await pool.cluster([3, 4], { heartbeatTimeoutMs: timeoutMs });

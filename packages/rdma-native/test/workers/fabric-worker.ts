@@ -68,6 +68,9 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
     await endpoint().waitConnected(peers.map((p) => p.nodeId), (req.timeoutMs as number) ?? 10_000);
     return { connected: endpoint().connectedPeers() };
   },
+  port() {
+    return { port: endpoint().port };
+  },
   async waitConnected(req) {
     await endpoint().waitConnected(req.nodeIds as number[], (req.timeoutMs as number) ?? 10_000);
     return {};
