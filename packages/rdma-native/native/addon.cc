@@ -160,7 +160,14 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     if (!o.Get("onWake").IsFunction()) throw Napi::TypeError::New(env, "onWake must be a function");
     nodeId_ = cfg.nodeId;
     tsfn_ = Napi::ThreadSafeFunction::New(env, o.Get("onWake").As<Napi::Function>(), "derecho-fabric-wake", 0, 1);
-    provider_ = makeTcpProvider();
+    std::string providerName = o.Get("provider").IsString() ? o.Get("provider").As<Napi::String>().Utf8Value() : compiledProviders()[0];
+    provider_ = makeProvider(providerName);
+    if (!provider_) {
+      tsfn_.Release();
+      std::string known;
+      for (const auto& n : compiledProviders()) known += (known.empty() ? "" : ", ") + n;
+      throw Napi::Error::New(env, "provider \"" + providerName + "\" is not compiled into this build (available: " + known + ")");
+    }
     Napi::ThreadSafeFunction* tsfn = &tsfn_;
     try {
       port_ = provider_->start(cfg, [tsfn] { tsfn->NonBlockingCall(); });
@@ -714,11 +721,8 @@ Napi::Value RawStream(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Array providers = Napi::Array::New(env);
-  providers.Set(uint32_t(0), "tcp");
-#ifdef DERECHO_WITH_LIBFABRIC
-  // The libfabric provider is not implemented yet; the build flag only records that the library
-  // was found. It will register itself here.
-#endif
+  std::vector<std::string> names = compiledProviders();
+  for (uint32_t i = 0; i < names.size(); ++i) providers.Set(i, names[i]);
   exports.Set("providers", providers);
   exports.Set("protocolVersion", kProtocolVersion);
   exports.Set("Endpoint", Endpoint::Define(env));

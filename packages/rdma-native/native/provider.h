@@ -132,4 +132,9 @@ class Provider {
 
 std::unique_ptr<Provider> makeTcpProvider();
 
+/** The providers compiled into this build, in order of preference. */
+std::vector<std::string> compiledProviders();
+/** A provider by name ("tcp"; later "libfabric"); nullptr when it is not compiled in. */
+std::unique_ptr<Provider> makeProvider(const std::string& name);
+
 }  // namespace dts

@@ -297,6 +297,14 @@ static int kListenTag, kEventTag;
 
 std::unique_ptr<Provider> makeTcpProvider() { return std::make_unique<TcpProvider>(); }
 
+// A libfabric provider will add itself here (under DERECHO_WITH_LIBFABRIC, see binding.gyp).
+std::vector<std::string> compiledProviders() { return {"tcp"}; }
+
+std::unique_ptr<Provider> makeProvider(const std::string& name) {
+  if (name == "tcp") return makeTcpProvider();
+  return nullptr;
+}
+
 uint16_t TcpProvider::start(const ProviderConfig& config, std::function<void()> wake) {
   cfg_ = config;
   wake_ = std::move(wake);

@@ -42,6 +42,7 @@ export interface NativeEndpoint {
 
 export interface NativeEndpointOptions {
   nodeId: number;
+  provider?: string;
   host?: string;
   port?: number;
   buildHash: string;

@@ -61,6 +61,8 @@ export interface PollResult {
 export interface EndpointOptions {
   /** This process's node id (unique in the cluster). */
   nodeId: number;
+  /** Which compiled-in provider carries the endpoint (see `providers`); default the first, 'tcp'. */
+  provider?: string;
   /** IPv4 address to listen on; default 127.0.0.1. */
   host?: string;
   /** Port to listen on; 0 (default) picks an ephemeral port, see Endpoint.port. */

@@ -67,6 +67,7 @@ describe('endpoint lifecycle', function () {
   it('validates options and arguments with errors that name them', () => {
     expect(() => Endpoint.open({ nodeId: -1, buildHash: 'b', secret: 's' })).to.throw(/nodeId/);
     expect(() => Endpoint.open({ nodeId: 1, host: 'localhost', buildHash: 'b', secret: 's' })).to.throw(/IPv4/);
+    expect(() => Endpoint.open({ nodeId: 1, provider: 'verbs', buildHash: 'b', secret: 's' })).to.throw(/provider "verbs" is not compiled into this build \(available: tcp\)/);
     const a = Endpoint.open({ nodeId: 1, buildHash: 'b', secret: 's' });
     try {
       expect(() => a.createRegion({ regionId: 1, rowBytes: 8, members: [2, 3] })).to.throw(/must include this node/);
