@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <deque>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -48,6 +49,65 @@ const char* levelName(LogLevel l) {
   }
 }
 
+// ---- RDMC buffers handed to JS ----
+// JS gets the very buffer the blocks were received into (zero copies), as an external ArrayBuffer.
+// Its finalizer, or an explicit release() (which detaches the ArrayBuffer first, so JS can no
+// longer reach the memory), drops our reference; the memory then goes back to the buffer pool
+// once the I/O thread no longer forwards from it. V8 is told about the external memory so that
+// unreleased buffers still get collected promptly.
+struct ExposedBuffer {
+  std::shared_ptr<RdmcBuffer> buffer;
+  int64_t accountedBytes;
+};
+std::mutex gExposedMu;
+std::unordered_map<const void*, ExposedBuffer*>& exposed() {
+  static auto* m = new std::unordered_map<const void*, ExposedBuffer*>();  // outlives every env
+  return *m;
+}
+
+Napi::ArrayBuffer ExposeRdmcBuffer(Napi::Env env, const std::shared_ptr<RdmcBuffer>& buf) {
+  auto* e = new ExposedBuffer{buf, int64_t(buf->size)};
+  {
+    std::lock_guard<std::mutex> lk(gExposedMu);
+    exposed()[buf->data] = e;
+  }
+  Napi::MemoryManagement::AdjustExternalMemory(env, e->accountedBytes);
+  return Napi::ArrayBuffer::New(
+      env, buf->data, buf->size,
+      [](Napi::Env env, void* data, ExposedBuffer* e) {
+        {
+          std::lock_guard<std::mutex> lk(gExposedMu);
+          auto it = exposed().find(data);
+          if (it != exposed().end() && it->second == e) exposed().erase(it);
+        }
+        if (e->accountedBytes) Napi::MemoryManagement::AdjustExternalMemory(env, -e->accountedBytes);
+        delete e;
+      },
+      e);
+}
+
+/** releaseRdmcBuffer(arrayBuffer): true when it was an exposed RDMC buffer, now detached. */
+Napi::Value ReleaseRdmcBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArrayBuffer()) return Napi::Boolean::New(env, false);
+  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+  void* data = ab.Data();
+  if (!data) return Napi::Boolean::New(env, false);  // already detached
+  ExposedBuffer* e = nullptr;
+  {
+    std::lock_guard<std::mutex> lk(gExposedMu);
+    auto it = exposed().find(data);
+    if (it == exposed().end()) return Napi::Boolean::New(env, false);
+    e = it->second;
+    exposed().erase(it);
+  }
+  ab.Detach();
+  Napi::MemoryManagement::AdjustExternalMemory(env, -e->accountedBytes);
+  e->accountedBytes = 0;
+  e->buffer.reset();  // back to the pool (now, or when the I/O thread is done forwarding)
+  return Napi::Boolean::New(env, true);
+}
+
 struct Region {
   Napi::Reference<Napi::ArrayBuffer> ref;
   uint8_t* data = nullptr;
@@ -70,7 +130,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
                         InstanceMethod("createRdmcGroup", &Endpoint::CreateRdmcGroup),
                         InstanceMethod("destroyRdmcGroup", &Endpoint::DestroyRdmcGroup),
                         InstanceMethod("rdmcSend", &Endpoint::RdmcSend), InstanceMethod("failPeer", &Endpoint::FailPeer),
-                        InstanceMethod("connectedPeers", &Endpoint::ConnectedPeers), InstanceMethod("ref", &Endpoint::Ref),
+                        InstanceMethod("connectedPeers", &Endpoint::ConnectedPeers), InstanceMethod("stats", &Endpoint::Stats), InstanceMethod("flush", &Endpoint::Flush), InstanceMethod("ref", &Endpoint::Ref),
                         InstanceMethod("unref", &Endpoint::Unref), InstanceMethod("close", &Endpoint::Close)});
   }
 
@@ -93,12 +153,21 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     cfg.secret = o.Get("secret").As<Napi::String>().Utf8Value();
     if (o.Get("heartbeatTimeoutMs").IsNumber()) cfg.heartbeatTimeoutMs = toU32(o.Get("heartbeatTimeoutMs"), "heartbeatTimeoutMs");
     if (o.Get("handshakeTimeoutMs").IsNumber()) cfg.handshakeTimeoutMs = toU32(o.Get("handshakeTimeoutMs"), "handshakeTimeoutMs");
+    if (o.Get("batchPuts").IsBoolean()) cfg.batchPuts = o.Get("batchPuts").As<Napi::Boolean>().Value();
+    if (o.Get("busyPollWindowMs").IsNumber()) cfg.busyPollWindowMs = toU32(o.Get("busyPollWindowMs"), "busyPollWindowMs");
     if (o.Get("lingerMs").IsNumber()) cfg.lingerMs = toU32(o.Get("lingerMs"), "lingerMs");
     if (o.Get("maxHeldBytes").IsNumber()) maxHeldBytes_ = toU32(o.Get("maxHeldBytes"), "maxHeldBytes");
     if (!o.Get("onWake").IsFunction()) throw Napi::TypeError::New(env, "onWake must be a function");
     nodeId_ = cfg.nodeId;
     tsfn_ = Napi::ThreadSafeFunction::New(env, o.Get("onWake").As<Napi::Function>(), "derecho-fabric-wake", 0, 1);
-    provider_ = makeTcpProvider();
+    std::string providerName = o.Get("provider").IsString() ? o.Get("provider").As<Napi::String>().Utf8Value() : compiledProviders()[0];
+    provider_ = makeProvider(providerName);
+    if (!provider_) {
+      tsfn_.Release();
+      std::string known;
+      for (const auto& n : compiledProviders()) known += (known.empty() ? "" : ", ") + n;
+      throw Napi::Error::New(env, "provider \"" + providerName + "\" is not compiled into this build (available: " + known + ")");
+    }
     Napi::ThreadSafeFunction* tsfn = &tsfn_;
     try {
       port_ = provider_->start(cfg, [tsfn] { tsfn->NonBlockingCall(); });
@@ -238,8 +307,8 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     targets_.resize(t.Length());
     for (uint32_t i = 0; i < t.Length(); ++i) targets_[i] = toU32(t.Get(i), "target node id");
     bool completion = info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
-    provider_->put(id, r.data + size_t(r.myRow) * r.rowBytes, ranges_.data(), n, targets_.data(), targets_.size(), completion);
-    return env.Undefined();
+    bool batched = provider_->put(id, r.data + size_t(r.myRow) * r.rowBytes, ranges_.data(), n, targets_.data(), targets_.size(), completion);
+    return Napi::Boolean::New(env, batched);
   }
 
   Napi::Value SendP2P(const Napi::CallbackInfo& info) {
@@ -330,6 +399,19 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     return a;
   }
 
+  Napi::Value Flush(const Napi::CallbackInfo& info) {
+    if (!closed_) provider_->flush();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Object o = Napi::Object::New(info.Env());
+    ProviderStats st = closed_ ? ProviderStats{} : provider_->stats();
+    o.Set("putsReceivedByIoThread", Napi::Number::New(info.Env(), double(st.putsReceivedByIoThread)));
+    o.Set("putsReceivedInline", Napi::Number::New(info.Env(), double(st.putsReceivedInline)));
+    return o;
+  }
+
   Napi::Value Ref(const Napi::CallbackInfo& info) {
     if (!closed_) tsfn_.Ref(info.Env());
     return info.Env().Undefined();
@@ -387,13 +469,13 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
 
   Napi::Value Poll(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Napi::Object out = Napi::Object::New(env);
-    if (closed_) {
-      out.Set("writes", 0);
-      return out;
-    }
+    if (closed_) return env.Undefined();
+    bool inlineReceive = info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
     batch_.clear();
-    provider_->drain(batch_);
+    provider_->drain(batch_, inlineReceive);
+    // Nothing arrived (the common case in a busy-polling loop): no result object at all.
+    if (batch_.empty() && touched_.empty() && pendingLogs_.empty()) return env.Undefined();
+    Napi::Object out = Napi::Object::New(env);
     // Apply the writes in arrival order: per writer this is issue order (one FIFO connection).
     uint32_t applied = 0;
     size_t at = 0;
@@ -477,12 +559,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       } else if (d.buffer->size == 0) {
         data = Napi::Uint8Array::New(env, 0);
       } else {
-        // Zero-copy: JS gets the very buffer the blocks were received into; the finalizer drops
-        // our reference (the I/O thread may still be forwarding from it).
-        auto* hold = new std::shared_ptr<RdmcBuffer>(d.buffer);
-        Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, d.buffer->data, d.buffer->size,
-                                                      [](Napi::Env, void*, std::shared_ptr<RdmcBuffer>* h) { delete h; }, hold);
-        data = Napi::Uint8Array::New(env, d.buffer->size, ab, 0);
+        data = Napi::Uint8Array::New(env, d.buffer->size, ExposeRdmcBuffer(env, d.buffer), 0);
       }
       o.Set("data", data);
       o.Set("ownMessage", d.ownMessage);
@@ -644,14 +721,12 @@ Napi::Value RawStream(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Array providers = Napi::Array::New(env);
-  providers.Set(uint32_t(0), "tcp");
-#ifdef DERECHO_WITH_LIBFABRIC
-  // The libfabric provider is not implemented yet; the build flag only records that the library
-  // was found. It will register itself here.
-#endif
+  std::vector<std::string> names = compiledProviders();
+  for (uint32_t i = 0; i < names.size(); ++i) providers.Set(i, names[i]);
   exports.Set("providers", providers);
   exports.Set("protocolVersion", kProtocolVersion);
   exports.Set("Endpoint", Endpoint::Define(env));
+  exports.Set("releaseRdmcBuffer", Napi::Function::New(env, ReleaseRdmcBuffer));
   exports.Set("_decodeFramesForTest", Napi::Function::New(env, DecodeFramesForTest));
   exports.Set("_rdmcScheduleForTest", Napi::Function::New(env, RdmcScheduleForTest));
   exports.Set("_hmacSha256ForTest", Napi::Function::New(env, HmacForTest));

@@ -32,13 +32,18 @@ struct ProviderConfig {
   uint32_t heartbeatTimeoutMs = 1000;  // a put-with-completion not acked by then fails the peer
   uint32_t handshakeTimeoutMs = 5000;  // a connection that has not finished its handshake is dropped
   uint32_t lingerMs = 2000;            // close() keeps writing already-sent data this long at most
+  bool batchPuts = false;              // puts wait in a per-connection buffer until flush()
+  uint32_t busyPollWindowMs = 2;       // after an inline poll, JS counts as busy-polling this long
 };
 
 /** Memory an RDMC message lives in; freed when the last holder (I/O queue, JS buffer) lets go. */
 struct RdmcBuffer {
   uint8_t* data = nullptr;
   uint64_t size = 0;
-  bool owned = false;  // malloc'd by us (receiver) vs. the sender's JS memory
+  bool owned = false;     // from the buffer pool (receiver) vs. the sender's JS memory
+  uint64_t capacity = 0;  // pool bookkeeping for owned buffers
+  /** An owned buffer of `bytes` from the pool; nullptr data when out of memory. */
+  static std::shared_ptr<RdmcBuffer> allocate(uint64_t bytes);
   ~RdmcBuffer();
 };
 
@@ -90,6 +95,11 @@ struct EventBatch {
   ~EventBatch();
 };
 
+struct ProviderStats {
+  uint64_t putsReceivedByIoThread = 0;
+  uint64_t putsReceivedInline = 0;  // taken by drain(receiveInline) on the JS thread
+};
+
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -98,9 +108,13 @@ class Provider {
   virtual uint16_t start(const ProviderConfig& config, std::function<void()> wake) = 0;
   /** Dials a peer (idempotent; simultaneous dials resolve to one connection). */
   virtual void connect(uint32_t nodeId, const std::string& host, uint16_t port) = 0;
-  /** Writes ranges of my row (`row` points at its first byte) into the targets' copies. */
-  virtual void put(uint32_t regionId, const uint8_t* row, const PutRange* ranges, uint32_t rangeCount,
+  /** Writes ranges of my row (`row` points at its first byte) into the targets' copies. The bytes
+   *  are taken at call time. Returns true when the write was batched (batchPuts) and waits for
+   *  flush(), which drain() and close() also do. */
+  virtual bool put(uint32_t regionId, const uint8_t* row, const PutRange* ranges, uint32_t rangeCount,
                    const uint32_t* targets, size_t targetCount, bool completion) = 0;
+  /** Writes every batched put. */
+  virtual void flush() = 0;
   /** Reliable FIFO message; the chunks are gathered on the wire, never concatenated first. */
   virtual bool sendP2P(uint32_t nodeId, const struct iovec* chunks, size_t chunkCount) = 0;
   virtual void rdmcCreateGroup(uint32_t groupId, const std::vector<uint32_t>& members, uint32_t blockBytes) = 0;
@@ -109,13 +123,21 @@ class Provider {
   virtual void rdmcSend(uint32_t groupId, std::shared_ptr<RdmcBuffer> data) = 0;
   /** Drops the connection to a peer and reports it failed (e.g. it wrote outside its row). */
   virtual void failPeer(uint32_t nodeId, const std::string& reason) = 0;
-  /** Moves everything that arrived since the last drain into `out` (which should be empty). */
-  virtual void drain(EventBatch& out) = 0;
+  /** Moves everything that arrived since the last drain into `out` (which should be empty).
+   *  With `receiveInline`, also reads SST writes that are waiting in the sockets right here on the
+   *  calling thread (no I/O-thread hand-off: the busy-polling path), keeping per-writer order. */
+  virtual void drain(EventBatch& out, bool receiveInline) = 0;
   /** Stops the I/O thread and releases every socket and buffer. Idempotent. */
   virtual void close() = 0;
   virtual std::vector<uint32_t> connectedPeers() = 0;
+  virtual ProviderStats stats() = 0;
 };
 
 std::unique_ptr<Provider> makeTcpProvider();
+
+/** The providers compiled into this build, in order of preference. */
+std::vector<std::string> compiledProviders();
+/** A provider by name ("tcp"; later "libfabric"); nullptr when it is not compiled in. */
+std::unique_ptr<Provider> makeProvider(const std::string& name);
 
 }  // namespace dts

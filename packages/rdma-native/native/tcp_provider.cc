@@ -6,247 +6,9 @@
 // applies in one poll() call; P2P payloads and RDMC blocks are received straight into their final
 // buffers. Notifications to JS are coalesced: `wake` runs only when the batch goes from empty to
 // non-empty (wakePending_), and poll() clears it.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/random.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
-#include <chrono>
-#include <climits>
-#include <cstdlib>
-#include <cstring>
-#include <deque>
-#include <map>
-#include <mutex>
-#include <stdexcept>
-#include <thread>
-#include <unordered_map>
-
-#include "frame_decoder.h"
-#include "provider.h"
-#include "rdmc_schedule.h"
-#include "sha256.h"
+#include "tcp_provider.h"
 
 namespace dts {
-
-RdmcBuffer::~RdmcBuffer() {
-  if (owned) std::free(data);
-}
-
-void EventBatch::clear() {
-  for (auto& m : p2p) std::free(m.data);
-  puts.clear();
-  putCount = 0;
-  p2p.clear();
-  rdmc.clear();
-  failures.clear();
-  logs.clear();
-  connected.clear();
-}
-
-EventBatch::~EventBatch() {
-  for (auto& m : p2p) std::free(m.data);
-}
-
-void EventBatch::appendFrom(EventBatch& o) {
-  puts.insert(puts.end(), o.puts.begin(), o.puts.end());
-  putCount += o.putCount;
-  p2p.insert(p2p.end(), o.p2p.begin(), o.p2p.end());
-  o.p2p.clear();
-  for (auto& r : o.rdmc) rdmc.push_back(std::move(r));
-  for (auto& f : o.failures) failures.push_back(std::move(f));
-  for (auto& l : o.logs) logs.push_back(std::move(l));
-  connected.insert(connected.end(), o.connected.begin(), o.connected.end());
-  o.clear();
-}
-
-namespace {
-
-uint64_t nowMs() {
-  return uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now().time_since_epoch())
-                      .count());
-}
-
-std::string errnoText(int e) { return std::string(strerror(e)); }
-
-std::string hex(const std::string& s, size_t max = 16) {
-  static const char* d = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < max; ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 32 && c < 127) out += char(c);
-    else { out += "\\x"; out += d[c >> 4]; out += d[c & 15]; }
-  }
-  if (s.size() > max) out += "...";
-  return out;
-}
-
-void setNoDelay(int fd) {
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
-constexpr size_t kRxBytes = 256 * 1024;
-constexpr size_t kMaxReadPerEvent = 4 << 20;     // fairness between connections
-constexpr size_t kMaxOwnedQueueBytes = 256 << 20; // a peer this far behind is failed
-constexpr int kMaxIov = 64;
-
-enum class ConnState { Connecting, WaitHello, WaitHelloAck, WaitProof, Established, Closed };
-
-struct OutSeg {
-  const uint8_t* ext;  // external bytes (nullptr: bytes live in the owned buffer at `off`)
-  size_t off;
-  size_t len;
-  std::shared_ptr<void> keep;
-};
-
-}  // namespace
-
-class TcpProvider;
-
-struct Conn : FrameDecoder::Sink {
-  TcpProvider* owner = nullptr;
-  int fd = -1;
-  bool dialer = false;
-  uint32_t peer = UINT32_MAX;   // node id once known
-  uint32_t expectedPeer = UINT32_MAX;  // for dials; kAnyNode: whoever answers
-  std::string addr;
-  ConnState state = ConnState::Connecting;
-  uint64_t handshakeDeadlineMs = 0;
-  uint8_t myNonce[kNonceBytes];
-  uint8_t peerNonce[kNonceBytes];
-  FrameDecoder dec;
-  std::vector<uint8_t> rx;
-  bool superseded = false;  // closed because the other connection of the pair won
-
-  // Send side, shared by the JS thread and the I/O thread.
-  std::mutex sendMu;
-  std::deque<OutSeg> q;
-  std::vector<uint8_t> owned;
-  size_t ownedHead = 0;  // bytes at the front of `owned` no segment refers to any more
-  size_t frontDone = 0;  // bytes of q.front() already written
-  bool wantOut = false;
-  bool sendClosed = false;
-  std::deque<std::pair<uint64_t, uint64_t>> pendingAcks;  // (ackSeq, deadlineMs), under sendMu
-  uint64_t nextAckSeq = 1;
-
-  // Receive-side scratch for a direct payload.
-  uint8_t* p2pBuf = nullptr;
-
-  uint8_t* payloadTarget(const FrameHeader& h, const uint8_t* sub) override;
-  bool onFrame(const FrameHeader& h, const uint8_t* sub, const uint8_t* payload) override;
-  ~Conn() override { std::free(p2pBuf); }
-};
-
-struct RdmcMsg {
-  uint64_t index = 0;
-  uint64_t size = 0;
-  uint32_t blockBytes = 0;
-  uint32_t blocks = 0;
-  std::shared_ptr<RdmcBuffer> buf;
-  std::vector<uint8_t> have;
-  uint32_t received = 0;
-  bool planned = false;
-  RdmcPlan plan;
-  size_t nextSend = 0;
-  uint32_t acks = 0;
-  bool delivered = false;
-};
-
-struct RdmcGroup {
-  uint32_t id = 0;
-  bool created = false;  // blocks may arrive before the local create
-  std::vector<uint32_t> members;
-  uint32_t myIndex = 0;
-  uint32_t blockBytes = 0;
-  std::deque<std::shared_ptr<RdmcBuffer>> queue;  // sender: messages waiting their turn
-  std::unique_ptr<RdmcMsg> cur;
-  uint64_t nextIndex = 0;  // receiver: the index the next message must carry
-  uint64_t sentIndex = 0;  // sender: index of the next message to start
-};
-
-class TcpProvider : public Provider {
- public:
-  ~TcpProvider() override { close(); }
-  const char* name() const override { return "tcp"; }
-  uint16_t start(const ProviderConfig& config, std::function<void()> wake) override;
-  void connect(uint32_t nodeId, const std::string& host, uint16_t port) override;
-  void put(uint32_t regionId, const uint8_t* row, const PutRange* ranges, uint32_t rangeCount,
-           const uint32_t* targets, size_t targetCount, bool completion) override;
-  bool sendP2P(uint32_t nodeId, const struct iovec* chunks, size_t chunkCount) override;
-  void rdmcCreateGroup(uint32_t groupId, const std::vector<uint32_t>& members, uint32_t blockBytes) override;
-  void rdmcDestroyGroup(uint32_t groupId) override;
-  void rdmcSend(uint32_t groupId, std::shared_ptr<RdmcBuffer> data) override;
-  void failPeer(uint32_t nodeId, const std::string& reason) override;
-  void drain(EventBatch& out) override;
-  void close() override;
-  std::vector<uint32_t> connectedPeers() override;
-
-  // Called from Conn (I/O thread).
-  uint8_t* rdmcTarget(Conn& c, const FrameHeader& h, const RdmcBlockSub& s);
-  bool onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub, const uint8_t* payload);
-
- private:
-  void run();
-  void command(std::function<void()> fn);
-  void log(LogLevel level, std::string msg);
-  void flushPending();
-  void handleAccept();
-  void handleConn(Conn* c, uint32_t events);
-  void readConn(Conn* c);
-  bool flushOut(Conn& c);  // under sendMu
-  bool sendv(Conn& c, const struct iovec* iov, int n, const std::shared_ptr<void>& keep);
-  void closeConn(Conn* c, const std::string& reason, LogLevel level, bool failure);
-  void dialNow(uint32_t nodeId, const std::string& host, uint16_t port);
-  void sendHello(Conn& c);
-  void establish(Conn& c);
-  void mac(const char* label, const Conn& c, bool dialerSide, uint8_t out[kMacBytes]);
-  bool sendFrame(Conn& c, FrameType type, const void* sub, size_t subLen, const void* payload, size_t payloadLen);
-  void reject(Conn& c, const std::string& reason);
-  void checkTimers();
-  std::shared_ptr<Conn> peerConn(uint32_t nodeId);
-  // RDMC, I/O thread.
-  void rdmcStartNext(RdmcGroup& g);
-  void rdmcAdvance(RdmcGroup& g);
-  void rdmcMaybeComplete(RdmcGroup& g);
-  bool rdmcSendBlock(RdmcGroup& g, uint32_t targetIndex, uint32_t block);
-
-  ProviderConfig cfg_;
-  std::function<void()> wake_;
-  int epfd_ = -1, listenFd_ = -1, evfd_ = -1;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
-  uint64_t stopDeadlineMs_ = 0;
-  bool started_ = false, closed_ = false;
-
-  std::mutex cmdMu_;
-  std::vector<std::function<void()>> cmds_;
-
-  std::mutex peersMu_;
-  std::unordered_map<uint32_t, std::shared_ptr<Conn>> peers_;  // established
-
-  // I/O thread only.
-  std::unordered_map<Conn*, std::shared_ptr<Conn>> conns_;
-  std::unordered_map<uint32_t, Conn*> dialing_;    // our dials not yet established
-  std::unordered_map<uint32_t, Conn*> accepting_;  // incoming handshakes past Hello
-  std::map<uint32_t, RdmcGroup> rdmc_;
-  EventBatch pending_;
-  std::vector<std::shared_ptr<Conn>> graveyard_;  // closed this iteration; freed once no frame handler runs
-
-  std::mutex inboxMu_;
-  EventBatch inbox_;
-  std::atomic<bool> wakePending_{false};
-};
 
 static int kListenTag, kEventTag;
 
@@ -312,11 +74,94 @@ void TcpProvider::flushPending() {
   if (!wakePending_.exchange(true)) wake_();
 }
 
-void TcpProvider::drain(EventBatch& out) {
+void TcpProvider::drain(EventBatch& out, bool receiveInline) {
+  flush();  // a poll is also a flush point for batched puts (busy-polling loops never yield)
   // Cleared before taking the batch, so anything appended after the swap wakes JS again.
   wakePending_.store(false);
-  std::lock_guard<std::mutex> lk(inboxMu_);
-  std::swap(out, inbox_);
+  {
+    std::lock_guard<std::mutex> lk(inboxMu_);
+    std::swap(out, inbox_);
+  }
+  if (!receiveInline) return;
+  inlineActiveUntilMs_.store(nowMs() + cfg_.busyPollWindowMs, std::memory_order_relaxed);
+  thread_local std::vector<std::shared_ptr<Conn>> conns;
+  conns.clear();
+  {
+    std::lock_guard<std::mutex> lk(peersMu_);
+    for (auto& [id, c] : peers_) conns.push_back(c);
+  }
+  for (auto& c : conns) {
+    std::unique_lock<std::recursive_mutex> rx(c->rxMu, std::try_to_lock);
+    if (!rx.owns_lock()) continue;  // the I/O thread is reading it right now
+    if (c->fd < 0 || c->state != ConnState::Established || !c->dec.atBoundary()) continue;
+    {
+      std::lock_guard<std::mutex> lk(inboxMu_);
+      out.appendFrom(inbox_);  // older writes of this connection, flushed since the swap
+    }
+    receiveInlineFrom(*c, out);
+  }
+  conns.clear();
+}
+
+void TcpProvider::receiveInlineFrom(Conn& c, EventBatch& out) {
+  // Only whole, valid Put/PutAck frames are taken; anything else (or anything malformed) stays in
+  // the socket for the I/O thread, which owns every other frame type and the error path.
+  thread_local std::vector<uint8_t> buf(64 * 1024);
+  for (;;) {
+    ssize_t n = recv(c.fd, buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
+    if (n <= 0) return;
+    size_t at = 0, avail = size_t(n);
+    std::vector<uint64_t> acks;
+    std::string why;
+    bool needIoThread = false;
+    while (avail - at >= sizeof(FrameHeader)) {
+      FrameHeader h;
+      std::memcpy(&h, buf.data() + at, sizeof h);
+      FrameType t = static_cast<FrameType>(h.type);
+      uint64_t frameLen = sizeof h + h.subLen + h.payloadLen;
+      if (!FrameDecoder::validateHeader(h, why) || (t != FrameType::Put && t != FrameType::PutAck) || frameLen > buf.size()) {
+        needIoThread = true;
+        break;
+      }
+      if (avail - at < frameLen) break;
+      const uint8_t* sub = buf.data() + at + sizeof h;
+      const uint8_t* payload = sub + h.subLen;
+      if (t == FrameType::Put) {
+        if (!FrameDecoder::validateSub(h, sub, why) || !FrameDecoder::validatePutPayload(h, sub, payload, why)) {
+          needIoThread = true;
+          break;
+        }
+        PutSub s;
+        std::memcpy(&s, sub, sizeof s);
+        if (s.ackSeq) acks.push_back(s.ackSeq);
+        PutRecordHeader r{c.peer, s.regionId, s.rangeCount, uint32_t(h.payloadLen - s.rangeCount * sizeof(PutRange))};
+        const uint8_t* rp = reinterpret_cast<const uint8_t*>(&r);
+        out.puts.insert(out.puts.end(), rp, rp + sizeof r);
+        out.puts.insert(out.puts.end(), payload, payload + h.payloadLen);
+        ++out.putCount;
+        putsInline_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        PutAckSub a;
+        std::memcpy(&a, sub, sizeof a);
+        std::lock_guard<std::mutex> lk(c.sendMu);
+        while (!c.pendingAcks.empty() && c.pendingAcks.front().first <= a.ackSeq) c.pendingAcks.pop_front();
+      }
+      at += size_t(frameLen);
+    }
+    if (needIoThread && !c.unparkRequested.exchange(true)) {
+      // A frame only the I/O thread handles (or an error it must report) is next: have it listen.
+      Conn* cp = &c;
+      command([this, cp] { unpark(cp); });
+    }
+    if (at == 0) return;
+    ssize_t r = recv(c.fd, buf.data(), at, MSG_DONTWAIT);  // consume exactly what was taken
+    (void)r;
+    for (uint64_t seq : acks) {
+      PutAckSub a{seq};
+      sendFrame(c, FrameType::PutAck, &a, sizeof a, nullptr, 0);
+    }
+    if (at < avail || size_t(n) < buf.size()) return;
+  }
 }
 
 void TcpProvider::run() {
@@ -332,7 +177,7 @@ void TcpProvider::run() {
       }
       if (!queued || nowMs() >= stopDeadlineMs_) break;
     }
-    int timeoutMs = stop_.load() ? 5 : int(std::max<uint32_t>(2, std::min<uint32_t>(100, cfg_.heartbeatTimeoutMs / 8)));
+    int timeoutMs = stop_.load() || !parked_.empty() ? 1 : int(std::max<uint32_t>(2, std::min<uint32_t>(100, cfg_.heartbeatTimeoutMs / 8)));
     int n = epoll_wait(epfd_, events, 64, timeoutMs);
     if (n < 0 && errno != EINTR) break;
     for (int i = 0; i < n; ++i) {
@@ -354,10 +199,23 @@ void TcpProvider::run() {
         if (conns_.count(c)) handleConn(c, events[i].events);
       }
     }
+    if (!parked_.empty() && !inlineActive(nowMs())) unparkAll();
     checkTimers();
     flushPending();
     graveyard_.clear();
   }
+}
+
+void TcpProvider::unparkAll() {
+  for (Conn* c : parked_)
+    if (conns_.count(c)) setParked(*c, false);
+  parked_.clear();
+}
+
+void TcpProvider::unpark(Conn* c) {
+  if (!conns_.count(c)) return;  // closed meanwhile
+  c->unparkRequested.store(false);
+  setParked(*c, false);  // EPOLLIN fires at once for what is waiting
 }
 
 void TcpProvider::checkTimers() {
@@ -569,6 +427,10 @@ bool TcpProvider::flushOut(Conn& c) {
 
 bool TcpProvider::sendv(Conn& c, const struct iovec* iov, int n, const std::shared_ptr<void>& keep) {
   std::lock_guard<std::mutex> lk(c.sendMu);
+  return sendvLocked(c, iov, n, keep);
+}
+
+bool TcpProvider::sendvLocked(Conn& c, const struct iovec* iov, int n, const std::shared_ptr<void>& keep) {
   if (c.sendClosed) return false;
   size_t skip = 0;
   if (c.q.empty() && c.state != ConnState::Connecting) {
@@ -605,6 +467,7 @@ bool TcpProvider::sendv(Conn& c, const struct iovec* iov, int n, const std::shar
     } else {
       if (c.owned.size() - c.ownedHead + len > kMaxOwnedQueueBytes) {
         c.sendClosed = true;
+        c.sendFailure = "the peer fell more than " + std::to_string(kMaxOwnedQueueBytes >> 20) + " MiB behind on sends";
         shutdown(c.fd, SHUT_RDWR);  // the I/O thread reports it
         return false;
       }
@@ -626,11 +489,25 @@ bool TcpProvider::sendv(Conn& c, const struct iovec* iov, int n, const std::shar
   }
   if (!c.wantOut) {
     c.wantOut = true;
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
-    ev.data.ptr = &c;
-    epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev);
+    armLocked(c);
   }
+  return true;
+}
+
+void TcpProvider::armLocked(Conn& c) {
+  epoll_event ev{};
+  ev.events = EPOLLRDHUP | (c.parked ? 0u : uint32_t(EPOLLIN)) | (c.wantOut ? uint32_t(EPOLLOUT) : 0u);
+  ev.data.ptr = &c;
+  epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev);
+}
+
+bool TcpProvider::inlineActive(uint64_t now) const { return now < inlineActiveUntilMs_.load(std::memory_order_relaxed); }
+
+bool TcpProvider::setParked(Conn& c, bool parked) {
+  std::lock_guard<std::mutex> lk(c.sendMu);
+  if (c.sendClosed || c.parked == parked) return false;
+  c.parked = parked;
+  armLocked(c);
   return true;
 }
 
@@ -648,9 +525,18 @@ void TcpProvider::handleConn(Conn* c, uint32_t events) {
       sendHello(*c);
     }
   }
-  if (events & EPOLLIN) {
+  if (events & (EPOLLIN | EPOLLRDHUP)) {
+    std::lock_guard<std::recursive_mutex> rx(c->rxMu);
     readConn(c);
+    // Published before the lock is released, so an inline drain that takes the lock next finds
+    // these writes ahead of the ones it reads itself.
+    flushPending();
     if (!conns_.count(c)) return;
+    // JS is busy-polling: let it read what comes next itself (only between frames, so nothing
+    // half-decoded waits on a thread that no longer listens).
+    if (c->state == ConnState::Established && c->dec.atBoundary() && inlineActive(nowMs())) {
+      if (setParked(*c, true)) parked_.push_back(c);
+    }
   }
   if (events & (EPOLLERR | EPOLLHUP)) {
     int err = 0;
@@ -665,10 +551,7 @@ void TcpProvider::handleConn(Conn* c, uint32_t events) {
       c->sendClosed = true;
     } else if (c->q.empty() && c->wantOut) {
       c->wantOut = false;
-      epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLRDHUP;
-      ev.data.ptr = c;
-      epoll_ctl(epfd_, EPOLL_CTL_MOD, c->fd, &ev);
+      armLocked(*c);
     }
   }
   bool broken;
@@ -687,7 +570,8 @@ void TcpProvider::readConn(Conn* c) {
     bool direct = c->dec.directSpan(&p, &len);
     if (!direct) {
       p = c->rx.data();
-      len = c->rx.size();
+      len = c->headerOnlyRead && c->dec.atBoundary() ? sizeof(FrameHeader) + sizeof(RdmcBlockSub) : c->rx.size();
+      c->headerOnlyRead = false;
     }
     ssize_t r = recv(c->fd, p, len, MSG_DONTWAIT);
     if (r == 0) {
@@ -715,10 +599,16 @@ void TcpProvider::readConn(Conn* c) {
   }
 }
 
-void TcpProvider::closeConn(Conn* c, const std::string& reason, LogLevel level, bool failure) {
+void TcpProvider::closeConn(Conn* c, const std::string& givenReason, LogLevel level, bool failure) {
   auto it = conns_.find(c);
   if (it == conns_.end()) return;
+  std::string reason = givenReason;
+  {
+    std::lock_guard<std::mutex> lk(c->sendMu);
+    if (!c->sendFailure.empty()) reason = c->sendFailure;
+  }
   std::shared_ptr<Conn> keep = it->second;
+  std::lock_guard<std::recursive_mutex> rx(c->rxMu);  // an inline drain may be reading this socket
   bool wasEstablished = c->state == ConnState::Established;
   {
     std::lock_guard<std::mutex> lk(c->sendMu);
@@ -914,6 +804,7 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
       v.insert(v.end(), rp, rp + sizeof r);
       v.insert(v.end(), payload, payload + h.payloadLen);
       ++pending_.putCount;
+      putsIo_.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
     case FrameType::PutAck: {
@@ -931,7 +822,9 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
     case FrameType::RdmcBlock: {
       RdmcBlockSub s;
       std::memcpy(&s, sub, sizeof s);
+      if (destroyedRdmc_.count(s.groupId)) return true;
       if (h.payloadLen == 0 && !rdmcTarget(c, h, s)) return false;  // an empty message's only block
+      c.headerOnlyRead = h.payloadLen >= 64 * 1024;
       auto it = rdmc_.find(s.groupId);
       if (it == rdmc_.end() || !it->second.cur) return true;
       RdmcGroup& g = it->second;
@@ -946,6 +839,7 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
     case FrameType::RdmcDone: {
       RdmcDoneSub s;
       std::memcpy(&s, sub, sizeof s);
+      if (destroyedRdmc_.count(s.groupId)) return true;
       auto it = rdmc_.find(s.groupId);
       if (it == rdmc_.end() || !it->second.cur || it->second.myIndex != 0 || it->second.cur->index != s.msgIndex) {
         log(LogLevel::Warn, "unexpected rdmc completion for group " + std::to_string(s.groupId) + " message " + std::to_string(s.msgIndex) + " from node " + std::to_string(c.peer));
@@ -962,8 +856,9 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
 
 // ---- SST puts (JS thread) ----
 
-void TcpProvider::put(uint32_t regionId, const uint8_t* row, const PutRange* ranges, uint32_t rangeCount,
+bool TcpProvider::put(uint32_t regionId, const uint8_t* row, const PutRange* ranges, uint32_t rangeCount,
                       const uint32_t* targets, size_t targetCount, bool completion) {
+  bool corkedAny = false;
   uint64_t dataBytes = 0;
   for (uint32_t i = 0; i < rangeCount; ++i) dataBytes += ranges[i].length;
   uint64_t payloadLen = rangeCount * sizeof(PutRange) + dataBytes;
@@ -989,13 +884,40 @@ void TcpProvider::put(uint32_t regionId, const uint8_t* row, const PutRange* ran
       c->pendingAcks.push_back({s.ackSeq, nowMs() + cfg_.heartbeatTimeoutMs});
     }
     std::memcpy(head.data() + sizeof h, &s, sizeof s);
-    sendv(*c, iov.data(), int(iov.size()), none);
+    if (!cfg_.batchPuts) {
+      sendv(*c, iov.data(), int(iov.size()), none);
+      continue;
+    }
+    // Batched: the frame is copied into the connection's cork buffer (JS-thread only) and goes
+    // out with the others in one write at the next flush().
+    if (c->cork.empty()) corked_.push_back(c);
+    for (const iovec& v : iov) {
+      const uint8_t* p = static_cast<const uint8_t*>(v.iov_base);
+      c->cork.insert(c->cork.end(), p, p + v.iov_len);
+    }
+    corkedAny = true;
+    if (c->cork.size() >= kCorkFlushBytes) flushCork(*c);
   }
+  return corkedAny;
+}
+
+void TcpProvider::flushCork(Conn& c) {
+  if (c.cork.empty()) return;
+  iovec v{c.cork.data(), c.cork.size()};
+  static const std::shared_ptr<void> none;
+  sendv(c, &v, 1, none);
+  c.cork.clear();
+}
+
+void TcpProvider::flush() {
+  for (auto& c : corked_) flushCork(*c);
+  corked_.clear();
 }
 
 bool TcpProvider::sendP2P(uint32_t nodeId, const struct iovec* chunks, size_t chunkCount) {
   std::shared_ptr<Conn> c = peerConn(nodeId);
   if (!c) return false;
+  flushCork(*c);  // batched puts issued before this message go out before it
   uint64_t total = 0;
   for (size_t i = 0; i < chunkCount; ++i) total += chunks[i].iov_len;
   if (total > kMaxP2PPayloadBytes) throw std::runtime_error("p2p message of " + std::to_string(total) + " bytes exceeds the 1 GiB limit");
@@ -1006,10 +928,12 @@ bool TcpProvider::sendP2P(uint32_t nodeId, const struct iovec* chunks, size_t ch
   for (size_t i = 0; i < chunkCount; ++i)
     if (chunks[i].iov_len) iov.push_back(chunks[i]);
   static const std::shared_ptr<void> none;
-  // sendmsg takes at most IOV_MAX pieces; longer chunk lists go in slices of one frame.
+  // sendmsg takes at most IOV_MAX pieces; longer chunk lists go in slices, all under one hold of
+  // the send lock so no other frame (an ack, an RDMC block) can land between them.
+  std::lock_guard<std::mutex> lk(c->sendMu);
   for (size_t at = 0; at < iov.size(); at += 1024) {
     size_t n = std::min<size_t>(1024, iov.size() - at);
-    if (!sendv(*c, iov.data() + at, int(n), none)) return false;
+    if (!sendvLocked(*c, iov.data() + at, int(n), none)) return false;
   }
   return true;
 }
@@ -1021,144 +945,13 @@ void TcpProvider::failPeer(uint32_t nodeId, const std::string& reason) {
   });
 }
 
-// ---- RDMC (I/O thread, except the JS entry points which post commands) ----
 
-void TcpProvider::rdmcCreateGroup(uint32_t groupId, const std::vector<uint32_t>& members, uint32_t blockBytes) {
-  command([this, groupId, members, blockBytes] {
-    RdmcGroup& g = rdmc_[groupId];
-    g.id = groupId;
-    g.created = true;
-    g.members = members;
-    g.blockBytes = blockBytes;
-    g.myIndex = 0;
-    for (uint32_t i = 0; i < members.size(); ++i)
-      if (members[i] == cfg_.nodeId) g.myIndex = i;
-    if (g.cur) rdmcAdvance(g);  // blocks that arrived before the group existed here
-  });
-}
-
-void TcpProvider::rdmcDestroyGroup(uint32_t groupId) {
-  command([this, groupId] { rdmc_.erase(groupId); });
-}
-
-void TcpProvider::rdmcSend(uint32_t groupId, std::shared_ptr<RdmcBuffer> data) {
-  command([this, groupId, data] {
-    auto it = rdmc_.find(groupId);
-    if (it == rdmc_.end() || !it->second.created) return;
-    it->second.queue.push_back(data);
-    if (!it->second.cur) rdmcStartNext(it->second);
-  });
-}
-
-void TcpProvider::rdmcStartNext(RdmcGroup& g) {
-  if (g.cur || g.queue.empty()) return;
-  auto m = std::make_unique<RdmcMsg>();
-  m->buf = g.queue.front();
-  g.queue.pop_front();
-  m->index = g.sentIndex++;
-  m->size = m->buf->size;
-  m->blockBytes = g.blockBytes;
-  m->blocks = uint32_t(rdmcBlockCount(m->size, g.blockBytes));
-  m->have.assign(m->blocks, 1);
-  m->received = m->blocks;
-  g.cur = std::move(m);
-  rdmcAdvance(g);
-}
-
-uint8_t* TcpProvider::rdmcTarget(Conn& c, const FrameHeader& h, const RdmcBlockSub& s) {
-  RdmcGroup& g = rdmc_[s.groupId];
-  g.id = s.groupId;
-  if (g.created && g.myIndex == 0) {
-    c.dec.fail("rdmc block for group " + std::to_string(s.groupId) + " in which this node is the sender");
-    return nullptr;
-  }
-  if (!g.cur) {
-    if (s.msgIndex != g.nextIndex) {
-      c.dec.fail("rdmc message " + std::to_string(s.msgIndex) + " in group " + std::to_string(s.groupId) + " while expecting " + std::to_string(g.nextIndex));
-      return nullptr;
-    }
-    if (g.created && s.blockBytes != g.blockBytes) {
-      c.dec.fail("rdmc block size " + std::to_string(s.blockBytes) + " differs from the group's " + std::to_string(g.blockBytes));
-      return nullptr;
-    }
-    auto m = std::make_unique<RdmcMsg>();
-    m->index = s.msgIndex;
-    m->size = s.totalBytes;
-    m->blockBytes = s.blockBytes;
-    m->blocks = uint32_t(rdmcBlockCount(s.totalBytes, s.blockBytes));
-    m->have.assign(m->blocks, 0);
-    m->buf = std::make_shared<RdmcBuffer>();
-    m->buf->owned = true;
-    m->buf->size = s.totalBytes;
-    m->buf->data = static_cast<uint8_t*>(std::malloc(s.totalBytes ? s.totalBytes : 1));
-    if (!m->buf->data) {
-      c.dec.fail("cannot allocate " + std::to_string(s.totalBytes) + " bytes for an rdmc message");
-      return nullptr;
-    }
-    g.cur = std::move(m);
-  }
-  RdmcMsg& m = *g.cur;
-  if (s.msgIndex != m.index || s.totalBytes != m.size || s.blockBytes != m.blockBytes) {
-    c.dec.fail("rdmc block does not belong to the message in progress in group " + std::to_string(s.groupId));
-    return nullptr;
-  }
-  if (m.have[s.blockNo]) {
-    c.dec.fail("rdmc block " + std::to_string(s.blockNo) + " received twice");
-    return nullptr;
-  }
-  return m.buf->data + uint64_t(s.blockNo) * s.blockBytes;
-}
-
-bool TcpProvider::rdmcSendBlock(RdmcGroup& g, uint32_t targetIndex, uint32_t block) {
-  RdmcMsg& m = *g.cur;
-  std::shared_ptr<Conn> c = peerConn(g.members[targetIndex]);
-  if (!c) return false;
-  RdmcBlockSub s{g.id, block, m.index, m.size, m.blockBytes, 0};
-  FrameHeader h = makeHeader(FrameType::RdmcBlock, sizeof s, rdmcBlockLength(m.size, m.blockBytes, block));
-  iovec iov[3] = {{&h, sizeof h}, {&s, sizeof s}, {m.buf->data + uint64_t(block) * m.blockBytes, h.payloadLen}};
-  std::shared_ptr<void> keep = m.buf;
-  sendv(*c, iov, h.payloadLen ? 3 : 2, h.payloadLen ? keep : nullptr);
-  return true;
-}
-
-void TcpProvider::rdmcAdvance(RdmcGroup& g) {
-  if (!g.created || !g.cur) return;
-  RdmcMsg& m = *g.cur;
-  if (!m.planned) {
-    m.plan = rdmcPlan(uint32_t(g.members.size()), g.myIndex, m.blocks);
-    m.planned = true;
-  }
-  while (m.nextSend < m.plan.sends.size()) {
-    const RdmcTransfer& t = m.plan.sends[m.nextSend];
-    if (!m.have[t.block]) break;
-    // Not connected yet: resume when the connection is established (establish() re-advances).
-    if (!rdmcSendBlock(g, t.target, t.block)) break;
-    ++m.nextSend;
-  }
-  rdmcMaybeComplete(g);
-}
-
-void TcpProvider::rdmcMaybeComplete(RdmcGroup& g) {
-  if (!g.cur) return;
-  RdmcMsg& m = *g.cur;
-  bool sender = g.myIndex == 0;
-  if (sender) {
-    if (m.acks + 1 < g.members.size()) return;
-  } else {
-    if (m.received < m.blocks || m.nextSend < m.plan.sends.size()) return;
-    std::shared_ptr<Conn> c = peerConn(g.members[0]);
-    RdmcDoneSub d{g.id, 0, m.index};
-    if (c) sendFrame(*c, FrameType::RdmcDone, &d, sizeof d, nullptr, 0);
-    g.nextIndex = m.index + 1;
-  }
-  pending_.rdmc.push_back({g.id, g.members[0], m.index, m.buf, sender});
-  g.cur.reset();
-  if (sender) rdmcStartNext(g);
-}
 
 void TcpProvider::close() {
   if (closed_) return;
   closed_ = true;
+  flush();
+  corked_.clear();
   if (started_) {
     stop_.store(true);
     uint64_t one = 1;
@@ -1172,6 +965,7 @@ void TcpProvider::close() {
   }
   conns_.clear();
   graveyard_.clear();
+  parked_.clear();
   dialing_.clear();
   accepting_.clear();
   {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { AddonLoadError } from './errors.js';
-import type { LogLine, P2PMessage, PeerFailure, RdmcMessage, RegionChange } from './types.js';
+import type { EndpointStats, LogLine, P2PMessage, PeerFailure, RdmcMessage, RegionChange } from './types.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), import.meta.url.includes('/dist/') ? '../..' : '..');
 
@@ -11,7 +11,7 @@ export interface NativePollResult {
   writes: number;
   changed?: RegionChange[];
   p2p?: P2PMessage[];
-  rdmc?: RdmcMessage[];
+  rdmc?: Omit<RdmcMessage, 'release'>[];
   failures?: PeerFailure[];
   logs?: LogLine[];
   connected?: number[];
@@ -23,14 +23,18 @@ export interface NativeEndpoint {
   connect(nodeId: number, host: string, port: number): void;
   createRegion(regionId: number, rowBytes: number, members: number[]): { buffer: ArrayBuffer; myRow: number; heldApplied: number };
   closeRegion(regionId: number): void;
-  put(regionId: number, ranges: ReadonlyArray<readonly [number, number]>, targets: readonly number[], completion: boolean): void;
+  /** True when the write was batched and waits for flush(). */
+  put(regionId: number, ranges: ReadonlyArray<readonly [number, number]>, targets: readonly number[], completion: boolean): boolean;
+  flush(): void;
   sendP2P(nodeId: number, data: Uint8Array | readonly Uint8Array[]): boolean;
-  poll(): NativePollResult;
+  /** undefined when nothing arrived. */
+  poll(receiveInline?: boolean): NativePollResult | undefined;
   createRdmcGroup(groupId: number, members: number[], blockBytes: number): void;
   destroyRdmcGroup(groupId: number): void;
   rdmcSend(groupId: number, data: Uint8Array): void;
   failPeer(nodeId: number, reason: string): void;
   connectedPeers(): number[];
+  stats(): EndpointStats;
   ref(): void;
   unref(): void;
   close(): void;
@@ -38,6 +42,7 @@ export interface NativeEndpoint {
 
 export interface NativeEndpointOptions {
   nodeId: number;
+  provider?: string;
   host?: string;
   port?: number;
   buildHash: string;
@@ -46,6 +51,8 @@ export interface NativeEndpointOptions {
   handshakeTimeoutMs?: number;
   maxHeldBytes?: number;
   lingerMs?: number;
+  batchPuts?: boolean;
+  busyPollWindowMs?: number;
   onWake: () => void;
 }
 
@@ -53,6 +60,8 @@ export interface NativeAddon {
   providers: string[];
   protocolVersion: number;
   Endpoint: new (options: NativeEndpointOptions) => NativeEndpoint;
+  /** Detaches a received RDMC buffer and recycles its memory; false if it is not one. */
+  releaseRdmcBuffer(buffer: ArrayBuffer): boolean;
   _decodeFramesForTest(bytes: Uint8Array, chunkBytes?: number): { frames: number; error: string | null; complete: boolean };
   _rdmcScheduleForTest(members: number, blocks: number): { steps: number; error: string | null };
   _hmacSha256ForTest(key: Uint8Array, data: Uint8Array): Uint8Array;

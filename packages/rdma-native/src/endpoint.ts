@@ -2,7 +2,7 @@ import { loadAddon, type NativeEndpoint } from './addon.js';
 import { EndpointClosedError, FabricTimeoutError, NotConnectedError, PeerFailedError } from './errors.js';
 import { RdmcGroup } from './rdmc-group.js';
 import { Region } from './region.js';
-import type { EndpointOptions, PollResult, RdmcGroupOptions, RegionOptions } from './types.js';
+import type { EndpointOptions, EndpointStats, RdmcMessage, PollResult, RdmcGroupOptions, RegionOptions } from './types.js';
 
 /** The node id under which a failed `connectAny` dial is reported. */
 export const ANY_NODE = 0xffffffff;
@@ -10,6 +10,16 @@ export const ANY_NODE = 0xffffffff;
 export type PollListener = (result: PollResult) => void;
 
 const EMPTY: readonly never[] = Object.freeze([]);
+/** What poll() returns when nothing arrived (shared and frozen: polling an idle endpoint allocates nothing). */
+const NOTHING: PollResult = Object.freeze({
+  writes: 0,
+  changed: EMPTY as never[],
+  p2p: EMPTY as never[],
+  rdmc: EMPTY as never[],
+  failures: EMPTY as never[],
+  logs: EMPTY as never[],
+  connected: EMPTY as never[],
+});
 
 function checkId(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff)
@@ -76,8 +86,9 @@ export class Endpoint {
     if (!Array.isArray(options.members) || options.members.length === 0)
       throw new TypeError('members must be a non-empty array of node ids');
     const r = this.native.createRegion(options.regionId, options.rowBytes, options.members);
-    if (r.heldApplied > 0) setImmediate(() => this.onWake(true));
-    return new Region(this.native, options.regionId, options.rowBytes, [...options.members], r.buffer, r.myRow);
+    // Rows changed by held writes are reported by the next poll; with listeners, make it happen.
+    if (r.heldApplied > 0) setImmediate(() => this.onWake());
+    return new Region(this.native, options.regionId, options.rowBytes, [...options.members], r.buffer, r.myRow, this.scheduleFlush);
   }
 
   /** Creates an RDMC group (members[0] is the sender). */
@@ -97,15 +108,21 @@ export class Endpoint {
     if (!this.native.sendP2P(nodeId, data)) throw new NotConnectedError(nodeId);
   }
 
-  /** Applies pending remote writes and returns everything that arrived since the last poll. */
-  poll(): PollResult {
-    if (this.closed) return { writes: 0, changed: [], p2p: [], rdmc: [], failures: [], logs: [], connected: [] };
-    const n = this.native.poll();
+  /**
+   * Applies pending remote writes and returns everything that arrived since the last poll.
+   * With `{ inline: true }` it also reads SST writes waiting in the sockets right here, on this
+   * thread, instead of waiting for the I/O thread to hand them over: the lowest-latency path, meant
+   * for busy-polling loops (Derecho's predicate thread polls the same way).
+   */
+  poll(options?: { inline?: boolean }): PollResult {
+    if (this.closed) return NOTHING;
+    const n = this.native.poll(options?.inline === true);
+    if (n === undefined) return NOTHING;
     const result: PollResult = {
       writes: n.writes,
       changed: n.changed ?? (EMPTY as never[]),
       p2p: n.p2p ?? (EMPTY as never[]),
-      rdmc: n.rdmc ?? (EMPTY as never[]),
+      rdmc: n.rdmc ? n.rdmc.map((m) => this.withRelease(m)) : (EMPTY as never[]),
       failures: n.failures ?? (EMPTY as never[]),
       logs: n.logs ?? (EMPTY as never[]),
       connected: n.connected ?? (EMPTY as never[]),
@@ -184,6 +201,11 @@ export class Endpoint {
     return this.closed ? [] : this.native.connectedPeers();
   }
 
+  /** Receive-path counters (which thread took the SST writes). */
+  stats(): EndpointStats {
+    return this.closed ? { putsReceivedByIoThread: 0, putsReceivedInline: 0 } : this.native.stats();
+  }
+
   /** Lets the process exit while the endpoint is open (like net.Server.unref). */
   unref(): void {
     if (!this.closed) this.native.unref();
@@ -205,8 +227,32 @@ export class Endpoint {
     return this.closed;
   }
 
-  private onWake(force = false): void {
-    if (this.closed || (this.listeners.size === 0 && !force)) return;
+  /** With batchPuts: writes the batched puts now (poll() and the end of the JS task also do). */
+  flush(): void {
+    if (!this.closed) this.native.flush();
+  }
+
+  private flushScheduled = false;
+  private readonly scheduleFlush = (): void => {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  };
+
+  private withRelease(m: Omit<RdmcMessage, 'release'>): RdmcMessage {
+    const release = m.ownMessage
+      ? () => undefined
+      : () => {
+          if (m.data.byteLength > 0) loadAddon().releaseRdmcBuffer(m.data.buffer as ArrayBuffer);
+        };
+    return { ...m, release };
+  }
+
+  private onWake(): void {
+    if (this.closed || this.listeners.size === 0) return;
     this.dispatch(this.poll());
   }
 

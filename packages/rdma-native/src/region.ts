@@ -21,6 +21,7 @@ export class Region {
     readonly members: readonly number[],
     buffer: ArrayBuffer,
     myRow: number,
+    private readonly onBatched: () => void,
   ) {
     this.buffer = buffer;
     this.myRow = myRow;
@@ -53,7 +54,7 @@ export class Region {
    */
   put(ranges: readonly ByteRange[], targets: readonly number[] = this.others, options: PutOptions = {}): void {
     if (this.closed) throw new EndpointClosedError(`put on region ${this.regionId}`);
-    this.native.put(this.regionId, ranges, targets, options.completion === true);
+    if (this.native.put(this.regionId, ranges, targets, options.completion === true)) this.onBatched();
   }
 
   /** Releases the region; later writes addressed to it are dropped. */

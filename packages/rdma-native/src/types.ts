@@ -32,6 +32,12 @@ export interface RdmcMessage {
   index: number;
   data: Uint8Array;
   ownMessage: boolean;
+  /**
+   * Hands a received buffer back for reuse by later messages (Derecho's preregistered receive
+   * buffers): `data` is detached (its length becomes 0) and the memory is recycled. Optional —
+   * an unreleased buffer is recycled when garbage-collected. A no-op for the sender's own message.
+   */
+  release(): void;
 }
 
 export interface PeerFailure {
@@ -55,6 +61,8 @@ export interface PollResult {
 export interface EndpointOptions {
   /** This process's node id (unique in the cluster). */
   nodeId: number;
+  /** Which compiled-in provider carries the endpoint (see `providers`); default the first, 'tcp'. */
+  provider?: string;
   /** IPv4 address to listen on; default 127.0.0.1. */
   host?: string;
   /** Port to listen on; 0 (default) picks an ephemeral port, see Endpoint.port. */
@@ -67,6 +75,19 @@ export interface EndpointOptions {
   heartbeatTimeoutMs?: number;
   /** A connection that has not finished its handshake by then is dropped; default 5000. */
   handshakeTimeoutMs?: number;
+  /**
+   * Batch puts: each put is copied into a per-connection buffer and all of them go out in one
+   * write at the end of the current JS task (a microtask), at the next poll(), at flush(), or when
+   * 64 KiB accumulate — far fewer syscalls for many small puts, at the price of a put leaving only
+   * at one of those points. Order is unchanged (also against later sendP2P). Default false.
+   */
+  batchPuts?: boolean;
+  /**
+   * After a poll({ inline: true }), the endpoint treats the JS thread as busy-polling for this many
+   * ms: the I/O thread stops listening for SST writes on connections JS reads itself (it is called
+   * back for any other frame). Default 2.
+   */
+  busyPollWindowMs?: number;
   /** close() keeps writing data already handed to put/sendP2P/send for at most this long; default 2000. */
   lingerMs?: number;
   /** Bytes of writes per writer held for regions not created yet; default 64 MiB. */
@@ -94,4 +115,12 @@ export interface RdmcGroupOptions {
   /** Node ids, the sender first. */
   members: number[];
   blockBytes: number;
+}
+
+/** Counters for diagnostics and tests. */
+export interface EndpointStats {
+  /** SST writes received by the native I/O thread and handed over in a batch. */
+  putsReceivedByIoThread: number;
+  /** SST writes read straight from the sockets by poll({ inline: true }). */
+  putsReceivedInline: number;
 }

@@ -19,6 +19,19 @@ describe('failure signals and refusals (tcp provider)', function () {
     expect(String(f.reason)).to.match(/closed|reset|error/);
   });
 
+  it('accepts a restarted peer with the same node id after its old connection failed', async () => {
+    const [a, b] = await pool.cluster([11, 12]);
+    await a.request('waitConnected', { nodeIds: [12] });
+    b.kill('SIGKILL');
+    await a.waitEvent(isFailureOf(12), 5_000, 'failure of node 12');
+    const b2 = await pool.spawn('node12-again');
+    await b2.request('open', { nodeId: 12 });
+    const aPort = await a.request('port');
+    await b2.request('connect', { peers: [{ nodeId: 11, port: aPort.port }] });
+    const rows = await Promise.all([a.request('sstRows', { regionId: 4, members: [11, 12] }), b2.request('sstRows', { regionId: 4, members: [11, 12] })]);
+    expect((rows[0].rows as Record<string, number[]>)[12][0]).to.equal((12 * 31) & 255);
+  });
+
   it('reports a SIGSTOPped peer as failed once a put-with-completion misses its deadline', async () => {
     const timeoutMs = 400;
     const [a, b] = await pool.cluster([3, 4], { heartbeatTimeoutMs: timeoutMs });
@@ -36,6 +49,14 @@ describe('failure signals and refusals (tcp provider)', function () {
     expect(String(f.reason)).to.match(/not acknowledged within 400 ms/);
     // Heartbeats are 50 ms apart: the deadline of the first unanswered one is hit within timeout + interval + poll slack.
     expect(elapsed).to.be.lessThan(timeoutMs + 600);
+  });
+
+  it('fails a peer that stopped reading once 256 MiB of sends queue up for it', async () => {
+    const [a, b] = await pool.cluster([9, 10], { heartbeatTimeoutMs: 60_000 });
+    b.kill('SIGSTOP');
+    await a.request('bigPuts', { regionId: 3, rowBytes: 1 << 20, members: [9, 10], to: 10, count: 320 });
+    const f = await a.waitEvent(isFailureOf(10), 10_000, 'failure of node 10');
+    expect(String(f.reason)).to.match(/fell more than 256 MiB behind/);
   });
 
   async function tryPair(aOpen: Record<string, unknown>, bOpen: Record<string, unknown>): Promise<[Worker, Worker]> {
@@ -63,7 +84,7 @@ describe('failure signals and refusals (tcp provider)', function () {
 
   it('drops a connection that sends garbage, logs why, and keeps serving real peers', async () => {
     const [a] = await Promise.all([pool.spawn('a')]);
-    const pa = await a.request('open', { nodeId: 7 });
+    const pa = await a.request('open', { nodeId: 7, handshakeTimeoutMs: 300 });
     const port = pa.port as number;
     const sendRaw = (bytes: Buffer): Promise<void> =>
       new Promise((resolve) => {
@@ -88,6 +109,22 @@ describe('failure signals and refusals (tcp provider)', function () {
     truncated.writeUInt32LE(40, 4);
     await sendRaw(truncated);
     await a.waitEvent(logMatching(/closed during the handshake \(in the middle of a frame\)/), 3_000, 'truncated log');
+    // A stranger that connects and says nothing.
+    const silent = netConnect(port, '127.0.0.1');
+    silent.on('error', () => undefined);
+    await a.waitEvent(logMatching(/handshake not finished within 300 ms/), 3_000, 'silent stranger log');
+    silent.destroy();
+    // A well-formed hello from a build speaking another protocol version.
+    const hello = Buffer.alloc(16 + 40 + 10);
+    hello.writeUInt16LE(0xde7c, 0);
+    hello.writeUInt8(1, 2);
+    hello.writeUInt32LE(40, 4);
+    hello.writeBigUInt64LE(10n, 8);
+    hello.writeUInt32LE(99, 16);
+    hello.writeUInt32LE(9, 20);
+    hello.write('test-build', 56);
+    await sendRaw(hello);
+    await a.waitEvent(logMatching(/handshake refused: protocol version mismatch \(peer 99, ours 1\)/), 3_000, 'version mismatch log');
     for (let i = 0; i < 20; i++) await sendRaw(Buffer.from(Array.from({ length: 64 + i * 13 }, (_, j) => (j * 7919 + i) & 255)));
     // Still alive and accepting real members.
     const b = await pool.spawn('b');

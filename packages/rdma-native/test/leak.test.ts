@@ -36,6 +36,26 @@ describe('endpoint lifecycle', function () {
     expect(maxThreads).to.equal(threads0 + 2); // one I/O thread per open endpoint, nothing more
   });
 
+  it('releases an endpoint left open in a worker thread when the thread is terminated (env cleanup hook)', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const before = fdCount();
+    const threadsBefore = threadCount();
+    const code = `
+      const { parentPort } = require('node:worker_threads');
+      const addon = require(${JSON.stringify(new URL('../build/Release/derecho_native.node', import.meta.url).pathname)});
+      const ep = new addon.Endpoint({ nodeId: 1, buildHash: 'b', secret: 's', onWake() {} });
+      parentPort.postMessage(ep.port());
+      setInterval(() => {}, 1000);`;
+    const w = new Worker(code, { eval: true });
+    const port = await new Promise<number>((resolve) => w.once('message', resolve));
+    expect(port).to.be.greaterThan(0);
+    expect(fdCount()).to.be.greaterThan(before);
+    await w.terminate();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fdCount()).to.equal(before);
+    expect(threadCount()).to.equal(threadsBefore);
+  });
+
   it('rejects use after close with a clear error, and close is idempotent', () => {
     const a = Endpoint.open({ nodeId: 1, buildHash: 'b', secret: 's' });
     a.close();
@@ -47,6 +67,7 @@ describe('endpoint lifecycle', function () {
   it('validates options and arguments with errors that name them', () => {
     expect(() => Endpoint.open({ nodeId: -1, buildHash: 'b', secret: 's' })).to.throw(/nodeId/);
     expect(() => Endpoint.open({ nodeId: 1, host: 'localhost', buildHash: 'b', secret: 's' })).to.throw(/IPv4/);
+    expect(() => Endpoint.open({ nodeId: 1, provider: 'verbs', buildHash: 'b', secret: 's' })).to.throw(/provider "verbs" is not compiled into this build \(available: tcp\)/);
     const a = Endpoint.open({ nodeId: 1, buildHash: 'b', secret: 's' });
     try {
       expect(() => a.createRegion({ regionId: 1, rowBytes: 8, members: [2, 3] })).to.throw(/must include this node/);

@@ -56,4 +56,20 @@ describe('RDMC multicast between processes (binomial pipeline over tcp)', functi
     );
     console.log(`      ${groups.length} groups, ${groups.reduce((n, g) => n + g.sizes.length, 0)} messages delivered everywhere in ${Date.now() - t0} ms`);
   });
+
+  it('drops blocks for a group destroyed on the receiver without dropping the connection', async () => {
+    const [a, b] = await pool.cluster([21, 22]);
+    await a.request('createRdmc', { groupId: 9, members: [21, 22], blockBytes: 64 * 1024 });
+    await b.request('createRdmc', { groupId: 9, members: [21, 22], blockBytes: 64 * 1024 });
+    await a.request('rdmcSend', { groupId: 9, sizes: [1000] });
+    await b.request('rdmcWait', { groupId: 9, count: 1 });
+    await b.request('destroyRdmc', { groupId: 9 });
+    await a.request('rdmcSend', { groupId: 9, sizes: [20 * MiB] });
+    await new Promise((r) => setTimeout(r, 500));
+    await a.request('p2pSend', { to: 22, count: 10 });
+    const r = await b.request('p2pWait', { count: 10 });
+    expect(r.inOrder).to.equal(true);
+    expect(b.events.filter((e) => e.event === 'failure')).to.have.length(0);
+    expect(a.events.filter((e) => e.event === 'failure')).to.have.length(0);
+  });
 });

@@ -9,8 +9,13 @@ import type { RdmcGroup } from '../rdmc-group.js';
 
 type Request = { id: number; cmd: string; [k: string]: unknown };
 let ep: Endpoint | undefined;
+/** Work that blocks this thread, started only once the reply announcing it is on the wire. */
+let spinAfterReply: (() => void) | undefined;
+/** The one event-driven echo currently answering (a new one replaces it). */
+let echoHook: ((r: PollResult) => void) | undefined;
 const hooks = new Set<(r: PollResult) => void>();
 const groups = new Map<number, RdmcGroup>();
+const sendBuffers = new Map<number, Uint8Array>();
 const wallMs = (): number => performance.timeOrigin + performance.now();
 
 function reply(msg: unknown, then?: () => void): void {
@@ -23,7 +28,7 @@ function endpoint(): Endpoint {
 
 const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>> | Record<string, unknown>> = {
   open(req) {
-    ep = Endpoint.open({ nodeId: req.nodeId as number, buildHash: 'bench', secret: 'bench-secret', heartbeatTimeoutMs: 5000 });
+    ep = Endpoint.open({ nodeId: req.nodeId as number, buildHash: 'bench', secret: 'bench-secret', heartbeatTimeoutMs: 5000, batchPuts: req.batchPuts === true });
     ep.onPoll((r) => {
       for (const h of hooks) h(r);
     });
@@ -46,14 +51,16 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
     let last = 0;
     const target = [req.partner as number];
     const range: [number, number][] = [[0, size]];
-    hooks.add(() => {
+    if (echoHook) hooks.delete(echoHook);
+    echoHook = () => {
       const v = view.getUint32(0, true);
       if (v !== last) {
         last = v;
         mine.set(theirs);
         region.put(range, target);
       }
-    });
+    };
+    hooks.add(echoHook);
     return {};
   },
   /** Round trips: write a counter into my row, put it, wait until the partner echoes it. */
@@ -92,6 +99,60 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
       issue();
     });
   },
+  /**
+   * Busy-poll variant of the echo: after replying, spins on poll({ inline: true }) until it has
+   * echoed `iterations` values (or 60 s pass), then reports { event: 'echoDone' }.
+   */
+  sstEchoSpin(req) {
+    const e = endpoint();
+    const size = req.size as number;
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: size, members: req.members as number[] });
+    spinAfterReply = () => {
+      const theirs = region.rowOf(req.partner as number);
+      const mine = region.ownRow();
+      const view = new DataView(theirs.buffer, theirs.byteOffset);
+      const target = [req.partner as number];
+      const range: [number, number][] = [[0, size]];
+      const deadline = Date.now() + 60_000;
+      let last = 0;
+      let echoed = 0;
+      while (echoed < (req.iterations as number) && (echoed % 1024 !== 0 || Date.now() < deadline)) {
+        e.poll({ inline: true });
+        const v = view.getUint32(0, true);
+        if (v !== last) {
+          last = v;
+          mine.set(theirs);
+          region.put(range, target);
+          echoed++;
+        }
+      }
+      reply({ event: 'echoDone' });
+    };
+    return {};
+  },
+  /** Busy-poll round trips: put, then spin on poll({ inline: true }) until the echo is back. */
+  sstPingSpin(req) {
+    const e = endpoint();
+    const size = req.size as number;
+    const iterations = req.iterations as number;
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: size, members: req.members as number[] });
+    const mine = region.ownRow();
+    const theirs = region.rowOf(req.partner as number);
+    const myView = new DataView(mine.buffer, mine.byteOffset);
+    const theirView = new DataView(theirs.buffer, theirs.byteOffset);
+    const target = [req.partner as number];
+    const range: [number, number][] = [[0, size]];
+    const rtts: number[] = [];
+    const deadline = Date.now() + 60_000;
+    for (let i = 1; i <= iterations && Date.now() < deadline; i++) {
+      myView.setUint32(0, i, true);
+      const t0 = performance.now();
+      region.put(range, target);
+      while (theirView.getUint32(0, true) !== i) e.poll({ inline: true });
+      rtts.push((performance.now() - t0) * 1000);
+    }
+    return { rttsUs: rtts };
+  },
   /** Listens for the raw baseline; replies with the port, then blocks serving one client. */
   rawServe(req) {
     const addon = loadAddon();
@@ -115,15 +176,22 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
         for (const m of r.rdmc) {
           if (m.groupId !== req.groupId) continue;
           hooks.delete(hook);
-          resolve({ atMs: wallMs(), size: m.data.byteLength, last: m.data[m.data.byteLength - 1] });
+          const atMs = wallMs();
+          const result = { atMs, size: m.data.byteLength, last: m.data[m.data.byteLength - 1] };
+          m.release(); // steady state: the next message reuses this buffer, as with preregistered memory
+          resolve(result);
         }
       };
       hooks.add(hook);
     });
   },
   rdmcSend(req) {
-    const data = new Uint8Array(req.bytes as number);
-    data.fill(5);
+    // One buffer per size, reused unmodified (a message may still be in flight when the next is queued).
+    let data = sendBuffers.get(req.bytes as number);
+    if (!data) {
+      data = new Uint8Array(req.bytes as number).fill(5);
+      sendBuffers.set(data.byteLength, data);
+    }
     const startMs = wallMs();
     groups.get(req.groupId as number)!.send(data);
     return { startMs };
@@ -184,6 +252,10 @@ process.on('message', (raw) => {
             addon.rawClose(result.fd as number);
             reply({ event: 'rawDone' });
           });
+        } else if (spinAfterReply) {
+          const spin = spinAfterReply;
+          spinAfterReply = undefined;
+          reply({ id: req.id, ok: true, ...result }, spin);
         } else {
           reply({ id: req.id, ok: true, ...result });
         }

@@ -13,13 +13,19 @@ export interface LatencyFigures {
 
 export interface FabricBenchResult {
   provider: string;
+  /** Event-driven: the I/O thread receives, wakes JS once per batch, JS polls. */
   sstRoundTrip8B: LatencyFigures;
   sstRoundTrip1KiB: LatencyFigures;
+  /** Busy-polling: both sides spin on poll({ inline: true }) (Derecho's predicate-thread style). */
+  sstBusyRoundTrip8B: LatencyFigures;
+  sstBusyRoundTrip1KiB: LatencyFigures;
   rawRoundTrip8B: LatencyFigures;
   rawRoundTrip1KiB: LatencyFigures;
-  /** sst median / raw median (target ≤ 2). */
+  /** sst median / raw median (target ≤ 2), event-driven and busy-polling. */
   sstToRawLatency8B: number;
   sstToRawLatency1KiB: number;
+  sstBusyToRawLatency8B: number;
+  sstBusyToRawLatency1KiB: number;
   rdmcBytes: number;
   rdmcBlockBytes: number;
   /** Per-receiver goodput, GB/s (10^9 bytes/s), from send() to delivery in the receiver's JS. */
@@ -27,7 +33,10 @@ export interface FabricBenchResult {
   rawStreamGBps: number;
   /** min receiver goodput / raw stream (target ≥ 0.4). */
   rdmcToRaw: number;
+  /** 64-byte puts per second one writer pushes to 2 peers (each put written on its own). */
   sstPutsPerSecond: number;
+  /** The same with batchPuts (puts of one JS task written together). */
+  sstBatchedPutsPerSecond: number;
   sstPutCount: number;
 }
 
@@ -36,6 +45,8 @@ export interface FabricBenchOptions {
   rdmcBytes?: number;
   rdmcBlockBytes?: number;
   putCount?: number;
+  /** Which parts to run (default all); skipped parts report zeros. */
+  parts?: readonly ('latency' | 'rdmc' | 'rate')[];
 }
 
 class Peer {
@@ -95,83 +106,146 @@ export async function runFabricBench(options: FabricBenchOptions = {}): Promise<
   const { command, args } = childScriptArgs(import.meta.url, './fabric-bench-peer');
   const children: ChildProcess[] = [];
   try {
-    const peers = await Promise.all(
-      [1, 2, 3].map(async () => {
-        const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-        children.push(child);
-        const p = new Peer(child);
-        await p.event('started');
-        return p;
-      }),
-    );
-    const ids = [1, 2, 3];
-    const ports = await Promise.all(peers.map((p, i) => p.request('open', { nodeId: ids[i] })));
-    await Promise.all(
-      peers.map((p, i) => p.request('connect', { peers: ids.filter((_, j) => j !== i).map((id, _k) => ({ nodeId: id, port: ports[id - 1].port })) })),
-    );
+    const startPeers = async (open: Record<string, unknown>): Promise<Peer[]> => {
+      const ps = await Promise.all(
+        [1, 2, 3].map(async () => {
+          const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+          children.push(child);
+          const p = new Peer(child);
+          await p.event('started');
+          return p;
+        }),
+      );
+      const ids = [1, 2, 3];
+      const ports = await Promise.all(ps.map((p, i) => p.request('open', { nodeId: ids[i], ...open })));
+      await Promise.all(
+        ps.map((p, i) => p.request('connect', { peers: ids.filter((_, j) => j !== i).map((id) => ({ nodeId: id, port: ports[id - 1].port })) })),
+      );
+      return ps;
+    };
+    const peers = await startPeers({});
     const [a, b, c] = peers;
 
-    // (a) SST put round trips vs raw ping-pong between the same two processes.
-    // The echo side needs the measured region too; register it before pinging.
-    const sstRun = async (size: number, regionId: number) => {
-      await b.request('sstEchoStart', { regionId, size, members: [1, 2], partner: 1 });
-      await a.request('sstPing', { regionId, size, members: [1, 2], partner: 2, iterations: Math.min(500, iterations) });
-      await b.request('sstEchoStart', { regionId: regionId + 1, size, members: [1, 2], partner: 1 });
-      const r = await a.request('sstPing', { regionId: regionId + 1, size, members: [1, 2], partner: 2, iterations });
-      return latency(r.rttsUs as number[]);
+    // (a) SST put round trips vs raw ping-pong between the same two processes. The kinds are
+    // interleaved in rounds so that drift in machine load hits them all alike.
+    const parts = new Set(options.parts ?? ['latency', 'rdmc', 'rate']);
+    const none: LatencyFigures = { medianUs: 0, p99Us: 0 };
+    const skipLatency = !parts.has('latency');
+    let regionId = 100;
+    const eventRun = async (size: number, n: number): Promise<number[]> => {
+      const id = regionId++;
+      await b.request('sstEchoStart', { regionId: id, size, members: [1, 2], partner: 1 });
+      return (await a.request('sstPing', { regionId: id, size, members: [1, 2], partner: 2, iterations: n })).rttsUs as number[];
     };
-    const sst8 = await sstRun(8, 100);
-    const sst1k = await sstRun(1024, 200);
-    const raw = async (size: number) => {
+    const busyRun = async (size: number, n: number): Promise<number[]> => {
+      const id = regionId++;
+      await b.request('sstEchoSpin', { regionId: id, size, members: [1, 2], partner: 1, iterations: n });
+      const r = await a.request('sstPingSpin', { regionId: id, size, members: [1, 2], partner: 2, iterations: n });
+      await b.event('echoDone');
+      return r.rttsUs as number[];
+    };
+    const rawRun = async (size: number, n: number): Promise<number[]> => {
       const s = await b.request('rawServe', { mode: 'echo', msgBytes: size });
-      await a.request('rawPing', { port: s.port, size, iterations: Math.min(500, iterations) }).catch(() => undefined);
+      const r = await a.request('rawPing', { port: s.port, size, iterations: n });
       await b.event('rawDone');
-      const s2 = await b.request('rawServe', { mode: 'echo', msgBytes: size });
-      const r = await a.request('rawPing', { port: s2.port, size, iterations });
-      await b.event('rawDone');
-      return latency(r.rttsUs as number[]);
+      return r.rttsUs as number[];
     };
-    const raw8 = await raw(8);
-    const raw1k = await raw(1024);
+    const kinds = ['sst', 'busy', 'raw'] as const;
+    const samples = new Map<string, number[]>();
+    if (!skipLatency) {
+      const rounds = 5;
+      const perRound = Math.max(1, Math.floor(iterations / rounds));
+      for (const size of [8, 1024]) {
+        await eventRun(size, Math.min(300, perRound)); // warm-up
+        await busyRun(size, Math.min(300, perRound));
+        await rawRun(size, Math.min(300, perRound));
+      }
+      for (let r = 0; r < rounds; r++) {
+        for (const size of [8, 1024]) {
+          for (const kind of kinds) {
+            const run = kind === 'sst' ? eventRun : kind === 'busy' ? busyRun : rawRun;
+            const key = `${kind}${size}`;
+            samples.set(key, [...(samples.get(key) ?? []), ...(await run(size, perRound))]);
+          }
+        }
+      }
+    }
+    const fig = (key: string): LatencyFigures => (skipLatency ? none : latency(samples.get(key)!));
+    const sst8 = fig('sst8');
+    const sst1k = fig('sst1024');
+    const busy8 = fig('busy8');
+    const busy1k = fig('busy1024');
+    const raw8 = fig('raw8');
+    const raw1k = fig('raw1024');
 
     // (b) RDMC: one sender, two receivers, against a raw single stream.
-    await Promise.all(peers.map((p) => p.request('rdmcCreate', { groupId: 1, members: [1, 2, 3], blockBytes: rdmcBlockBytes })));
-    const warm = [b.request('rdmcReceive', { groupId: 1 }), c.request('rdmcReceive', { groupId: 1 })];
-    await a.request('rdmcSend', { groupId: 1, bytes: Math.min(rdmcBytes, 8 * rdmcBlockBytes) });
-    await Promise.all(warm);
-    const recv = [b.request('rdmcReceive', { groupId: 1 }), c.request('rdmcReceive', { groupId: 1 })];
-    const sent = await a.request('rdmcSend', { groupId: 1, bytes: rdmcBytes });
-    const got = await Promise.all(recv);
-    const rdmcReceiverGBps = got.map((g) => round(rdmcBytes / (((g.atMs as number) - (sent.startMs as number)) / 1000) / 1e9, 3));
-    const sink = await b.request('rawServe', { mode: 'sink' });
-    const stream = await a.request('rawStream', { port: sink.port, bytes: rdmcBytes });
-    await b.event('rawDone');
-    const rawStreamGBps = round(rdmcBytes / (stream.seconds as number) / 1e9, 3);
+    let rdmcReceiverGBps = [0, 0];
+    let rawStreamGBps = 0;
+    if (parts.has('rdmc')) {
+      await Promise.all(peers.map((p) => p.request('rdmcCreate', { groupId: 1, members: [1, 2, 3], blockBytes: rdmcBlockBytes })));
+      // Steady state, as in Derecho's bandwidth tests: two warm-up messages of the measured size
+      // (receive buffers are recycled between messages), then the median of three.
+      const one = async (bytes: number): Promise<number[]> => {
+        const recv = [b.request('rdmcReceive', { groupId: 1 }), c.request('rdmcReceive', { groupId: 1 })];
+        const sent = await a.request('rdmcSend', { groupId: 1, bytes });
+        const got = await Promise.all(recv);
+        return got.map((g) => bytes / (((g.atMs as number) - (sent.startMs as number)) / 1000) / 1e9);
+      };
+      for (let i = 0; i < 2; i++) await one(rdmcBytes);
+      const runs: number[][] = [];
+      for (let i = 0; i < 3; i++) runs.push(await one(rdmcBytes));
+      const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+      rdmcReceiverGBps = [0, 1].map((k) => round(median(runs.map((r) => r[k])), 3));
+      const rawRates: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const sink = await b.request('rawServe', { mode: 'sink' });
+        const stream = await a.request('rawStream', { port: sink.port, bytes: rdmcBytes });
+        await b.event('rawDone');
+        rawRates.push(rdmcBytes / (stream.seconds as number) / 1e9);
+      }
+      rawStreamGBps = round(median(rawRates), 3);
+    }
 
-    // (c) SST small-put rate: 64-byte puts from one writer to two peers.
-    const rb = b.request('sstRateReceive', { regionId: 300, members: [1, 2, 3], count: putCount });
-    const rc = c.request('sstRateReceive', { regionId: 300, members: [1, 2, 3], count: putCount });
-    await Promise.all([b.event('ready'), c.event('ready')]);
-    const w = await a.request('sstRateSend', { regionId: 300, members: [1, 2, 3], targets: [2, 3], count: putCount });
-    const done = await Promise.all([rb, rc]);
-    const lastMs = Math.max(...done.map((d) => d.atMs as number));
-    const sstPutsPerSecond = Math.round(putCount / ((lastMs - (w.startMs as number)) / 1000));
-
+    // (c) SST small-put rate: 64-byte puts from one writer to two peers, written one by one and
+    // batched (batchPuts: one write per JS task), each on its own set of processes.
+    const putRate = async ([w, r1, r2]: Peer[]): Promise<number> => {
+      const rb = r1.request('sstRateReceive', { regionId: 300, members: [1, 2, 3], count: putCount });
+      const rc = r2.request('sstRateReceive', { regionId: 300, members: [1, 2, 3], count: putCount });
+      await Promise.all([r1.event('ready'), r2.event('ready')]);
+      const sent = await w.request('sstRateSend', { regionId: 300, members: [1, 2, 3], targets: [2, 3], count: putCount });
+      const done = await Promise.all([rb, rc]);
+      const lastMs = Math.max(...done.map((d) => d.atMs as number));
+      return Math.round(putCount / ((lastMs - (sent.startMs as number)) / 1000));
+    };
+    let sstPutsPerSecond = 0;
+    let sstBatchedPutsPerSecond = 0;
+    if (parts.has('rate')) sstPutsPerSecond = await putRate(peers);
     await Promise.all(peers.map((p) => p.request('close')));
+    if (parts.has('rate')) {
+      const batched = await startPeers({ batchPuts: true });
+      sstBatchedPutsPerSecond = await putRate(batched);
+      await Promise.all(batched.map((p) => p.request('close')));
+    }
+
     return {
       provider: 'tcp',
       sstRoundTrip8B: sst8,
       sstRoundTrip1KiB: sst1k,
       rawRoundTrip8B: raw8,
       rawRoundTrip1KiB: raw1k,
-      sstToRawLatency8B: round(sst8.medianUs / raw8.medianUs),
-      sstToRawLatency1KiB: round(sst1k.medianUs / raw1k.medianUs),
+      sstBusyRoundTrip8B: busy8,
+      sstBusyRoundTrip1KiB: busy1k,
+      sstToRawLatency8B: skipLatency ? 0 : round(sst8.medianUs / raw8.medianUs),
+      sstToRawLatency1KiB: skipLatency ? 0 : round(sst1k.medianUs / raw1k.medianUs),
+      sstBusyToRawLatency8B: skipLatency ? 0 : round(busy8.medianUs / raw8.medianUs),
+      sstBusyToRawLatency1KiB: skipLatency ? 0 : round(busy1k.medianUs / raw1k.medianUs),
       rdmcBytes,
       rdmcBlockBytes,
       rdmcReceiverGBps,
       rawStreamGBps,
-      rdmcToRaw: round(Math.min(...rdmcReceiverGBps) / rawStreamGBps),
+      rdmcToRaw: rawStreamGBps > 0 ? round(Math.min(...rdmcReceiverGBps) / rawStreamGBps) : 0,
       sstPutsPerSecond,
+      sstBatchedPutsPerSecond,
       sstPutCount: putCount,
     };
   } finally {

@@ -34,6 +34,10 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
       buildHash: (req.buildHash as string) ?? 'test-build',
       secret: (req.secret as string) ?? 'test-secret',
       heartbeatTimeoutMs: (req.heartbeatTimeoutMs as number) ?? 1000,
+      maxHeldBytes: req.maxHeldBytes as number | undefined,
+      handshakeTimeoutMs: req.handshakeTimeoutMs as number | undefined,
+      batchPuts: req.batchPuts as boolean | undefined,
+      busyPollWindowMs: req.busyPollWindowMs as number | undefined,
     });
     ep.onPoll((r) => {
       for (const l of r.logs) send({ event: 'log', ...l });
@@ -48,6 +52,11 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
           sha256: createHash('sha256').update(m.data).digest('hex'),
           ownMessage: m.ownMessage,
         });
+        // Recycle the buffer (odd indexes only, so both paths run: release and garbage collection).
+        if (m.index % 2 === 1) {
+          m.release();
+          if (m.data.byteLength !== 0 && !m.ownMessage) throw new Error('release() did not detach the buffer');
+        }
       }
       for (const h of pollHooks) h(r);
     });
@@ -58,6 +67,9 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
     for (const p of peers) endpoint().connect(p.nodeId, '127.0.0.1', p.port);
     await endpoint().waitConnected(peers.map((p) => p.nodeId), (req.timeoutMs as number) ?? 10_000);
     return { connected: endpoint().connectedPeers() };
+  },
+  port() {
+    return { port: endpoint().port };
   },
   async waitConnected(req) {
     await endpoint().waitConnected(req.nodeIds as number[], (req.timeoutMs as number) ?? 10_000);
@@ -119,9 +131,151 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
     pollHooks.delete(hook);
     return { violations, checks, writes, regressions, finalData: Number(u64(writerRow, 0)) };
   },
+  /** fenceRead, busy-polling with poll({ inline: true }) so both receive paths interleave. */
+  fenceReadInline(req) {
+    const e = endpoint();
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: 16, members: req.members as number[] });
+    const writerRow = region.rowOf(req.writer as number);
+    const count = BigInt(req.count as number);
+    return new Promise((resolve) => {
+      process.send?.({ event: 'ready' }, undefined, {}, () => {
+        let violations = 0;
+        let checks = 0;
+        let writes = 0;
+        let lastCounter = 0n;
+        let regressions = 0;
+        const deadline = Date.now() + 60_000;
+        while (u64(writerRow, 8) !== count && Date.now() < deadline) {
+          writes += e.poll({ inline: true }).writes;
+          const data = u64(writerRow, 0);
+          const counter = u64(writerRow, 8);
+          checks++;
+          if (counter > data) violations++;
+          if (counter < lastCounter) regressions++;
+          lastCounter = counter;
+        }
+        resolve({ violations, checks, writes, regressions, finalData: Number(u64(writerRow, 0)), stats: e.stats() });
+      });
+    });
+  },
+  /** Puts `count` 8-byte writes of region `regionId` to `to` (which may not have the region). */
+  putMany(req) {
+    const e = endpoint();
+    const region = regions.get(req.regionId as number) ?? e.createRegion({ regionId: req.regionId as number, rowBytes: 64, members: req.members as number[] });
+    regions.set(region.regionId, region);
+    for (let i = 1; i <= (req.count as number); i++) {
+      setU64(region.ownRow(), 0, BigInt(i));
+      region.put([[0, 8]], [req.to as number]);
+    }
+    return {};
+  },
+  /** `count` puts of a whole `rowBytes`-byte row to `to`, yielding between them. */
+  async bigPuts(req) {
+    const e = endpoint();
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: req.rowBytes as number, members: req.members as number[] });
+    for (let i = 0; i < (req.count as number); i++) {
+      region.ownRow().fill(i & 255);
+      try {
+        region.put([[0, req.rowBytes as number]], [req.to as number]);
+      } catch {
+        break;
+      }
+      if (i % 16 === 0) await new Promise((r) => setImmediate(r));
+    }
+    return {};
+  },
+  createRegion(req) {
+    const region = endpoint().createRegion({ regionId: req.regionId as number, rowBytes: 64, members: req.members as number[] });
+    regions.set(region.regionId, region);
+    return { row: Array.from(region.rowOf(req.peek as number).subarray(0, 8)) };
+  },
+  closeRegion(req) {
+    regions.get(req.regionId as number)?.close();
+    regions.delete(req.regionId as number);
+    return {};
+  },
+  /** Polls for a while, then reports the first 8 bytes of node `peek`'s row in a region. */
+  async settleAndPeek(req) {
+    await endpoint().waitFor(() => false, req.ms as number).catch(() => undefined);
+    const region = regions.get(req.regionId as number);
+    return { row: region ? Array.from(region.rowOf(req.peek as number).subarray(0, 8)) : null };
+  },
+  /** Puts counter i, and after every 100th also sends P2P message i. */
+  async putP2PWrite(req) {
+    const e = endpoint();
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: 8, members: req.members as number[] });
+    for (let i = 1; i <= (req.count as number); i++) {
+      setU64(region.ownRow(), 0, BigInt(i));
+      region.put([[0, 8]], [req.to as number]);
+      if (i % 100 === 0) {
+        const m = new Uint8Array(4);
+        new DataView(m.buffer).setUint32(0, i, true);
+        e.sendP2P(req.to as number, m);
+      }
+      if (i % 5000 === 0) await new Promise((r) => setImmediate(r));
+    }
+    return {};
+  },
+  /** Checks that when P2P message i is delivered, put i has been applied. */
+  async putP2PRead(req) {
+    const e = endpoint();
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: 8, members: req.members as number[] });
+    const row = region.rowOf(req.writer as number);
+    let messages = 0;
+    let violations = 0;
+    const hook = (r: PollResult) => {
+      for (const m of r.p2p) {
+        messages++;
+        if (u64(row, 0) < BigInt(new DataView(m.data.buffer, m.data.byteOffset).getUint32(0, true))) violations++;
+      }
+    };
+    pollHooks.add(hook);
+    process.send?.({ event: 'ready' });
+    await e.waitFor(() => messages >= (req.count as number) / 100, 60_000, 'p2p messages');
+    pollHooks.delete(hook);
+    return { messages, violations };
+  },
+  /** Interleaves puts (counter), P2P messages and one 5 MiB RDMC message to `to`. */
+  async mixedWrite(req) {
+    const e = endpoint();
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: 8, members: req.members as number[] });
+    const g = groups.get(req.groupId as number)!;
+    for (let i = 1; i <= 20_000; i++) {
+      setU64(region.ownRow(), 0, BigInt(i));
+      region.put([[0, 8]], [req.to as number]);
+      if (i % 100 === 0) e.sendP2P(req.to as number, new Uint8Array(3000).fill(i & 255));
+      if (i === 10_000) g.send(new Uint8Array(5 << 20).fill(7));
+      if (i % 1000 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    return {};
+  },
+  /** Busy-polls (never yielding) until the puts, the P2P messages and the RDMC message all arrived. */
+  busyMixedRead(req) {
+    const e = endpoint();
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: 8, members: req.members as number[] });
+    const row = region.rowOf(req.writer as number);
+    return new Promise((resolve) => {
+      process.send?.({ event: 'ready' }, undefined, {}, () => {
+        let p2p = 0;
+        let rdmcBytes = -1;
+        const deadline = Date.now() + 30_000;
+        while (Date.now() < deadline && !(u64(row, 0) === 20_000n && p2p === 200 && rdmcBytes >= 0)) {
+          const r = e.poll({ inline: true });
+          p2p += r.p2p.length;
+          for (const m of r.rdmc) rdmcBytes = m.data.byteLength;
+        }
+        resolve({ counter: Number(u64(row, 0)), p2p, rdmcBytes, stats: e.stats() });
+      });
+    });
+  },
   createRdmc(req) {
     const g = endpoint().createRdmcGroup({ groupId: req.groupId as number, members: req.members as number[], blockBytes: req.blockBytes as number });
     groups.set(g.groupId, g);
+    return {};
+  },
+  destroyRdmc(req) {
+    groups.get(req.groupId as number)?.destroy();
+    groups.delete(req.groupId as number);
     return {};
   },
   /** Sends deterministic messages of the given sizes; replies with their checksums. */
@@ -157,6 +311,31 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
       e.sendP2P(req.to as number, i % 2 === 0 ? [head, body] : Buffer.concat([head, body]));
     }
     return {};
+  },
+  /** Messages of 2,500 chunks each (more than one sendmsg takes), while an RDMC message streams. */
+  p2pManyChunks(req) {
+    const e = endpoint();
+    groups.get(req.groupId as number)!.send(new Uint8Array(8 << 20).fill(3));
+    for (let m = 0; m < 20; m++) {
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < 2500; i++) chunks.push(new Uint8Array(1 + ((i * 7 + m) % 20)).fill((i + m) & 255));
+      e.sendP2P(req.to as number, chunks);
+    }
+    return {};
+  },
+  async p2pManyChunksCheck() {
+    await endpoint().waitFor(() => p2pSeen.length >= 20, 30_000, 'chunked messages');
+    let intact = true;
+    p2pSeen.slice(0, 20).forEach((msg, m) => {
+      let at = 0;
+      for (let i = 0; i < 2500; i++) {
+        const len = 1 + ((i * 7 + m) % 20);
+        for (let k = 0; k < len; k++) if (msg.data[at + k] !== ((i + m) & 255)) intact = false;
+        at += len;
+      }
+      if (at !== msg.data.byteLength) intact = false;
+    });
+    return { intact, count: p2pSeen.length };
   },
   async p2pWait(req) {
     const count = req.count as number;
