@@ -4,6 +4,8 @@
  * compare with its published ones. Members run as processes on this machine; each figure is
  * printed beside the machine's loopback limits measured in the same run.
  */
+import { loadavg } from 'node:os';
+import type { MulticastMemberResult } from './multicast-member.js';
 import { BenchUsageError, intArg, parseBenchArgs } from './bench-args.js';
 import { percentile, rawPingPongUs, rawStreamGBps } from './loopback-limits.js';
 import { runLocalMulticast, senderIdsFor } from './multicast-run.js';
@@ -42,6 +44,18 @@ function parse(kind: string, args: string[]): Parsed {
   };
 }
 
+/** Load-independent cost figures: CPU per delivery, batching per wake-up. */
+function costFigures(results: readonly MulticastMemberResult[], deliveriesPerMember: number) {
+  const mean = (f: (r: MulticastMemberResult) => number) => results.reduce((a, r) => a + f(r), 0) / results.length;
+  return {
+    cpuUsPerDelivery: mean((r) => (r.cpuUserUs + r.cpuSystemUs) / deliveriesPerMember),
+    systemCpuShare: (100 * mean((r) => r.cpuSystemUs)) / Math.max(1, mean((r) => r.cpuUserUs + r.cpuSystemUs)),
+    deliveriesPerWakeup: mean((r) => deliveriesPerMember / Math.max(1, r.pollBatches)),
+    remoteWritesPerWakeup: mean((r) => r.remoteWrites / Math.max(1, r.pollBatches)),
+    loadAverage1m: loadavg()[0],
+  };
+}
+
 async function runKind(kind: 'bandwidth' | 'latency', args: string[]): Promise<number> {
   let p: Parsed;
   try {
@@ -62,6 +76,7 @@ async function runKind(kind: 'bandwidth' | 'latency', args: string[]): Promise<n
     maxSmcPayloadBytes: p.smcBytes,
     blockBytes: p.blockBytes,
     pattern: kind,
+    digest: 'fast',
     timeoutMs: 600_000,
   });
   const problems = results.flatMap((r) => r.errors.map((e) => `node ${r.nodeId}: ${e}`));
@@ -94,6 +109,7 @@ async function runKind(kind: 'bandwidth' | 'latency', args: string[]): Promise<n
       rawStreamGBps: limits.rawStreamGBps,
       ratioToRawStream: bwGBps / limits.rawStreamGBps,
       rawPingPongP50Us: rawP50Us,
+      ...costFigures(results, totalMessages),
       deliveryLogsIdentical: mode === 'ordered' ? new Set(results.map((r) => r.orderDigest)).size === 1 : undefined,
       errors: problems,
     };
@@ -105,6 +121,9 @@ async function runKind(kind: 'bandwidth' | 'latency', args: string[]): Promise<n
           `  delivered per member: ${(bwGBps * 1000).toFixed(1)} MB/s, ${Math.round(rate).toLocaleString('en-US')} messages/s (slowest member ${(figures.minMemberGBps * 1000).toFixed(1)} MB/s)\n` +
           `  machine limit, one raw TCP stream on loopback: ${(limits.rawStreamGBps * 1000).toFixed(0)} MB/s -> ratio ${figures.ratioToRawStream.toFixed(3)}\n` +
           `  raw C TCP ping-pong p50: ${rawP50Us.toFixed(1)} µs\n` +
+          `  where the time goes (mean over members): ${figures.cpuUsPerDelivery.toFixed(2)} µs CPU per delivered message ` +
+          `(${figures.systemCpuShare.toFixed(0)}% in the kernel), ${figures.deliveriesPerWakeup.toFixed(1)} deliveries and ` +
+          `${figures.remoteWritesPerWakeup.toFixed(1)} remote writes per wake-up, ${figures.loadAverage1m.toFixed(1)} load average\n` +
           (mode === 'ordered' ? `  delivery logs identical at every member: ${figures.deliveryLogsIdentical ? 'yes' : 'NO'}\n` : '') +
           (problems.length ? `  PROBLEMS: ${problems.slice(0, 5).join('; ')}\n` : ''),
       );

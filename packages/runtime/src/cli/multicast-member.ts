@@ -27,6 +27,9 @@ export interface MulticastMemberTask {
   /** When set, every fourth message of a sender has this size instead (e.g. above the SMC limit, so
    *  one sender's stream alternates between SMC and RDMC). */
   readonly everyFourthBytes?: number;
+  /** 'sha256' (tests): digests cover every payload byte. 'fast' (benchmarks): an FNV-1a digest over
+   *  sender, index, length and the first and last 8 payload bytes, cheap enough not to dominate. */
+  readonly digest?: 'sha256' | 'fast';
 }
 
 /** The size of message `index` of any sender in this task. */
@@ -47,6 +50,12 @@ export interface MulticastMemberResult {
   /** Latency pattern, at the sender: send-to-own-delivery times in microseconds. */
   readonly latenciesUs?: readonly number[];
   readonly errors: readonly string[];
+  /** CPU time this process used between the start and the last delivery, and the receive-path
+   *  counters over the same span: load-independent figures of where the time goes. */
+  readonly cpuUserUs: number;
+  readonly cpuSystemUs: number;
+  readonly pollBatches: number;
+  readonly remoteWrites: number;
 }
 
 export function fillPayload(payload: Uint8Array, sender: number, index: number): void {
@@ -68,6 +77,28 @@ function checkPayload(d: RawDelivery, count: number, task: MulticastMemberTask):
   return undefined;
 }
 
+interface Digest {
+  update(bytes: Uint8Array): Digest;
+  digest(encoding: 'hex'): string;
+}
+
+/** FNV-1a over a sample of each update: enough to tell reordered or substituted messages apart. */
+class FastDigest implements Digest {
+  private h = 0x811c9dc5;
+  update(bytes: Uint8Array): Digest {
+    let h = this.h ^ bytes.length;
+    const n = bytes.length;
+    const sample = n <= 16 ? n : 8;
+    for (let i = 0; i < sample; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+    if (n > 16) for (let i = n - 8; i < n; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+    this.h = h >>> 0;
+    return this;
+  }
+  digest(): string {
+    return this.h.toString(16).padStart(8, '0');
+  }
+}
+
 async function main(): Promise<void> {
   const task = JSON.parse(process.env.DERECHO_MEMBER_TASK ?? 'null') as MulticastMemberTask | null;
   if (task === null) throw new Error('DERECHO_MEMBER_TASK is not set');
@@ -76,8 +107,9 @@ async function main(): Promise<void> {
   const me = group.nodeId;
   const sub = group.rawSubgroup('bench');
   const expected = task.messagesPerSender * task.senderIds.length;
-  const order = createHash('sha256');
-  const perSender = new Map<number, ReturnType<typeof createHash>>();
+  const makeDigest = task.digest === 'fast' ? () => new FastDigest() : () => createHash('sha256');
+  const order = makeDigest();
+  const perSender = new Map<number, Digest>();
   const errors: string[] = [];
   // Per sender: how many of its messages were delivered, and the last protocol index. Indices
   // strictly increase but may skip: in ordered mode null messages consume indices too.
@@ -115,7 +147,7 @@ async function main(): Promise<void> {
     headerView.setUint32(4, d.index, true);
     order.update(header).update(d.payload);
     let h = perSender.get(d.sender);
-    if (h === undefined) perSender.set(d.sender, (h = createHash('sha256')));
+    if (h === undefined) perSender.set(d.sender, (h = makeDigest()));
     h.update(header.subarray(4)).update(d.payload);
     if (d.sender === me && onOwnDelivery) {
       latenciesUs.push(Number(process.hrtime.bigint() - ownSentAtNs) / 1000);
@@ -125,6 +157,8 @@ async function main(): Promise<void> {
   });
 
   const startNs = process.hrtime.bigint();
+  const startCpu = process.cpuUsage();
+  const startStats = { ...group.stats };
   if (task.senderIds.includes(me)) {
     const payload = (index: number): Uint8Array => {
       const p = new Uint8Array(payloadSize(task, index));
@@ -150,6 +184,7 @@ async function main(): Promise<void> {
   }
   if (expected > 0) await done;
   const elapsedNs = Number(process.hrtime.bigint() - startNs);
+  const cpu = process.cpuUsage(startCpu);
   const result: MulticastMemberResult = {
     nodeId: me,
     delivered,
@@ -160,6 +195,10 @@ async function main(): Promise<void> {
     lastVersion: String(lastVersion),
     latenciesUs: task.pattern === 'latency' && task.senderIds.includes(me) ? latenciesUs : undefined,
     errors: errors.slice(0, 20),
+    cpuUserUs: cpu.user,
+    cpuSystemUs: cpu.system,
+    pollBatches: group.stats.pollBatches - startStats.pollBatches,
+    remoteWrites: group.stats.remoteWrites - startStats.remoteWrites,
   };
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   // Stay until the parent says every member is done.

@@ -24,6 +24,7 @@ export interface MulticastRunOptions {
   readonly verifyPayloads?: boolean;
   /** Every fourth message of each sender has this size (see MulticastMemberTask). */
   readonly everyFourthBytes?: number;
+  readonly digest?: 'sha256' | 'fast';
   readonly timeoutMs?: number;
   readonly logLevel?: string;
 }
@@ -79,6 +80,7 @@ export async function runLocalMulticast(options: MulticastRunOptions): Promise<M
           pattern: options.pattern ?? 'bandwidth',
           verifyPayloads: options.verifyPayloads ?? false,
           everyFourthBytes: options.everyFourthBytes,
+          digest: options.digest ?? 'sha256',
         };
         const child = spawn(script.command, [...nodeArgs, ...script.args], { env: { ...process.env, DERECHO_MEMBER_TASK: JSON.stringify(task) }, stdio: ['pipe', 'pipe', 'inherit'] });
         children.push(child);

@@ -379,7 +379,9 @@ export class ShardMulticast {
           this.lastSmcIndex[k] = h.index + h.numNulls - 1;
           consumed += h.numNulls;
         } else {
-          const size = Number(data.getBigUint64(this.table.abs(row, off + this.cols.slotStrideBytes - SLOT_SIZE_FIELD_BYTES), true));
+          // The u64 size field read as two u32 halves: no BigInt per message.
+          const sizeAt = this.table.abs(row, off + this.cols.slotStrideBytes - SLOT_SIZE_FIELD_BYTES);
+          const size = data.getUint32(sizeAt, true) + data.getUint32(sizeAt + 4, true) * 0x100000000;
           invariant(size >= HEADER_BYTES && size <= HEADER_BYTES + this.maxSmcPayloadBytes, 'SMC slot size in bounds', () => `size ${size} from sender ${k}`);
           // Copy out of the slot: the sender may reuse it as soon as everyone consumed it, which
           // can be before delivery, and the delivered payload must stay valid for the receiver.

@@ -14,7 +14,8 @@ const SEQ_MASK = (1n << SEQ_BITS) - 1n;
 export function makeVersion(vid: number, seq: number): Version {
   if (!Number.isInteger(vid) || vid < 0 || vid > 0x7fffffff) throw new RangeError(`view id out of range: ${vid}`);
   if (!Number.isInteger(seq) || seq < 0 || seq > 0xffffffff) throw new RangeError(`sequence number out of range: ${seq}`);
-  return (BigInt(vid) << SEQ_BITS) | BigInt(seq);
+  // One BigInt allocation instead of four on the delivery path: exact while vid < 2^21.
+  return vid < 0x200000 ? BigInt(vid * 0x100000000 + seq) : (BigInt(vid) << SEQ_BITS) | BigInt(seq);
 }
 
 export function versionVid(v: Version): number {

@@ -7,7 +7,7 @@ import { resolveConfig } from '../config/load.js';
 import type { DerechoConfig } from '../config/schema.js';
 import type { DeliverOutput } from '../core/core-io.js';
 import type { GroupView } from '../core/membership/group-view.js';
-import { GroupNode } from '../driver/group-node.js';
+import { GroupNode, type GroupNodeStats } from '../driver/group-node.js';
 import { resolveGroupLayout } from '../layout/group-layout.js';
 import type { TypeLayout } from '../layout/spec.js';
 import { GroupClosedError, UnknownSubgroupError } from './errors.js';
@@ -63,6 +63,11 @@ export class Group extends EventEmitter<GroupEvents> {
     const group = new Group(node, config);
     await node.start();
     return group;
+  }
+
+  /** Receive-path counters (wake-ups, remote writes, deliveries) since this node started. */
+  get stats(): Readonly<GroupNodeStats> {
+    return this.node.stats;
   }
 
   get nodeId(): number {
