@@ -38,6 +38,14 @@ let passed = 0;
 let failed = 0;
 let exitCode = 0;
 
+// The addon first: a no-op when its sources are unchanged, a rebuild after pulling native changes.
+const native = await run(process.execPath, [join(root, 'scripts', 'build-native.mjs')]);
+if (native.code !== 0) {
+  console.error('test: building the native addon failed');
+  console.log('\n0 passed, 1 failed');
+  process.exit(1);
+}
+
 const typecheck = await run(bin('tsc'), ['-b']);
 if (typecheck.code !== 0) {
   console.error('test: the type check (tsc -b) failed');
