@@ -27,6 +27,12 @@ export interface MulticastRunOptions {
   readonly digest?: 'sha256' | 'fast';
   readonly timeoutMs?: number;
   readonly logLevel?: string;
+  /**
+   * Where each member runs: by default every member on 127.0.0.1 in this network namespace. With
+   * `hosts`, member i runs inside network namespace hosts[i].netns (through `ip netns exec`) and
+   * listens on hosts[i].ip, as on a separate machine.
+   */
+  readonly hosts?: readonly { readonly netns: string; readonly ip: string }[];
 }
 
 export function senderIdsFor(selector: 0 | 1 | 2, memberIds: readonly number[]): number[] {
@@ -38,7 +44,10 @@ export function senderIdsFor(selector: 0 | 1 | 2, memberIds: readonly number[]):
 export async function runLocalMulticast(options: MulticastRunOptions): Promise<MulticastMemberResult[]> {
   const n = options.numNodes;
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new RangeError(`num_nodes must be an integer from 1 to 64, got ${n}`);
-  const ports = await freeLoopbackPorts(n);
+  if (options.hosts !== undefined && options.hosts.length !== n) throw new RangeError(`hosts must name one host per member (${n}), got ${options.hosts.length}`);
+  // Each namespace has its own port space, so a fixed port serves every host there.
+  const ports = options.hosts ? options.hosts.map(() => 23580) : await freeLoopbackPorts(n);
+  const hostOf = (id: number): string => options.hosts?.[id].ip ?? '127.0.0.1';
   const memberIds = ports.map((_, i) => i);
   const secret = randomBytes(16).toString('hex');
   const maxSmc = options.maxSmcPayloadBytes ?? Math.min(options.payloadBytes, 10240);
@@ -60,8 +69,8 @@ export async function runLocalMulticast(options: MulticastRunOptions): Promise<M
       for (const id of memberIds) {
         const task: MulticastMemberTask = {
           config: {
-            cluster: { secret, contact: `127.0.0.1:${ports[0]}` },
-            node: { id, host: '127.0.0.1', port: ports[id] },
+            cluster: { secret, contact: `${hostOf(0)}:${ports[0]}` },
+            node: { id, host: hostOf(id), port: ports[id] },
             multicast: {
               windowSize: options.windowSize ?? 16,
               maxPayloadBytes: Math.max(options.payloadBytes, options.everyFourthBytes ?? 0, maxSmc),
@@ -82,7 +91,9 @@ export async function runLocalMulticast(options: MulticastRunOptions): Promise<M
           everyFourthBytes: options.everyFourthBytes,
           digest: options.digest ?? 'sha256',
         };
-        const child = spawn(script.command, [...nodeArgs, ...script.args], { env: { ...process.env, DERECHO_MEMBER_TASK: JSON.stringify(task) }, stdio: ['pipe', 'pipe', 'inherit'] });
+        const netns = options.hosts?.[id].netns;
+        const [command, args] = netns ? ['ip', ['netns', 'exec', netns, script.command, ...nodeArgs, ...script.args]] : [script.command, [...nodeArgs, ...script.args]];
+        const child = spawn(command, args, { env: { ...process.env, DERECHO_MEMBER_TASK: JSON.stringify(task) }, stdio: ['pipe', 'pipe', 'inherit'] });
         children.push(child);
         let buffered = '';
         child.stdout!.setEncoding('utf8');
