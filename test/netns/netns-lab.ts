@@ -85,7 +85,7 @@ export class NetnsLab {
     if (percent <= 0) return;
     // nft refuses a comparison that is always true, so total loss is a plain drop.
     const rule = percent >= 100 ? 'drop' : `numgen random mod 100 < ${Math.round(percent)} drop`;
-    const script = `table inet dtsloss { chain input { type filter hook input priority 0; policy accept; ${rule}; } }`;
+    const script = `table inet dtsloss {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    ${rule}\n  }\n}\n`;
     execFileSync('ip', ['netns', 'exec', netns, 'nft', '-f', '-'], { input: script, stdio: ['pipe', 'ignore', 'pipe'] });
   }
 
