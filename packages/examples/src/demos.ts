@@ -1,0 +1,6 @@
+/** The demos `derecho demo <name>` and `derecho-examples <name>` run, each on a local process group. */
+import { fooBarDemo } from './foo-bar/demo.js';
+
+export const demos: Readonly<Record<string, () => Promise<number>>> = {
+  'foo-bar': () => fooBarDemo(),
+};
