@@ -20,8 +20,11 @@ export type OrderedPut = (key: string, value: string) => QueryResults<PutResult>
 export class KVStore {
   private readonly data = new Map<string, string>();
 
-  /** `forward` is how `submitPut` reaches the shard's ordered `put` (set by the factory). */
-  constructor(private readonly forward?: () => OrderedPut) {}
+  /**
+   * `forward` is how `submitPut` reaches the shard's ordered `put` (set by the factory; it may
+   * have to wait until this member's Group.join has returned).
+   */
+  constructor(private readonly forward?: () => OrderedPut | Promise<OrderedPut>) {}
 
   @Ordered() put(key: string, value: string): PutResult {
     if (key.length === 0) throw new RangeError('put: the key must not be empty');
@@ -45,6 +48,7 @@ export class KVStore {
   /** A client's write: ordered through this replica's shard, answered once every replica applied it. */
   @P2P() async submitPut(key: string, value: string): Promise<PutResult> {
     if (this.forward === undefined) throw new Error('this replica was built without a forwarder (use kvFactory)');
-    return this.forward()(key, value).first();
+    const put = await this.forward();
+    return put(key, value).first();
   }
 }
