@@ -19,7 +19,11 @@ export class RpcProbe {
   private p2pCalls = 0;
   private bytesSeen = 0;
 
-  constructor(private readonly nodeId = -1) {}
+  /** `onApplied` hears the running count of applied ordered calls (benchmarks time with it). */
+  constructor(
+    private readonly nodeId = -1,
+    private readonly onApplied?: (applied: number) => void,
+  ) {}
 
   @Ordered() stamp(): Stamp {
     this.applied++;
@@ -54,6 +58,7 @@ export class RpcProbe {
   @Ordered() sink(payload: Uint8Array): void {
     this.bytesSeen += payload.length;
     this.applied++;
+    this.onApplied?.(this.applied);
   }
 
   @P2P() ping(): number {

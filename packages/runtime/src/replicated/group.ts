@@ -94,6 +94,7 @@ export class Group extends EventEmitter<GroupEvents> {
   private readonly handles = new Map<number, ReplicatedHandle<object>>();
   private readonly peers = new Map<string, PeerCaller<object>>();
   private readonly rpc: RpcEngine | undefined;
+  private writableWaiters: (() => void)[] = [];
   private closed = false;
 
   private constructor(
@@ -115,6 +116,7 @@ export class Group extends EventEmitter<GroupEvents> {
         },
         new SchemaCodec(rpc.schema, rpc.wireClasses),
         rpc.factories,
+        new SchemaCodec(rpc.schema, rpc.wireClasses, { copyBuffers: false }),
       );
       this.rpc = engine;
       node.setRpcHandler((from, frame) => engine.onFrame(from, frame));
@@ -127,6 +129,11 @@ export class Group extends EventEmitter<GroupEvents> {
     node.on('peerFailed', (f) => this.emit('peerFailed', f));
     node.on('deliver', (d) => this.onDeliver(d));
     node.on('progress', () => {
+      if (this.writableWaiters.length > 0) {
+        const waiting = this.writableWaiters;
+        this.writableWaiters = [];
+        for (const w of waiting) w();
+      }
       for (const r of this.raw.values()) r.onProgress();
     });
   }
@@ -226,6 +233,18 @@ export class Group extends EventEmitter<GroupEvents> {
       index,
       shard,
       members: () => this.node.view?.subgroups[subgroupId]?.shards[shard]?.members ?? [],
+      queued: () => this.node.currentRuntime?.queuedSends(subgroupId) ?? 0,
+      whenWritable: (maxQueued) => {
+        const queued = (): number => this.node.currentRuntime?.queuedSends(subgroupId) ?? 0;
+        if (queued() < maxQueued) return Promise.resolve();
+        return new Promise<void>((resolve) => {
+          const check = (): void => {
+            if (this.closed || queued() < maxQueued) resolve();
+            else this.writableWaiters.push(check);
+          };
+          this.writableWaiters.push(check);
+        });
+      },
     };
   }
 

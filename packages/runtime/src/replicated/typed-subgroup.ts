@@ -26,6 +26,10 @@ export interface ReplicatedHandle<T> {
   p2p(nodeId: NodeId): P2PStub<T>;
   /** This node's replica (read it, never mutate it outside ordered calls). */
   readonly local: T;
+  /** Ordered calls made here that wait for a window slot (the multicast's backpressure). */
+  readonly queued: number;
+  /** Resolves when fewer than `maxQueued` ordered calls wait for a window slot. */
+  whenWritable(maxQueued?: number): Promise<void>;
 }
 
 /** P2P access to one shard of a typed subgroup from any member of the group. */
@@ -48,6 +52,8 @@ export interface SubgroupTarget {
   readonly shard: number;
   /** Members of the shard in the current view. */
   members(): readonly NodeId[];
+  queued(): number;
+  whenWritable(maxQueued: number): Promise<void>;
 }
 
 function methodsOf(target: SubgroupTarget, kind: 'ordered' | 'p2p'): MethodCodec[] {
@@ -104,6 +110,10 @@ export function createReplicatedHandle<T>(target: SubgroupTarget): ReplicatedHan
       if (replica === undefined) throw new Error(`${target.className}[${target.index}]: this node holds no replica (yet)`);
       return replica as T;
     },
+    get queued() {
+      return target.queued();
+    },
+    whenWritable: (maxQueued = 1) => target.whenWritable(maxQueued),
   };
 }
 

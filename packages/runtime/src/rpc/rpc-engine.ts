@@ -101,6 +101,8 @@ export class RpcEngine {
     private readonly transport: RpcTransport,
     readonly codec: SchemaCodec,
     private readonly factories: ReadonlyMap<string, ReplicaFactory>,
+    /** Decodes delivered ordered calls: their payload is a copy the core handed over, so byte arrays may alias it. */
+    private readonly deliveryCodec: SchemaCodec = codec,
   ) {}
 
   /** Whether `type` (a subgroup's type in the view) is one of the typed classes. */
@@ -232,7 +234,7 @@ export class RpcEngine {
     const mine = request.caller === me ? this.ordered.get(request.invocation) : undefined;
     let codec: MethodCodec;
     try {
-      codec = this.codec.methodById(replica.className, request.methodId);
+      codec = this.deliveryCodec.methodById(replica.className, request.methodId);
       if (!codec.method.ordered) throw new Error(`${replica.className}.${codec.methodName} is not an @Ordered() method`);
     } catch (err) {
       this.transport.log.error({ subgroup: d.subgroup, caller: request.caller }, 'skipping an ordered RPC message: %s', (err as Error).message);
