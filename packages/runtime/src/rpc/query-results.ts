@@ -87,7 +87,11 @@ export class OrderedCallResults<R> implements QueryResults<R> {
     return new Map(values);
   }
 
-  /** The first reply to succeed; when every member failed, the first failure. */
+  /**
+   * The first reply to arrive: every replica computes the same result, so the first value or the
+   * first RemoteError (the handler threw, and would throw everywhere) stands for all. Members
+   * that were removed are skipped; when every member was removed, their first error.
+   */
   async first(): Promise<R> {
     const replies = [...(await this.replies).values()];
     return new Promise<R>((resolve, reject) => {
@@ -95,6 +99,7 @@ export class OrderedCallResults<R> implements QueryResults<R> {
       let firstError: unknown;
       for (const p of replies) {
         p.then(resolve, (err: unknown) => {
+          if (!(err instanceof NodeRemovedError)) reject(err as Error);
           firstError ??= err;
           if (++failures === replies.length) reject(firstError as Error);
         });
