@@ -65,6 +65,7 @@ describe('typed subgroups and RPC (in-process group of 4)', function () {
     const delivered = await sink.all();
     expect(sorted(delivered.keys())).to.deep.equal([0, 1, 2]);
     expect([...delivered.values()]).to.deep.equal([undefined, undefined, undefined]);
+    expect(() => probe.ordered.sink(new Uint8Array(64 << 20))).to.throw(/payload/i);
   });
 
   it('a handler that throws rejects every entry with RemoteError (name and message)', async () => {

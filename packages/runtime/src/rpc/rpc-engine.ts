@@ -157,7 +157,17 @@ export class RpcEngine {
     const results = new OrderedCallResults<R>(() => this.ordered.delete(invocation));
     this.ordered.set(invocation, { results: results as OrderedCallResults<unknown>, codec, subgroupId });
     const payload = encodeOrderedRequest(codec.method.id, this.transport.nodeId, invocation, argBytes);
-    const send = (): void => {
+    if (view !== undefined) {
+      // Refusals (a payload over maxPayloadBytes, ...) throw here, at the call.
+      try {
+        this.transport.multicast(subgroupId, payload);
+      } catch (err) {
+        this.ordered.delete(invocation);
+        throw err;
+      }
+      return results;
+    }
+    this.waitingForView.push(() => {
       try {
         const v = this.transport.view();
         if (v !== undefined) this.requireMember(v, subgroupId, codec);
@@ -166,9 +176,7 @@ export class RpcEngine {
         this.ordered.delete(invocation);
         results.abort(err as Error);
       }
-    };
-    if (view === undefined) this.waitingForView.push(send);
-    else send();
+    });
     return results;
   }
 
@@ -216,7 +224,8 @@ export class RpcEngine {
 
   /** A cooked delivery: run the call on this node's replica and answer the caller. */
   onDeliver(d: DeliverOutput, view: GroupView): void {
-    this.ensureReplicas(view);
+    // Deliveries can come with a view's start, before its 'view' event built the replicas.
+    if (!this.replicas.has(d.subgroup)) this.ensureReplicas(view);
     const replica = this.replicas.get(d.subgroup);
     if (replica === undefined) {
       this.transport.log.error({ subgroup: d.subgroup, sender: d.senderNode }, 'an RPC message for a subgroup without a local replica; skipped');
