@@ -127,4 +127,17 @@ describe('typed subgroups and RPC (in-process group of 4)', function () {
     expect((err as RemoteError).remoteMessage).to.match(/Foo\.changeState argument 'next': expected number, got the string "7"/);
     expect(await foo.ordered.readState().first()).to.equal(0);
   });
+
+  it('every reply equals what a fresh replica returns applying the same calls in version order (§2.15 item 3)', async () => {
+    const foo = groups[3].subgroup(Foo);
+    const initial = await foo.ordered.readState().first();
+    const values = [5, 5, 7, 5, 7, 7, 9, 5];
+    const calls = values.map((v) => ({ v, r: foo.ordered.changeState(v) }));
+    const outcomes = await Promise.all(calls.map(async ({ v, r }) => ({ v, version: await r.version, replies: await r.all() })));
+    outcomes.sort((a, b) => (a.version < b.version ? -1 : 1));
+    const replay = new Foo();
+    replay.changeState(initial);
+    for (const o of outcomes) expect([...o.replies.values()], `changeState(${o.v}) at version ${o.version}`).to.deep.equal([replay.changeState(o.v)]);
+    expect(await foo.p2p(3).readState()).to.equal(replay.readState());
+  });
 });

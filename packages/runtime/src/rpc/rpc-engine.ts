@@ -93,6 +93,8 @@ export class RpcEngine {
   private waitingForView: (() => void)[] = [];
   private readonly removed = new Map<NodeId, string>();
   private readonly p2pQueue: P2PJob[] = [];
+  /** P2P requests that came before this node's view started (their sender started first). */
+  private beforeView: { from: number; bytes: Uint8Array }[] = [];
   private p2pRunning = false;
   private nextInvocation = 1;
   private closed = false;
@@ -113,6 +115,9 @@ export class RpcEngine {
   /** A view started: build the replicas this node now holds, and send calls that waited for it. */
   onView(view: GroupView): void {
     this.ensureReplicas(view);
+    const early = this.beforeView;
+    this.beforeView = [];
+    for (const { from, bytes } of early) this.onFrame(from, bytes);
     const waiting = this.waitingForView;
     this.waitingForView = [];
     for (const send of waiting) send();
@@ -350,6 +355,10 @@ export class RpcEngine {
     switch (frame.kind) {
       case RpcKind.P2PRequest: {
         const replica = this.replicas.get(frame.subgroupId);
+        if (replica === undefined && this.transport.view() === undefined) {
+          this.beforeView.push({ from, bytes });
+          return;
+        }
         if (replica === undefined) {
           // Not malformed: the caller's view may say otherwise (after a view change). Tell it.
           const err = new NotAMemberError(`node ${this.transport.nodeId} holds no replica of subgroup ${frame.subgroupId}`);
