@@ -33,7 +33,10 @@ describe('examples on local process groups', function () {
   });
 
   it('KV: writes through the client land on every replica of the key\'s shard', async () => {
-    const [, step1] = await runKv({ timeoutMs: 60_000 });
+    const [step0, step1] = await runKv({ timeoutMs: 60_000 });
+    // The replica's submitPut rethrows the ordered put's RemoteError: it comes back wrapped once more.
+    expect(step0.find((m) => m.role === 'client')!.invalidPut).to.deep.include({ name: 'RemoteError' });
+    expect(step0.find((m) => m.role === 'client')!.invalidPut!.message).to.match(/^node \d: RangeError: put: the key must not be empty$/);
     const client = step1.find((m) => m.role === 'client')!;
     expect(client.problems).to.deep.equal([]);
     expect(client.keysChecked).to.equal(CLIENT_KEYS + KV_SHARDS * KV_REPLICAS * MEMBER_KEYS);

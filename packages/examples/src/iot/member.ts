@@ -50,7 +50,10 @@ runMember<IotTask, Context>(
       const memory = group.subgroup(SmartMemory);
       const all = readings();
       const startNs = process.hrtime.bigint();
-      const results = await Promise.all(all.map((r) => memory.ordered.ingest(r).first()));
+      // all(): every replica has applied every reading before this step ends (first() would
+      // only say that the fastest one had).
+      const replies = await Promise.all(all.map((r) => memory.ordered.ingest(r).all()));
+      const results = replies.map((m) => m.get(me)!);
       const ms = Number(process.hrtime.bigint() - startNs) / 1e6;
       const kept = results.filter((r) => r.kept).length;
       return { node: me, role: 'gateway', kept, lines: [`gateway: streamed ${all.length} readings from ${SENSORS.length} sensors in ${ms.toFixed(0)} ms; the service kept ${kept}`] };

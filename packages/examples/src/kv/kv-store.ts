@@ -49,6 +49,8 @@ export class KVStore {
   @P2P() async submitPut(key: string, value: string): Promise<PutResult> {
     if (this.forward === undefined) throw new Error('this replica was built without a forwarder (use kvFactory)');
     const put = await this.forward();
-    return put(key, value).first();
+    // all(), not first(): a client that reads right after must find the value at every replica.
+    const replies = await put(key, value).all();
+    return replies.values().next().value!;
   }
 }

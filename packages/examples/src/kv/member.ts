@@ -45,7 +45,7 @@ runMember<KvTask, Context>(
         lines.push(`client (in no shard): wrote ${CLIENT_KEYS} keys through the shards' replicas: ${perShard.map((c, s) => `${c} to shard ${s} (members ${client.members[s].join(', ')})`).join(', ')}`);
         const err = await client.put('', 'nothing').then(() => undefined, (e: unknown) => e);
         lines.push(`client: put('') -> ${err instanceof RemoteError ? `${err.name}: ${err.message}` : `unexpected ${String(err)}`}`);
-        return { node: me, role: 'client', lines };
+        return { node: me, role: 'client', lines, invalidPut: err instanceof RemoteError ? { name: err.remoteName, message: err.remoteMessage } : undefined };
       }
       const kv = group.subgroup(KVStore);
       const keys = memberKeys(me, shard);

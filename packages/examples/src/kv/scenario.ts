@@ -19,6 +19,8 @@ export interface KvStep {
   /** Client, step 1: keys whose replicas disagree or lack the value written. */
   readonly problems?: string[];
   readonly keysChecked?: number;
+  /** Client, step 0: what put('') (an invalid key) came back with. */
+  readonly invalidPut?: { name: string; message: string };
   /** Client, step 1: size of each shard at each replica. */
   readonly sizes?: Record<string, Record<string, number>>;
 }
