@@ -52,6 +52,22 @@ if (typecheck.code !== 0) {
   exitCode = 1;
 }
 
+// Generated code must match its sources: `derecho-codegen --check` over the examples.
+const codegen = await run(process.execPath, [
+  '--conditions=@derecho-ts/source',
+  '--import',
+  'tsx',
+  join(root, 'packages', 'codegen', 'src', 'cli.ts'),
+  '--project',
+  join(root, 'packages', 'examples', 'tsconfig.codegen.json'),
+  '--check',
+]);
+if (codegen.code !== 0) {
+  console.error('test: derecho-codegen --check found stale generated code (run it without --check to regenerate)');
+  exitCode = 1;
+  failed += 1;
+}
+
 for (const m of mochaRuns) {
   console.log(`\n=== mocha run: ${m.name} ===`);
   const r = await run(bin('mocha'), ['--config', m.config], m.env);

@@ -56,10 +56,14 @@ export {
   type WireClassTable,
 } from './rpc/marshal-schema.js';
 export { SchemaCodec, WireTypeError, createPackr, type MethodCodec } from './rpc/marshal.js';
-export { Group, type GroupJoinOptions, type GroupEvents, type RawSubgroupSpec } from './replicated/group.js';
+export { Group, type GroupJoinOptions, type GroupEvents, type RawSubgroupSpec, type TypedSubgroupSpec, type SubgroupSpec, type ReplicatedClass } from './replicated/group.js';
+export type { ReplicatedHandle, PeerCaller } from './replicated/typed-subgroup.js';
+export { StaleSchemaError } from './replicated/schema-check.js';
+export { currentVersion, type AppliedVersion } from './rpc/current-version.js';
+export { RemoteError, NodeRemovedError, SenderRemovedError, InvalidNodeError, RpcWireError } from './rpc/rpc-errors.js';
 export { RawSubgroup, type RawDelivery, type RawSubgroupEvents } from './replicated/raw-subgroup.js';
 export { NotAMemberError, UnknownSubgroupError, GroupClosedError } from './replicated/errors.js';
-export { JoinError } from './driver/group-node.js';
+export { JoinError, BUILD_HASH, buildHashWithSchema } from './driver/group-node.js';
 export type { GroupView, GroupSubgroup, MemberAddress } from './core/membership/group-view.js';
 export {
   type Codec,

@@ -6,9 +6,20 @@ export interface BenchModule {
   run(args: string[]): Promise<number>;
 }
 
+interface ExamplesBenches {
+  readonly benches: Readonly<Record<string, () => Promise<BenchModule>>>;
+}
+
+// The RPC benchmarks need a replicated class with a generated schema, so they live with the
+// examples (which depend on the runtime); loaded by name at run time, never at compile time.
+const EXAMPLES = '@derecho-ts/examples';
+const fromExamples = (name: string) => async (): Promise<BenchModule> => ((await import(EXAMPLES)) as ExamplesBenches).benches[name]();
+
 export const benches: Record<string, () => Promise<BenchModule>> = {
   bandwidth: async () => (await import('./bench-multicast.js')).bandwidth,
   latency: async () => (await import('./bench-multicast.js')).latency,
   fabric: () => import('./bench-fabric.js'),
   log: () => import('./bench-log.js'),
+  typed: fromExamples('typed'),
+  'p2p-latency': fromExamples('p2p-latency'),
 };

@@ -1,11 +1,34 @@
 /**
- * `derecho demo`: starts a 3-process group on loopback (the fabric data plane only, for now): the
- * members exchange SST rows and one RDMC multicast and each prints what it saw.
+ * `derecho demo [name]`: runs a demo on a local multi-process group on loopback.
+ *   (default) foo-bar  Derecho's simple replicated objects (from @derecho-ts/examples)
+ *   kv                 the sharded key-value store with a non-member client
+ *   iot                the IoT smart-memory service
+ *   fabric             the data plane only: SST rows and one RDMC multicast among 3 processes
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { childScriptArgs } from '@derecho-ts/rdma-native';
 
-export async function runDemo(_args: string[]): Promise<number> {
+interface ExamplesModule {
+  readonly demos: Readonly<Record<string, () => Promise<number>>>;
+}
+
+// The examples package depends on the runtime, not the other way round: it is loaded by name at
+// run time (a workspace sibling, from src under tsx or from dist once built).
+const EXAMPLES = '@derecho-ts/examples';
+
+export async function runDemo(args: string[]): Promise<number> {
+  const [name = 'foo-bar'] = args;
+  if (name === 'fabric') return runFabricDemo();
+  const { demos } = (await import(EXAMPLES)) as ExamplesModule;
+  const demo = demos[name];
+  if (demo === undefined) {
+    process.stderr.write(`derecho demo: unknown demo ${JSON.stringify(name)}; one of: ${[...Object.keys(demos), 'fabric'].join(', ')}\n`);
+    return 2;
+  }
+  return demo();
+}
+
+async function runFabricDemo(): Promise<number> {
   const { command, args } = childScriptArgs(import.meta.url, './demo-member');
   const ids = [1, 2, 3];
   const children: ChildProcess[] = [];

@@ -9,7 +9,7 @@ import { benches } from './benches.js';
 const usage = `usage: derecho <command> [args]
 
 commands:
-  demo                 run the demo on a local multi-process group
+  demo [name]          run a demo on a local multi-process group: foo-bar (default), kv, iot, fabric
   sim --seed N         replay one seed of the simulator swarm deterministically, printing its trace
   bench <name> [args]  run a benchmark (${Object.keys(benches).join(', ') || 'none yet'}); --json for one JSON object
 `;

@@ -23,6 +23,14 @@ import { ViewRuntime } from './view-runtime.js';
 /** Identifies the wire protocol and build; peers with another one are refused in the handshake. */
 export const BUILD_HASH = 'derecho-ts/0.1.0';
 
+/**
+ * The handshake's build hash for a program with RPC schema `schemaHash`: builds whose generated
+ * schemas differ refuse each other. 64 characters, so the fabric's refusal line shows all of it.
+ */
+export function buildHashWithSchema(schemaHash: string | undefined): string {
+  return schemaHash === undefined ? BUILD_HASH : `${BUILD_HASH} schema ${schemaHash.slice(0, 40)}`;
+}
+
 export interface GroupNodeOptions {
   readonly config: DerechoConfig;
   /** The group's layout (already resolved against the configuration). */
@@ -32,6 +40,8 @@ export interface GroupNodeOptions {
   /** How long joining may take before it fails; default 30 s. */
   readonly joinTimeoutMs?: number;
   readonly logger?: Logger;
+  /** The generated RPC schema's hash (`wireSchema.hash`), made part of the handshake's build hash. */
+  readonly schemaHash?: string;
 }
 
 export interface GroupNodeEvents {
@@ -72,6 +82,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   private joinWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private closed = false;
   readonly stats: GroupNodeStats = { pollBatches: 0, remoteWrites: 0, deliveries: 0 };
+  private rpcHandler: ((from: number, frame: Uint8Array) => void) | undefined;
 
   private constructor(private readonly options: GroupNodeOptions) {
     super();
@@ -85,7 +96,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
       host: config.node.host,
       port: config.node.port,
       secret: config.cluster.secret,
-      buildHash: BUILD_HASH,
+      buildHash: buildHashWithSchema(options.schemaHash),
       heartbeatTimeoutMs: config.failure.failureTimeoutMs,
       // The core emits several pushes per step and a poll batch runs many steps: gather them and
       // write each peer's share once at the end of the task instead of one syscall per put.
@@ -253,8 +264,14 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     }, CONTACT_RETRY_MS);
   }
 
+  /** Who handles Channel.Rpc messages (the frame without its channel byte); without one they drop the peer. */
+  setRpcHandler(handler: (from: number, frame: Uint8Array) => void): void {
+    this.rpcHandler = handler;
+  }
+
   private onP2P(from: number, data: Uint8Array): void {
     if (data.length === 0) return this.dropPeer(from, 'an empty P2P message');
+    if (data[0] === Channel.Rpc && this.rpcHandler !== undefined) return this.rpcHandler(from, data.subarray(1));
     if (data[0] !== Channel.Control) return this.dropPeer(from, `a P2P message on unknown channel ${data[0]}`);
     let message: ControlMessage;
     try {
@@ -266,7 +283,8 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     this.onControl(from, message);
   }
 
-  private dropPeer(peer: number, why: string): void {
+  /** Drops the connection to a misbehaving peer, with an error log line saying why. */
+  dropPeer(peer: number, why: string): void {
     this.log.error({ peer }, 'dropping the connection: %s', why);
     this.endpoint.failPeer(peer, why);
   }

@@ -7,11 +7,18 @@ import { resolveConfig } from '../config/load.js';
 import type { DerechoConfig } from '../config/schema.js';
 import type { DeliverOutput } from '../core/core-io.js';
 import type { GroupView } from '../core/membership/group-view.js';
+import { Channel } from '../driver/control-messages.js';
 import { GroupNode, type GroupNodeStats } from '../driver/group-node.js';
 import { resolveGroupLayout } from '../layout/group-layout.js';
 import type { TypeLayout } from '../layout/spec.js';
-import { GroupClosedError, UnknownSubgroupError } from './errors.js';
+import { SchemaCodec } from '../rpc/marshal.js';
+import type { WireClassTable, WireSchema } from '../rpc/marshal-schema.js';
+import { RpcEngine, type ReplicaFactory } from '../rpc/rpc-engine.js';
+import { GroupClosedError, NotAMemberError, UnknownSubgroupError } from './errors.js';
+import { getReplicatedMetadata } from './metadata.js';
 import { RawSubgroup } from './raw-subgroup.js';
+import { checkClassAgainstSchema } from './schema-check.js';
+import { createPeerCaller, createReplicatedHandle, type PeerCaller, type ReplicatedHandle, type SubgroupTarget } from './typed-subgroup.js';
 
 /** A raw subgroup: byte multicast under a name, with its layout. */
 export interface RawSubgroupSpec {
@@ -20,10 +27,29 @@ export interface RawSubgroupSpec {
   readonly layout?: TypeLayout;
 }
 
+/** A class decorated with `@Replicated()`. */
+export type ReplicatedClass<T extends object = object> = abstract new (...args: never[]) => T;
+
+/** A typed subgroup: every member of a shard holds a replica of `type`, built by `factory`. */
+export interface TypedSubgroupSpec<T extends object = object> {
+  readonly type: ReplicatedClass<T>;
+  /** Optional when the configuration file carries a layout for this class's wire name. */
+  readonly layout?: TypeLayout;
+  /** Builds this node's replica of one shard; default `new type()`. */
+  readonly factory?: (info: { readonly subgroupIndex: number; readonly shard: number; readonly nodeId: number }) => T;
+}
+
+export type SubgroupSpec = RawSubgroupSpec | TypedSubgroupSpec;
+
 export interface GroupJoinOptions {
   /** A config file path, or the configuration as an object. */
   readonly config: string | object;
-  readonly subgroups: readonly RawSubgroupSpec[];
+  /** Typed subgroups (`{ type: KVStore, layout }`) and raw ones (`{ name, layout }`), in layout order. */
+  readonly subgroups: readonly SubgroupSpec[];
+  /** The generated `wireSchema` (derecho.generated.ts); required with typed subgroups. */
+  readonly schema?: WireSchema;
+  /** The generated `wireClasses` (self-marshalling classes the schema names). */
+  readonly wireClasses?: WireClassTable;
   /** Configuration flags (`--node-id 3`, ...); default none. */
   readonly argv?: readonly string[];
   /** Where DERECHO_* variables are read; default process.env. */
@@ -38,29 +64,95 @@ export interface GroupEvents {
   peerFailed: [{ nodeId: number; reason: string }];
 }
 
+function isTyped(spec: SubgroupSpec): spec is TypedSubgroupSpec {
+  return typeof (spec as TypedSubgroupSpec).type === 'function';
+}
+
+/** Checks the typed classes against the schema; returns their wire names in `subgroups` order. */
+function typedNames(options: GroupJoinOptions): (string | undefined)[] {
+  const names = options.subgroups.map((spec, i) => {
+    if (isTyped(spec)) {
+      const metadata = getReplicatedMetadata(spec.type);
+      if (options.schema === undefined) throw new TypeError(`Group.join: subgroups[${i}] is the typed class ${spec.type.name}, which needs the generated schema: pass { schema: wireSchema } from derecho.generated.ts`);
+      checkClassAgainstSchema(spec.type.name, metadata, options.schema);
+      return metadata.name;
+    }
+    if (typeof (spec as RawSubgroupSpec).name !== 'string') throw new TypeError(`Group.join: subgroups[${i}] must be { type: ReplicatedClass } or { name: string }`);
+    return undefined;
+  });
+  const seen = new Set<string>();
+  options.subgroups.forEach((spec, i) => {
+    const name = names[i] ?? (spec as RawSubgroupSpec).name;
+    if (seen.has(name)) throw new TypeError(`Group.join: subgroups[${i}] repeats the subgroup type '${name}'`);
+    seen.add(name);
+  });
+  return names;
+}
+
 export class Group extends EventEmitter<GroupEvents> {
   private readonly raw = new Map<number, RawSubgroup>();
+  private readonly handles = new Map<number, ReplicatedHandle<object>>();
+  private readonly peers = new Map<string, PeerCaller<object>>();
+  private readonly rpc: RpcEngine | undefined;
+  private writableWaiters: (() => void)[] = [];
   private closed = false;
 
   private constructor(
     private readonly node: GroupNode,
     readonly config: DerechoConfig,
+    rpc?: { schema: WireSchema; wireClasses?: WireClassTable; factories: Map<string, ReplicaFactory> },
   ) {
     super();
-    node.on('view', (v) => this.emit('view', v));
+    if (rpc !== undefined) {
+      const engine = new RpcEngine(
+        {
+          nodeId: node.nodeId,
+          channel: Channel.Rpc,
+          log: node.log,
+          view: () => node.view,
+          multicast: (subgroupId, payload) => node.send(subgroupId, payload, true),
+          sendP2P: (to, chunks) => node.endpoint.sendP2P(to, chunks),
+          dropPeer: (peer, why) => node.dropPeer(peer, why),
+        },
+        new SchemaCodec(rpc.schema, rpc.wireClasses),
+        rpc.factories,
+        new SchemaCodec(rpc.schema, rpc.wireClasses, { copyBuffers: false }),
+      );
+      this.rpc = engine;
+      node.setRpcHandler((from, frame) => engine.onFrame(from, frame));
+      node.on('peerFailed', (f) => engine.onPeerFailed(f.nodeId, f.reason));
+    }
+    node.on('view', (v) => {
+      this.rpc?.onView(v);
+      this.emit('view', v);
+    });
     node.on('peerFailed', (f) => this.emit('peerFailed', f));
     node.on('deliver', (d) => this.onDeliver(d));
     node.on('progress', () => {
+      if (this.writableWaiters.length > 0) {
+        const waiting = this.writableWaiters;
+        this.writableWaiters = [];
+        for (const w of waiting) w();
+      }
       for (const r of this.raw.values()) r.onProgress();
     });
   }
 
   static async join(options: GroupJoinOptions): Promise<Group> {
     const config = resolveConfig(options.config, { argv: options.argv, env: options.env });
-    const layout = resolveGroupLayout(options.subgroups.map((s) => ({ type: s.name, layout: s.layout })), config.layout);
-    const node = GroupNode.create({ config, layout, minMembers: options.minMembers, joinTimeoutMs: options.joinTimeoutMs });
+    const names = typedNames(options);
+    const layout = resolveGroupLayout(options.subgroups.map((s, i) => ({ type: names[i] ?? (s as RawSubgroupSpec).name, layout: s.layout })), config.layout);
+    const factories = new Map<string, ReplicaFactory>();
+    options.subgroups.forEach((spec, i) => {
+      if (!isTyped(spec)) return;
+      const Type = spec.type as unknown as new () => object;
+      const make = spec.factory ?? (() => new Type());
+      factories.set(names[i]!, { className: names[i]!, create: make });
+    });
+    const schema = factories.size > 0 ? options.schema : undefined;
+    const node = GroupNode.create({ config, layout, minMembers: options.minMembers, joinTimeoutMs: options.joinTimeoutMs, schemaHash: options.schema?.hash });
     // Subscribe before joining: the first deliveries can come with the view's start.
-    const group = new Group(node, config);
+    const group = new Group(node, config, schema === undefined ? undefined : { schema, wireClasses: options.wireClasses, factories });
     await node.start();
     return group;
   }
@@ -92,10 +184,84 @@ export class Group extends EventEmitter<GroupEvents> {
     return this.handle(subgroupId, name, index);
   }
 
+  /**
+   * This node's handle on typed subgroup `Type` (its `index`-th subgroup when the layout gives
+   * several). Throws NotAMemberError when this node is in none of its shards.
+   */
+  subgroup<T extends object>(Type: ReplicatedClass<T>, index = 0): ReplicatedHandle<T> {
+    const { engine, view, subgroupId, className } = this.locate(Type, index);
+    const me = this.node.nodeId;
+    const shard = view.subgroups[subgroupId].shards.findIndex((s) => s.members.includes(me));
+    if (shard < 0) throw new NotAMemberError(`node ${me} is not in any shard of ${className}[${index}] in view ${view.vid}; non-members call it through group.peer(${Type.name}, { shard })`);
+    let handle = this.handles.get(subgroupId);
+    if (handle === undefined) {
+      handle = createReplicatedHandle<object>(this.target(engine, className, subgroupId, index, shard));
+      this.handles.set(subgroupId, handle);
+    }
+    return handle as ReplicatedHandle<T>;
+  }
+
+  /** P2P access to shard `shard` of typed subgroup `Type` (any member of the group may use it). */
+  peer<T extends object>(Type: ReplicatedClass<T>, where: { readonly subgroup?: number; readonly shard: number }): PeerCaller<T> {
+    const index = where.subgroup ?? 0;
+    const { engine, view, subgroupId, className } = this.locate(Type, index);
+    const shards = view.subgroups[subgroupId].shards;
+    if (!Number.isInteger(where.shard) || where.shard < 0 || where.shard >= shards.length) {
+      throw new RangeError(`group.peer(${Type.name}): shard must be an integer from 0 to ${shards.length - 1}, got ${String(where.shard)}`);
+    }
+    const key = `${subgroupId}/${where.shard}`;
+    let caller = this.peers.get(key);
+    if (caller === undefined) {
+      caller = createPeerCaller<object>(this.target(engine, className, subgroupId, index, where.shard));
+      this.peers.set(key, caller);
+    }
+    return caller as PeerCaller<T>;
+  }
+
+  private locate(Type: ReplicatedClass, index: number) {
+    const engine = this.rpc;
+    const className = getReplicatedMetadata(Type).name;
+    if (engine === undefined || !engine.isTyped(className)) {
+      throw new UnknownSubgroupError(`${Type.name} is not one of this group's typed subgroups (pass { type: ${Type.name} } in Group.join's subgroups)`);
+    }
+    const view = this.view;
+    const subgroupId = view.subgroups.findIndex((s) => s.type === className && s.index === index);
+    if (subgroupId < 0) throw new UnknownSubgroupError(`no subgroup ${index} of ${className} in view ${view.vid}`);
+    return { engine, view, subgroupId, className };
+  }
+
+  private target(engine: RpcEngine, className: string, subgroupId: number, index: number, shard: number): SubgroupTarget {
+    return {
+      engine,
+      className,
+      subgroupId,
+      index,
+      shard,
+      members: () => this.node.view?.subgroups[subgroupId]?.shards[shard]?.members ?? [],
+      queued: () => this.node.currentRuntime?.queuedSends(subgroupId) ?? 0,
+      whenWritable: (maxQueued) => {
+        const queued = (): number => this.node.currentRuntime?.queuedSends(subgroupId) ?? 0;
+        if (queued() < maxQueued) return Promise.resolve();
+        return new Promise<void>((resolve) => {
+          const check = (): void => {
+            if (this.closed || queued() < maxQueued) resolve();
+            else this.writableWaiters.push(check);
+          };
+          this.writableWaiters.push(check);
+        });
+      },
+    };
+  }
+
   private onDeliver(d: DeliverOutput): void {
-    const view = this.node.view;
+    const view = this.node.currentRuntime?.view;
     const sg = view?.subgroups[d.subgroup];
     if (sg === undefined) return;
+    if (d.cooked) {
+      if (this.rpc !== undefined) this.rpc.onDeliver(d, view!);
+      else this.node.log.error({ subgroup: d.subgroup }, 'an RPC message arrived in a group without typed subgroups; skipped');
+      return;
+    }
     this.handle(d.subgroup, sg.type, sg.index).deliver({ sender: d.senderNode, index: d.index, version: d.version, hlc: d.hlc, payload: d.payload });
   }
 
@@ -112,6 +278,7 @@ export class Group extends EventEmitter<GroupEvents> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.rpc?.close('the group was closed');
     this.node.close();
     this.removeAllListeners();
   }

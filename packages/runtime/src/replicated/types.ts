@@ -47,7 +47,7 @@ export interface QueryResults<R> {
   readonly replies: Promise<ReadonlyMap<NodeId, Promise<R>>>;
   /** Every member's reply; rejects with the first member's failure. */
   all(): Promise<Map<NodeId, R>>;
-  /** The first reply to arrive (all replicas compute the same value). */
+  /** The first reply to arrive (all replicas compute the same value): its value, or its RemoteError. */
   first(): Promise<R>;
   /** The version the call created, once delivered. */
   readonly version: Promise<Version>;

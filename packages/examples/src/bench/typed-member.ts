@@ -1,0 +1,63 @@
+/**
+ * A member of `derecho bench typed`: joins a shard of RpcProbe, waits for the start signal, then
+ * (if it is a sender) issues its ordered `sink(bytes)` calls as fast as the window allows, and
+ * reports when it has applied every sender's calls.
+ */
+import { customShards, Group } from '@derecho-ts/runtime';
+import { wireSchema } from '../derecho.generated.js';
+import type { MemberConfig } from '../local/local-group.js';
+import { runMember } from '../local/member.js';
+import { RpcProbe } from '../testing/rpc-probe.js';
+
+export interface TypedTask {
+  readonly config: MemberConfig;
+  readonly memberIds: readonly number[];
+  readonly senderIds: readonly number[];
+  readonly count: number;
+  readonly payloadBytes: number;
+}
+
+export interface TypedResult {
+  readonly node: number;
+  readonly applied: number;
+  readonly elapsedNs: number;
+}
+
+interface Context {
+  readonly group: Group;
+  /** Resolves with the time the last expected call was applied. */
+  readonly done: Promise<bigint>;
+}
+
+runMember<TypedTask, Context>(
+  async (task) => {
+    const expected = task.count * task.senderIds.length;
+    let finished!: (atNs: bigint) => void;
+    const done = new Promise<bigint>((resolve) => (finished = resolve));
+    const layout = customShards([{ minNodes: task.memberIds.length, maxNodes: task.memberIds.length, mode: 'ordered', reservedNodeIds: task.memberIds, reservedSenderIds: task.senderIds }]);
+    const group = await Group.join({
+      config: task.config,
+      schema: wireSchema,
+      subgroups: [{ type: RpcProbe, layout, factory: ({ nodeId }) => new RpcProbe(nodeId, (n) => n === expected && finished(process.hrtime.bigint())) }],
+      minMembers: task.memberIds.length,
+    });
+    return { group, done };
+  },
+  [
+    async () => 'ready',
+    async (task, { group, done }): Promise<TypedResult> => {
+      const probe = group.subgroup(RpcProbe);
+      const startNs = process.hrtime.bigint();
+      if (task.senderIds.includes(group.nodeId)) {
+        const payload = new Uint8Array(task.payloadBytes).fill(7);
+        for (let i = 0; i < task.count; i++) {
+          if (probe.queued >= 256) await probe.whenWritable(64);
+          probe.ordered.sink(payload);
+        }
+      }
+      const endNs = await done;
+      return { node: group.nodeId, applied: task.count * task.senderIds.length, elapsedNs: Number(endNs - startNs) };
+    },
+  ],
+  ({ group }) => group.close(),
+);

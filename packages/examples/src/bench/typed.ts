@@ -1,0 +1,112 @@
+/**
+ * `derecho bench typed <num_nodes> <count> <sender_selector> [--payload-bytes N] [--window N] [--json]`:
+ * ordered RPC throughput, like Derecho's typed_subgroup_bw_test: every sender makes `count` ordered
+ * calls of `RpcProbe.sink(bytes)` (void, so no replies); each member times until it has applied
+ * every sender's calls. Prints calls applied per second per member, Derecho's data line, and the
+ * marshalling cost of one call.
+ */
+import { loadavg } from 'node:os';
+import { childScriptArgs } from '@derecho-ts/rdma-native';
+import { SchemaCodec } from '@derecho-ts/runtime';
+import { measureMarshalCost } from '@derecho-ts/runtime/testing';
+import { wireSchema } from '../derecho.generated.js';
+import { runLocalGroup } from '../local/local-group.js';
+import { intArg, parseArgs, UsageError } from './bench-args.js';
+import type { TypedResult, TypedTask } from './typed-member.js';
+
+const USAGE = 'usage: derecho bench typed <num_nodes> <count> <sender_selector 0|1|2> [--payload-bytes N] [--window N] [--json]\n';
+
+export function senderIds(selector: number, memberIds: readonly number[]): number[] {
+  if (selector === 0) return [...memberIds];
+  if (selector === 1) return memberIds.slice(Math.floor(memberIds.length / 2));
+  return [memberIds[memberIds.length - 1]];
+}
+
+/** Encode + decode of one sink(bytes) call's arguments with the generated schema, ns per call. */
+export function sinkMarshalNs(payloadBytes: number, iterations = 100_000): number {
+  const codec = new SchemaCodec(wireSchema).method('RpcProbe', 'sink');
+  const payload = new Uint8Array(payloadBytes).fill(7);
+  let sink = 0;
+  const loop = (n: number): void => {
+    for (let i = 0; i < n; i++) sink += (codec.decodeArgs(codec.encodeArgs([payload]))[0] as Uint8Array).length;
+  };
+  loop(iterations / 10);
+  const startNs = process.hrtime.bigint();
+  loop(iterations);
+  const ns = Number(process.hrtime.bigint() - startNs) / iterations;
+  if (sink === 0) throw new Error('nothing decoded');
+  return ns;
+}
+
+export async function run(args: string[]): Promise<number> {
+  let numNodes: number, count: number, selector: number, payloadBytes: number, window: number, json: boolean;
+  try {
+    const { positional, flags } = parseArgs(args, ['payload-bytes', 'window'], ['json']);
+    if (positional.length !== 3) throw new UsageError(`expected 3 positional arguments, got ${positional.length}`);
+    numNodes = intArg(positional[0], 'num_nodes', 1, 16);
+    count = intArg(positional[1], 'count', 1, 100_000_000);
+    selector = intArg(positional[2], 'sender_selector', 0, 2);
+    payloadBytes = intArg(flags.get('payload-bytes'), '--payload-bytes', 0, 1 << 20, 100);
+    window = intArg(flags.get('window'), '--window', 1, 65536, 64);
+    json = flags.has('json');
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`derecho bench typed: ${err.message}\n${USAGE}`);
+    return 2;
+  }
+  const memberIds = Array.from({ length: numNodes }, (_, i) => i);
+  const senders = senderIds(selector, memberIds);
+  // Header (12 B) + msgpack array and bin headers (up to 6 B) around the bytes.
+  const messageBytes = payloadBytes + 32;
+  const [, results] = await runLocalGroup<TypedTask, TypedResult | string>({
+    script: childScriptArgs(import.meta.url, './typed-member'),
+    numNodes,
+    task: (_id, config) => ({
+      config: { ...config, multicast: { windowSize: window, maxPayloadBytes: messageBytes, maxSmcPayloadBytes: messageBytes } },
+      memberIds,
+      senderIds: senders,
+      count,
+      payloadBytes,
+    }),
+    steps: 2,
+    timeoutMs: 600_000,
+    logLevel: 'error',
+    // DERECHO_PROFILE_DIR=<dir>: every member writes a V8 CPU profile there.
+    nodeArgs: process.env.DERECHO_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.DERECHO_PROFILE_DIR}`] : [],
+  });
+  const members = results as TypedResult[];
+  const rates = members.map((r) => r.applied / (r.elapsedNs / 1e9));
+  const rate = rates.reduce((a, b) => a + b, 0) / rates.length;
+  const avgMs = members.reduce((a, r) => a + r.elapsedNs / 1e6, 0) / members.length;
+  const gbps = (rate * payloadBytes) / 1e9;
+  const marshalNs = sinkMarshalNs(payloadBytes);
+  const generic = measureMarshalCost({ valueBytes: payloadBytes, iterations: 50_000 }).find((f) => f.scenario === 'key+bytes' && /schema/i.test(f.name));
+  const figures = {
+    benchmark: 'typed',
+    numNodes,
+    senderSelector: selector,
+    numSenders: senders.length,
+    count,
+    payloadBytes,
+    windowSize: window,
+    callsPerSecondPerMember: rate,
+    minMemberCallsPerSecond: Math.min(...rates),
+    avgMs,
+    gbps,
+    marshalNsPerCall: marshalNs,
+    marshalBenchSchemaCodecNsPerCall: generic?.nsPerCall,
+    loadAverage: loadavg(),
+  };
+  if (json) process.stdout.write(`${JSON.stringify(figures)}\n`);
+  else {
+    process.stdout.write(`data_derecho_typed_subgroup_bw ${numNodes} ${selector} ${payloadBytes} ${window} ${count} ${avgMs.toFixed(1)} ${gbps.toFixed(6)}\n`);
+    process.stdout.write(
+      `${numNodes} members, ${senders.length} sending ${count.toLocaleString('en-US')} ordered calls each of sink(${payloadBytes} B) (window ${window}):\n` +
+        `  applied per member: ${Math.round(rate).toLocaleString('en-US')} calls/s (slowest ${Math.round(figures.minMemberCallsPerSecond).toLocaleString('en-US')}), ${(gbps * 1000).toFixed(1)} MB/s of arguments\n` +
+        `  marshalling per call (encode + decode of the arguments): ${marshalNs.toFixed(0)} ns` +
+        (generic ? `; marshal bench, schema codec put(key, ${payloadBytes} B): ${generic.nsPerCall.toFixed(0)} ns\n` : '\n') +
+        `  load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
+    );
+  }
+  return 0;
+}

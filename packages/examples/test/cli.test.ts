@@ -1,0 +1,64 @@
+/**
+ * The `derecho` command reaches the examples: `derecho demo` runs Foo/Bar on local processes,
+ * `derecho demo fabric` still runs the data-plane demo, and the RPC benchmarks are registered
+ * and print their figures (tiny runs: this checks the wiring, not the numbers).
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const main = fileURLToPath(new URL('../../runtime/src/cli/main.ts', import.meta.url));
+
+function derecho(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--conditions=@derecho-ts/source', '--import', 'tsx', main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`derecho ${args.join(' ')} timed out; stdout so far:\n${stdout}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('the derecho command and the examples', function () {
+  this.timeout(90_000);
+
+  it('derecho demo runs Foo/Bar on 4 processes and prints what each member saw', async () => {
+    const r = await derecho(['demo']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/Foo rank 0: changeState\(1\) -> \{ node \d: true, node \d: true, node \d: true \}/);
+    expect(r.stdout).to.match(/Bar \(not a Foo member\): p2p readState\(\) at each Foo replica -> \{ node \d: (\d), node \d: \1, node \d: \1 \}/);
+    expect(r.stdout).to.match(/every replica ended with state [13]\n/);
+  });
+
+  it('derecho demo fabric is still there; an unknown demo is named', async () => {
+    const r = await derecho(['demo', 'fabric']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/all members finished cleanly/);
+    const bad = await derecho(['demo', 'nope']);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.match(/unknown demo "nope"; one of: foo-bar, kv, iot, fabric/);
+  });
+
+  it('derecho bench typed and p2p-latency are registered and report figures', async () => {
+    const typed = await derecho(['bench', 'typed', '3', '300', '0', '--payload-bytes', '100', '--json']);
+    expect(typed.code, typed.stderr).to.equal(0);
+    const t = JSON.parse(typed.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(t).to.include({ benchmark: 'typed', numNodes: 3, numSenders: 3, count: 300, payloadBytes: 100 });
+    expect(t.callsPerSecondPerMember).to.be.a('number').above(0);
+    expect(t.marshalNsPerCall).to.be.a('number').above(0);
+    const p2p = await derecho(['bench', 'p2p-latency', '--count', '200', '--json']);
+    expect(p2p.code, p2p.stderr).to.equal(0);
+    const p = JSON.parse(p2p.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(p).to.include({ benchmark: 'p2p-latency', samples: 200 });
+    expect(p.p50Us).to.be.a('number').above(0);
+    expect(p.rawPingPongP50Us).to.be.a('number').above(0);
+  });
+});

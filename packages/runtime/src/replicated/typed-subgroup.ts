@@ -1,0 +1,138 @@
+/**
+ * Typed subgroup handles: `group.subgroup(KVStore)` for members (ordered calls to the whole shard,
+ * p2p calls to one member, the local replica) and `group.peer(KVStore, { shard })` for anyone in
+ * the group (p2p calls only). The call surfaces are plain objects built from the wire schema,
+ * typed by `OrderedStub<T>` / `P2PStub<T>`; a name that is not such a method throws a TypeError
+ * naming it (for callers that bypassed the types).
+ */
+import type { MethodCodec } from '../rpc/marshal.js';
+import type { RpcEngine } from '../rpc/rpc-engine.js';
+import { InvalidNodeError } from '../rpc/rpc-errors.js';
+import type { NodeId, OrderedStub, P2PStub } from './types.js';
+
+/** A member's handle on its shard of a typed subgroup. */
+export interface ReplicatedHandle<T> {
+  /** The class's wire name. */
+  readonly type: string;
+  /** Which subgroup of the type (0 unless the layout gives several). */
+  readonly index: number;
+  /** This node's shard. */
+  readonly shard: number;
+  /** Members of this node's shard in the current view, in rank order. */
+  readonly members: readonly NodeId[];
+  /** Ordered calls: run by every member of the shard in the same order; replies from each. */
+  readonly ordered: OrderedStub<T>;
+  /** P2P calls to one member of the subgroup (`@P2P()` methods only). */
+  p2p(nodeId: NodeId): P2PStub<T>;
+  /** This node's replica (read it, never mutate it outside ordered calls). */
+  readonly local: T;
+  /** Ordered calls made here that wait for a window slot (the multicast's backpressure). */
+  readonly queued: number;
+  /** Resolves when fewer than `maxQueued` ordered calls wait for a window slot. */
+  whenWritable(maxQueued?: number): Promise<void>;
+}
+
+/** P2P access to one shard of a typed subgroup from any member of the group. */
+export interface PeerCaller<T> {
+  readonly type: string;
+  readonly index: number;
+  readonly shard: number;
+  /** Members of the shard in the current view, in rank order. */
+  readonly members: readonly NodeId[];
+  /** The stub for member `nodeId` of the shard (default: its first member). */
+  p2p(nodeId?: NodeId): P2PStub<T>;
+}
+
+/** Where a handle points and how it reaches the engine; the group supplies the live pieces. */
+export interface SubgroupTarget {
+  readonly engine: RpcEngine;
+  readonly className: string;
+  readonly subgroupId: number;
+  readonly index: number;
+  readonly shard: number;
+  /** Members of the shard in the current view. */
+  members(): readonly NodeId[];
+  queued(): number;
+  whenWritable(maxQueued: number): Promise<void>;
+}
+
+function methodsOf(target: SubgroupTarget, kind: 'ordered' | 'p2p'): MethodCodec[] {
+  const wireClass = target.engine.codec.schema.classes[target.className];
+  return Object.keys(wireClass?.methods ?? {})
+    .map((name) => target.engine.codec.method(target.className, name))
+    .filter((codec) => codec.method[kind]);
+}
+
+/** A stub object whose unknown string properties throw a TypeError saying what is allowed. */
+function guarded<S extends object>(stub: Record<string, unknown>, what: string, allowed: readonly string[]): S {
+  return new Proxy(stub, {
+    get(t, prop, receiver) {
+      if (typeof prop === 'string' && !(prop in t) && prop !== 'then' && prop !== 'toJSON' && prop !== 'constructor') {
+        throw new TypeError(`${what} has no method '${prop}' (${allowed.length > 0 ? `it has: ${allowed.join(', ')}` : 'it has none'})`);
+      }
+      return Reflect.get(t, prop, receiver) as unknown;
+    },
+  }) as S;
+}
+
+function orderedStub<T>(target: SubgroupTarget): OrderedStub<T> {
+  const stub: Record<string, unknown> = {};
+  const codecs = methodsOf(target, 'ordered');
+  for (const codec of codecs) stub[codec.methodName] = (...args: unknown[]) => target.engine.callOrdered(target.subgroupId, codec, args);
+  return guarded(Object.freeze(stub), `${target.className}.ordered (the @Ordered() methods)`, codecs.map((c) => c.methodName));
+}
+
+function p2pStub<T>(target: SubgroupTarget, nodeId: NodeId): P2PStub<T> {
+  const stub: Record<string, unknown> = {};
+  const codecs = methodsOf(target, 'p2p');
+  for (const codec of codecs) stub[codec.methodName] = (...args: unknown[]) => target.engine.callP2P(target.subgroupId, nodeId, codec, args);
+  return guarded(Object.freeze(stub), `${target.className}.p2p(${nodeId}) (the @P2P() methods)`, codecs.map((c) => c.methodName));
+}
+
+export function createReplicatedHandle<T>(target: SubgroupTarget): ReplicatedHandle<T> {
+  const p2pStubs = new Map<NodeId, P2PStub<T>>();
+  const ordered = orderedStub<T>(target);
+  return {
+    type: target.className,
+    index: target.index,
+    shard: target.shard,
+    get members() {
+      return target.members();
+    },
+    ordered,
+    p2p(nodeId: NodeId): P2PStub<T> {
+      let stub = p2pStubs.get(nodeId);
+      if (stub === undefined) p2pStubs.set(nodeId, (stub = p2pStub<T>(target, nodeId)));
+      return stub;
+    },
+    get local(): T {
+      const replica = target.engine.localReplica(target.subgroupId);
+      if (replica === undefined) throw new Error(`${target.className}[${target.index}]: this node holds no replica (yet)`);
+      return replica as T;
+    },
+    get queued() {
+      return target.queued();
+    },
+    whenWritable: (maxQueued = 1) => target.whenWritable(maxQueued),
+  };
+}
+
+export function createPeerCaller<T>(target: SubgroupTarget): PeerCaller<T> {
+  const stubs = new Map<NodeId, P2PStub<T>>();
+  return {
+    type: target.className,
+    index: target.index,
+    shard: target.shard,
+    get members() {
+      return target.members();
+    },
+    p2p(nodeId?: NodeId): P2PStub<T> {
+      const members = target.members();
+      const node = nodeId ?? members[0];
+      if (!members.includes(node)) throw new InvalidNodeError(`node ${node} is not a member of ${target.className}[${target.index}] shard ${target.shard} (members: ${members.join(', ') || 'none'})`);
+      let stub = stubs.get(node);
+      if (stub === undefined) stubs.set(node, (stub = p2pStub<T>(target, node)));
+      return stub;
+    },
+  };
+}

@@ -1,0 +1,487 @@
+/**
+ * The RPC layer of one member (reference §2.9): ordered calls as cooked multicasts run on every
+ * replica in delivery order with replies by P2P; p2p calls as request/reply over P2P, run in FIFO
+ * order at the target, interleaved with (not ordered against) deliveries.
+ *
+ * It owns the local replicas (one per typed subgroup shard this node is in) and every pending
+ * call this node made. It talks to the group through `RpcTransport`, so it holds no socket itself.
+ */
+import type { DeliverOutput } from '../core/core-io.js';
+import type { Hlc } from '../core/hlc.js';
+import type { GroupView } from '../core/membership/group-view.js';
+import { invariant } from '../core/invariant.js';
+import type { Version } from '../core/version.js';
+import type { Logger } from '../driver/logger.js';
+import { NotAMemberError } from '../replicated/errors.js';
+import type { NodeId } from '../replicated/types.js';
+import type { MethodCodec, SchemaCodec } from './marshal.js';
+import { withAppliedVersion } from './current-version.js';
+import { OrderedCallResults, type ReplyOutcome } from './query-results.js';
+import { InvalidNodeError, NodeRemovedError, RemoteError, RpcWireError, SenderRemovedError } from './rpc-errors.js';
+import {
+  decodeOrderedRequest,
+  decodeRemoteError,
+  decodeRpcFrame,
+  encodeOrderedRequest,
+  encodeRemoteError,
+  orderedReplyHeader,
+  p2pReplyHeader,
+  p2pRequestHeader,
+  ReplyStatus,
+  RpcKind,
+} from './rpc-wire.js';
+
+/** What the engine needs from the group: who we are, the view, and the two ways to send. */
+export interface RpcTransport {
+  readonly nodeId: number;
+  readonly channel: number;
+  readonly log: Logger;
+  /** The installed view, or undefined between views. */
+  view(): GroupView | undefined;
+  /** Cooked multicast to my shard of `subgroupId` (queued by the core when the window is full). */
+  multicast(subgroupId: number, payload: Uint8Array): void;
+  sendP2P(to: number, chunks: readonly Uint8Array[]): void;
+  /** Drops the connection to a misbehaving peer, with a log line naming why. */
+  dropPeer(peer: number, why: string): void;
+}
+
+/** How to build this node's replica of a typed subgroup's shard. */
+export interface ReplicaFactory {
+  /** The class's wire name (the subgroup's type in the view). */
+  readonly className: string;
+  create(info: { readonly subgroupIndex: number; readonly shard: number; readonly nodeId: number }): object;
+}
+
+interface Replica {
+  readonly className: string;
+  readonly instance: Record<string, unknown>;
+  readonly persistent: boolean;
+}
+
+interface PendingOrdered {
+  readonly results: OrderedCallResults<unknown>;
+  readonly codec: MethodCodec;
+  readonly subgroupId: number;
+}
+
+interface PendingP2P {
+  readonly target: number;
+  readonly codec: MethodCodec;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+interface P2PJob {
+  readonly from: number;
+  readonly invocation: number;
+  readonly replica: Replica;
+  readonly codec: MethodCodec;
+  readonly args: unknown[];
+}
+
+const MAX_INVOCATION = 0xffffffff;
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
+}
+
+export class RpcEngine {
+  private readonly replicas = new Map<number, Replica>();
+  private readonly ordered = new Map<number, PendingOrdered>();
+  private readonly p2p = new Map<number, PendingP2P>();
+  /** Ordered calls made while no view was installed: sent when the next one starts. */
+  private waitingForView: (() => void)[] = [];
+  private readonly removed = new Map<NodeId, string>();
+  private readonly p2pQueue: P2PJob[] = [];
+  /** P2P requests that came before this node's view started (their sender started first). */
+  private beforeView: { from: number; bytes: Uint8Array }[] = [];
+  private p2pRunning = false;
+  private nextInvocation = 1;
+  private closed = false;
+
+  constructor(
+    private readonly transport: RpcTransport,
+    readonly codec: SchemaCodec,
+    private readonly factories: ReadonlyMap<string, ReplicaFactory>,
+    /** Decodes delivered ordered calls: their payload is a copy the core handed over, so byte arrays may alias it. */
+    private readonly deliveryCodec: SchemaCodec = codec,
+  ) {}
+
+  /** Whether `type` (a subgroup's type in the view) is one of the typed classes. */
+  isTyped(type: string): boolean {
+    return this.factories.has(type);
+  }
+
+  /** A view started: build the replicas this node now holds, and send calls that waited for it. */
+  onView(view: GroupView): void {
+    this.ensureReplicas(view);
+    const early = this.beforeView;
+    this.beforeView = [];
+    for (const { from, bytes } of early) this.onFrame(from, bytes);
+    const waiting = this.waitingForView;
+    this.waitingForView = [];
+    for (const send of waiting) send();
+  }
+
+  /** The local replica of typed subgroup `subgroupId`, if this node is in one of its shards. */
+  localReplica(subgroupId: number): object | undefined {
+    return this.replicas.get(subgroupId)?.instance;
+  }
+
+  private ensureReplicas(view: GroupView): void {
+    const me = this.transport.nodeId;
+    view.subgroups.forEach((sg, subgroupId) => {
+      if (this.replicas.has(subgroupId)) return;
+      const factory = this.factories.get(sg.type);
+      if (factory === undefined) return;
+      const shard = sg.shards.findIndex((s) => s.members.includes(me));
+      if (shard < 0) return;
+      const instance = factory.create({ subgroupIndex: sg.index, shard, nodeId: me });
+      if (typeof instance !== 'object' || instance === null) throw new TypeError(`the factory of ${sg.type} returned ${instance === null ? 'null' : typeof instance}, expected an instance`);
+      this.replicas.set(subgroupId, { className: sg.type, instance: instance as Record<string, unknown>, persistent: sg.shards[shard].mode === 'persistent' });
+    });
+  }
+
+  private invocationId(): number {
+    const id = this.nextInvocation;
+    this.nextInvocation = id === MAX_INVOCATION ? 1 : id + 1;
+    invariant(!this.ordered.has(id) && !this.p2p.has(id), 'invocation ids are not reused while pending', () => `id ${id}`);
+    return id;
+  }
+
+  // ---- caller side ------------------------------------------------------------------------
+
+  /** An ordered call from this node: returns its results at once; the multicast may wait for a view. */
+  callOrdered<R>(subgroupId: number, codec: MethodCodec, args: readonly unknown[]): OrderedCallResults<R> {
+    if (this.closed) throw new SenderRemovedError(`node ${this.transport.nodeId} has left the group; it cannot call ${codec.className}.${codec.methodName}`);
+    if (!codec.method.ordered) throw new TypeError(`${codec.className}.${codec.methodName} is not an @Ordered() method`);
+    const view = this.transport.view();
+    if (view !== undefined) this.requireMember(view, subgroupId, codec);
+    const argBytes = codec.encodeArgs(args);
+    const invocation = this.invocationId();
+    const results = new OrderedCallResults<R>(() => this.ordered.delete(invocation));
+    this.ordered.set(invocation, { results: results as OrderedCallResults<unknown>, codec, subgroupId });
+    const payload = encodeOrderedRequest(codec.method.id, this.transport.nodeId, invocation, argBytes);
+    if (view !== undefined) {
+      // Refusals (a payload over maxPayloadBytes, ...) throw here, at the call.
+      try {
+        this.transport.multicast(subgroupId, payload);
+      } catch (err) {
+        this.ordered.delete(invocation);
+        throw err;
+      }
+      return results;
+    }
+    this.waitingForView.push(() => {
+      try {
+        const v = this.transport.view();
+        if (v !== undefined) this.requireMember(v, subgroupId, codec);
+        this.transport.multicast(subgroupId, payload);
+      } catch (err) {
+        this.ordered.delete(invocation);
+        results.abort(err as Error);
+      }
+    });
+    return results;
+  }
+
+  private requireMember(view: GroupView, subgroupId: number, codec: MethodCodec): void {
+    const sg = view.subgroups[subgroupId];
+    if (sg === undefined || !sg.shards.some((s) => s.members.includes(this.transport.nodeId))) {
+      throw new NotAMemberError(`node ${this.transport.nodeId} is not in any shard of ${codec.className}[${sg?.index ?? '?'}] in view ${view.vid}; use group.peer() for p2p calls from outside`);
+    }
+  }
+
+  /** A p2p call to `target`, a member of (some shard of) `subgroupId` in the current view. */
+  callP2P<R>(subgroupId: number, target: NodeId, codec: MethodCodec, args: readonly unknown[]): Promise<R> {
+    if (this.closed) return Promise.reject(new SenderRemovedError(`node ${this.transport.nodeId} has left the group; it cannot call ${codec.className}.${codec.methodName}`));
+    if (!codec.method.p2p) throw new TypeError(`${codec.className}.${codec.methodName} is not a @P2P() method; p2p calls may only name @P2P() methods`);
+    const view = this.transport.view();
+    const sg = view?.subgroups[subgroupId];
+    if (view === undefined || sg === undefined) throw new InvalidNodeError(`no installed view holds ${codec.className} subgroup ${subgroupId}`);
+    if (!sg.shards.some((s) => s.members.includes(target))) {
+      throw new InvalidNodeError(`node ${target} is not a member of ${codec.className}[${sg.index}] in view ${view.vid} (members: ${sg.shards.map((s, i) => `shard ${i}: ${s.members.join(', ')}`).join('; ')})`);
+    }
+    const argBytes = codec.encodeArgs(args);
+    const removed = this.removed.get(target);
+    if (removed !== undefined) return Promise.reject(new NodeRemovedError(target, removed));
+    const invocation = this.invocationId();
+    const promise = new Promise<R>((resolve, reject) => {
+      this.p2p.set(invocation, { target, codec, resolve: resolve as (v: unknown) => void, reject });
+    });
+    if (target === this.transport.nodeId) {
+      // A call to myself takes the same FIFO path as one from a peer, without the wire.
+      const replica = this.replicas.get(subgroupId);
+      invariant(replica !== undefined, 'a member holds its replica', () => `${codec.className} subgroup ${subgroupId}`);
+      this.enqueueP2P({ from: target, invocation, replica, codec, args: codec.decodeArgs(argBytes) });
+    } else {
+      try {
+        this.transport.sendP2P(target, [p2pRequestHeader(this.transport.channel, codec.method.id, subgroupId, invocation), argBytes]);
+      } catch (err) {
+        this.p2p.delete(invocation);
+        return Promise.reject(new NodeRemovedError(target, (err as Error).message));
+      }
+    }
+    return promise;
+  }
+
+  // ---- delivery of ordered calls ----------------------------------------------------------
+
+  /** A cooked delivery: run the call on this node's replica and answer the caller. */
+  onDeliver(d: DeliverOutput, view: GroupView): void {
+    // Deliveries can come with a view's start, before its 'view' event built the replicas.
+    if (!this.replicas.has(d.subgroup)) this.ensureReplicas(view);
+    const replica = this.replicas.get(d.subgroup);
+    if (replica === undefined) {
+      this.transport.log.error({ subgroup: d.subgroup, sender: d.senderNode }, 'an RPC message for a subgroup without a local replica; skipped');
+      return;
+    }
+    let request;
+    try {
+      request = decodeOrderedRequest(d.payload);
+    } catch (err) {
+      // Every member delivers the same bytes, so every member skips it the same way.
+      this.transport.log.error({ subgroup: d.subgroup, sender: d.senderNode }, 'skipping a malformed ordered RPC message: %s', (err as Error).message);
+      return;
+    }
+    const me = this.transport.nodeId;
+    const mine = request.caller === me ? this.ordered.get(request.invocation) : undefined;
+    let codec: MethodCodec;
+    try {
+      codec = this.deliveryCodec.methodById(replica.className, request.methodId);
+      if (!codec.method.ordered) throw new Error(`${replica.className}.${codec.methodName} is not an @Ordered() method`);
+    } catch (err) {
+      this.transport.log.error({ subgroup: d.subgroup, caller: request.caller }, 'skipping an ordered RPC message: %s', (err as Error).message);
+      mine?.results.abort(err as Error);
+      return;
+    }
+    const replyExpected = codec.method.result.t !== 'void';
+    const members = view.subgroups[d.subgroup].shards[d.shard].members;
+    mine?.results.delivered(members, d.version, d.hlc, replyExpected, replica.persistent, this.removed);
+
+    const outcome = this.apply(replica, codec, request.args, { version: d.version, hlc: d.hlc });
+    if (!replyExpected) {
+      if (outcome.kind === 'threw') this.logHandlerError(codec, outcome.error);
+      else if (outcome.kind === 'async') outcome.promise.catch((err: unknown) => this.logHandlerError(codec, err));
+      return;
+    }
+    const answer = (result: { ok: true; value: unknown } | { ok: false; error: unknown }): void => {
+      if (request.caller === me) this.ownOrderedReply(request.invocation, result);
+      else this.sendReply(request.caller, codec, result, (status) => orderedReplyHeader(this.transport.channel, status, d.subgroup, request.invocation));
+    };
+    this.settleOutcome(outcome, answer);
+  }
+
+  private logHandlerError(codec: MethodCodec, err: unknown): void {
+    this.transport.log.warn({ method: `${codec.className}.${codec.methodName}` }, 'a void handler threw (void calls have no replies): %s', err instanceof Error ? err.message : String(err));
+  }
+
+  private apply(replica: Replica, codec: MethodCodec, argBytes: Uint8Array | unknown[], applied?: { version: Version; hlc: Hlc }): Outcome {
+    try {
+      const args = argBytes instanceof Uint8Array ? codec.decodeArgs(argBytes) : argBytes;
+      const method = replica.instance[codec.methodName];
+      if (typeof method !== 'function') throw new TypeError(`${replica.className}.${codec.methodName} is not a method of the local replica`);
+      const call = (): unknown => (method as (...a: unknown[]) => unknown).apply(replica.instance, args);
+      const value = applied === undefined ? call() : withAppliedVersion(applied, call);
+      return isThenable(value) ? { kind: 'async', promise: Promise.resolve(value) } : { kind: 'value', value };
+    } catch (error) {
+      return { kind: 'threw', error };
+    }
+  }
+
+  private settleOutcome(outcome: Outcome, answer: (r: { ok: true; value: unknown } | { ok: false; error: unknown }) => void): void {
+    if (outcome.kind === 'value') answer({ ok: true, value: outcome.value });
+    else if (outcome.kind === 'threw') answer({ ok: false, error: outcome.error });
+    else
+      outcome.promise.then(
+        (value) => answer({ ok: true, value }),
+        (error: unknown) => answer({ ok: false, error }),
+      );
+  }
+
+  /** My own replica's answer to my own call: through the codec, so the caller never shares the replica's objects. */
+  private ownOrderedReply(invocation: number, result: { ok: true; value: unknown } | { ok: false; error: unknown }): void {
+    const pending = this.ordered.get(invocation);
+    if (pending === undefined) return;
+    pending.results.reply(this.transport.nodeId, this.localOutcome(pending.codec, result));
+  }
+
+  private localOutcome(codec: MethodCodec, result: { ok: true; value: unknown } | { ok: false; error: unknown }): ReplyOutcome<unknown> {
+    const me = this.transport.nodeId;
+    if (!result.ok) return { ok: false, error: toRemoteError(me, result.error) };
+    try {
+      return { ok: true, value: codec.decodeResult(codec.encodeResult(result.value)) };
+    } catch (err) {
+      return { ok: false, error: toRemoteError(me, err) };
+    }
+  }
+
+  private sendReply(to: number, codec: MethodCodec, result: { ok: true; value: unknown } | { ok: false; error: unknown }, header: (status: ReplyStatus) => Uint8Array): void {
+    let status = ReplyStatus.Ok;
+    let body: Uint8Array;
+    if (result.ok) {
+      try {
+        body = codec.encodeResult(result.value);
+      } catch (err) {
+        status = ReplyStatus.Exception;
+        body = encodeRemoteError(err);
+      }
+    } else {
+      status = ReplyStatus.Exception;
+      body = encodeRemoteError(result.error);
+    }
+    try {
+      this.transport.sendP2P(to, [header(status), body]);
+    } catch (err) {
+      this.transport.log.warn({ to, method: `${codec.className}.${codec.methodName}` }, 'cannot send an RPC reply: %s', (err as Error).message);
+    }
+  }
+
+  // ---- P2P frames -------------------------------------------------------------------------
+
+  /** One Channel.Rpc message from `from` (without the channel byte). Malformed ones drop the peer. */
+  onFrame(from: number, bytes: Uint8Array): void {
+    if (this.closed) return;
+    try {
+      this.handleFrame(from, bytes);
+    } catch (err) {
+      if (err instanceof RpcWireError) this.transport.dropPeer(from, `malformed RPC message: ${err.message}`);
+      else this.transport.log.error({ peer: from }, 'failed to handle an RPC message: %s', err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private handleFrame(from: number, bytes: Uint8Array): void {
+    const frame = decodeRpcFrame(bytes);
+    switch (frame.kind) {
+      case RpcKind.P2PRequest: {
+        const replica = this.replicas.get(frame.subgroupId);
+        if (replica === undefined && this.transport.view() === undefined) {
+          this.beforeView.push({ from, bytes });
+          return;
+        }
+        if (replica === undefined) {
+          // Not malformed: the caller's view may say otherwise (after a view change). Tell it.
+          const err = new NotAMemberError(`node ${this.transport.nodeId} holds no replica of subgroup ${frame.subgroupId}`);
+          this.transport.sendP2P(from, [p2pReplyHeader(this.transport.channel, ReplyStatus.Exception, frame.invocation), encodeRemoteError(err)]);
+          return;
+        }
+        let codec: MethodCodec;
+        try {
+          codec = this.codec.methodById(replica.className, frame.methodId);
+        } catch (err) {
+          throw new RpcWireError((err as Error).message);
+        }
+        if (!codec.method.p2p) throw new RpcWireError(`${replica.className}.${codec.methodName} is not a @P2P() method`);
+        // Decoded now, not when its turn comes: bad bytes drop the peer before anything runs.
+        const args = wireDecode(() => codec.decodeArgs(frame.args));
+        this.enqueueP2P({ from, invocation: frame.invocation, replica, codec, args });
+        return;
+      }
+      case RpcKind.P2PReply: {
+        const pending = this.p2p.get(frame.invocation);
+        if (pending === undefined || pending.target !== from) return; // late (the call already failed)
+        this.p2p.delete(frame.invocation);
+        const outcome = this.decodeReply(from, pending.codec, frame.status, frame.body);
+        if (outcome.ok) pending.resolve(outcome.value);
+        else pending.reject(outcome.error);
+        return;
+      }
+      case RpcKind.OrderedReply: {
+        const pending = this.ordered.get(frame.invocation);
+        if (pending === undefined || pending.subgroupId !== frame.subgroupId) return;
+        pending.results.reply(from, this.decodeReply(from, pending.codec, frame.status, frame.body));
+        return;
+      }
+    }
+  }
+
+  private decodeReply(from: number, codec: MethodCodec, status: ReplyStatus, body: Uint8Array): ReplyOutcome<unknown> {
+    if (status === ReplyStatus.Exception) {
+      const e = decodeRemoteError(body);
+      return { ok: false, error: new RemoteError(from, e.name, e.message) };
+    }
+    return { ok: true, value: wireDecode(() => codec.decodeResult(body)) };
+  }
+
+  private enqueueP2P(job: P2PJob): void {
+    this.p2pQueue.push(job);
+    if (!this.p2pRunning) this.drainP2P();
+  }
+
+  /** FIFO at the target: a job starts only when the one before it (async ones included) finished. */
+  private drainP2P(): void {
+    this.p2pRunning = true;
+    while (this.p2pQueue.length > 0 && !this.closed) {
+      const job = this.p2pQueue.shift()!;
+      const outcome = this.apply(job.replica, job.codec, job.args);
+      if (outcome.kind === 'async') {
+        outcome.promise.then(
+          (value) => this.finishP2P(job, { ok: true, value }),
+          (error: unknown) => this.finishP2P(job, { ok: false, error }),
+        );
+        return;
+      }
+      this.answerP2P(job, outcome.kind === 'value' ? { ok: true, value: outcome.value } : { ok: false, error: outcome.error });
+    }
+    this.p2pRunning = false;
+  }
+
+  private finishP2P(job: P2PJob, result: { ok: true; value: unknown } | { ok: false; error: unknown }): void {
+    this.answerP2P(job, result);
+    this.drainP2P();
+  }
+
+  private answerP2P(job: P2PJob, result: { ok: true; value: unknown } | { ok: false; error: unknown }): void {
+    if (job.from === this.transport.nodeId) {
+      const pending = this.p2p.get(job.invocation);
+      if (pending === undefined) return;
+      this.p2p.delete(job.invocation);
+      const outcome = this.localOutcome(job.codec, result);
+      if (outcome.ok) pending.resolve(outcome.value);
+      else pending.reject(outcome.error);
+      return;
+    }
+    this.sendReply(job.from, job.codec, result, (status) => p2pReplyHeader(this.transport.channel, status, job.invocation));
+  }
+
+  // ---- failures -----------------------------------------------------------------------------
+
+  /** A peer failed: its open reply entries reject with NodeRemovedError. */
+  onPeerFailed(nodeId: NodeId, reason: string): void {
+    this.removed.set(nodeId, reason);
+    for (const pending of [...this.ordered.values()]) pending.results.nodeRemoved(nodeId, reason);
+    for (const [invocation, pending] of [...this.p2p]) {
+      if (pending.target !== nodeId) continue;
+      this.p2p.delete(invocation);
+      pending.reject(new NodeRemovedError(nodeId, reason));
+    }
+  }
+
+  /** This node leaves: every call it still waits on rejects with SenderRemovedError. */
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    const error = new SenderRemovedError(`node ${this.transport.nodeId} left the group before the replies came: ${reason}`);
+    for (const pending of [...this.ordered.values()]) pending.results.abort(error);
+    for (const pending of this.p2p.values()) pending.reject(error);
+    this.ordered.clear();
+    this.p2p.clear();
+    this.p2pQueue.length = 0;
+    this.waitingForView = [];
+  }
+}
+
+type Outcome = { kind: 'value'; value: unknown } | { kind: 'threw'; error: unknown } | { kind: 'async'; promise: Promise<unknown> };
+
+function toRemoteError(node: number, thrown: unknown): RemoteError {
+  return thrown instanceof Error ? new RemoteError(node, thrown.name, thrown.message) : new RemoteError(node, typeof thrown, String(thrown));
+}
+
+/** Any failure to decode bytes from a peer (msgpack errors, WireTypeError) is the peer's fault. */
+function wireDecode<T>(decode: () => T): T {
+  try {
+    return decode();
+  } catch (err) {
+    throw new RpcWireError(err instanceof Error ? err.message : String(err));
+  }
+}

@@ -1,0 +1,42 @@
+/** The per-node failures of an RPC call (reference §2.9), catchable by class. */
+
+/** The remote handler threw: carries the original error's name and message. */
+export class RemoteError extends Error {
+  override readonly name = 'RemoteError';
+  constructor(
+    /** The node whose handler threw. */
+    readonly nodeId: number,
+    /** `name` of the error the handler threw (e.g. 'RangeError'). */
+    readonly remoteName: string,
+    /** `message` of the error the handler threw. */
+    readonly remoteMessage: string,
+  ) {
+    super(`node ${nodeId}: ${remoteName}: ${remoteMessage}`);
+  }
+}
+
+/** The node failed or left before it replied. */
+export class NodeRemovedError extends Error {
+  override readonly name = 'NodeRemovedError';
+  constructor(
+    readonly nodeId: number,
+    reason: string,
+  ) {
+    super(`node ${nodeId} was removed from the group before it replied: ${reason}`);
+  }
+}
+
+/** The caller itself left the group (or closed it) before the replies came. */
+export class SenderRemovedError extends Error {
+  override readonly name = 'SenderRemovedError';
+}
+
+/** A p2p call named a node that is not a member of the target shard in the current view. */
+export class InvalidNodeError extends Error {
+  override readonly name = 'InvalidNodeError';
+}
+
+/** Bytes on the RPC channel that do not parse: the peer sending them is dropped. */
+export class RpcWireError extends Error {
+  override readonly name = 'RpcWireError';
+}

@@ -1,0 +1,196 @@
+/**
+ * The RPC engine against a fake transport (no sockets): what it multicasts and sends, how
+ * deliveries run on the replica, replies that come before the caller's own delivery, calls made
+ * between views, failures, and bytes from a peer that do not parse.
+ */
+import { expect } from 'chai';
+import pino from 'pino';
+import type { DeliverOutput } from '../../src/core/core-io.js';
+import type { GroupView } from '../../src/core/membership/group-view.js';
+import { makeVersion } from '../../src/core/version.js';
+import { currentVersion } from '../../src/rpc/current-version.js';
+import { SchemaCodec } from '../../src/rpc/marshal.js';
+import { defineWireSchema } from '../../src/rpc/marshal-schema.js';
+import { RpcEngine, type RpcTransport } from '../../src/rpc/rpc-engine.js';
+import { InvalidNodeError, NodeRemovedError, RemoteError, SenderRemovedError } from '../../src/rpc/rpc-errors.js';
+import { decodeOrderedRequest, decodeRpcFrame, orderedReplyHeader, p2pRequestHeader, ReplyStatus, RpcKind } from '../../src/rpc/rpc-wire.js';
+
+const schema = defineWireSchema({
+  hash: 'test',
+  classes: {
+    Counter: {
+      methods: {
+        add: { id: 1, ordered: true, p2p: false, params: [{ name: 'n', type: { t: 'number' }, optional: false }], result: { t: 'number' } },
+        get: { id: 2, ordered: false, p2p: true, params: [], result: { t: 'number' } },
+        note: { id: 3, ordered: true, p2p: false, params: [{ name: 's', type: { t: 'string' }, optional: false }], result: { t: 'void' } },
+        version: { id: 4, ordered: true, p2p: false, params: [], result: { t: 'bigint' } },
+      },
+    },
+  },
+  types: {},
+  structures: [],
+});
+
+class Counter {
+  total = 0;
+  notes: string[] = [];
+  add(n: number): number {
+    if (n < 0) throw new RangeError('negative');
+    this.total += n;
+    return this.total;
+  }
+  get(): number {
+    return this.total;
+  }
+  note(s: string): void {
+    this.notes.push(s);
+  }
+  version(): bigint {
+    return currentVersion().version;
+  }
+}
+
+const view: GroupView = {
+  vid: 0,
+  members: [0, 1, 2].map((id) => ({ id, host: '127.0.0.1', port: 1000 + id })),
+  subgroups: [{ type: 'Counter', index: 0, shards: [{ members: [0, 1, 2], senders: [true, true, true], mode: 'ordered' }], params: { windowSize: 8, maxPayloadBytes: 1024, maxSmcPayloadBytes: 1024, blockBytes: 1024 } }],
+};
+
+function harness(nodeId = 0) {
+  const sent: { to: number; bytes: Uint8Array }[] = [];
+  const multicasts: Uint8Array[] = [];
+  const dropped: { peer: number; why: string }[] = [];
+  let installed: GroupView | undefined = view;
+  const transport: RpcTransport = {
+    nodeId,
+    channel: 2,
+    log: pino({ level: 'silent' }),
+    view: () => installed,
+    multicast: (_g, payload) => multicasts.push(payload),
+    sendP2P: (to, chunks) => {
+      const bytes = Buffer.concat(chunks.map((c) => Buffer.from(c)));
+      sent.push({ to, bytes: new Uint8Array(bytes) });
+    },
+    dropPeer: (peer, why) => dropped.push({ peer, why }),
+  };
+  const codec = new SchemaCodec(schema);
+  const counter = new Counter();
+  const engine = new RpcEngine(transport, codec, new Map([['Counter', { className: 'Counter', create: () => counter }]]));
+  engine.onView(view);
+  let seq = 0;
+  const deliver = (payload: Uint8Array, sender: number): void => {
+    const d: DeliverOutput = { kind: 'deliver', subgroup: 0, shard: 0, senderNode: sender, index: seq, version: makeVersion(0, seq), hlc: { wallUs: 100 + seq, logical: 0 }, payload, cooked: true };
+    seq++;
+    engine.onDeliver(d, view);
+  };
+  return { engine, codec, counter, sent, multicasts, dropped, deliver, setView: (v: GroupView | undefined) => (installed = v) };
+}
+
+describe('RpcEngine (fake transport)', () => {
+  it('an ordered call multicasts its request; delivery runs it and replies come back into the map', async () => {
+    const h = harness(0);
+    const results = h.engine.callOrdered<number>(0, h.codec.method('Counter', 'add'), [5]);
+    expect(h.multicasts).to.have.length(1);
+    const req = decodeOrderedRequest(h.multicasts[0]);
+    expect(req).to.include({ methodId: 1, caller: 0 });
+    // Node 1's reply arrives before my own delivery: it must wait for the map.
+    const body = h.codec.method('Counter', 'add').encodeResult(5);
+    h.engine.onFrame(1, Buffer.concat([orderedReplyHeader(2, ReplyStatus.Ok, 0, req.invocation).subarray(1), body]));
+    h.deliver(h.multicasts[0], 0);
+    expect(h.counter.total).to.equal(5);
+    h.engine.onFrame(2, Buffer.concat([orderedReplyHeader(2, ReplyStatus.Ok, 0, req.invocation).subarray(1), body]));
+    expect([...(await results.all())]).to.deep.equal([[0, 5], [1, 5], [2, 5]]);
+    expect(await results.version).to.equal(makeVersion(0, 0));
+    expect(await results.hlc).to.deep.equal({ wallUs: 100, logical: 0 });
+  });
+
+  it('a delivery of another member\'s call runs here and answers that caller by P2P', () => {
+    const h = harness(1);
+    const codec = h.codec.method('Counter', 'add');
+    const other = harness(0);
+    other.engine.callOrdered(0, codec, [7]);
+    other.engine.callOrdered(0, codec, [-1]);
+    h.deliver(other.multicasts[0], 0);
+    h.deliver(other.multicasts[1], 0);
+    expect(h.sent.map((s) => s.to)).to.deep.equal([0, 0]);
+    const ok = decodeRpcFrame(h.sent[0].bytes.subarray(1));
+    const failed = decodeRpcFrame(h.sent[1].bytes.subarray(1));
+    expect(ok.kind).to.equal(RpcKind.OrderedReply);
+    expect(ok.kind === RpcKind.OrderedReply && ok.status).to.equal(ReplyStatus.Ok);
+    expect(failed.kind === RpcKind.OrderedReply && failed.status).to.equal(ReplyStatus.Exception);
+  });
+
+  it('currentVersion() inside a handler is the delivery\'s version; outside it throws', async () => {
+    const h = harness(0);
+    h.deliver(h.engine.callOrdered(0, h.codec.method('Counter', 'add'), [1]) && h.multicasts[0], 0);
+    const r = h.engine.callOrdered<bigint>(0, h.codec.method('Counter', 'version'), []);
+    h.deliver(h.multicasts[1], 0);
+    expect((await r.replies).get(0)).to.not.equal(undefined);
+    expect(await (await r.replies).get(0)).to.equal(makeVersion(0, 1));
+    expect(() => currentVersion()).to.throw(/only available inside an @Ordered\(\) handler/);
+  });
+
+  it('a void call has no replies: its map resolves at delivery with every member', async () => {
+    const h = harness(0);
+    const r = h.engine.callOrdered<void>(0, h.codec.method('Counter', 'note'), ['hi']);
+    h.deliver(h.multicasts[0], 0);
+    expect([...(await r.all()).keys()]).to.deep.equal([0, 1, 2]);
+    expect(h.counter.notes).to.deep.equal(['hi']);
+    expect(h.sent).to.deep.equal([]);
+  });
+
+  it('calls made with no view installed wait for the next view', () => {
+    const h = harness(0);
+    h.setView(undefined);
+    h.engine.callOrdered(0, h.codec.method('Counter', 'add'), [1]);
+    expect(h.multicasts).to.have.length(0);
+    h.setView(view);
+    h.engine.onView(view);
+    expect(h.multicasts).to.have.length(1);
+  });
+
+  it('a failed member rejects its open entries and p2p calls with NodeRemovedError; leaving rejects with SenderRemovedError', async () => {
+    const h = harness(0);
+    const r = h.engine.callOrdered<number>(0, h.codec.method('Counter', 'add'), [1]);
+    const p = h.engine.callP2P<number>(0, 2, h.codec.method('Counter', 'get'), []);
+    h.deliver(h.multicasts[0], 0);
+    h.engine.onPeerFailed(2, 'connection closed');
+    const replies = await r.replies;
+    expect(await replies.get(0)).to.equal(1);
+    expect(await replies.get(2)!.then(() => undefined, (e: unknown) => e)).to.be.instanceOf(NodeRemovedError);
+    expect(await p.then(() => undefined, (e: unknown) => e)).to.be.instanceOf(NodeRemovedError);
+    const pending = h.engine.callOrdered<number>(0, h.codec.method('Counter', 'add'), [1]);
+    h.engine.close('test');
+    expect(await pending.all().then(() => undefined, (e: unknown) => e)).to.be.instanceOf(SenderRemovedError);
+  });
+
+  it('p2p requests run on the replica and answer; remote exceptions come back as RemoteError', async () => {
+    const target = harness(1);
+    target.counter.total = 42;
+    const caller = harness(0);
+    const p = caller.engine.callP2P<number>(0, 1, caller.codec.method('Counter', 'get'), []);
+    target.engine.onFrame(0, caller.sent[0].bytes.subarray(1));
+    caller.engine.onFrame(1, target.sent[0].bytes.subarray(1));
+    expect(await p).to.equal(42);
+    expect(() => caller.engine.callP2P(0, 1, caller.codec.method('Counter', 'add'), [1])).to.throw(TypeError, /not a @P2P\(\) method/);
+    expect(() => caller.engine.callP2P(0, 9, caller.codec.method('Counter', 'get'), [])).to.throw(InvalidNodeError, /node 9 is not a member of Counter\[0\]/);
+  });
+
+  it('bytes that do not parse drop the peer and change nothing', () => {
+    const h = harness(1);
+    const garbage = [new Uint8Array([]), new Uint8Array([9]), new Uint8Array([2, 0, 1]), Buffer.concat([p2pRequestHeader(2, 2, 0, 1).subarray(1), Buffer.from([0xc1])]), Buffer.concat([orderedReplyHeader(2, 7 as ReplyStatus, 0, 1).subarray(1)])];
+    for (const g of garbage) h.engine.onFrame(0, g);
+    expect(h.dropped.map((d) => d.peer)).to.deep.equal([0, 0, 0, 0, 0]);
+    expect(h.dropped[1].why).to.match(/malformed RPC message: unknown RPC frame kind 9/);
+    expect(h.sent).to.deep.equal([]);
+  });
+
+  it('a remote exception reply carries the name and message', async () => {
+    const h = harness(0);
+    const r = h.engine.callOrdered<number>(0, h.codec.method('Counter', 'add'), [-1]);
+    h.deliver(h.multicasts[0], 0);
+    const err = await r.first().then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(RemoteError);
+    expect((err as RemoteError).message).to.equal('node 0: RangeError: negative');
+  });
+});
