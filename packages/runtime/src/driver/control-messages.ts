@@ -34,6 +34,14 @@ export function encodeControl(message: ControlMessage): Uint8Array {
   return out;
 }
 
+/** Names a decoded value in an error message; never throws (msgpack can yield BigInts, etc.). */
+function describe(x: unknown): string {
+  if (typeof x === 'string') return JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}...` : x);
+  if (typeof x === 'bigint') return `${x}n`;
+  if (x === null || typeof x !== 'object') return String(x);
+  return Array.isArray(x) ? 'an array' : 'an object';
+}
+
 function fail(what: string): never {
   throw new ControlMessageError(`malformed control message: ${what}`);
 }
@@ -126,6 +134,6 @@ export function decodeControl(body: Uint8Array): ControlMessage {
     case 'start':
       return { type: m.type, vid: u32(m.vid, 'vid') };
     default:
-      fail(`unknown type ${JSON.stringify(m.type)}`);
+      fail(`unknown type ${describe(m.type)}`);
   }
 }

@@ -68,7 +68,14 @@ describe('control messages', () => {
           }
         },
       ),
-      { numRuns: 5000 },
+      { numRuns: 20000 },
     );
+  });
+});
+
+describe('control messages: values msgpack decodes that JSON cannot show', () => {
+  it('a 64-bit integer where a string belongs is refused with ControlMessageError', () => {
+    const packr = new Packr({ useRecords: false, useBigInt64: true });
+    expect(() => decodeControl(packr.pack({ type: 2n ** 63n }))).to.throw(ControlMessageError, /unknown type 9223372036854775808n/);
   });
 });
