@@ -7,3 +7,4 @@ export type { MulticastMemberResult, MulticastMemberTask } from './cli/multicast
 export { freeLoopbackPorts } from './cli/local-ports.js';
 export { rawPingPongUs, rawStreamGBps, percentile } from './cli/loopback-limits.js';
 export { measureMarshalCost, type MarshalBenchFigure, type MarshalBenchOptions } from './rpc/marshal-bench.js';
+export { parseBenchArgs, intArg, BenchUsageError, type ParsedBenchArgs } from './cli/bench-args.js';

@@ -7,7 +7,7 @@ import { loadavg } from 'node:os';
 import { childScriptArgs } from '@derecho-ts/rdma-native';
 import { percentile, rawPingPongUs } from '@derecho-ts/runtime/testing';
 import { runLocalGroup } from '../local/local-group.js';
-import { intArg, parseArgs, UsageError } from './bench-args.js';
+import { BenchUsageError, intArg, parseBenchArgs } from '@derecho-ts/runtime/testing';
 import type { P2PLatencyResult, P2PLatencyTask } from './p2p-latency-member.js';
 
 const USAGE = 'usage: derecho bench p2p-latency [--count N] [--json]\n';
@@ -15,12 +15,12 @@ const USAGE = 'usage: derecho bench p2p-latency [--count N] [--json]\n';
 export async function run(args: string[]): Promise<number> {
   let count: number, json: boolean;
   try {
-    const { positional, flags } = parseArgs(args, ['count'], ['json']);
-    if (positional.length > 0) throw new UsageError(`unexpected argument ${positional[0]}`);
+    const { positional, flags } = parseBenchArgs(args, ['count'], ['json']);
+    if (positional.length > 0) throw new BenchUsageError(`unexpected argument ${positional[0]}`);
     count = intArg(flags.get('count'), '--count', 1, 10_000_000, 10_000);
     json = flags.has('json');
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
+    if (!(err instanceof BenchUsageError)) throw err;
     process.stderr.write(`derecho bench p2p-latency: ${err.message}\n${USAGE}`);
     return 2;
   }

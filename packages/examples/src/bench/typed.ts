@@ -11,7 +11,7 @@ import { SchemaCodec } from '@derecho-ts/runtime';
 import { measureMarshalCost } from '@derecho-ts/runtime/testing';
 import { wireSchema } from '../derecho.generated.js';
 import { runLocalGroup } from '../local/local-group.js';
-import { intArg, parseArgs, UsageError } from './bench-args.js';
+import { BenchUsageError, intArg, parseBenchArgs } from '@derecho-ts/runtime/testing';
 import type { TypedResult, TypedTask } from './typed-member.js';
 
 const USAGE = 'usage: derecho bench typed <num_nodes> <count> <sender_selector 0|1|2> [--payload-bytes N] [--window N] [--json]\n';
@@ -41,8 +41,8 @@ export function sinkMarshalNs(payloadBytes: number, iterations = 100_000): numbe
 export async function run(args: string[]): Promise<number> {
   let numNodes: number, count: number, selector: number, payloadBytes: number, window: number, json: boolean;
   try {
-    const { positional, flags } = parseArgs(args, ['payload-bytes', 'window'], ['json']);
-    if (positional.length !== 3) throw new UsageError(`expected 3 positional arguments, got ${positional.length}`);
+    const { positional, flags } = parseBenchArgs(args, ['payload-bytes', 'window'], ['json']);
+    if (positional.length !== 3) throw new BenchUsageError(`expected 3 positional arguments, got ${positional.length}`);
     numNodes = intArg(positional[0], 'num_nodes', 1, 16);
     count = intArg(positional[1], 'count', 1, 100_000_000);
     selector = intArg(positional[2], 'sender_selector', 0, 2);
@@ -50,7 +50,7 @@ export async function run(args: string[]): Promise<number> {
     window = intArg(flags.get('window'), '--window', 1, 65536, 64);
     json = flags.has('json');
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
+    if (!(err instanceof BenchUsageError)) throw err;
     process.stderr.write(`derecho bench typed: ${err.message}\n${USAGE}`);
     return 2;
   }

@@ -30,7 +30,8 @@ export function parseBenchArgs(args: readonly string[], valueFlags: readonly str
 }
 
 /** An integer argument within [min, max], with an error naming it. */
-export function intArg(text: string | undefined, name: string, min: number, max: number, fallback?: number): number {
+export function intArg(text: string | true | undefined, name: string, min: number, max: number, fallback?: number): number {
+  if (text === true) throw new BenchUsageError(`${name} needs a value`);
   if (text === undefined) {
     if (fallback !== undefined) return fallback;
     throw new BenchUsageError(`missing ${name}`);

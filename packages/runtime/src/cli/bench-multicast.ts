@@ -30,16 +30,16 @@ interface Parsed {
 function parse(kind: string, args: string[]): Parsed {
   const { positional, flags } = parseBenchArgs(args, ['payload-bytes', 'window', 'smc-bytes', 'block-bytes'], ['json']);
   if (positional.length !== 4) throw new BenchUsageError(`expected 4 positional arguments, got ${positional.length}`);
-  const payloadBytes = intArg(flags.get('payload-bytes') as string | undefined, '--payload-bytes', 0, 1 << 30, kind === 'latency' ? 1024 : 10240);
+  const payloadBytes = intArg(flags.get('payload-bytes'), '--payload-bytes', 0, 1 << 30, kind === 'latency' ? 1024 : 10240);
   return {
     numNodes: intArg(positional[0], 'num_nodes', 1, 16),
     senderSelector: intArg(positional[1], 'sender_selector', 0, 2) as 0 | 1 | 2,
     numMessages: intArg(positional[2], 'num_messages', 1, 100_000_000),
     deliveryMode: intArg(positional[3], 'delivery_mode', 0, 1) as 0 | 1,
     payloadBytes,
-    window: intArg(flags.get('window') as string | undefined, '--window', 1, 65536, 16),
-    smcBytes: intArg(flags.get('smc-bytes') as string | undefined, '--smc-bytes', 0, 1 << 20, Math.min(payloadBytes, 10240)),
-    blockBytes: intArg(flags.get('block-bytes') as string | undefined, '--block-bytes', 1024, 1 << 28, 1 << 20),
+    window: intArg(flags.get('window'), '--window', 1, 65536, 16),
+    smcBytes: intArg(flags.get('smc-bytes'), '--smc-bytes', 0, 1 << 20, Math.min(payloadBytes, 10240)),
+    blockBytes: intArg(flags.get('block-bytes'), '--block-bytes', 1024, 1 << 28, 1 << 20),
     json: flags.has('json'),
   };
 }
