@@ -565,12 +565,54 @@ export class ViewManager {
 
   private drain(): MembershipOutput[] {
     this.flushPushes();
+    const outs = mergePushes(this.out.splice(0, this.out.length));
     // A shutdown is the last thing the driver does: move it to the end.
-    const outs = this.out.splice(0, this.out.length);
     const i = outs.findIndex((o) => o.kind === 'shutdown');
     if (i >= 0 && i !== outs.length - 1) outs.push(...outs.splice(i, 1));
     return outs;
   }
+}
+
+/**
+ * The driver reads the bytes of a pushed range when it handles the output, i.e. after the whole
+ * step. One step of the manager may run several core steps (wedge then trim, or several re-sends),
+ * each with its own dependency-ordered pushes: "slot 0, index" then "slot 1, index" would be read
+ * as index = 1 with only slot 0 before it. So all pushes of a step are merged: per target, each
+ * range once, at the position of its LAST occurrence (after everything it depends on), and they
+ * go first, before the step's other outputs (as the core's own outputs do).
+ */
+function mergePushes(outs: MembershipOutput[]): MembershipOutput[] {
+  let count = 0;
+  for (const o of outs) if (o.kind === 'push') count++;
+  if (count <= 1) return outs;
+  const perTarget = new Map<number, { ranges: ByteRange[]; withCompletion: boolean }>();
+  for (const o of outs) {
+    if (o.kind !== 'push') continue;
+    for (const t of o.targets) {
+      let e = perTarget.get(t);
+      if (!e) perTarget.set(t, (e = { ranges: [], withCompletion: false }));
+      for (const r of o.ranges) e.ranges.push(r);
+      e.withCompletion ||= o.withCompletion;
+    }
+  }
+  const groups = new Map<string, { ranges: ByteRange[]; targets: number[]; withCompletion: boolean }>();
+  for (const [t, e] of perTarget) {
+    const seen = new Set<string>();
+    const kept: ByteRange[] = [];
+    for (let i = e.ranges.length - 1; i >= 0; i--) {
+      const key = `${e.ranges[i].offset}+${e.ranges[i].length}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      kept.push(e.ranges[i]);
+    }
+    kept.reverse();
+    const key = `${e.withCompletion}|${kept.map((r) => `${r.offset}+${r.length}`).join(',')}`;
+    const g = groups.get(key);
+    if (g) g.targets.push(t);
+    else groups.set(key, { ranges: kept, targets: [t], withCompletion: e.withCompletion });
+  }
+  const merged: MembershipOutput[] = [...groups.values()].map((g) => ({ kind: 'push', ranges: g.ranges, targets: g.targets, withCompletion: g.withCompletion }));
+  return [...merged, ...outs.filter((o) => o.kind !== 'push')];
 }
 
 function sameContent(a: readonly ChangeProposal[], b: readonly ChangeProposal[]): boolean {
