@@ -10,7 +10,8 @@ const usage = `usage: derecho <command> [args]
 
 commands:
   demo                 run the demo on a local multi-process group
-  sim --seed N         replay one seed of the simulator swarm deterministically, printing its trace
+  sim [--membership] --seed N
+                       replay one seed of the multicast (or membership) simulator swarm, printing its trace
   bench <name> [args]  run a benchmark (${Object.keys(benches).join(', ') || 'none yet'}); --json for one JSON object
 `;
 

@@ -36,6 +36,8 @@ export class MembershipChecker implements MembershipObserver {
   private readonly shutdowns = new Map<number, ShutdownReason>();
   readonly leavers = new Set<number>();
   inadequateReports = 0;
+  readonly shutdownCounts = { partitioned: 0, removed: 0, left: 0 };
+  joinerStarts = 0;
   deliveries = 0;
   installs = 0;
   maxVid = 0;
@@ -139,6 +141,7 @@ export class MembershipChecker implements MembershipObserver {
   }
 
   onViewStart(node: number, view: GroupView, state: ReadonlyMap<number, number>, joiner: boolean): void {
+    if (joiner) this.joinerStarts++;
     const known = this.views.get(view.vid);
     if (!known) {
       if (!joiner) fail('§2.15(7) views come from installs', `n${node} starts unknown view ${view.vid}`);
@@ -160,6 +163,7 @@ export class MembershipChecker implements MembershipObserver {
 
   onShutdown(node: number, reason: ShutdownReason): void {
     this.shutdowns.set(node, reason);
+    this.shutdownCounts[reason]++;
   }
 
   onInadequate(): void {

@@ -16,7 +16,7 @@ import { MembershipCluster } from './membership-cluster.js';
 import type { NetworkOptions } from './network.js';
 import { Prng } from './prng.js';
 
-export type FaultKind = 'crash' | 'crashLeader' | 'crashShardLeader' | 'crashDuringChange' | 'pause' | 'shortPause' | 'partition' | 'join' | 'leave';
+export type FaultKind = 'crash' | 'crashLeader' | 'crashShardLeader' | 'crashDuringChange' | 'crashDuringTrim' | 'pause' | 'shortPause' | 'partition' | 'join' | 'leave';
 
 export interface ScheduledFault {
   readonly atUs: number;
@@ -38,12 +38,12 @@ export interface MembershipScenario {
   readonly settleBoundUs: number;
 }
 
-const FAULT_KINDS: readonly FaultKind[] = ['crash', 'crashLeader', 'crashShardLeader', 'crashDuringChange', 'pause', 'shortPause', 'partition', 'join', 'join', 'leave'];
+const FAULT_KINDS: readonly FaultKind[] = ['crash', 'crashLeader', 'crashShardLeader', 'crashDuringChange', 'crashDuringTrim', 'pause', 'shortPause', 'partition', 'join', 'join', 'leave'];
 const PARAMS = { windowSize: 8, maxPayloadBytes: 64, maxSmcPayloadBytes: 64, blockBytes: 1024 };
 
 export function generateMembershipScenario(seed: number): MembershipScenario {
   const prng = new Prng(seed);
-  const initialMembers = prng.int(2, 6);
+  const initialMembers = prng.int(2, 7);
   let layout: GroupLayout;
   for (;;) {
     const subgroups = Array.from({ length: prng.int(1, 2) }, () => ({
@@ -103,6 +103,15 @@ export interface MembershipSwarmResult {
   readonly maxVid: number;
   readonly deliveries: number;
   readonly virtualUs: number;
+  readonly shutdowns: { readonly partitioned: number; readonly removed: number; readonly left: number };
+  readonly joinerStarts: number;
+  readonly inadequateReports: number;
+  /** Virtual time of the last view installation anywhere. */
+  readonly lastInstallUs: number;
+  /** Batches proposed fresh / adopted by a new leader from a failed one, over all members. */
+  readonly proposed: number;
+  readonly adopted: number;
+  readonly trimsReused: number;
 }
 
 export class MembershipSeedFailure extends Error {
@@ -128,6 +137,18 @@ function newestView(cluster: MembershipCluster): GroupView | undefined {
 
 function aliveIn(cluster: MembershipCluster, view: GroupView): number[] {
   return view.members.map((m) => m.id).filter((id) => cluster.nodes.get(id)?.state === 'member');
+}
+
+function adoptionStats(cluster: MembershipCluster): { proposed: number; adopted: number; trimsReused: number } {
+  let proposed = 0;
+  let adopted = 0;
+  let trimsReused = 0;
+  for (const n of cluster.nodes.values()) {
+    proposed += n.vm?.stats.proposed ?? 0;
+    adopted += n.vm?.stats.adopted ?? 0;
+    trimsReused += n.vm?.stats.trimsReused ?? 0;
+  }
+  return { proposed, adopted, trimsReused };
 }
 
 export function runMembershipSeed(seed: number, options: { trace?: (line: string) => void; maxEvents?: number } = {}): MembershipSwarmResult {
@@ -192,7 +213,34 @@ export function runMembershipSeed(seed: number, options: { trace?: (line: string
         case 'crashDuringChange': {
           // A member fails; once the others notice and the change is under way, the leader fails too.
           crash((_, a) => faultPrng.pick(a));
-          cluster.scheduleCall(f.atUs + s.failureTimeoutUs + faultPrng.int(0, 800), () => crash((_, a) => a[0]));
+          // Watch the leader; soon after it proposes the batch (followers may have acked it), crash it.
+          const leaderId = () => {
+            const v = newestView(cluster);
+            return v ? aliveIn(cluster, v)[0] : undefined;
+          };
+          const first = leaderId();
+          if (first === undefined) break;
+          const proposals = (id: number) => cluster.nodes.get(id)!.vm!.stats.proposed + cluster.nodes.get(id)!.vm!.stats.adopted;
+          const before = proposals(first);
+          const delayUs = faultPrng.int(0, 120);
+          const watch = (untilUs: number): void => {
+            if (cluster.nowUs > untilUs || cluster.nodes.get(first)!.state !== 'member') return;
+            if (proposals(first) > before) cluster.scheduleCall(cluster.nowUs + delayUs, () => cluster.crashNow(first));
+            else cluster.scheduleCall(cluster.nowUs + 10, () => watch(untilUs));
+          };
+          watch(f.atUs + 3 * s.failureTimeoutUs);
+          break;
+        }
+        case 'crashDuringTrim': {
+          // A member fails; the first member seen with a published but undelivered trim fails too.
+          crash((_, a) => faultPrng.pick(a));
+          const watch = (untilUs: number): void => {
+            if (cluster.nowUs > untilUs) return;
+            const victim = cluster.liveMembers().find((n) => n.vm!.trimsInProgress > 0);
+            if (victim) cluster.crashNow(victim.id);
+            else cluster.scheduleCall(cluster.nowUs + 5, () => watch(untilUs));
+          };
+          watch(f.atUs + 3 * s.failureTimeoutUs);
           break;
         }
         case 'pause':
@@ -228,5 +276,5 @@ export function runMembershipSeed(seed: number, options: { trace?: (line: string
   } catch (e) {
     throw new MembershipSeedFailure(seed, e, cluster.nowUs);
   }
-  return { seed, events: cluster.eventsRun, installs: checker.installs, maxVid: checker.maxVid, deliveries: checker.deliveries, virtualUs: cluster.nowUs };
+  return { seed, events: cluster.eventsRun, installs: checker.installs, maxVid: checker.maxVid, deliveries: checker.deliveries, virtualUs: cluster.nowUs, shutdowns: { ...checker.shutdownCounts }, joinerStarts: checker.joinerStarts, inadequateReports: checker.inadequateReports, lastInstallUs: cluster.lastInstallUs, ...adoptionStats(cluster) };
 }

@@ -68,6 +68,8 @@ export class ViewManager {
   private queuedSends: QueuedSend[] = [];
   private leaveRequested = false;
   private lastInadequate = '';
+  /** Counts for metrics and for tests that check the swarm covers what it claims. */
+  readonly stats = { proposed: 0, adopted: 0, installed: 0, trimsReused: 0 };
 
   constructor(options: ViewManagerOptions) {
     this.myId = options.myId;
@@ -115,6 +117,12 @@ export class ViewManager {
   /** The committed batch of the current view, if any. */
   get committedBatch(): readonly ChangeProposal[] | undefined {
     return this.committed?.batch;
+  }
+  /** Subgroups whose trim I published or echoed but have not delivered yet. */
+  get trimsInProgress(): number {
+    let n = 0;
+    for (const t of this.trims.values()) if (t.published && !t.delivered) n++;
+    return n;
   }
   /** Node ids I suspect in the current view. */
   get suspectedIds(): number[] {
@@ -369,6 +377,7 @@ export class ViewManager {
       }
     }
     let batch: ChangeProposal[];
+    const adopting = source !== undefined;
     if (source !== undefined) {
       batch = this.cols.changes(source).map((c) => ({ ...c, leader: this.myId }));
     } else {
@@ -403,6 +412,8 @@ export class ViewManager {
     for (const r of this.cols.changesRanges(batch.length)) this.mark(r);
     this.mark(this.cols.range('numAcked'));
     if (!this.currentCore.isWedged) this.emitCore(this.currentCore.step({ kind: 'wedge' }));
+    if (adopting) this.stats.adopted++;
+    else this.stats.proposed++;
     return true;
   }
 
@@ -472,6 +483,7 @@ export class ViewManager {
         if (shardLeader === this.myRank) {
           // A shard leader that replaces a failed one reuses a trim already published.
           const publisher = rows.filter((r) => this.cols.globalMinReady(r, g)).sort((a, b) => a - b)[0];
+          if (publisher !== undefined) this.stats.trimsReused++;
           value =
             publisher !== undefined
               ? this.cols.globalMin(publisher, g, shard.numSenders)
@@ -532,6 +544,7 @@ export class ViewManager {
     const suspects = new Set<number>();
     for (let r = 0; r < this.cols.numRows; r++) if (this.failed(r) && addressOf.has(this.currentView.members[r].id)) suspects.add(this.currentView.members[r].id);
     this.awaiting = { next, resends, suspects };
+    this.stats.installed++;
     return true;
   }
 
