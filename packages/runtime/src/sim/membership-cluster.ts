@@ -59,6 +59,8 @@ export interface MembershipClusterOptions {
   readonly diskDelayUs: readonly [number, number];
   readonly joinRetryUs: number;
   readonly partitionSafety?: boolean;
+  /** Share of sends with payloads too large for SMC (they go by RDMC). */
+  readonly rdmcShare?: number;
   readonly observer?: MembershipObserver;
   readonly trace?: (line: string) => void;
   readonly maxEvents?: number;
@@ -76,7 +78,10 @@ type Control =
   | { readonly kind: 'view'; readonly view: GroupView; readonly transfers: readonly StateTransfer[] }
   | { readonly kind: 'state'; readonly vid: number; readonly subgroup: number; readonly hash: number };
 
-type Item = { readonly kind: 'writes'; readonly vid: number; readonly from: number; readonly writes: readonly RowWrite[] } | { readonly kind: 'control'; readonly from: number; readonly msg: Control };
+type Item =
+  | { readonly kind: 'writes'; readonly vid: number; readonly from: number; readonly writes: readonly RowWrite[] }
+  | { readonly kind: 'rdmc'; readonly vid: number; readonly from: number; readonly subgroup: number; readonly senderRow: number; readonly message: Uint8Array }
+  | { readonly kind: 'control'; readonly from: number; readonly msg: Control };
 
 type SimEvent =
   | { readonly kind: 'arrive'; readonly to: number; readonly item: Item }
@@ -295,7 +300,8 @@ export class MembershipCluster {
         if (!shard || !shard.senders[shard.members.indexOf(n.id)]) return;
         const counter = n.sendCounter.get(e.subgroup) ?? 0;
         n.sendCounter.set(e.subgroup, counter + 1);
-        const payload = new Uint8Array(12);
+        // Some payloads exceed the SMC limit and travel by RDMC.
+        const payload = new Uint8Array(this.prng.chance(this.options.rdmcShare ?? 0) ? 200 : 12);
         const dv = new DataView(payload.buffer);
         dv.setUint32(0, n.id, true);
         dv.setUint32(4, e.subgroup, true);
@@ -446,21 +452,25 @@ export class MembershipCluster {
     const items = n.inbox;
     n.inbox = [];
     const controls: Item[] = [];
-    const writes: Item[] = [];
-    for (const it of items) (it.kind === 'control' ? controls : writes).push(it);
-    if (writes.length > 0) this.applyWrites(n, writes);
+    const data: Item[] = [];
+    for (const it of items) (it.kind === 'control' ? controls : data).push(it);
+    if (data.length > 0) this.applyWrites(n, data);
     for (const c of controls) {
       if (!this.alive(n)) return;
       if (c.kind === 'control') this.handleControl(n, c.from, c.msg);
     }
   }
 
-  /** Applies writes of the current view as one batch; keeps writes of later views for later. */
+  /**
+   * Applies SST writes of the current view as one batch (then one rowsChanged), then RDMC
+   * completions; keeps both for views this node has not installed yet, in arrival order.
+   */
   private applyWrites(n: SimNode, items: readonly Item[]): void {
     const vm = n.vm;
     let applied = 0;
+    const rdmc: Extract<Item, { kind: 'rdmc' }>[] = [];
     for (const it of items) {
-      if (it.kind !== 'writes') continue;
+      if (it.kind === 'control') continue;
       const current = vm && vm.phase !== 'awaitingTable' && n.state === 'member' ? vm.vid : undefined;
       if (current === undefined || it.vid > current) {
         if (vm === undefined || it.vid > vm.vid) {
@@ -471,13 +481,21 @@ export class MembershipCluster {
         continue;
       }
       if (it.vid < current) continue;
+      if (it.kind === 'rdmc') {
+        rdmc.push(it);
+        continue;
+      }
       const row = vm!.view.members.findIndex((m) => m.id === it.from);
       if (row < 0) continue;
       for (const w of it.writes) applyRemoteWrite(n.layout!, n.bytes!, vm!.myRank, row, w.offset, w.bytes);
-      if (process.env.TRACE_WRITES) this.log(`n${n.id} applies v${it.vid} from n${it.from}: ${it.writes.map((w) => `${w.offset}+${w.bytes.length}`).join(" ")}`);
       applied++;
     }
     if (applied > 0 && n.state === 'member') this.stepNode(n, () => vm!.onRowsChanged());
+    for (const r of rdmc) {
+      if (n.state !== 'member' || vm!.vid !== r.vid || vm!.phase === 'awaitingTable') return;
+      this.log(`n${n.id} rdmc complete v${r.vid} g${r.subgroup} from row ${r.senderRow} ${r.message.length}B`);
+      this.stepNode(n, () => vm!.step({ kind: 'rdmcComplete', subgroup: r.subgroup, senderRow: r.senderRow, message: r.message }));
+    }
   }
 
   private applyFutureWrites(n: SimNode): void {
@@ -553,8 +571,20 @@ export class MembershipCluster {
           }
           break;
         }
-        case 'rdmcSend':
-          throw new Error('the membership simulator carries SMC messages only (payloads must fit maxSmcPayloadBytes)');
+        case 'rdmcSend': {
+          this.log(`n${n.id} rdmc send v${vm.vid} g${out.subgroup} #${out.index} ${out.message.length}B`);
+          let lastUs = this.nowUs + 1;
+          for (const row of out.groupRows.slice(1)) {
+            const to = vm.view.members[row].id;
+            if (!this.linkUp(n.id, to)) continue;
+            const at = this.network.arrivalUs(this.nowUs, 'rdmc', n.id, to, out.message.length);
+            lastUs = Math.max(lastUs, at);
+            this.queue.schedule(at, { kind: 'arrive', to, item: { kind: 'rdmc', vid: vm.vid, from: n.id, subgroup: out.subgroup, senderRow: vm.myRank, message: out.message.slice() } });
+          }
+          // The sender's own completion once every receiver has it.
+          this.queue.schedule(lastUs, { kind: 'arrive', to: n.id, item: { kind: 'rdmc', vid: vm.vid, from: n.id, subgroup: out.subgroup, senderRow: vm.myRank, message: out.message } });
+          break;
+        }
         case 'deliver': {
           const h = fnv1a(n.appState.get(out.subgroup) ?? FNV_OFFSET, out.payload);
           n.appState.set(out.subgroup, h);

@@ -32,6 +32,8 @@ export interface MembershipScenario {
   readonly failureTimeoutUs: number;
   readonly faults: readonly ScheduledFault[];
   readonly sendIntervalUs: number;
+  /** Share of sends too large for SMC (RDMC). */
+  readonly rdmcShare: number;
   readonly sendUntilUs: number;
   readonly tickUntilUs: number;
   /** Virtual time after the last fault within which the group must have settled. */
@@ -39,7 +41,7 @@ export interface MembershipScenario {
 }
 
 const FAULT_KINDS: readonly FaultKind[] = ['crash', 'crashLeader', 'crashShardLeader', 'crashDuringChange', 'crashDuringTrim', 'pause', 'shortPause', 'partition', 'join', 'join', 'leave'];
-const PARAMS = { windowSize: 8, maxPayloadBytes: 64, maxSmcPayloadBytes: 64, blockBytes: 1024 };
+const PARAMS = { windowSize: 8, maxPayloadBytes: 256, maxSmcPayloadBytes: 64, blockBytes: 1024 };
 
 export function generateMembershipScenario(seed: number): MembershipScenario {
   const prng = new Prng(seed);
@@ -49,7 +51,7 @@ export function generateMembershipScenario(seed: number): MembershipScenario {
     const subgroups = Array.from({ length: prng.int(1, 2) }, () => ({
       shards: Array.from({ length: prng.int(1, 2) }, (): ShardPolicy => {
         const minNodes = prng.int(1, 2);
-        return { minNodes, maxNodes: prng.int(minNodes, 3), mode: 'ordered', profile: 'default', reservedNodeIds: [], reservedSenderIds: [] };
+        return { minNodes, maxNodes: prng.int(minNodes, 3), mode: prng.pick(['ordered', 'persistent'] as const), profile: 'default', reservedNodeIds: [], reservedSenderIds: [] };
       }),
     }));
     const needed = subgroups.reduce((s, sg) => s + sg.shards.reduce((t, sh) => t + sh.minNodes, 0), 0);
@@ -81,6 +83,7 @@ export function generateMembershipScenario(seed: number): MembershipScenario {
     failureTimeoutUs,
     faults,
     sendIntervalUs: prng.int(100, 600),
+    rdmcShare: prng.pick([0, 0, 0.1, 0.5]),
     sendUntilUs: lastFaultUs + 5000,
     tickUntilUs: lastFaultUs + settleBoundUs,
     settleBoundUs,
@@ -92,7 +95,7 @@ export function describeMembershipScenario(s: MembershipScenario): string {
   const l = s.layout[0].layout;
   if (l.kind === 'sharded') l.subgroups.forEach((sg, g) => lines.push(`  subgroup ${g}: ${sg.shards.map((sh) => `shard ${sh.minNodes}..${sh.maxNodes}`).join(', ')}`));
   lines.push(`  network: delay ${s.network.baseDelayUs}us + jitter ${s.network.jitterUs}us; heartbeat ${s.heartbeatIntervalUs}us, failure timeout ${s.failureTimeoutUs}us`);
-  lines.push(`  faults: ${s.faults.map((f) => `${f.kind}@${f.atUs}`).join(' ')}; sends every ${s.sendIntervalUs}us per member until ${s.sendUntilUs}us; settle bound ${s.settleBoundUs}us`);
+  lines.push(`  faults: ${s.faults.map((f) => `${f.kind}@${f.atUs}`).join(' ')}; sends every ${s.sendIntervalUs}us per member (${s.rdmcShare * 100}% by RDMC) until ${s.sendUntilUs}us; settle bound ${s.settleBoundUs}us`);
   return lines.join('\n');
 }
 
@@ -174,6 +177,7 @@ export function runMembershipSeed(seed: number, options: { trace?: (line: string
     tickUntilUs: s.tickUntilUs,
     diskDelayUs: [1, 200],
     joinRetryUs: 3000,
+    rdmcShare: s.rdmcShare,
     observer: checker,
     trace: options.trace,
     maxEvents: options.maxEvents,
