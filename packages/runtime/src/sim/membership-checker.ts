@@ -38,6 +38,7 @@ export class MembershipChecker implements MembershipObserver {
   inadequateReports = 0;
   readonly shutdownCounts = { partitioned: 0, removed: 0, left: 0 };
   joinerStarts = 0;
+  rejoins = 0;
   deliveries = 0;
   installs = 0;
   maxVid = 0;
@@ -164,6 +165,17 @@ export class MembershipChecker implements MembershipObserver {
   onShutdown(node: number, reason: ShutdownReason): void {
     this.shutdowns.set(node, reason);
     this.shutdownCounts[reason]++;
+  }
+
+  onRejoin(node: number): void {
+    // A new incarnation: FIFO tracking restarts for what it sends and what it receives, and its
+    // old shutdown no longer applies.
+    for (const key of [...this.lastFromSender.keys()]) {
+      const [receiver, , sender] = key.split('/');
+      if (Number(receiver) === node || Number(sender) === node) this.lastFromSender.delete(key);
+    }
+    this.shutdowns.delete(node);
+    this.rejoins++;
   }
 
   onInadequate(): void {

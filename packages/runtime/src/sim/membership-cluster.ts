@@ -43,6 +43,8 @@ export interface MembershipObserver {
   /** `node` starts running view `view` (survivor after viewTableReady, or joiner after state transfer). */
   onViewStart?(node: number, view: GroupView, state: ReadonlyMap<number, number>, joiner: boolean): void;
   onShutdown?(node: number, reason: ShutdownReason, message: string): void;
+  /** A removed node restarts with fresh state and joins again under its old id. */
+  onRejoin?(node: number): void;
   onInadequate?(node: number, message: string): void;
   afterEvent?(): void;
 }
@@ -59,6 +61,8 @@ export interface MembershipClusterOptions {
   readonly diskDelayUs: readonly [number, number];
   readonly joinRetryUs: number;
   readonly partitionSafety?: boolean;
+  /** Chance that a node removed from the group restarts (fresh state) and joins again. */
+  readonly rejoinChance?: number;
   /** Share of sends with payloads too large for SMC (they go by RDMC). */
   readonly rdmcShare?: number;
   readonly observer?: MembershipObserver;
@@ -97,6 +101,7 @@ type SimEvent =
   | { readonly kind: 'leave'; readonly node: number }
   | { readonly kind: 'startJoin'; readonly node: number }
   | { readonly kind: 'joinRetry'; readonly node: number }
+  | { readonly kind: 'rejoin'; readonly node: number }
   | { readonly kind: 'partition'; readonly side: readonly number[] }
   | { readonly kind: 'call'; readonly fn: () => void };
 
@@ -403,6 +408,27 @@ export class MembershipCluster {
         this.sendControl(n.id, to.id, { kind: 'joinRequest', joiner: n.address });
         return;
       }
+      case 'rejoin': {
+        const n = this.node(e.node);
+        if (n.state !== 'stopped') return;
+        this.log(`n${n.id} RESTARTS with fresh state and joins again`);
+        n.state = 'joining';
+        n.vm = undefined;
+        n.layout = undefined;
+        n.bytes = undefined;
+        n.nextTable = undefined;
+        n.inbox = [];
+        n.futureWrites = new Map();
+        n.appState = new Map();
+        n.deliveredInView = new Map();
+        n.shutdown = undefined;
+        n.pendingView = undefined;
+        n.receivedState = new Map();
+        n.paused = false;
+        this.observer.onRejoin?.(n.id);
+        this.queue.schedule(this.nowUs, { kind: 'startJoin', node: n.id });
+        return;
+      }
       case 'partition': {
         const side = new Set(e.side);
         for (const a of this.nodes.keys())
@@ -643,6 +669,10 @@ export class MembershipCluster {
           n.state = 'stopped';
           n.shutdown = out.reason;
           this.observer.onShutdown?.(n.id, out.reason, out.message);
+          if (out.reason === 'removed' && this.prng.chance(this.options.rejoinChance ?? 0)) {
+            const at = this.nowUs + this.prng.int(500, 5000);
+            if (at <= this.options.tickUntilUs) this.queue.schedule(at, { kind: 'rejoin', node: n.id });
+          }
           break;
       }
     }

@@ -108,6 +108,8 @@ export interface MembershipSwarmResult {
   readonly virtualUs: number;
   readonly shutdowns: { readonly partitioned: number; readonly removed: number; readonly left: number };
   readonly joinerStarts: number;
+  /** Removed nodes that restarted and joined again under their old id. */
+  readonly rejoins: number;
   readonly inadequateReports: number;
   /** Virtual time of the last view installation anywhere. */
   readonly lastInstallUs: number;
@@ -178,6 +180,7 @@ export function runMembershipSeed(seed: number, options: { trace?: (line: string
     diskDelayUs: [1, 200],
     joinRetryUs: 3000,
     rdmcShare: s.rdmcShare,
+    rejoinChance: 0.5,
     observer: checker,
     trace: options.trace,
     maxEvents: options.maxEvents,
@@ -280,5 +283,5 @@ export function runMembershipSeed(seed: number, options: { trace?: (line: string
   } catch (e) {
     throw new MembershipSeedFailure(seed, e, cluster.nowUs);
   }
-  return { seed, events: cluster.eventsRun, installs: checker.installs, maxVid: checker.maxVid, deliveries: checker.deliveries, virtualUs: cluster.nowUs, shutdowns: { ...checker.shutdownCounts }, joinerStarts: checker.joinerStarts, inadequateReports: checker.inadequateReports, lastInstallUs: cluster.lastInstallUs, ...adoptionStats(cluster) };
+  return { seed, events: cluster.eventsRun, installs: checker.installs, maxVid: checker.maxVid, deliveries: checker.deliveries, virtualUs: cluster.nowUs, shutdowns: { ...checker.shutdownCounts }, joinerStarts: checker.joinerStarts, rejoins: checker.rejoins, inadequateReports: checker.inadequateReports, lastInstallUs: cluster.lastInstallUs, ...adoptionStats(cluster) };
 }

@@ -14,7 +14,7 @@ describe('sim/membership-swarm: view changes under crashes, joins, leaves, pause
 
   it(`passes ${SEEDS} seeds (DERECHO_MEMBERSHIP_SEEDS=N for more, DERECHO_MEMBERSHIP_FIRST_SEED to shift)`, () => {
     const failures: string[] = [];
-    const total = { installs: 0, deliveries: 0, joiners: 0, partitioned: 0, removed: 0, left: 0, inadequate: 0, adopted: 0, multiView: 0 };
+    const total = { installs: 0, deliveries: 0, joiners: 0, rejoins: 0, partitioned: 0, removed: 0, left: 0, inadequate: 0, adopted: 0, multiView: 0 };
     const faults = new Map<string, number>();
     let maxSettleUs = 0;
     const started = performance.now();
@@ -26,6 +26,7 @@ describe('sim/membership-swarm: view changes under crashes, joins, leaves, pause
         total.installs += r.installs;
         total.deliveries += r.deliveries;
         total.joiners += r.joinerStarts;
+        total.rejoins += r.rejoins;
         total.partitioned += r.shutdowns.partitioned;
         total.removed += r.shutdowns.removed;
         total.left += r.shutdowns.left;
@@ -46,6 +47,7 @@ describe('sim/membership-swarm: view changes under crashes, joins, leaves, pause
     expect(total.installs).to.be.greaterThan(SEEDS);
     expect(total.multiView).to.be.greaterThan(SEEDS / 10);
     expect(total.joiners).to.be.greaterThan(0);
+    expect(total.rejoins, 'removed nodes restarted and joined again under their old id').to.be.greaterThan(0);
     expect(total.partitioned).to.be.greaterThan(0);
     expect(total.removed).to.be.greaterThan(0);
     expect(total.left).to.be.greaterThan(0);

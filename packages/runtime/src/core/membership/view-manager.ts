@@ -527,7 +527,14 @@ export class ViewManager {
     if (!c || this.awaiting) return false;
     for (const [g] of this.currentView.subgroups.entries()) {
       const shard = this.currentCore.shardOf(g);
-      if (shard && shard.numSenders > 0 && !this.trims.get(g)?.delivered) return false;
+      if (!shard || shard.numSenders === 0) continue;
+      if (!this.trims.get(g)?.delivered) return false;
+      // §2.11 (g): the trimmed prefix is persisted at every live shard member before the view
+      // ends, so a total restart never finds it on fewer logs than delivered it.
+      if (shard.ordered) {
+        const last = this.currentCore.lastDeliveredVersion(g);
+        for (const r of shard.memberRows) if (!this.failed(r) && this.currentCore.table.i64('persistedNum', r, g) < last) return false;
+      }
     }
     const next = c.next;
     invariant(next.view.members.some((m) => m.id === this.myId), 'an installing member is in the next view', () => `node ${this.myId} not in view ${next.view.vid}`);
