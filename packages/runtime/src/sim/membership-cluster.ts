@@ -579,6 +579,8 @@ export class MembershipCluster {
     const vidBefore = n.vm!.vid;
     const outputs = step();
     this.handleOutputs(n, vidBefore, outputs);
+    // The manager's and the core's own invariants, after every step (as the multicast swarm does).
+    n.vm?.checkInvariants();
   }
 
   private handleOutputs(n: SimNode, vid: number, outputs: readonly MembershipOutput[]): void {

@@ -307,13 +307,16 @@ describe('membership: a local group through whole view changes', () => {
     g.autoLogTrim = false;
     // Node 2 wedges first (it saw the failure), so its later send stays queued in the old view.
     g.step(2, (vm) => vm.step({ kind: 'peerFailed', node: 3 }));
-    g.send(2, 'late');
+    g.send(2, 'late1');
+    g.send(2, 'late2');
+    g.send(2, 'late3');
     g.detect(3);
     expect(g.delivered(2)).to.deep.equal([]);
     g.ackTrims();
     expect(g.get(2).vm.vid).to.equal(1);
-    expect(g.delivered(1)).to.deep.equal(['late']);
-    expect(g.delivered(2)).to.deep.equal(['late']);
+    // Three re-sends in one step: their pushes are merged so "index" never precedes a slot.
+    expect(g.delivered(1)).to.deep.equal(['late1', 'late2', 'late3']);
+    expect(g.delivered(2)).to.deep.equal(['late1', 'late2', 'late3']);
     expect(g.get(1).delivered[0].vid).to.equal(1);
   });
 

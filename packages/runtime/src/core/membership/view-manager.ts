@@ -59,6 +59,8 @@ export class ViewManager {
   private readonly partitionSafety: boolean;
   private readonly out: MembershipOutput[] = [];
   private pushRanges: ByteRange[] = [];
+  /** Core steps and membership flushes that produced pushes in this step (more than one: merge). */
+  private pushSources = 0;
   private stoppedReason: ShutdownReason | undefined;
   private pendingJoins: MemberAddress[] = [];
   /** The committed batch of this view and the view it makes (set once; the batch never changes). */
@@ -572,11 +574,13 @@ export class ViewManager {
   private emitCore(outputs: CoreOutput[]): void {
     // Membership writes marked so far go before the core's pushes (e.g. suspected before wedged).
     this.flushPushes();
+    if (outputs.some((o) => o.kind === 'push')) this.pushSources++;
     for (const o of outputs) this.out.push(o);
   }
 
   private flushPushes(): void {
     if (this.pushRanges.length === 0) return;
+    this.pushSources++;
     const targets = this.currentView.members.map((_, r) => r).filter((r) => r !== this.myRank);
     const ranges = this.pushRanges;
     this.pushRanges = [];
@@ -585,7 +589,9 @@ export class ViewManager {
 
   private drain(): MembershipOutput[] {
     this.flushPushes();
-    const outs = mergePushes(this.out.splice(0, this.out.length));
+    // One source of pushes (the common multicast step) is already in dependency order.
+    const outs = this.pushSources > 1 ? mergePushes(this.out.splice(0, this.out.length)) : this.out.splice(0, this.out.length);
+    this.pushSources = 0;
     // A shutdown is the last thing the driver does: move it to the end.
     const i = outs.findIndex((o) => o.kind === 'shutdown');
     if (i >= 0 && i !== outs.length - 1) outs.push(...outs.splice(i, 1));
