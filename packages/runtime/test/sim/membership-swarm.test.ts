@@ -70,11 +70,11 @@ describe('sim/membership-swarm: view changes under crashes, joins, leaves, pause
 
   it('replay.ts --membership reruns one seed from the command line', () => {
     const script = fileURLToPath(new URL('../../src/sim/replay.ts', import.meta.url));
-    const r = spawnSync(process.execPath, ['--conditions=@derecho-ts/source', '--import', 'tsx', script, '--membership', '--seed', '13'], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--conditions=@derecho-ts/source', '--import', 'tsx', script, '--membership', '--seed', '2'], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/^membership seed 13: /m);
+    expect(r.stdout).to.match(/^membership seed 2: /m);
     expect(r.stdout).to.match(/ install view 1 /);
-    expect(r.stdout).to.match(/^PASS membership seed 13:/m);
+    expect(r.stdout).to.match(/^PASS membership seed 2:/m);
   });
 
   describe('the checker catches', () => {
