@@ -333,5 +333,15 @@ describe('membership: a local group through whole view changes', () => {
     expect(find(g.get(2).outputs, 'sendState')).to.equal(undefined);
     expect(g.get(1).vm.vid).to.equal(1);
     expect(g.get(2).vm.vid).to.equal(1);
+    // The joiner starts in the view it was sent and takes part in ordered delivery.
+    g.add(5, sendView.view);
+    g.send(5, 'from the joiner');
+    g.send(1, 'to the joiner');
+    for (const id of [1, 2, 5]) expect(g.delivered(id), `n${id}`).to.deep.equal(['from the joiner', 'to the joiner']);
+    // A failure in the new view: the joiner takes part in the next change too.
+    g.crash(2);
+    g.detect(2);
+    expect(g.get(5).vm.vid).to.equal(2);
+    expect(g.get(5).vm.view.members.map((m) => m.id)).to.deep.equal([1, 5]);
   });
 });
