@@ -34,7 +34,8 @@ export class MembershipChecker implements MembershipObserver {
   private readonly removedAt = new Map<number, number>();
   private readonly joinedAt = new Map<number, number>();
   private readonly shutdowns = new Map<number, ShutdownReason>();
-  readonly leavers = new Set<number>();
+  /** Node -> the vid of the view it left gracefully (its rip is in that view's table). */
+  private readonly leftIn = new Map<number, number>();
   inadequateReports = 0;
   readonly shutdownCounts = { partitioned: 0, removed: 0, left: 0 };
   joinerStarts = 0;
@@ -104,9 +105,17 @@ export class MembershipChecker implements MembershipObserver {
     const expected = [...prevIds.filter((id) => !out.removed.includes(id)), ...out.joined.map((j) => j.id)];
     const got = view.members.map((m) => m.id);
     if (expected.join(',') !== got.join(',')) fail('§2.15(7) survivors keep their order, joiners appended', `view ${view.vid}: expected [${expected.join(',')}], got [${got.join(',')}]`);
+    // Partition safety at the installer: it suspects fewer than half of the members that did not leave.
+    const left = (id: number): boolean => this.leftIn.get(id) === previous.vid;
+    const vm = this.cluster?.nodes.get(node)?.vm;
+    if (vm) {
+      const suspected = vm.suspectedIds.filter((id) => !left(id)).length;
+      const stayersHere = previous.members.filter((m) => !left(m.id)).length;
+      if (suspected > 0 && suspected >= Math.floor((stayersHere + 1) / 2)) fail('§2.15(12) a member seeing half or more suspected shuts down instead of installing', `n${node} installs view ${view.vid} suspecting ${suspected} of ${stayersHere}`);
+    }
     // Partition safety: the survivors are a majority of the members that did not leave.
     const survivors = prevIds.filter((id) => !out.removed.includes(id)).length;
-    const stayers = prevIds.filter((id) => !this.leavers.has(id)).length;
+    const stayers = prevIds.filter((id) => !left(id)).length;
     if (survivors * 2 <= stayers) fail('§2.15(12) a view change keeps a majority', `view ${view.vid} keeps ${survivors} of ${stayers} non-leaving members of view ${previous.vid}`);
     // Inadequate layouts never install: the allocator accepts exactly this view.
     let subgroups;
@@ -162,8 +171,9 @@ export class MembershipChecker implements MembershipObserver {
     });
   }
 
-  onShutdown(node: number, reason: ShutdownReason): void {
+  onShutdown(node: number, reason: ShutdownReason, _message: string, vid?: number): void {
     this.shutdowns.set(node, reason);
+    if (reason === 'left' && vid !== undefined) this.leftIn.set(node, vid);
     this.shutdownCounts[reason]++;
   }
 

@@ -42,7 +42,8 @@ export interface MembershipObserver {
   onInstall?(node: number, out: Extract<MembershipOutput, { kind: 'installView' }>, deliveredInClosingView: ReadonlyMap<number, number>): void;
   /** `node` starts running view `view` (survivor after viewTableReady, or joiner after state transfer). */
   onViewStart?(node: number, view: GroupView, state: ReadonlyMap<number, number>, joiner: boolean): void;
-  onShutdown?(node: number, reason: ShutdownReason, message: string): void;
+  /** `vid`: the view the node was in when it stopped. */
+  onShutdown?(node: number, reason: ShutdownReason, message: string, vid?: number): void;
   /** A removed node restarts with fresh state and joins again under its old id. */
   onRejoin?(node: number): void;
   onInadequate?(node: number, message: string): void;
@@ -61,6 +62,8 @@ export interface MembershipClusterOptions {
   readonly diskDelayUs: readonly [number, number];
   readonly joinRetryUs: number;
   readonly partitionSafety?: boolean;
+  /** Per node: delay between writes arriving and its manager seeing them (a slow member's poll latency). */
+  readonly processingDelayUs?: ReadonlyMap<number, number>;
   /** Chance that a node removed from the group restarts (fresh state) and joins again. */
   readonly rejoinChance?: number;
   /** Share of sends with payloads too large for SMC (they go by RDMC). */
@@ -469,7 +472,7 @@ export class MembershipCluster {
   private scheduleProcess(n: SimNode): void {
     if (n.paused || n.processScheduled || n.inbox.length === 0) return;
     n.processScheduled = true;
-    this.queue.schedule(this.nowUs, { kind: 'process', node: n.id });
+    this.queue.schedule(this.nowUs + (this.options.processingDelayUs?.get(n.id) ?? 0), { kind: 'process', node: n.id });
   }
 
   private process(n: SimNode): void {
@@ -670,7 +673,7 @@ export class MembershipCluster {
           this.log(`n${n.id} SHUTDOWN ${out.reason}: ${out.message}`);
           n.state = 'stopped';
           n.shutdown = out.reason;
-          this.observer.onShutdown?.(n.id, out.reason, out.message);
+          this.observer.onShutdown?.(n.id, out.reason, out.message, vm.vid);
           if (out.reason === 'removed' && this.prng.chance(this.options.rejoinChance ?? 0)) {
             const at = this.nowUs + this.prng.int(500, 5000);
             if (at <= this.options.tickUntilUs) this.queue.schedule(at, { kind: 'rejoin', node: n.id });

@@ -31,6 +31,8 @@ export interface MembershipScenario {
   readonly heartbeatIntervalUs: number;
   readonly failureTimeoutUs: number;
   readonly faults: readonly ScheduledFault[];
+  /** Slow members: node id -> processing delay. */
+  readonly processingDelayUs: ReadonlyMap<number, number>;
   readonly sendIntervalUs: number;
   /** Share of sends too large for SMC (RDMC). */
   readonly rdmcShare: number;
@@ -73,6 +75,8 @@ export function generateMembershipScenario(seed: number): MembershipScenario {
   for (let i = 0; i < count; i++) faults.push({ atUs: prng.int(1000, 20_000), kind: prng.pick(FAULT_KINDS) });
   faults.sort((a, b) => a.atUs - b.atUs);
   const lastFaultUs = faults[faults.length - 1].atUs;
+  const processingDelayUs = new Map<number, number>();
+  for (let id = 1; id <= initialMembers; id++) if (prng.chance(0.15)) processingDelayUs.set(id, prng.int(50, 600));
   const settleBoundUs = 60_000;
   return {
     seed,
@@ -82,6 +86,7 @@ export function generateMembershipScenario(seed: number): MembershipScenario {
     heartbeatIntervalUs,
     failureTimeoutUs,
     faults,
+    processingDelayUs,
     sendIntervalUs: prng.int(100, 600),
     rdmcShare: prng.pick([0, 0, 0.1, 0.5]),
     sendUntilUs: lastFaultUs + 5000,
@@ -95,6 +100,7 @@ export function describeMembershipScenario(s: MembershipScenario): string {
   const l = s.layout[0].layout;
   if (l.kind === 'sharded') l.subgroups.forEach((sg, g) => lines.push(`  subgroup ${g}: ${sg.shards.map((sh) => `shard ${sh.minNodes}..${sh.maxNodes}`).join(', ')}`));
   lines.push(`  network: delay ${s.network.baseDelayUs}us + jitter ${s.network.jitterUs}us; heartbeat ${s.heartbeatIntervalUs}us, failure timeout ${s.failureTimeoutUs}us`);
+  if (s.processingDelayUs.size > 0) lines.push(`  slow members (processing delay): ${[...s.processingDelayUs].map(([id, us]) => `n${id}:${us}us`).join(' ')}`);
   lines.push(`  faults: ${s.faults.map((f) => `${f.kind}@${f.atUs}`).join(' ')}; sends every ${s.sendIntervalUs}us per member (${s.rdmcShare * 100}% by RDMC) until ${s.sendUntilUs}us; settle bound ${s.settleBoundUs}us`);
   return lines.join('\n');
 }
@@ -181,6 +187,7 @@ export function runMembershipSeed(seed: number, options: { trace?: (line: string
     joinRetryUs: 3000,
     rdmcShare: s.rdmcShare,
     rejoinChance: 0.5,
+    processingDelayUs: s.processingDelayUs,
     observer: checker,
     trace: options.trace,
     maxEvents: options.maxEvents,
@@ -271,7 +278,6 @@ export function runMembershipSeed(seed: number, options: { trace?: (line: string
           break;
         }
         case 'leave':
-          checker.leavers.add(alive[alive.length - 1]);
           cluster.scheduleLeave(f.atUs, alive[alive.length - 1]);
           break;
       }
