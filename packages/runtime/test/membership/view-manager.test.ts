@@ -301,6 +301,28 @@ describe('membership: a local group through whole view changes', () => {
     expect(g.delivered(1)).to.deep.equal(['a', 'b', 'c', 'd', 'e']);
   });
 
+  it('the trim is the minimum over survivors of what they received: nobody delivers what one survivor lacks', () => {
+    const g = new LocalGroup(groupView([1, 2, 3]));
+    g.send(1, 'a');
+    // Node 3's messages reach node 1 but not node 2, then node 3 fails.
+    g.cut.add('3>2');
+    g.send(3, 'x1');
+    g.send(3, 'x2');
+    expect(g.get(1).vm.core.receivedThrough(0, 2)).to.equal(1);
+    expect(g.get(2).vm.core.receivedThrough(0, 2)).to.equal(-1);
+    g.crash(3);
+    g.detect(3);
+    const trims = [1, 2].map((id) => g.get(id).outputs.filter((o) => o.kind === 'logTrim').map((o) => (o as { throughIndex: readonly number[] }).throughIndex));
+    // Sender ranks 0, 1, 2 = nodes 1, 2, 3 (indices count reactive nulls too): node 3's entry is
+    // what node 2 received from it, nothing; node 1 received x1 and x2 but trims them away.
+    expect(trims[0]).to.have.length(1);
+    expect(trims[0]).to.deep.equal(trims[1]);
+    expect(trims[0][0][2]).to.equal(-1);
+    expect(g.delivered(1)).to.deep.equal(['a']);
+    expect(g.delivered(2)).to.deep.equal(['a']);
+    expect(g.get(1).vm.vid).to.equal(1);
+  });
+
   it('messages beyond the trim are re-sent by their sender in the next view', () => {
     const g = new LocalGroup(groupView([1, 2, 3]));
     g.crash(3);

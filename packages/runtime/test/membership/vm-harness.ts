@@ -77,6 +77,8 @@ interface Member {
 export class LocalGroup {
   readonly members = new Map<number, Member>();
   readonly crashed = new Set<number>();
+  /** Links that drop everything ("from>to"). */
+  readonly cut = new Set<string>();
   /** When false, logTrim outputs wait for `ackTrims()`. */
   autoLogTrim = true;
   private readonly pendingTrims: { id: number; vid: number; subgroup: number }[] = [];
@@ -168,7 +170,7 @@ export class LocalGroup {
 
   private arrive(to: number, from: number, vid: number, writes: readonly { offset: number; bytes: Uint8Array }[]): void {
     const m = this.members.get(to);
-    if (!m || this.crashed.has(to) || this.crashed.has(from) || m.vm.shutdownReason !== undefined) return;
+    if (!m || this.crashed.has(to) || this.crashed.has(from) || this.cut.has(`${from}>${to}`) || m.vm.shutdownReason !== undefined) return;
     if (vid > m.vm.vid || m.vm.phase === 'awaitingTable') {
       if (vid > m.vm.vid) for (const w of writes) m.future.push({ vid, from, ...w });
       return;
