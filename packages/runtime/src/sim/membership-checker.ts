@@ -203,7 +203,8 @@ export class MembershipChecker implements MembershipObserver {
     if (live.length === 0) return;
     const vids = new Set(live.map((n) => n.vm!.vid));
     const ids = live.map((n) => n.id).sort((a, b) => a - b);
-    const stuckJoiners = [...c.nodes.values()].filter((n) => n.state === 'joining').map((n) => n.id);
+    // A joiner cut off from every member by a partition cannot join; any other must have.
+    const stuckJoiners = [...c.nodes.values()].filter((n) => n.state === 'joining' && live.some((m) => c.linkUp(n.id, m.id) && c.linkUp(m.id, n.id))).map((n) => n.id);
     if (vids.size === 1) {
       const vm = live[0].vm!;
       const members = vm.view.members.map((m) => m.id).sort((a, b) => a - b);

@@ -446,7 +446,8 @@ export class MembershipCluster {
     }
   }
 
-  private linkUp(from: number, to: number): boolean {
+  /** Whether `from` can reach `to` (no partition cut the link). */
+  linkUp(from: number, to: number): boolean {
     return !this.cut.has(`${from}>${to}`);
   }
 
