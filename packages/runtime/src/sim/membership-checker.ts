@@ -109,8 +109,10 @@ export class MembershipChecker implements MembershipObserver {
     const left = (id: number): boolean => this.leftIn.get(id) === previous.vid;
     const vm = this.cluster?.nodes.get(node)?.vm;
     if (vm) {
-      const suspected = vm.suspectedIds.filter((id) => !left(id)).length;
-      const stayersHere = previous.members.filter((m) => !left(m.id)).length;
+      // By what the installer knows: leaves it has not seen yet count as members.
+      const seenLeft = new Set(vm.ripIds);
+      const suspected = vm.suspectedIds.filter((id) => !seenLeft.has(id)).length;
+      const stayersHere = previous.members.filter((m) => !seenLeft.has(m.id)).length;
       if (suspected > 0 && suspected >= Math.floor((stayersHere + 1) / 2)) fail('§2.15(12) a member seeing half or more suspected shuts down instead of installing', `n${node} installs view ${view.vid} suspecting ${suspected} of ${stayersHere}`);
     }
     // Partition safety: the survivors are a majority of the members that did not leave.

@@ -120,6 +120,10 @@ export class ViewManager {
   get committedBatch(): readonly ChangeProposal[] | undefined {
     return this.committed?.batch;
   }
+  /** Node ids whose rows say they left gracefully (rip), as far as I have seen. */
+  get ripIds(): number[] {
+    return this.currentView.members.filter((_, r) => this.cols.rip(r)).map((m) => m.id);
+  }
   /** Subgroups whose trim I published or echoed but have not delivered yet. */
   get trimsInProgress(): number {
     let n = 0;
