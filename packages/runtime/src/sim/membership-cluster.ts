@@ -11,7 +11,7 @@
  */
 import type { DeliverOutput } from '../core/core-io.js';
 import { viewLayoutFor, type GroupView, type MemberAddress } from '../core/membership/group-view.js';
-import type { MembershipOutput, ShutdownReason } from '../core/membership/membership-io.js';
+import type { MembershipInput, MembershipOutput, ShutdownReason } from '../core/membership/membership-io.js';
 import type { AllocateNextView, StateTransfer } from '../core/membership/next-view.js';
 import { ViewManager } from '../core/membership/view-manager.js';
 import { SstLayout } from '../core/sst-layout.js';
@@ -196,6 +196,14 @@ export class MembershipCluster {
   /** Runs `fn` at `atUs` (fault choices that depend on the state at that time). */
   scheduleCall(atUs: number, fn: () => void): void {
     this.queue.schedule(atUs, { kind: 'call', fn });
+  }
+
+  /** Feeds `input` to node `id`'s manager now (as its application or driver would). */
+  inputNow(id: number, input: MembershipInput): void {
+    const n = this.nodes.get(id);
+    if (!n || n.state !== 'member' || n.paused) return;
+    this.log(`n${id} input ${input.kind}${'node' in input ? ` n${input.node}` : ''}`);
+    this.stepNode(n, () => n.vm!.step(input));
   }
 
   crashNow(id: number): void {

@@ -16,7 +16,7 @@ import { MembershipCluster } from './membership-cluster.js';
 import type { NetworkOptions } from './network.js';
 import { Prng } from './prng.js';
 
-export type FaultKind = 'crash' | 'crashLeader' | 'crashShardLeader' | 'crashDuringChange' | 'crashDuringTrim' | 'pause' | 'shortPause' | 'partition' | 'join' | 'leave';
+export type FaultKind = 'crash' | 'crashLeader' | 'crashShardLeader' | 'crashDuringChange' | 'crashDuringTrim' | 'falseSuspicion' | 'pause' | 'shortPause' | 'partition' | 'join' | 'leave';
 
 export interface ScheduledFault {
   readonly atUs: number;
@@ -42,7 +42,7 @@ export interface MembershipScenario {
   readonly settleBoundUs: number;
 }
 
-const FAULT_KINDS: readonly FaultKind[] = ['crash', 'crashLeader', 'crashShardLeader', 'crashDuringChange', 'crashDuringTrim', 'pause', 'shortPause', 'partition', 'join', 'join', 'leave'];
+const FAULT_KINDS: readonly FaultKind[] = ['crash', 'crashLeader', 'crashShardLeader', 'crashDuringChange', 'crashDuringTrim', 'falseSuspicion', 'pause', 'shortPause', 'partition', 'join', 'join', 'leave'];
 const PARAMS = { windowSize: 8, maxPayloadBytes: 256, maxSmcPayloadBytes: 64, blockBytes: 1024 };
 
 export function generateMembershipScenario(seed: number): MembershipScenario {
@@ -255,6 +255,13 @@ export function runMembershipSeed(seed: number, options: { trace?: (line: string
             else cluster.scheduleCall(cluster.nowUs + 5, () => watch(untilUs));
           };
           watch(f.atUs + 3 * s.failureTimeoutUs);
+          break;
+        }
+        case 'falseSuspicion': {
+          // The application of one member reports a healthy member as failed: it gets removed.
+          if (alive.length < 2) break;
+          const [reporter, accused] = faultPrng.shuffle([...alive]);
+          cluster.inputNow(reporter, { kind: 'reportFailure', node: accused });
           break;
         }
         case 'pause':

@@ -53,7 +53,7 @@ describe('sim/membership-swarm: view changes under crashes, joins, leaves, pause
     expect(total.left).to.be.greaterThan(0);
     expect(total.inadequate).to.be.greaterThan(0);
     expect(total.adopted, 'a new leader adopted a failed leader\'s batch').to.be.greaterThan(0);
-    for (const kind of ['crash', 'crashLeader', 'crashShardLeader', 'crashDuringChange', 'crashDuringTrim', 'pause', 'shortPause', 'partition', 'join', 'leave']) {
+    for (const kind of ['crash', 'crashLeader', 'crashShardLeader', 'crashDuringChange', 'crashDuringTrim', 'falseSuspicion', 'pause', 'shortPause', 'partition', 'join', 'leave']) {
       expect(faults.get(kind) ?? 0, kind).to.be.greaterThan(0);
     }
   });
