@@ -61,6 +61,8 @@ export class MembershipChecker implements MembershipObserver {
     const sender = dv.getUint32(0, true);
     const g = dv.getUint32(4, true);
     const counter = dv.getUint32(8, true);
+    const senderIncarnation = dv.getUint32(12, true);
+    const receiverIncarnation = this.cluster?.nodes.get(node)?.incarnation ?? 0;
     if (sender !== out.senderNode || g !== out.subgroup) fail('§2.15(1) payload integrity', `n${node} got a message of n${sender}/g${g} as one of n${out.senderNode}/g${out.subgroup}`);
     // Same sequence at every member of the shard in this view.
     const key = `${vid}/${out.subgroup}/${out.shard}`;
@@ -68,13 +70,13 @@ export class MembershipChecker implements MembershipObserver {
     this.canonical.set(key, seq);
     const posKey = `${node}/${key}`;
     const pos = this.position.get(posKey) ?? 0;
-    const entry = `${sender}#${counter}`;
+    const entry = `${sender}.${senderIncarnation}#${counter}`;
     if (pos < seq.length) {
       if (seq[pos] !== entry) fail('§2.15(1) same sequence in every view', `view ${vid} g${out.subgroup} shard ${out.shard}: n${node} delivered ${entry} at position ${pos}, others ${seq[pos]}`);
     } else seq.push(entry);
     this.position.set(posKey, pos + 1);
-    // FIFO per sender, across views (re-sends included): no gap, no duplicate.
-    const fifoKey = `${node}/${g}/${sender}`;
+    // FIFO per sender incarnation, across views (re-sends included): no gap, no duplicate.
+    const fifoKey = `${node}.${receiverIncarnation}/${g}/${sender}.${senderIncarnation}`;
     const last = this.lastFromSender.get(fifoKey);
     if (last !== undefined && counter !== last + 1 && !this.droppedSenders.has(`${sender}/${g}`)) {
       fail('§2.15(1) FIFO per sender', `n${node} delivered n${sender}'s g${g} message #${counter} after #${last}`);
@@ -180,12 +182,7 @@ export class MembershipChecker implements MembershipObserver {
   }
 
   onRejoin(node: number): void {
-    // A new incarnation: FIFO tracking restarts for what it sends and what it receives, and its
-    // old shutdown no longer applies.
-    for (const key of [...this.lastFromSender.keys()]) {
-      const [receiver, , sender] = key.split('/');
-      if (Number(receiver) === node || Number(sender) === node) this.lastFromSender.delete(key);
-    }
+    // A new incarnation (FIFO keys carry incarnations); its old shutdown no longer applies.
     this.shutdowns.delete(node);
     this.rejoins++;
   }

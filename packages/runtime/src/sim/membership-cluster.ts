@@ -128,6 +128,8 @@ export interface SimNode {
   /** Delivered count per subgroup in the current view. */
   deliveredInView: Map<number, number>;
   sendCounter: Map<number, number>;
+  /** Bumped when a removed node restarts: its messages and deliveries are a new stream. */
+  incarnation: number;
   shutdown: ShutdownReason | undefined;
   // Joiner side.
   pendingView: { view: GroupView; transfers: readonly StateTransfer[] } | undefined;
@@ -242,6 +244,7 @@ export class MembershipCluster {
       appState: new Map(),
       deliveredInView: new Map(),
       sendCounter: new Map(),
+      incarnation: 0,
       shutdown: undefined,
       pendingView: undefined,
       receivedState: new Map(),
@@ -317,11 +320,12 @@ export class MembershipCluster {
         const counter = n.sendCounter.get(e.subgroup) ?? 0;
         n.sendCounter.set(e.subgroup, counter + 1);
         // Some payloads exceed the SMC limit and travel by RDMC.
-        const payload = new Uint8Array(this.prng.chance(this.options.rdmcShare ?? 0) ? 200 : 12);
+        const payload = new Uint8Array(this.prng.chance(this.options.rdmcShare ?? 0) ? 200 : 16);
         const dv = new DataView(payload.buffer);
         dv.setUint32(0, n.id, true);
         dv.setUint32(4, e.subgroup, true);
         dv.setUint32(8, counter, true);
+        dv.setUint32(12, n.incarnation, true);
         this.log(`n${n.id} send g${e.subgroup} #${counter}`);
         this.observer.onSendAccepted?.(n.id, e.subgroup, counter);
         this.stepNode(n, () => vm.send(e.subgroup, payload, this.nowUs));
@@ -436,6 +440,8 @@ export class MembershipCluster {
         n.pendingView = undefined;
         n.receivedState = new Map();
         n.paused = false;
+        n.incarnation++;
+        n.sendCounter = new Map();
         this.observer.onRejoin?.(n.id);
         this.queue.schedule(this.nowUs, { kind: 'startJoin', node: n.id });
         return;
