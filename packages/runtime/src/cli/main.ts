@@ -10,7 +10,8 @@ const usage = `usage: derecho <command> [args]
 
 commands:
   demo [name]          run a demo on a local multi-process group: foo-bar (default), kv, iot, fabric
-  sim --seed N         replay one seed of the simulator swarm deterministically, printing its trace
+  sim [--membership] --seed N
+                       replay one seed of the multicast (or membership) simulator swarm, printing its trace
   bench <name> [args]  run a benchmark (${Object.keys(benches).join(', ') || 'none yet'}); --json for one JSON object
 `;
 
