@@ -238,6 +238,14 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     if (!found) throw Napi::Error::New(env, "members must include this node (" + std::to_string(nodeId_) + ")");
     Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, size_t(rowBytes) * members.size());
     std::memset(ab.Data(), 0, ab.ByteLength());
+    // Initial contents go in before any held write: a peer that started the view earlier may
+    // already have written its row, and those bytes must not be overwritten by initialization.
+    if (info.Length() > 3 && info[3].IsTypedArray()) {
+      Napi::Uint8Array init = info[3].As<Napi::Uint8Array>();
+      if (init.ByteLength() != ab.ByteLength())
+        throw Napi::RangeError::New(env, "initialContents must be exactly rowBytes x members (" + std::to_string(ab.ByteLength()) + " bytes), got " + std::to_string(init.ByteLength()));
+      std::memcpy(ab.Data(), init.Data(), init.ByteLength());
+    }
     r->ref = Napi::Persistent(ab);
     r->data = static_cast<uint8_t*>(ab.Data());
     r->rowBytes = rowBytes;

@@ -21,7 +21,7 @@ export interface NativeEndpoint {
   port(): number;
   provider(): string;
   connect(nodeId: number, host: string, port: number): void;
-  createRegion(regionId: number, rowBytes: number, members: number[]): { buffer: ArrayBuffer; myRow: number; heldApplied: number };
+  createRegion(regionId: number, rowBytes: number, members: number[], initialContents?: Uint8Array): { buffer: ArrayBuffer; myRow: number; heldApplied: number };
   closeRegion(regionId: number): void;
   /** True when the write was batched and waits for flush(). */
   put(regionId: number, ranges: ReadonlyArray<readonly [number, number]>, targets: readonly number[], completion: boolean): boolean;

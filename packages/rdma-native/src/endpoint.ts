@@ -77,7 +77,8 @@ export class Endpoint {
     this.native.connect(ANY_NODE, host, port);
   }
 
-  /** Registers a memory region (an SST). Writes that arrived for it before now are applied. */
+  /** Registers a memory region (an SST). Writes that arrived for it before now are applied, on
+   *  top of `initialContents` when given. */
   createRegion(options: RegionOptions): Region {
     this.assertOpen('createRegion');
     checkId(options.regionId, 'regionId');
@@ -85,7 +86,9 @@ export class Endpoint {
       throw new TypeError(`rowBytes must be a positive integer, got ${String(options.rowBytes)}`);
     if (!Array.isArray(options.members) || options.members.length === 0)
       throw new TypeError('members must be a non-empty array of node ids');
-    const r = this.native.createRegion(options.regionId, options.rowBytes, options.members);
+    if (options.initialContents !== undefined && !(options.initialContents instanceof Uint8Array))
+      throw new TypeError('initialContents must be a Uint8Array');
+    const r = this.native.createRegion(options.regionId, options.rowBytes, options.members, options.initialContents);
     // Rows changed by held writes are reported by the next poll; with listeners, make it happen.
     if (r.heldApplied > 0) setImmediate(() => this.onWake());
     return new Region(this.native, options.regionId, options.rowBytes, [...options.members], r.buffer, r.myRow, this.scheduleFlush);

@@ -100,6 +100,12 @@ export interface RegionOptions {
   rowBytes: number;
   /** Node ids; row i belongs to members[i]. Must include this node. */
   members: number[];
+  /**
+   * What the region holds before any remote write (default all zeros): exactly rowBytes ×
+   * members.length bytes. Writes that arrived for this region before it existed are applied on
+   * top of it, so peers' early writes survive the initialization.
+   */
+  initialContents?: Uint8Array;
 }
 
 /** [offsetInRow, byteLength] */
