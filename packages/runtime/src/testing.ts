@@ -4,6 +4,7 @@
  */
 export { runLocalMulticast, senderIdsFor, type MulticastRunOptions } from './cli/multicast-run.js';
 export type { MulticastMemberResult, MulticastMemberTask } from './cli/multicast-member.js';
+export { fillPayload } from './cli/payload-pattern.js';
 export { freeLoopbackPorts } from './cli/local-ports.js';
 export { rawPingPongUs, rawStreamGBps, percentile } from './cli/loopback-limits.js';
 export { measureMarshalCost, type MarshalBenchFigure, type MarshalBenchOptions } from './rpc/marshal-bench.js';

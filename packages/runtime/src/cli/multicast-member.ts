@@ -7,6 +7,7 @@
  * Input: the JSON of MulticastMemberTask in the environment variable DERECHO_MEMBER_TASK.
  */
 import { createHash } from 'node:crypto';
+import { fillPayload } from './payload-pattern.js';
 import { customShards } from '../layout/constructors.js';
 import { Group } from '../replicated/group.js';
 import type { RawDelivery } from '../replicated/raw-subgroup.js';
@@ -58,14 +59,6 @@ export interface MulticastMemberResult {
   readonly remoteWrites: number;
 }
 
-export function fillPayload(payload: Uint8Array, sender: number, index: number): void {
-  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  if (payload.length >= 8) {
-    view.setUint32(0, sender, true);
-    view.setUint32(4, index, true);
-  }
-  for (let i = 8; i < payload.length; i++) payload[i] = (sender * 31 + index * 7 + i) & 0xff;
-}
 
 /** Checks that a delivery is the `count`-th message (from 0) its sender sent, byte for byte. */
 function checkPayload(d: RawDelivery, count: number, task: MulticastMemberTask): string | undefined {

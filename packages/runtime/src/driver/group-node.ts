@@ -10,9 +10,11 @@ import type { DerechoConfig } from '../config/schema.js';
 import { profileSettings } from '../config/validate.js';
 import type { DeliverOutput } from '../core/core-io.js';
 import { GroupFormation, type FormationOutput } from '../core/membership/formation.js';
-import type { GroupSubgroup, GroupView, MemberAddress } from '../core/membership/group-view.js';
+import type { GroupSubgroup, GroupView, MemberAddress, SubgroupParams } from '../core/membership/group-view.js';
+import type { ShutdownReason } from '../core/membership/membership-io.js';
 import { SubgroupAllocator } from '../layout/allocate.js';
-import { numberSubgroups } from '../layout/allocation.js';
+import { numberSubgroups, type NumberedSubgroup } from '../layout/allocation.js';
+import { nextViewAllocator } from '../layout/next-view-allocation.js';
 import { InadequateLayoutError } from '../layout/errors.js';
 import type { GroupLayout } from '../layout/spec.js';
 import { wallClockUs } from './clock.js';
@@ -47,6 +49,9 @@ export interface GroupNodeOptions {
 export interface GroupNodeEvents {
   view: [GroupView];
   deliver: [DeliverOutput];
+  /** This node stopped: the rest of the group removed it, it was on the minority side of a
+   *  partition, or it left. Nothing is delivered after this. */
+  shutdown: [{ reason: ShutdownReason; message: string }];
   peerFailed: [{ nodeId: number; reason: string }];
   /** After each polled batch was handed to the core: send queues may have shrunk. */
   progress: [];
@@ -179,16 +184,18 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
       }
       throw err;
     }
-    return numberSubgroups(allocation).map((sg) => {
-      const profile = sg.shards[0]?.profile ?? 'default';
-      const p = profileSettings(this.config, profile);
-      return {
-        type: sg.type,
-        index: sg.index,
-        shards: sg.shards.map((s) => ({ members: s.members, senders: s.senders, mode: s.mode })),
-        params: { windowSize: p.windowSize, maxPayloadBytes: p.maxPayloadBytes, maxSmcPayloadBytes: p.maxSmcPayloadBytes, blockBytes: p.blockBytes },
-      };
-    });
+    return numberSubgroups(allocation).map((sg) => ({
+      type: sg.type,
+      index: sg.index,
+      shards: sg.shards.map((s) => ({ members: s.members, senders: s.senders, mode: s.mode })),
+      params: this.paramsFor(sg),
+    }));
+  }
+
+  /** The multicast parameters of a subgroup: its shards' profile from the configuration. */
+  private paramsFor(sg: NumberedSubgroup): SubgroupParams {
+    const p = profileSettings(this.config, sg.shards[0]?.profile ?? 'default');
+    return { windowSize: p.windowSize, maxPayloadBytes: p.maxPayloadBytes, maxSmcPayloadBytes: p.maxSmcPayloadBytes, blockBytes: p.blockBytes };
   }
 
   private apply(outputs: readonly FormationOutput[]): void {
@@ -243,6 +250,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
         continue;
       }
       if (!this.runtime?.started && f.nodeId === this.contactId) this.failJoin(new JoinError(`lost the contact (node ${f.nodeId}) while joining: ${f.reason}`));
+      if (this.runtime?.started) this.runtime.onPeerFailed(f.nodeId);
       this.emit('peerFailed', f);
     }
   }
@@ -327,8 +335,18 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
             this.stats.deliveries++;
             this.emit('deliver', d);
           },
+          installed: (v, removed) => {
+            this.log.info({ vid: v.vid, members: v.members.map((m) => m.id), removed }, 'view installed');
+            this.emit('view', v);
+          },
+          shutdown: (reason, message) => this.onShutdown(reason, message),
         },
-        this.config.failure.heartbeatMs * 1000,
+        {
+          heartbeatIntervalUs: this.config.failure.heartbeatMs * 1000,
+          allocate: nextViewAllocator(this.allocator, (sg) => this.paramsFor(sg)),
+          partitionSafety: this.config.failure.partitionSafety,
+          log: this.log,
+        },
       );
       this.sendControl(leaderId, { type: 'ready', vid: view.vid });
     } catch (err) {
@@ -346,6 +364,24 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     this.emit('view', runtime.view);
     this.joinWaiter?.resolve();
     this.joinWaiter = undefined;
+  }
+
+  private onShutdown(reason: ShutdownReason, message: string): void {
+    this.log.warn({ reason }, 'this node is stopping: %s', message);
+    this.emit('shutdown', { reason, message });
+    this.close();
+  }
+
+  /** Reports `node` as failed, as the failure detector would (Derecho's report_failure). */
+  reportFailure(node: number): void {
+    const runtime = this.currentRuntime;
+    if (runtime === undefined) throw new Error(`node ${this.nodeId} has no installed view`);
+    runtime.reportFailure(node);
+  }
+
+  /** Leaves the group gracefully: the others install a view without this node, then it stops. */
+  leave(): void {
+    this.currentRuntime?.leave();
   }
 
   private failJoin(err: Error): void {

@@ -1,49 +1,40 @@
 /**
- * One installed view on the real fabric: the SST as a native region, one RDMC group per sender of
- * each of my shards that can carry large messages, and the multicast core over them. It turns the
- * core's outputs into puts, RDMC sends and delivery callbacks, and feeds it what the fabric polled.
+ * The protocol running on the real fabric, from view 0 on: the view manager (membership, and the
+ * current view's multicast core inside it) over one ViewFabric per view. It turns the manager's
+ * outputs into puts, RDMC sends, view installations and callbacks, and feeds it what the fabric
+ * polled and which peers failed.
  */
-import type { Endpoint, PollResult, RdmcGroup, Region } from '@derecho-ts/rdma-native';
-import type { CoreOutput, DeliverOutput, GlobalPersistedOutput, PersistOutput } from '../core/core-io.js';
+import type { Endpoint, PollResult } from '@derecho-ts/rdma-native';
+import type { DeliverOutput, GlobalPersistedOutput, PersistOutput } from '../core/core-io.js';
 import { invariant } from '../core/invariant.js';
-import type { GroupView } from '../core/membership/group-view.js';
-import { viewLayoutFor } from '../core/membership/group-view.js';
-import { MulticastCore } from '../core/multicast-core.js';
-import { SstLayout } from '../core/sst-layout.js';
-import { initializeSstTable } from '../core/sst-table.js';
-import { findMyShard, type ViewLayout } from '../core/view.js';
+import type { GroupView, MemberAddress } from '../core/membership/group-view.js';
+import type { MembershipOutput, ShutdownReason } from '../core/membership/membership-io.js';
+import type { AllocateNextView } from '../core/membership/next-view.js';
+import { ViewManager } from '../core/membership/view-manager.js';
+import { findMyShard } from '../core/view.js';
+import type { Logger } from './logger.js';
+import { ViewFabric } from './view-fabric.js';
 
 export interface ViewRuntimeHandlers {
   deliver(d: DeliverOutput): void;
   persist?(p: PersistOutput): void;
   globalPersisted?(p: GlobalPersistedOutput): void;
+  /** A new view is installed here (after the closing view delivered its trim). */
+  installed(view: GroupView, removed: readonly number[], joined: readonly MemberAddress[]): void;
+  /** This node must stop: partitioned, removed by the others, or left. */
+  shutdown(reason: ShutdownReason, message: string): void;
 }
 
-const MAX_SUBGROUPS = 1 << 12;
-const MAX_SENDERS_PER_SHARD = 1 << 8;
-
-/** RDMC group ids are unique per (view, subgroup, sender) so groups of consecutive views never mix. */
-export function rdmcGroupId(vid: number, subgroup: number, senderShardRank: number): number {
-  invariant(subgroup < MAX_SUBGROUPS && senderShardRank < MAX_SENDERS_PER_SHARD, 'rdmc group id fits', () => `subgroup ${subgroup}, sender ${senderShardRank}`);
-  return (((vid & 0xfff) << 20) | (subgroup << 8) | senderShardRank) >>> 0;
-}
-
-interface RdmcRoute {
-  readonly subgroup: number;
-  readonly senderRow: number;
+export interface ViewRuntimeOptions {
+  readonly heartbeatIntervalUs: number;
+  readonly allocate: AllocateNextView;
+  readonly partitionSafety: boolean;
+  readonly log: Logger;
 }
 
 export class ViewRuntime {
-  readonly view: GroupView;
-  readonly layout: ViewLayout;
-  readonly sstLayout: SstLayout;
-  private readonly region: Region;
-  private readonly rdmcGroups = new Map<number, RdmcGroup>();
-  /** My own sending group per subgroup. */
-  private readonly mySendGroups = new Map<number, RdmcGroup>();
-  private readonly rdmcRoutes = new Map<number, RdmcRoute>();
-  private core: MulticastCore | undefined;
-  private readonly rowToNode: readonly number[];
+  private fabric: ViewFabric;
+  private vm: ViewManager | undefined;
   private closed = false;
   /** Sends of this tick, per subgroup (cooked ones under -1 - subgroup). */
   private readonly pendingSends = new Map<number, { subgroup: number; cooked: boolean; payloads: Uint8Array[]; sendWallUs: number }>();
@@ -53,70 +44,74 @@ export class ViewRuntime {
     private readonly endpoint: Endpoint,
     view: GroupView,
     private readonly handlers: ViewRuntimeHandlers,
-    private readonly heartbeatIntervalUs: number,
+    private readonly options: ViewRuntimeOptions,
   ) {
-    this.view = view;
-    this.layout = viewLayoutFor(view, endpoint.nodeId);
-    this.sstLayout = SstLayout.forView(this.layout);
-    this.rowToNode = this.layout.members;
-    // Region and table first, in one synchronous step: no remote write can be applied in between,
-    // and nobody pushes before the start barrier says every member got this far.
-    this.region = endpoint.createRegion({ regionId: view.vid, rowBytes: this.sstLayout.rowBytes, members: [...this.layout.members] });
-    initializeSstTable(this.sstLayout, this.region.buffer, view.vid);
-    this.createRdmcGroups();
+    this.fabric = new ViewFabric(endpoint, view);
   }
 
-  private createRdmcGroups(): void {
-    for (const [g, sub] of this.view.subgroups.entries()) {
-      if (sub.params.maxPayloadBytes <= sub.params.maxSmcPayloadBytes) continue;
-      const my = findMyShard(this.layout, g);
-      if (!my || my.shard.members.length < 2) continue;
-      const members = my.shard.members;
-      let senderRank = 0;
-      for (let i = 0; i < members.length; i++) {
-        if (!my.shard.senders[i]) continue;
-        const rotated = [...members.slice(i), ...members.slice(0, i)];
-        const groupId = rdmcGroupId(this.view.vid, g, senderRank++);
-        const group = this.endpoint.createRdmcGroup({ groupId, members: rotated, blockBytes: sub.params.blockBytes });
-        this.rdmcGroups.set(groupId, group);
-        this.rdmcRoutes.set(groupId, { subgroup: g, senderRow: this.layout.members.indexOf(members[i]) });
-        if (members[i] === this.endpoint.nodeId) this.mySendGroups.set(g, group);
-      }
-    }
-  }
-
-  /** Called when the start barrier releases this view: from now on the core runs. */
+  /** Called when the start barrier releases view 0 (or a joiner's first view): the protocol runs. */
   start(): void {
-    invariant(this.core === undefined, 'a view starts once', () => `view ${this.view.vid}`);
-    this.core = new MulticastCore({ view: this.layout, table: this.region.buffer, heartbeatIntervalUs: this.heartbeatIntervalUs });
+    invariant(this.vm === undefined, 'a runtime starts once', () => `view ${this.fabric.vid}`);
+    this.vm = new ViewManager({
+      view: this.fabric.view,
+      myId: this.endpoint.nodeId,
+      table: this.fabric.table,
+      allocate: this.options.allocate,
+      heartbeatIntervalUs: this.options.heartbeatIntervalUs,
+      partitionSafety: this.options.partitionSafety,
+    });
     // Writes that peers made after their own start may already be in the table.
-    this.run(this.core.onRowsChanged());
+    this.run(this.vm.onRowsChanged());
   }
 
   get started(): boolean {
-    return this.core !== undefined;
+    return this.vm !== undefined;
   }
 
-  /** Hands one polled batch to the core: table changes once, then each completed RDMC message. */
+  /** The installed view. */
+  get view(): GroupView {
+    return this.vm?.view ?? this.fabric.view;
+  }
+
+  /** Hands one polled batch to the protocol: completed RDMC messages, then the table changes once. */
   onPoll(result: PollResult): void {
-    const core = this.core;
-    if (core === undefined || this.closed) return;
+    const vm = this.vm;
+    if (vm === undefined || this.closed) return;
     for (const m of result.rdmc) {
-      const route = this.rdmcRoutes.get(m.groupId);
+      // Completions of groups of an older view are late: that view's trim already decided.
+      const route = this.fabric.route(m.groupId);
       if (route === undefined) continue;
-      this.run(core.onRdmcComplete(route.subgroup, route.senderRow, m.data));
+      this.run(vm.step({ kind: 'rdmcComplete', subgroup: route.subgroup, senderRow: route.senderRow, message: m.data }));
+      if (this.closed) return;
     }
-    if (result.changed.some((c) => c.regionId === this.view.vid)) this.run(core.onRowsChanged());
+    if (result.changed.some((c) => c.regionId === this.fabric.vid)) this.run(vm.onRowsChanged());
+  }
+
+  /** A peer's connection broke or its heartbeat went unacknowledged. */
+  onPeerFailed(node: number): void {
+    if (this.vm === undefined || this.closed) return;
+    this.run(this.vm.step({ kind: 'peerFailed', node }));
+  }
+
+  /** The application reports `node` as failed (Derecho's report_failure). */
+  reportFailure(node: number): void {
+    this.run(this.requireVm('reportFailure').step({ kind: 'reportFailure', node }));
+  }
+
+  /** Leaves the group gracefully; `shutdown` with reason 'left' follows. */
+  leave(): void {
+    if (this.vm === undefined || this.closed) return;
+    this.run(this.vm.step({ kind: 'leave' }));
   }
 
   /**
-   * Queues a multicast. Sends made in the same tick reach the core together (one `sendBatch` per
-   * subgroup at the next microtask), so one push carries many slots instead of one each. A bad
+   * Queues a multicast. Sends made in the same tick reach the protocol together (one `sendBatch`
+   * per subgroup at the next microtask), so one push carries many slots instead of one each. A bad
    * payload is refused here, synchronously, before anything is queued.
    */
   send(subgroup: number, payload: Uint8Array, sendWallUs: number, cooked = false): void {
-    const core = this.requireCore('send');
-    core.checkSend(subgroup, payload, sendWallUs, cooked);
+    const vm = this.requireVm('send');
+    vm.core.checkSend(subgroup, payload, sendWallUs, cooked);
     const key = cooked ? -1 - subgroup : subgroup;
     let batch = this.pendingSends.get(key);
     if (batch === undefined) this.pendingSends.set(key, (batch = { subgroup, cooked, payloads: [], sendWallUs }));
@@ -129,46 +124,58 @@ export class ViewRuntime {
 
   private flushSends(): void {
     this.flushScheduled = false;
-    if (this.core === undefined || this.closed) return;
+    if (this.vm === undefined || this.closed) return;
     const batches = [...this.pendingSends.values()];
     this.pendingSends.clear();
-    for (const b of batches) this.run(this.core.sendBatch(b.subgroup, b.payloads, b.sendWallUs, b.cooked));
+    for (const b of batches) this.run(this.vm.step({ kind: 'sendBatch', subgroup: b.subgroup, payloads: b.payloads, sendWallUs: b.sendWallUs, cooked: b.cooked }));
   }
 
   tick(nowUs: number): void {
-    if (this.core && !this.closed) this.run(this.core.tick(nowUs));
+    if (this.vm && !this.closed) this.run(this.vm.tick(nowUs));
   }
 
-  /** Sends not yet published: waiting for the next flush or for a window slot. */
+  /** Sends not yet published: waiting for the next flush, a window slot, or the next view. */
   queuedSends(subgroup: number): number {
     const pending = (this.pendingSends.get(subgroup)?.payloads.length ?? 0) + (this.pendingSends.get(-1 - subgroup)?.payloads.length ?? 0);
-    return pending + (this.core?.queuedSends(subgroup) ?? 0);
+    let inCore = 0;
+    try {
+      inCore = this.vm?.core.queuedSends(subgroup) ?? 0;
+    } catch {
+      // Not in that subgroup in the current view.
+    }
+    return pending + inCore;
   }
 
-  /** Whether this node is a member of some shard of `subgroup` in this view. */
+  /** Whether this node is a member of some shard of `subgroup` in the installed view. */
   isMember(subgroup: number): boolean {
-    return findMyShard(this.layout, subgroup) !== undefined;
+    return findMyShard(this.fabric.layout, subgroup) !== undefined;
   }
 
-  private requireCore(what: string): MulticastCore {
-    if (this.core === undefined) throw new Error(`${what}: view ${this.view.vid} has not started yet`);
-    if (this.closed) throw new Error(`${what}: view ${this.view.vid} is closed`);
-    return this.core;
+  get phase(): string {
+    return this.vm?.phase ?? 'forming';
   }
 
-  private run(outputs: readonly CoreOutput[]): void {
+  private requireVm(what: string): ViewManager {
+    if (this.vm === undefined) throw new Error(`${what}: view ${this.fabric.vid} has not started yet`);
+    if (this.closed) throw new Error(`${what}: this node has left the group`);
+    return this.vm;
+  }
+
+  private run(outputs: readonly MembershipOutput[]): void {
     for (const o of outputs) {
+      if (this.closed) return;
       switch (o.kind) {
         case 'push':
-          this.region.put(o.ranges.map((r) => [r.offset, r.length] as const), o.targets.map((r) => this.rowToNode[r]), { completion: o.withCompletion });
+          this.fabric.put(o.ranges, o.targets, o.withCompletion);
           break;
         case 'rdmcSend': {
-          const group = this.mySendGroups.get(o.subgroup);
+          const group = this.fabric.sendGroup(o.subgroup);
           if (group === undefined) {
             // A singleton shard: RDMC to nobody but me completes at once.
             invariant(o.groupRows.length === 1, 'an RDMC send has a group', () => `subgroup ${o.subgroup} rows ${o.groupRows.join(',')}`);
+            const vid = this.fabric.vid;
             queueMicrotask(() => {
-              if (this.core && !this.closed) this.run(this.core.onRdmcComplete(o.subgroup, this.layout.myRank, o.message));
+              if (this.vm && !this.closed && this.fabric.vid === vid) this.run(this.vm.step({ kind: 'rdmcComplete', subgroup: o.subgroup, senderRow: this.fabric.layout.myRank, message: o.message }));
             });
           } else {
             group.send(o.message);
@@ -180,19 +187,53 @@ export class ViewRuntime {
           break;
         case 'persist':
           if (this.handlers.persist) this.handlers.persist(o);
-          else this.run(this.core!.persisted(o.subgroup, o.version));
+          else this.run(this.vm!.step({ kind: 'persisted', subgroup: o.subgroup, version: o.version }));
           break;
         case 'globalPersisted':
           this.handlers.globalPersisted?.(o);
           break;
+        case 'logTrim':
+          // No persistent types are wired to this driver yet, so there is no restart log to write
+          // the trim to: it is as durable as it needs to be at once.
+          this.run(this.vm!.step({ kind: 'trimLogged', vid: o.vid, subgroup: o.subgroup }));
+          break;
+        case 'installView':
+          this.install(o.view, o.removed, o.joined, o.stateTransfers.length);
+          break;
+        case 'inadequate':
+          this.options.log.warn({ vid: o.vid }, 'the next view cannot be provisioned; the group stays wedged until more nodes join: %s', o.message);
+          break;
+        case 'sendsDropped':
+          this.options.log.warn({ subgroup: o.subgroup, count: o.count }, 'own messages of the closing view could not be re-sent: this node no longer sends in that subgroup');
+          break;
+        case 'joinRedirect':
+        case 'joinRefused':
+        case 'sendView':
+        case 'sendState':
+          // Joins after the group formed are not wired into this driver yet (GroupFormation
+          // refuses them with a clear message), so these cannot arise from a real input.
+          this.options.log.error({ output: o.kind }, 'membership output not supported by this driver yet');
+          break;
+        case 'shutdown':
+          this.closed = true;
+          this.handlers.shutdown(o.reason, o.message);
+          return;
       }
     }
   }
 
+  private install(view: GroupView, removed: readonly number[], joined: readonly MemberAddress[], stateTransfers: number): void {
+    for (const id of removed) this.endpoint.failPeer(id, `removed from the group in view ${view.vid}`);
+    if (joined.length > 0 || stateTransfers > 0) this.options.log.error({ vid: view.vid }, 'view change with joiners or state transfer: not supported by this driver yet');
+    const old = this.fabric;
+    this.fabric = new ViewFabric(this.endpoint, view);
+    old.close();
+    this.handlers.installed(view, removed, joined);
+    this.run(this.vm!.step({ kind: 'viewTableReady', vid: view.vid, table: this.fabric.table }));
+  }
+
   close(): void {
-    if (this.closed) return;
     this.closed = true;
-    for (const g of this.rdmcGroups.values()) g.destroy();
-    this.region.close();
+    this.fabric.close();
   }
 }

@@ -60,8 +60,11 @@ export interface GroupJoinOptions {
 }
 
 export interface GroupEvents {
+  /** A view installed here: view 0 at join, then one per membership change. */
   view: [GroupView];
   peerFailed: [{ nodeId: number; reason: string }];
+  /** This node stopped (removed by the others, minority side of a partition, or left). */
+  shutdown: [{ reason: 'partitioned' | 'removed' | 'left'; message: string }];
 }
 
 function isTyped(spec: SubgroupSpec): spec is TypedSubgroupSpec {
@@ -127,6 +130,7 @@ export class Group extends EventEmitter<GroupEvents> {
       this.emit('view', v);
     });
     node.on('peerFailed', (f) => this.emit('peerFailed', f));
+    node.on('shutdown', (e) => this.emit('shutdown', e));
     node.on('deliver', (d) => this.onDeliver(d));
     node.on('progress', () => {
       if (this.writableWaiters.length > 0) {
@@ -274,7 +278,20 @@ export class Group extends EventEmitter<GroupEvents> {
     return handle;
   }
 
-  /** Leaves the process's membership and releases every socket and thread. */
+  /** Reports `nodeId` as failed: the group removes it in the next view (Derecho's report_failure). */
+  reportFailure(nodeId: number): void {
+    this.node.reportFailure(nodeId);
+  }
+
+  /**
+   * Leaves the group gracefully: the others install a view without this node; this node emits
+   * `shutdown` with reason 'left' and stops.
+   */
+  leave(): void {
+    this.node.leave();
+  }
+
+  /** Stops this node at once and releases every socket and thread (the others see it fail). */
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -1,0 +1,96 @@
+/**
+ * A member that multicasts continuously until told to stop, for failure tests. Protocol with the
+ * parent, one line each way:
+ *   member -> parent: `VIEW <vid> <ids,...>` at each installed view; `DELIVERED <n>` every 2000
+ *                     deliveries; `SENT <count>` after "stop"; `RESULT <json>` at the end;
+ *                     `SHUTDOWN <reason>` if the group stopped this node.
+ *   parent -> member: `stop` (stop sending); `expect <json {sender: count}>` (finish once these
+ *                     are delivered); `exit`.
+ * Every payload carries (sender, per-sender counter) and a byte pattern, checked at delivery:
+ * a sender's messages must arrive exactly once, in order, byte for byte.
+ */
+import { createHash } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { Group, customShards } from '@derecho-ts/runtime';
+import { fillPayload } from '@derecho-ts/runtime/testing';
+
+interface ChurnTask {
+  readonly config: object;
+  readonly memberIds: readonly number[];
+  readonly payloadBytes: number;
+}
+
+const task = JSON.parse(process.env.DERECHO_MEMBER_TASK ?? 'null') as ChurnTask;
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
+const layout = customShards([{ minNodes: 2, maxNodes: task.memberIds.length, mode: 'ordered' }]);
+const group = await Group.join({ config: task.config, subgroups: [{ name: 'churn', layout }], minMembers: task.memberIds.length });
+const me = group.nodeId;
+const sub = group.rawSubgroup('churn');
+const counts = new Map<number, number>();
+const order = createHash('sha256');
+const errors: string[] = [];
+let delivered = 0;
+let expected: Record<string, number> | undefined;
+let finished = false;
+const views: string[] = [];
+
+const report = (): void => {
+  if (finished || expected === undefined) return;
+  for (const [sender, n] of Object.entries(expected)) if ((counts.get(Number(sender)) ?? 0) < n) return;
+  finished = true;
+  say(`RESULT ${JSON.stringify({ nodeId: me, delivered, digest: order.digest('hex'), counts: Object.fromEntries(counts), views, errors: errors.slice(0, 20) })}`);
+};
+
+group.on('view', (v) => {
+  views.push(`${v.vid}:${v.members.map((m) => m.id).join(',')}`);
+  say(`VIEW ${v.vid} ${v.members.map((m) => m.id).join(',')}`);
+});
+group.on('shutdown', (e) => say(`SHUTDOWN ${e.reason}`));
+views.push(`${group.view.vid}:${group.view.members.map((m) => m.id).join(',')}`);
+
+sub.on('deliver', (d) => {
+  const n = counts.get(d.sender) ?? 0;
+  counts.set(d.sender, n + 1);
+  const expect = new Uint8Array(task.payloadBytes);
+  fillPayload(expect, d.sender, n);
+  if (d.payload.length !== expect.length || !expect.every((b, i) => b === d.payload[i])) errors.push(`message ${n} of sender ${d.sender} is not the ${n}-th it sent (duplicate, gap or corruption)`);
+  const h = new Uint8Array(8);
+  new DataView(h.buffer).setUint32(0, d.sender, true);
+  new DataView(h.buffer).setUint32(4, n, true);
+  order.update(h).update(d.payload);
+  delivered++;
+  if (delivered % 2000 === 0) say(`DELIVERED ${delivered}`);
+  report();
+});
+
+let sending = true;
+let sent = 0;
+const sendLoop = async (): Promise<void> => {
+  while (sending) {
+    if (sub.queued >= 32) await sub.whenWritable(8);
+    if (!sending) break;
+    const p = new Uint8Array(task.payloadBytes);
+    fillPayload(p, me, sent);
+    sub.send(p);
+    sent++;
+    // Yield now and then so deliveries and the protocol run.
+    if (sent % 16 === 0) await new Promise((r) => setImmediate(r));
+  }
+};
+const loop = sendLoop();
+
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line === 'stop') {
+    sending = false;
+    await loop;
+    say(`SENT ${sent}`);
+  } else if (line.startsWith('expect ')) {
+    expected = JSON.parse(line.slice(7)) as Record<string, number>;
+    report();
+  } else if (line === 'exit') {
+    break;
+  }
+}
+group.close();
+process.exit(0);

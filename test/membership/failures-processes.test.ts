@@ -1,0 +1,141 @@
+/**
+ * Failures between real processes: five members multicast continuously; members are killed with
+ * kill -9 (and one paused with SIGSTOP past the failure timeout) mid-stream. The survivors must
+ * install new views (vid + 1 each, without the dead) and keep delivering, and in the end every
+ * survivor's delivery log must be identical, byte for byte, through every view: the same ragged
+ * trim of each closing view, every survivor's own messages delivered exactly once (re-sent in
+ * the next view when the trim cut them off), FIFO per sender.
+ */
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { freeLoopbackPorts } from '@derecho-ts/runtime/testing';
+
+interface Member {
+  readonly id: number;
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[];
+}
+
+const script = fileURLToPath(new URL('./churn-member.ts', import.meta.url));
+
+function waitLine(m: Member, test: (line: string) => boolean, timeoutMs: number, what: string): Promise<string> {
+  const seen = m.lines.find(test);
+  if (seen) return Promise.resolve(seen);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`node ${m.id}: no ${what} within ${timeoutMs} ms; last lines: ${m.lines.slice(-5).join(' | ')}`)), timeoutMs);
+    m.waiters.push({ test, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+  });
+}
+
+async function startGroup(n: number, failureTimeoutMs: number): Promise<Member[]> {
+  const ports = await freeLoopbackPorts(n);
+  const secret = randomBytes(16).toString('hex');
+  const members = ports.map((port, id): Member => {
+    const task = {
+      config: {
+        cluster: { secret, contact: `127.0.0.1:${ports[0]}` },
+        node: { id, host: '127.0.0.1', port },
+        multicast: { windowSize: 32, maxPayloadBytes: 256, maxSmcPayloadBytes: 256 },
+        failure: { heartbeatMs: 20, failureTimeoutMs },
+        logging: { level: 'error' },
+      },
+      memberIds: ports.map((_, i) => i),
+      payloadBytes: 64,
+    };
+    const child = spawn(process.execPath, ['--conditions=@derecho-ts/source', '--import', 'tsx', script], {
+      env: { ...process.env, DERECHO_MEMBER_TASK: JSON.stringify(task) },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const m: Member = { id, child, lines: [], waiters: [] };
+    let buf = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      buf += chunk;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        m.lines.push(line);
+        m.waiters = m.waiters.filter((w) => (w.test(line) ? (w.resolve(line), false) : true));
+      }
+    });
+    return m;
+  });
+  return members;
+}
+
+/** A VIEW line for view `vid` whose members are exactly `ids` (in the order membership kept). */
+const viewWith = (vid: number, ids: number[]) => (l: string) => {
+  const [tag, v, members] = l.split(' ');
+  return tag === 'VIEW' && Number(v) === vid && members.split(',').map(Number).sort((a, b) => a - b).join(',') === [...ids].sort((a, b) => a - b).join(',');
+};
+
+const deliveredAtLeast = (n: number) => (l: string) => l.startsWith('DELIVERED ') && Number(l.slice(10)) >= n;
+
+/** Stops sending everywhere, waits until each survivor delivered everything the others sent. */
+async function finish(survivors: Member[]) {
+  for (const m of survivors) m.child.stdin!.write('stop\n');
+  const sent: Record<string, number> = {};
+  for (const m of survivors) sent[m.id] = Number((await waitLine(m, (l) => l.startsWith('SENT '), 20_000, 'SENT')).slice(5));
+  for (const m of survivors) m.child.stdin!.write(`expect ${JSON.stringify(sent)}\n`);
+  const results = [];
+  for (const m of survivors) results.push(JSON.parse((await waitLine(m, (l) => l.startsWith('RESULT '), 30_000, 'RESULT')).slice(7)));
+  return { sent, results };
+}
+
+describe('membership between real processes: failures', function () {
+  this.timeout(120_000);
+  let members: Member[] = [];
+  afterEach(() => {
+    for (const m of members) if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGKILL');
+    members = [];
+  });
+
+  it('5 members multicasting; two killed with kill -9 one after the other; survivors agree byte for byte', async () => {
+    members = await startGroup(5, 500);
+    await Promise.all(members.map((m) => waitLine(m, deliveredAtLeast(4000), 30_000, '4000 deliveries')));
+
+    members[4].child.kill('SIGKILL');
+    const firstSurvivors = members.slice(0, 4);
+    await Promise.all(firstSurvivors.map((m) => waitLine(m, viewWith(1, [0, 1, 2, 3]), 10_000, 'view 1 without node 4')));
+    await Promise.all(firstSurvivors.map((m) => waitLine(m, deliveredAtLeast(12_000), 30_000, 'deliveries in view 1')));
+
+    members[1].child.kill('SIGKILL');
+    const survivors = [members[0], members[2], members[3]];
+    await Promise.all(survivors.map((m) => waitLine(m, viewWith(2, [0, 2, 3]), 10_000, 'view 2 without node 1')));
+    await Promise.all(survivors.map((m) => waitLine(m, deliveredAtLeast(20_000), 30_000, 'deliveries in view 2')));
+
+    const { sent, results } = await finish(survivors);
+    for (const r of results) {
+      expect(r.errors, `node ${r.nodeId}`).to.deep.equal([]);
+      // Views 0, 1, 2; each later view keeps the survivors in their earlier relative order.
+      const views = (r.views as string[]).map((v) => v.split(':')[1].split(',').map(Number));
+      expect(views).to.have.length(3);
+      expect(views[1]).to.deep.equal(views[0].filter((id) => id !== 4));
+      expect(views[2]).to.deep.equal(views[1].filter((id) => id !== 1));
+      // Every survivor's own messages were all delivered, exactly once.
+      for (const s of survivors) expect(r.counts[s.id], `messages of survivor ${s.id} at node ${r.nodeId}`).to.equal(sent[s.id]);
+    }
+    expect(new Set(results.map((r) => r.digest)).size, 'identical delivery logs through every view').to.equal(1);
+    expect(new Set(results.map((r) => JSON.stringify(r.views))).size, 'the same views everywhere').to.equal(1);
+    expect(new Set(results.map((r) => JSON.stringify(r.counts))).size, 'the same trimmed prefix of the dead senders everywhere').to.equal(1);
+  });
+
+  it('a member paused with SIGSTOP past the failure timeout is removed; the rest go on', async () => {
+    members = await startGroup(4, 400);
+    await Promise.all(members.map((m) => waitLine(m, deliveredAtLeast(2000), 30_000, '2000 deliveries')));
+    members[2].child.kill('SIGSTOP');
+    const survivors = [members[0], members[1], members[3]];
+    await Promise.all(survivors.map((m) => waitLine(m, viewWith(1, [0, 1, 3]), 10_000, 'view 1 without node 2')));
+    await Promise.all(survivors.map((m) => waitLine(m, deliveredAtLeast(8000), 30_000, 'deliveries in view 1')));
+    const { results } = await finish(survivors);
+    for (const r of results) expect(r.errors, `node ${r.nodeId}`).to.deep.equal([]);
+    expect(new Set(results.map((r) => r.digest)).size).to.equal(1);
+    // Woken up, the removed member learns it was removed and stops.
+    members[2].child.kill('SIGCONT');
+    await waitLine(members[2], (l) => l.startsWith('SHUTDOWN '), 10_000, 'shutdown of the removed member');
+  });
+});
