@@ -4,7 +4,7 @@
  * remote exceptions, p2p FIFO at the target, calls from non-members, and the errors of misuse.
  */
 import { expect } from 'chai';
-import { InvalidNodeError, NotAMemberError, RemoteError, shards, type Group } from '@derecho-ts/runtime';
+import { InvalidNodeError, NotAMemberError, RemoteError, customShards, type Group } from '@derecho-ts/runtime';
 import { Foo } from '../src/foo-bar/objects.js';
 import { RpcProbe, type Stamp } from '../src/testing/rpc-probe.js';
 import { sorted, startGroup } from './helpers.js';
@@ -16,8 +16,10 @@ describe('typed subgroups and RPC (in-process group of 4)', function () {
   before(async () => {
     ({ groups } = await startGroup(4, (id) => ({
       subgroups: [
-        { type: RpcProbe, layout: shards({ minNodes: 3 }), factory: () => new RpcProbe(id) },
-        { type: Foo, layout: shards({ minNodes: 1 }) },
+        // Pinned with reserved ids: members join concurrently, and an unpinned shard would take
+        // whichever three joined first.
+        { type: RpcProbe, layout: customShards([{ minNodes: 3, reservedNodeIds: [0, 1, 2] }]), factory: () => new RpcProbe(id) },
+        { type: Foo, layout: customShards([{ minNodes: 1, reservedNodeIds: [3] }]) },
       ],
     })));
   });
