@@ -18,17 +18,23 @@ interface ChurnTask {
   readonly config: object;
   readonly memberIds: readonly number[];
   readonly payloadBytes: number;
+  /** Joins a running group (no waiting for the others at formation). */
+  readonly late?: boolean;
+  /** How many members form the group (the rest of memberIds join later). */
+  readonly initialMembers: number;
 }
 
 const task = JSON.parse(process.env.DERECHO_MEMBER_TASK ?? 'null') as ChurnTask;
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 const layout = customShards([{ minNodes: 2, maxNodes: task.memberIds.length, mode: 'ordered' }]);
-const group = await Group.join({ config: task.config, subgroups: [{ name: 'churn', layout }], minMembers: task.memberIds.length });
+const group = await Group.join({ config: task.config, subgroups: [{ name: 'churn', layout }], minMembers: task.late ? undefined : task.initialMembers });
 const me = group.nodeId;
 const sub = group.rawSubgroup('churn');
 const counts = new Map<number, number>();
 const order = createHash('sha256');
+/** Per view: a digest of what was delivered in it (a joiner compares from its first view on). */
+const perView = new Map<number, ReturnType<typeof createHash>>();
 const errors: string[] = [];
 let delivered = 0;
 let expected: Record<string, number> | undefined;
@@ -39,7 +45,8 @@ const report = (): void => {
   if (finished || expected === undefined) return;
   for (const [sender, n] of Object.entries(expected)) if ((counts.get(Number(sender)) ?? 0) < n) return;
   finished = true;
-  say(`RESULT ${JSON.stringify({ nodeId: me, delivered, digest: order.digest('hex'), counts: Object.fromEntries(counts), views, errors: errors.slice(0, 20) })}`);
+  const viewDigests = Object.fromEntries([...perView].map(([vid, h]) => [vid, h.digest('hex')]));
+  say(`RESULT ${JSON.stringify({ nodeId: me, delivered, digest: order.digest('hex'), viewDigests, counts: Object.fromEntries(counts), views, errors: errors.slice(0, 20) })}`);
 };
 
 group.on('view', (v) => {
@@ -48,9 +55,13 @@ group.on('view', (v) => {
 });
 group.on('shutdown', (e) => say(`SHUTDOWN ${e.reason}`));
 views.push(`${group.view.vid}:${group.view.members.map((m) => m.id).join(',')}`);
+say(`VIEW ${group.view.vid} ${group.view.members.map((m) => m.id).join(',')}`);
 
 sub.on('deliver', (d) => {
-  const n = counts.get(d.sender) ?? 0;
+  // `counts` holds each sender's next expected counter. A late joiner sees the old senders'
+  // streams from the middle: it adopts the counter of the first message it gets from each.
+  const carried = new DataView(d.payload.buffer, d.payload.byteOffset, d.payload.byteLength).getUint32(4, true);
+  const n = counts.get(d.sender) ?? (task.late ? carried : 0);
   counts.set(d.sender, n + 1);
   const expect = new Uint8Array(task.payloadBytes);
   fillPayload(expect, d.sender, n);
@@ -59,6 +70,10 @@ sub.on('deliver', (d) => {
   new DataView(h.buffer).setUint32(0, d.sender, true);
   new DataView(h.buffer).setUint32(4, n, true);
   order.update(h).update(d.payload);
+  const vid = Number(d.version >> 32n);
+  let pv = perView.get(vid);
+  if (pv === undefined) perView.set(vid, (pv = createHash('sha256')));
+  pv.update(h).update(d.payload);
   delivered++;
   if (delivered % 2000 === 0) say(`DELIVERED ${delivered}`);
   report();

@@ -30,10 +30,10 @@ function waitLine(m: Member, test: (line: string) => boolean, timeoutMs: number,
   });
 }
 
-async function startGroup(n: number, failureTimeoutMs: number): Promise<Member[]> {
-  const ports = await freeLoopbackPorts(n);
+async function startGroup(n: number, failureTimeoutMs: number, lateJoiners = 0): Promise<{ members: Member[]; startLate: (id: number) => Member }> {
+  const ports = await freeLoopbackPorts(n + lateJoiners);
   const secret = randomBytes(16).toString('hex');
-  const members = ports.map((port, id): Member => {
+  const start = (port: number, id: number, late: boolean): Member => {
     const task = {
       config: {
         cluster: { secret, contact: `127.0.0.1:${ports[0]}` },
@@ -43,7 +43,9 @@ async function startGroup(n: number, failureTimeoutMs: number): Promise<Member[]
         logging: { level: 'error' },
       },
       memberIds: ports.map((_, i) => i),
+      initialMembers: n,
       payloadBytes: 64,
+      late,
     };
     const child = spawn(process.execPath, ['--conditions=@derecho-ts/source', '--import', 'tsx', script], {
       env: { ...process.env, DERECHO_MEMBER_TASK: JSON.stringify(task) },
@@ -63,8 +65,8 @@ async function startGroup(n: number, failureTimeoutMs: number): Promise<Member[]
       }
     });
     return m;
-  });
-  return members;
+  };
+  return { members: ports.slice(0, n).map((port, id) => start(port, id, false)), startLate: (id) => start(ports[id], id, true) };
 }
 
 /** A VIEW line for view `vid` whose members are exactly `ids` (in the order membership kept). */
@@ -95,7 +97,7 @@ describe('membership between real processes: failures', function () {
   });
 
   it('5 members multicasting; two killed with kill -9 one after the other; survivors agree byte for byte', async () => {
-    members = await startGroup(5, 500);
+    members = (await startGroup(5, 500)).members;
     await Promise.all(members.map((m) => waitLine(m, deliveredAtLeast(4000), 30_000, '4000 deliveries')));
 
     members[4].child.kill('SIGKILL');
@@ -124,8 +126,32 @@ describe('membership between real processes: failures', function () {
     expect(new Set(results.map((r) => JSON.stringify(r.counts))).size, 'the same trimmed prefix of the dead senders everywhere').to.equal(1);
   });
 
+  it('a member joins a running group while everyone multicasts, then one is killed; the joiner agrees from its first view on', async () => {
+    const g = await startGroup(4, 500, 1);
+    members = g.members;
+    await Promise.all(members.map((m) => waitLine(m, deliveredAtLeast(3000), 30_000, '3000 deliveries')));
+    const joiner = g.startLate(4);
+    members.push(joiner);
+    await Promise.all(members.map((m) => waitLine(m, viewWith(1, [0, 1, 2, 3, 4]), 20_000, 'view 1 with the joiner')));
+    await waitLine(joiner, deliveredAtLeast(4000), 30_000, 'deliveries at the joiner');
+    members[2].child.kill('SIGKILL');
+    const survivors = [members[0], members[1], members[3], joiner];
+    await Promise.all(survivors.map((m) => waitLine(m, viewWith(2, [0, 1, 3, 4]), 10_000, 'view 2 without node 2')));
+    await waitLine(joiner, deliveredAtLeast(8000), 30_000, 'deliveries in view 2');
+    const { sent, results } = await finish(survivors);
+    for (const r of results) {
+      expect(r.errors, `node ${r.nodeId}`).to.deep.equal([]);
+      // Every survivor's messages, through the last one it sent, reached every survivor.
+      for (const s of survivors) expect(r.counts[s.id], `messages of ${s.id} at node ${r.nodeId}`).to.equal(sent[s.id]);
+    }
+    // Views 1 and 2 (where all four were members): identical logs everywhere, byte for byte.
+    for (const vid of ['1', '2']) expect(new Set(results.map((r) => r.viewDigests[vid])).size, `view ${vid} logs`).to.equal(1);
+    const old = results.filter((r) => r.nodeId !== 4);
+    expect(new Set(old.map((r) => r.digest)).size, 'the members from view 0 agree on everything').to.equal(1);
+  });
+
   it('a member paused with SIGSTOP past the failure timeout is removed; the rest go on', async () => {
-    members = await startGroup(4, 400);
+    members = (await startGroup(4, 400)).members;
     await Promise.all(members.map((m) => waitLine(m, deliveredAtLeast(2000), 30_000, '2000 deliveries')));
     members[2].child.kill('SIGSTOP');
     const survivors = [members[0], members[1], members[3]];

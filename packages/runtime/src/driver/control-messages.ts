@@ -6,6 +6,7 @@
  */
 import { Packr } from 'msgpackr';
 import type { GroupSubgroup, GroupView, MemberAddress } from '../core/membership/group-view.js';
+import type { StateTransfer } from '../core/membership/next-view.js';
 import { validateViewLayout } from '../core/view.js';
 
 export const enum Channel {
@@ -16,7 +17,13 @@ export const enum Channel {
 export type ControlMessage =
   | { readonly type: 'join'; readonly member: MemberAddress }
   | { readonly type: 'refused'; readonly code: string; readonly message: string }
-  | { readonly type: 'view'; readonly view: GroupView }
+  /** A view for a member to install; `stateTransfers` (joins after formation) says which old
+   *  shard leader sends which subgroup's state to whom. */
+  | { readonly type: 'view'; readonly view: GroupView; readonly stateTransfers?: readonly StateTransfer[] }
+  /** The state of one subgroup replica at the boundary of view `vid` (msgpack; null: no state). */
+  | { readonly type: 'state'; readonly vid: number; readonly subgroup: number; readonly state: Uint8Array | null }
+  /** Not the leader: ask `leader` instead. */
+  | { readonly type: 'redirect'; readonly leader: MemberAddress }
   | { readonly type: 'ready'; readonly vid: number }
   | { readonly type: 'start'; readonly vid: number };
 
@@ -128,8 +135,21 @@ export function decodeControl(body: Uint8Array): ControlMessage {
       return { type: 'join', member: member(m.member, 'member') };
     case 'refused':
       return { type: 'refused', code: str(m.code, 'code', 64), message: str(m.message, 'message') };
-    case 'view':
-      return { type: 'view', view: groupView(m.view) };
+    case 'view': {
+      const view = groupView(m.view);
+      if (m.stateTransfers === undefined) return { type: 'view', view };
+      const stateTransfers = arr(m.stateTransfers, 'stateTransfers').map((t, i) => {
+        const o = obj(t, `stateTransfers[${i}]`);
+        return { subgroup: u32(o.subgroup, `stateTransfers[${i}].subgroup`), shard: u32(o.shard, `stateTransfers[${i}].shard`), from: u32(o.from, `stateTransfers[${i}].from`), to: u32(o.to, `stateTransfers[${i}].to`) };
+      });
+      return { type: 'view', view, stateTransfers };
+    }
+    case 'state': {
+      if (m.state !== null && !(m.state instanceof Uint8Array)) fail('state must be bytes or null');
+      return { type: 'state', vid: u32(m.vid, 'vid'), subgroup: u32(m.subgroup, 'subgroup'), state: m.state as Uint8Array | null };
+    }
+    case 'redirect':
+      return { type: 'redirect', leader: member(m.leader, 'leader') };
     case 'ready':
     case 'start':
       return { type: m.type, vid: u32(m.vid, 'vid') };

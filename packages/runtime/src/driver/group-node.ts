@@ -12,6 +12,7 @@ import type { DeliverOutput } from '../core/core-io.js';
 import { GroupFormation, type FormationOutput } from '../core/membership/formation.js';
 import type { GroupSubgroup, GroupView, MemberAddress, SubgroupParams } from '../core/membership/group-view.js';
 import type { ShutdownReason } from '../core/membership/membership-io.js';
+import type { StateTransfer } from '../core/membership/next-view.js';
 import { SubgroupAllocator } from '../layout/allocate.js';
 import { numberSubgroups, type NumberedSubgroup } from '../layout/allocation.js';
 import { nextViewAllocator } from '../layout/next-view-allocation.js';
@@ -69,6 +70,12 @@ export interface GroupNodeStats {
   deliveries: number;
 }
 
+/** Snapshots and installs replica state for state transfer (bytes opaque to the driver). */
+export interface StateHandler {
+  snapshot(subgroupId: number): Uint8Array | null;
+  install(view: GroupView, subgroupId: number, state: Uint8Array | null): void;
+}
+
 export class JoinError extends Error {
   override readonly name = 'JoinError';
 }
@@ -84,6 +91,10 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   private contactId: number | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private joinDeadlineMs = 0;
+  private stateHandler: StateHandler | undefined;
+  /** States received for a view this node is joining, by "vid:subgroup". */
+  private readonly receivedStates = new Map<string, Uint8Array | null>();
+  private stateWaiters: (() => void)[] = [];
   private joinWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private closed = false;
   readonly stats: GroupNodeStats = { pollBatches: 0, remoteWrites: 0, deliveries: 0 };
@@ -302,15 +313,37 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     switch (m.type) {
       case 'join':
         if (from !== m.member.id) return this.dropPeer(from, `node ${from} asked to join as node ${m.member.id}`);
-        if (!this.formation) return this.sendControl(from, { type: 'refused', code: 'notLeader', message: `node ${this.nodeId} is not the group's leader` });
         this.log.info({ joiner: m.member.id }, 'join request');
-        this.apply(this.formation.onJoinRequest(m.member));
+        // A running group: the membership protocol decides (it redirects to the leader, or
+        // proposes the join). Still forming: the formation collects joiners.
+        if (this.runtime?.started) this.runtime.onJoinRequest(m.member);
+        else if (this.formation && !this.formation.formedView) this.apply(this.formation.onJoinRequest(m.member));
+        else this.sendControl(from, { type: 'refused', code: 'busy', message: `node ${this.nodeId} is not running a view yet; try again` });
+        break;
+      case 'redirect':
+        if (this.runtime !== undefined) return;
+        this.log.info({ leader: m.leader.id }, 'redirected to the leader');
+        this.contactId = m.leader.id;
+        this.endpoint.connect(m.leader.id, m.leader.host, m.leader.port);
+        void this.endpoint.waitConnected([m.leader.id], 5000).then(
+          () => this.sendControl(m.leader.id, { type: 'join', member: this.me() }),
+          (err: Error) => this.failJoin(new JoinError(`cannot reach the leader node ${m.leader.id} at ${m.leader.host}:${m.leader.port}: ${err.message}`)),
+        );
+        break;
+      case 'state':
+        this.receivedStates.set(`${m.vid}:${m.subgroup}`, m.state);
+        this.stateWaiters.splice(0).forEach((w) => w());
         break;
       case 'refused':
+        if (m.code === 'busy' && this.joinWaiter) {
+          setTimeout(() => this.joinWaiter && this.sendControl(from, { type: 'join', member: this.me() }), CONTACT_RETRY_MS);
+          break;
+        }
         this.failJoin(new JoinError(`node ${from} refused the join (${m.code}): ${m.message}`));
         break;
       case 'view':
-        void this.installView(m.view, from);
+        if (m.view.vid === 0 && m.stateTransfers === undefined) void this.installView(m.view, from);
+        else void this.installJoinedView(m.view, m.stateTransfers ?? []);
         break;
       case 'ready':
         this.apply(this.formationStep((f) => f.onReady(from, m.vid)));
@@ -327,31 +360,91 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
       const others = view.members.filter((m) => m.id !== this.nodeId);
       for (const m of others) this.endpoint.connect(m.id, m.host, m.port);
       await this.endpoint.waitConnected(others.map((m) => m.id), this.options.joinTimeoutMs ?? 30_000);
-      this.runtime = new ViewRuntime(
-        this.endpoint,
-        view,
-        {
-          deliver: (d) => {
-            this.stats.deliveries++;
-            this.emit('deliver', d);
-          },
-          installed: (v, removed) => {
-            this.log.info({ vid: v.vid, members: v.members.map((m) => m.id), removed }, 'view installed');
-            this.emit('view', v);
-          },
-          shutdown: (reason, message) => this.onShutdown(reason, message),
-        },
-        {
-          heartbeatIntervalUs: this.config.failure.heartbeatMs * 1000,
-          allocate: nextViewAllocator(this.allocator, (sg) => this.paramsFor(sg)),
-          partitionSafety: this.config.failure.partitionSafety,
-          log: this.log,
-        },
-      );
+      this.runtime = this.createRuntime(view);
       this.sendControl(leaderId, { type: 'ready', vid: view.vid });
     } catch (err) {
       this.failJoin(err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  /**
+   * A joiner's first view (a view change of a running group): connect to every member, receive
+   * the state of each shard it joins from that shard's old leader, install it, and start. The
+   * members already run this view; their writes wait in the fabric until the table exists.
+   */
+  private async installJoinedView(view: GroupView, stateTransfers: readonly StateTransfer[]): Promise<void> {
+    if (this.runtime !== undefined || !this.joinWaiter) return;
+    try {
+      const others = view.members.filter((m) => m.id !== this.nodeId);
+      for (const m of others) this.endpoint.connect(m.id, m.host, m.port);
+      const timeoutMs = this.options.joinTimeoutMs ?? 30_000;
+      await this.endpoint.waitConnected(others.map((m) => m.id), timeoutMs);
+      const mine = stateTransfers.filter((t) => t.to === this.nodeId);
+      await this.waitForStates(view.vid, mine.map((t) => t.subgroup), timeoutMs);
+      for (const t of mine) this.stateHandler?.install(view, t.subgroup, this.receivedStates.get(`${view.vid}:${t.subgroup}`) ?? null);
+      this.runtime = this.createRuntime(view);
+      this.startView(view.vid);
+    } catch (err) {
+      this.failJoin(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private waitForStates(vid: number, subgroups: readonly number[], timeoutMs: number): Promise<void> {
+    const have = (): boolean => subgroups.every((g) => this.receivedStates.has(`${vid}:${g}`));
+    if (have()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new JoinError(`the state of subgroups ${subgroups.join(', ')} for view ${vid} did not arrive within ${timeoutMs} ms`)), timeoutMs);
+      const check = (): void => {
+        if (have()) {
+          clearTimeout(timer);
+          resolve();
+        } else this.stateWaiters.push(check);
+      };
+      this.stateWaiters.push(check);
+    });
+  }
+
+  /** As an old shard leader: snapshot the subgroup now (the view boundary), then send it. */
+  private sendState(subgroup: number, to: MemberAddress, vid: number): void {
+    const state = this.stateHandler?.snapshot(subgroup) ?? null;
+    this.endpoint.connect(to.id, to.host, to.port);
+    void this.endpoint.waitConnected([to.id], 5000).then(
+      () => this.sendControl(to.id, { type: 'state', vid, subgroup, state }),
+      (err: Error) => this.log.warn({ joiner: to.id, subgroup }, 'cannot send state to the joiner: %s', err.message),
+    );
+  }
+
+  private createRuntime(view: GroupView): ViewRuntime {
+    return new ViewRuntime(
+      this.endpoint,
+      view,
+      {
+        deliver: (d) => {
+          this.stats.deliveries++;
+          this.emit('deliver', d);
+        },
+        installed: (v, removed) => {
+          this.log.info({ vid: v.vid, members: v.members.map((m) => m.id), removed }, 'view installed');
+          this.emit('view', v);
+        },
+        shutdown: (reason, message) => this.onShutdown(reason, message),
+        sendView: (to, v, stateTransfers) => this.sendControl(to.id, { type: 'view', view: v, stateTransfers }),
+        sendState: (subgroup, to, vid) => this.sendState(subgroup, to, vid),
+        joinReply: (to, reply) =>
+          this.sendControl(to.id, reply.kind === 'redirect' ? { type: 'redirect', leader: reply.leader } : { type: 'refused', code: reply.code, message: reply.message }),
+      },
+      {
+        heartbeatIntervalUs: this.config.failure.heartbeatMs * 1000,
+        allocate: nextViewAllocator(this.allocator, (sg) => this.paramsFor(sg)),
+        partitionSafety: this.config.failure.partitionSafety,
+        log: this.log,
+      },
+    );
+  }
+
+  /** Where subgroup state comes from and goes to (the RPC layer's replicas). */
+  setStateHandler(handler: StateHandler): void {
+    this.stateHandler = handler;
   }
 
   private startView(vid: number): void {

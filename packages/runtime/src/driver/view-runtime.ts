@@ -9,7 +9,7 @@ import type { DeliverOutput, GlobalPersistedOutput, PersistOutput } from '../cor
 import { invariant } from '../core/invariant.js';
 import type { GroupView, MemberAddress } from '../core/membership/group-view.js';
 import type { MembershipOutput, ShutdownReason } from '../core/membership/membership-io.js';
-import type { AllocateNextView } from '../core/membership/next-view.js';
+import type { AllocateNextView, StateTransfer } from '../core/membership/next-view.js';
 import { ViewManager } from '../core/membership/view-manager.js';
 import { findMyShard } from '../core/view.js';
 import type { Logger } from './logger.js';
@@ -23,7 +23,16 @@ export interface ViewRuntimeHandlers {
   installed(view: GroupView, removed: readonly number[], joined: readonly MemberAddress[]): void;
   /** This node must stop: partitioned, removed by the others, or left. */
   shutdown(reason: ShutdownReason, message: string): void;
+  /** I am the new view's rank 0: send the view and its state-transfer table to joiner `to`. */
+  sendView(to: MemberAddress, view: GroupView, stateTransfers: readonly StateTransfer[]): void;
+  /** I am the old shard leader: snapshot subgroup `subgroup` now and send it to `to`. */
+  sendState(subgroup: number, to: MemberAddress, vid: number): void;
+  /** Answer a joiner that asked the wrong member, or whose id is taken. */
+  joinReply(to: MemberAddress, reply: { kind: 'redirect'; leader: MemberAddress } | { kind: 'refused'; code: string; message: string }): void;
 }
+
+/** How long members wait for the connections to joiners while installing a view. */
+const INSTALL_CONNECT_TIMEOUT_MS = 5000;
 
 export interface ViewRuntimeOptions {
   readonly heartbeatIntervalUs: number;
@@ -36,6 +45,8 @@ export class ViewRuntime {
   private fabric: ViewFabric;
   private vm: ViewManager | undefined;
   private closed = false;
+  /** Between installView and viewTableReady: connecting to joiners before the new table exists. */
+  private installing = false;
   /** Sends of this tick, per subgroup (cooked ones under -1 - subgroup). */
   private readonly pendingSends = new Map<number, { subgroup: number; cooked: boolean; payloads: Uint8Array[]; sendWallUs: number }>();
   private flushScheduled = false;
@@ -76,7 +87,9 @@ export class ViewRuntime {
   /** Hands one polled batch to the protocol: completed RDMC messages, then the table changes once. */
   onPoll(result: PollResult): void {
     const vm = this.vm;
-    if (vm === undefined || this.closed) return;
+    // While installing, the closing view is over (its trim is delivered) and the next table does
+    // not exist yet: its writes are held by the fabric and applied when it is created.
+    if (vm === undefined || this.closed || this.installing) return;
     for (const m of result.rdmc) {
       // Completions of groups of an older view are late: that view's trim already decided.
       const route = this.fabric.route(m.groupId);
@@ -91,6 +104,12 @@ export class ViewRuntime {
   onPeerFailed(node: number): void {
     if (this.vm === undefined || this.closed) return;
     this.run(this.vm.step({ kind: 'peerFailed', node }));
+  }
+
+  /** A node asked this member to join the group. */
+  onJoinRequest(joiner: MemberAddress): void {
+    if (this.vm === undefined || this.closed) return;
+    this.run(this.vm.step({ kind: 'joinRequest', joiner }));
   }
 
   /** The application reports `node` as failed (Derecho's report_failure). */
@@ -198,7 +217,7 @@ export class ViewRuntime {
           this.run(this.vm!.step({ kind: 'trimLogged', vid: o.vid, subgroup: o.subgroup }));
           break;
         case 'installView':
-          this.install(o.view, o.removed, o.joined, o.stateTransfers.length);
+          void this.install(o.view, o.removed, o.joined);
           break;
         case 'inadequate':
           this.options.log.warn({ vid: o.vid }, 'the next view cannot be provisioned; the group stays wedged until more nodes join: %s', o.message);
@@ -207,12 +226,16 @@ export class ViewRuntime {
           this.options.log.warn({ subgroup: o.subgroup, count: o.count }, 'own messages of the closing view could not be re-sent: this node no longer sends in that subgroup');
           break;
         case 'joinRedirect':
+          this.handlers.joinReply(o.to, { kind: 'redirect', leader: o.leader });
+          break;
         case 'joinRefused':
+          this.handlers.joinReply(o.to, { kind: 'refused', code: o.code, message: o.message });
+          break;
         case 'sendView':
+          this.handlers.sendView(o.to, o.view, o.stateTransfers);
+          break;
         case 'sendState':
-          // Joins after the group formed are not wired into this driver yet (GroupFormation
-          // refuses them with a clear message), so these cannot arise from a real input.
-          this.options.log.error({ output: o.kind }, 'membership output not supported by this driver yet');
+          this.handlers.sendState(o.subgroup, o.to, o.vid);
           break;
         case 'shutdown':
           this.closed = true;
@@ -222,14 +245,31 @@ export class ViewRuntime {
     }
   }
 
-  private install(view: GroupView, removed: readonly number[], joined: readonly MemberAddress[], stateTransfers: number): void {
+  /**
+   * Installs the next view: drop the departed, connect to the joiners and wait for those
+   * connections (a put to a peer not yet connected would be lost, and the joiner would miss a
+   * message), then create the view's table and let the protocol go on in it.
+   */
+  private async install(view: GroupView, removed: readonly number[], joined: readonly MemberAddress[]): Promise<void> {
+    this.installing = true;
     for (const id of removed) this.endpoint.failPeer(id, `removed from the group in view ${view.vid}`);
-    if (joined.length > 0 || stateTransfers > 0) this.options.log.error({ vid: view.vid }, 'view change with joiners or state transfer: not supported by this driver yet');
+    for (const j of joined) this.endpoint.connect(j.id, j.host, j.port);
+    if (joined.length > 0) {
+      try {
+        await this.endpoint.waitConnected(joined.map((j) => j.id), INSTALL_CONNECT_TIMEOUT_MS);
+      } catch (err) {
+        // A joiner that cannot be reached is suspected in the new view like any failed member.
+        this.options.log.warn({ vid: view.vid }, 'a joiner could not be reached: %s', (err as Error).message);
+      }
+    }
+    if (this.closed) return;
     const old = this.fabric;
     this.fabric = new ViewFabric(this.endpoint, view);
     old.close();
+    this.installing = false;
     this.handlers.installed(view, removed, joined);
     this.run(this.vm!.step({ kind: 'viewTableReady', vid: view.vid, table: this.fabric.table }));
+    for (const j of joined) if (!this.endpoint.connectedPeers().includes(j.id)) this.onPeerFailed(j.id);
   }
 
   close(): void {

@@ -124,6 +124,10 @@ export class Group extends EventEmitter<GroupEvents> {
       this.rpc = engine;
       node.setRpcHandler((from, frame) => engine.onFrame(from, frame));
       node.on('peerFailed', (f) => engine.onPeerFailed(f.nodeId, f.reason));
+      node.setStateHandler({
+        snapshot: (subgroupId) => engine.snapshotReplica(subgroupId),
+        install: (view, subgroupId, state) => engine.installReplicaState(view, subgroupId, state),
+      });
     }
     node.on('view', (v) => {
       this.rpc?.onView(v);

@@ -17,6 +17,7 @@ import type { NodeId } from '../replicated/types.js';
 import type { MethodCodec, SchemaCodec } from './marshal.js';
 import { withAppliedVersion } from './current-version.js';
 import { OrderedCallResults, type ReplyOutcome } from './query-results.js';
+import { restoreReplica, snapshotReplica } from './replica-state.js';
 import { InvalidNodeError, NodeRemovedError, RemoteError, RpcWireError, SenderRemovedError } from './rpc-errors.js';
 import {
   decodeOrderedRequest,
@@ -126,6 +127,23 @@ export class RpcEngine {
   /** The local replica of typed subgroup `subgroupId`, if this node is in one of its shards. */
   localReplica(subgroupId: number): object | undefined {
     return this.replicas.get(subgroupId)?.instance;
+  }
+
+  /** The state of my replica of `subgroupId` for a joiner, or null when I hold none. */
+  snapshotReplica(subgroupId: number): Uint8Array | null {
+    const replica = this.replicas.get(subgroupId);
+    return replica === undefined ? null : snapshotReplica(replica.instance);
+  }
+
+  /**
+   * A joiner's replica of `subgroupId` starts from the old shard leader's state: build it from
+   * the factory as usual, then restore the transferred state into it.
+   */
+  installReplicaState(view: GroupView, subgroupId: number, state: Uint8Array | null): void {
+    this.ensureReplicas(view);
+    const replica = this.replicas.get(subgroupId);
+    if (replica === undefined || state === null) return;
+    restoreReplica(replica.instance, state);
   }
 
   private ensureReplicas(view: GroupView): void {
