@@ -7,7 +7,8 @@
  */
 import { Packr } from 'msgpackr';
 
-const packr = new Packr({ structuredClone: true, moreTypes: true, useRecords: false });
+// Records for objects and msgpack maps for Maps, so each comes back as what it was.
+const packr = new Packr({ structuredClone: true, moreTypes: true, useRecords: true, mapsAsObjects: false });
 
 interface StateHooks {
   snapshotState(): unknown;
