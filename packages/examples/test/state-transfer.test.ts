@@ -4,7 +4,7 @@
  * calls as everyone else.
  */
 import { expect } from 'chai';
-import { Group, customShards } from '@derecho-ts/runtime';
+import { Group, customShards, type ViewChange } from '@derecho-ts/runtime';
 import { freeLoopbackPorts } from '@derecho-ts/runtime/testing';
 import { wireSchema } from '../src/derecho.generated.js';
 import { Bar, Foo } from '../src/foo-bar/objects.js';
@@ -29,9 +29,15 @@ describe('state transfer to a joiner (in-process members)', function () {
     const fooMember = started.groups.find((g) => g.view.subgroups[0].shards[0].members.includes(g.nodeId))!;
     await fooMember.subgroup(Foo).ordered.changeState(42).all();
 
+    const changes: ViewChange[] = [];
+    started.groups[0].on('view', (v) => changes.push(v));
     const joiner = await Group.join({ schema: wireSchema, subgroups, joinTimeoutMs: 10_000, config: memberConfig(3, ports) });
     groups.push(joiner);
     expect(joiner.view.vid).to.equal(1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(changes.map((c) => ({ vid: c.vid, joined: c.joined, departed: c.departed }))).to.deep.equal([{ vid: 1, joined: [3], departed: [] }]);
+    const mine = changes[0].myShards.map((p) => p.type);
+    expect(mine).to.have.length(1);
     const fooShard = joiner.view.subgroups[0].shards[0].members;
     expect(fooShard).to.include(3);
 

@@ -86,3 +86,4 @@ export {
   Volatile,
   type VersionedOptions,
 } from './persistent/index.js';
+export type { ViewChange, ShardPlacement } from './core/membership/view-change.js';

@@ -13,6 +13,7 @@ import { GroupFormation, type FormationOutput } from '../core/membership/formati
 import type { GroupSubgroup, GroupView, MemberAddress, SubgroupParams } from '../core/membership/group-view.js';
 import type { ShutdownReason } from '../core/membership/membership-io.js';
 import type { StateTransfer } from '../core/membership/next-view.js';
+import { describeViewChange, type ViewChange } from '../core/membership/view-change.js';
 import { SubgroupAllocator } from '../layout/allocate.js';
 import { numberSubgroups, type NumberedSubgroup } from '../layout/allocation.js';
 import { nextViewAllocator } from '../layout/next-view-allocation.js';
@@ -48,7 +49,7 @@ export interface GroupNodeOptions {
 }
 
 export interface GroupNodeEvents {
-  view: [GroupView];
+  view: [ViewChange];
   deliver: [DeliverOutput];
   /** This node stopped: the rest of the group removed it, it was on the minority side of a
    *  partition, or it left. Nothing is delivered after this. */
@@ -425,7 +426,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
         },
         installed: (v, removed) => {
           this.log.info({ vid: v.vid, members: v.members.map((m) => m.id), removed }, 'view installed');
-          this.emit('view', v);
+          this.emitView(v);
         },
         shutdown: (reason, message) => this.onShutdown(reason, message),
         sendView: (to, v, stateTransfers) => this.sendControl(to.id, { type: 'view', view: v, stateTransfers }),
@@ -454,7 +455,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     const heartbeatMs = this.config.failure.heartbeatMs;
     this.tickTimer = setInterval(() => this.runtime?.tick(wallClockUs()), heartbeatMs);
     this.log.info({ vid, members: runtime.view.members.map((m) => m.id) }, 'view installed');
-    this.emit('view', runtime.view);
+    this.emitView(runtime.view);
     this.joinWaiter?.resolve();
     this.joinWaiter = undefined;
   }
@@ -475,6 +476,14 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   /** Leaves the group gracefully: the others install a view without this node, then it stops. */
   leave(): void {
     this.currentRuntime?.leave();
+  }
+
+  private lastView: GroupView | undefined;
+
+  private emitView(view: GroupView): void {
+    const change = describeViewChange(view, this.lastView, this.nodeId);
+    this.lastView = view;
+    this.emit('view', change);
   }
 
   private failJoin(err: Error): void {

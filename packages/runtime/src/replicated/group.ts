@@ -14,6 +14,7 @@ import type { TypeLayout } from '../layout/spec.js';
 import { SchemaCodec } from '../rpc/marshal.js';
 import type { WireClassTable, WireSchema } from '../rpc/marshal-schema.js';
 import { RpcEngine, type ReplicaFactory } from '../rpc/rpc-engine.js';
+import type { ViewChange } from '../core/membership/view-change.js';
 import { GroupClosedError, NotAMemberError, UnknownSubgroupError } from './errors.js';
 import { getReplicatedMetadata } from './metadata.js';
 import { RawSubgroup } from './raw-subgroup.js';
@@ -60,8 +61,9 @@ export interface GroupJoinOptions {
 }
 
 export interface GroupEvents {
-  /** A view installed here: view 0 at join, then one per membership change. */
-  view: [GroupView];
+  /** A view installed here (the first at join, then one per membership change), with who
+   *  joined, who departed, and this node's shards. */
+  view: [ViewChange];
   peerFailed: [{ nodeId: number; reason: string }];
   /** This node stopped (removed by the others, minority side of a partition, or left). */
   shutdown: [{ reason: 'partitioned' | 'removed' | 'left'; message: string }];
