@@ -20,6 +20,7 @@ export const benches: Record<string, () => Promise<BenchModule>> = {
   latency: async () => (await import('./bench-multicast.js')).latency,
   fabric: () => import('./bench-fabric.js'),
   log: () => import('./bench-log.js'),
+  viewchange: () => import('./bench-viewchange.js'),
   typed: fromExamples('typed'),
   'p2p-latency': fromExamples('p2p-latency'),
 };

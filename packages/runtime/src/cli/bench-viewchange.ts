@@ -1,0 +1,133 @@
+/**
+ * `derecho bench viewchange [--sizes 3,5,8] [--reps N] [--json]`: for groups of each size on this
+ * machine, the time from `kill -9` of a member to the new view installed at every survivor, and
+ * from a joiner's join call to its first delivery (empty state), as p50 and max over repetitions.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { childScriptArgs } from '@derecho-ts/rdma-native';
+import { BenchUsageError, intArg, parseBenchArgs } from './bench-args.js';
+import { freeLoopbackPorts } from './local-ports.js';
+import { percentile } from './loopback-limits.js';
+import type { ViewChangeMemberTask } from './viewchange-member.js';
+
+const HEARTBEAT_MS = 20;
+const FAILURE_TIMEOUT_MS = 500;
+
+interface Proc {
+  readonly id: number;
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  waiters: { test: (l: string) => boolean; resolve: (l: string) => void }[];
+}
+
+function startMember(id: number, ports: readonly number[], secret: string, task: Omit<ViewChangeMemberTask, 'config'>): Proc {
+  const script = childScriptArgs(import.meta.url, './viewchange-member');
+  const config = {
+    cluster: { secret, contact: `127.0.0.1:${ports[0]}` },
+    node: { id, host: '127.0.0.1', port: ports[id] },
+    failure: { heartbeatMs: HEARTBEAT_MS, failureTimeoutMs: FAILURE_TIMEOUT_MS },
+    logging: { level: 'error' },
+  };
+  const child = spawn(script.command, script.args, { env: { ...process.env, DERECHO_MEMBER_TASK: JSON.stringify({ ...task, config }) }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const p: Proc = { id, child, lines: [], waiters: [] };
+  let buf = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    buf += chunk;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      p.lines.push(line);
+      p.waiters = p.waiters.filter((w) => (w.test(line) ? (w.resolve(line), false) : true));
+    }
+  });
+  return p;
+}
+
+function waitLine(p: Proc, test: (l: string) => boolean, timeoutMs: number, what: string): Promise<string> {
+  const seen = p.lines.find(test);
+  if (seen) return Promise.resolve(seen);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`node ${p.id}: no ${what} within ${timeoutMs} ms`)), timeoutMs);
+    p.waiters.push({ test, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+  });
+}
+
+/** One repetition for a group of n: returns [failure-to-view ms, join-to-first-delivery ms]. */
+async function repetition(n: number): Promise<{ failureMs: number; joinMs: number }> {
+  const ports = await freeLoopbackPorts(n + 1);
+  const secret = randomBytes(16).toString('hex');
+  const procs: Proc[] = [];
+  try {
+    for (let id = 0; id < n; id++) procs.push(startMember(id, ports, secret, { initialMembers: n, maxMembers: n + 1, late: false, sendEveryMs: 5 }));
+    await Promise.all(procs.map((p) => waitLine(p, (l) => l.startsWith('READY'), 60_000, 'READY')));
+    // Failure: kill the last member; every survivor must install view 1.
+    const victim = procs[n - 1];
+    const killedAt = performance.timeOrigin + performance.now();
+    victim.child.kill('SIGKILL');
+    const survivors = procs.slice(0, n - 1);
+    const viewTimes = await Promise.all(survivors.map((p) => waitLine(p, (l) => l.startsWith('VIEW 1 '), 20_000, 'view 1').then((l) => Number(l.split(' ')[2]))));
+    const failureMs = Math.max(...viewTimes) - killedAt;
+    // Join: a new member joins the running group (empty state) and waits for its first delivery.
+    const joiner = startMember(n, ports, secret, { initialMembers: n, maxMembers: n + 1, late: true, sendEveryMs: 5 });
+    procs.push(joiner);
+    const start = Number((await waitLine(joiner, (l) => l.startsWith('JOINSTART'), 30_000, 'JOINSTART')).split(' ')[1]);
+    const firstAt = Number((await waitLine(joiner, (l) => l.startsWith('FIRST'), 30_000, 'first delivery')).split(' ')[1]);
+    return { failureMs, joinMs: firstAt - start };
+  } finally {
+    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  }
+}
+
+export async function run(args: string[]): Promise<number> {
+  let sizes: number[];
+  let reps: number;
+  let json: boolean;
+  try {
+    const { positional, flags } = parseBenchArgs(args, ['sizes', 'reps'], ['json']);
+    if (positional.length > 0) throw new BenchUsageError(`unexpected argument ${positional[0]}`);
+    sizes = String(flags.get('sizes') ?? '3,5,8').split(',').map((s) => intArg(s, '--sizes entry', 2, 16));
+    reps = intArg(flags.get('reps'), '--reps', 1, 100, 5);
+    json = flags.has('json');
+  } catch (err) {
+    if (!(err instanceof BenchUsageError)) throw err;
+    process.stderr.write(`derecho bench viewchange: ${err.message}\nusage: derecho bench viewchange [--sizes 3,5,8] [--reps N] [--json]\n`);
+    return 2;
+  }
+  const rows = [];
+  for (const n of sizes) {
+    const failures: number[] = [];
+    const joins: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      const { failureMs, joinMs } = await repetition(n);
+      failures.push(failureMs);
+      if (process.env.DERECHO_BENCH_DEBUG) process.stderr.write(`n=${n} rep ${r}: failure ${failureMs.toFixed(1)} ms, join ${joinMs.toFixed(1)} ms\n`);
+      joins.push(joinMs);
+    }
+    failures.sort((a, b) => a - b);
+    joins.sort((a, b) => a - b);
+    rows.push({
+      members: n,
+      repetitions: reps,
+      failureToViewP50Ms: percentile(failures, 50),
+      failureToViewMaxMs: failures[failures.length - 1],
+      joinToFirstDeliveryP50Ms: percentile(joins, 50),
+      joinToFirstDeliveryMaxMs: joins[joins.length - 1],
+    });
+  }
+  const figures = { benchmark: 'viewchange', heartbeatMs: HEARTBEAT_MS, failureTimeoutMs: FAILURE_TIMEOUT_MS, rows };
+  if (json) process.stdout.write(`${JSON.stringify(figures)}\n`);
+  else {
+    process.stdout.write(`view changes on local groups (heartbeat ${HEARTBEAT_MS} ms, failure timeout ${FAILURE_TIMEOUT_MS} ms; target: failure-to-view within the timeout + 100 ms, join-to-first-delivery under 500 ms)\n`);
+    process.stdout.write('members  reps  kill -9 -> new view at every survivor (p50 / max)   join call -> first delivery (p50 / max)\n');
+    for (const r of rows) {
+      process.stdout.write(
+        `${String(r.members).padStart(7)}  ${String(r.repetitions).padStart(4)}  ${r.failureToViewP50Ms.toFixed(1).padStart(12)} / ${r.failureToViewMaxMs.toFixed(1).padEnd(8)} ms` +
+          `                  ${r.joinToFirstDeliveryP50Ms.toFixed(1).padStart(8)} / ${r.joinToFirstDeliveryMaxMs.toFixed(1)} ms\n`,
+      );
+    }
+  }
+  return 0;
+}
