@@ -1,0 +1,97 @@
+/**
+ * Groups of churn members (./churn-member.ts) for membership tests: start them on loopback or on
+ * the hosts of a network-namespace lab, follow their output lines, stop them and compare logs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { freeLoopbackPorts } from '@derecho-ts/runtime/testing';
+
+export interface Member {
+  readonly id: number;
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[];
+}
+
+const script = fileURLToPath(new URL('./churn-member.ts', import.meta.url));
+
+export function waitLine(m: Member, test: (line: string) => boolean, timeoutMs: number, what: string): Promise<string> {
+  const seen = m.lines.find(test);
+  if (seen) return Promise.resolve(seen);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`node ${m.id}: no ${what} within ${timeoutMs} ms; last lines: ${m.lines.slice(-5).join(' | ')}`)), timeoutMs);
+    m.waiters.push({ test, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+  });
+}
+
+export interface Host {
+  readonly netns: string;
+  readonly ip: string;
+}
+
+/**
+ * Starts n churn members (ids 0..n-1) that form a group, plus a way to start late joiners (ids n..).
+ * With `hosts`, member i runs in network namespace hosts[i] and listens on its address.
+ */
+export async function startGroup(n: number, failureTimeoutMs: number, lateJoiners = 0, hosts?: readonly Host[]): Promise<{ members: Member[]; startLate: (id: number) => Member }> {
+  const ports = hosts ? hosts.map(() => 23580) : await freeLoopbackPorts(n + lateJoiners);
+  const hostOf = (id: number): string => hosts?.[id].ip ?? '127.0.0.1';
+  const secret = randomBytes(16).toString('hex');
+  const start = (port: number, id: number, late: boolean): Member => {
+    const task = {
+      config: {
+        cluster: { secret, contact: `${hostOf(0)}:${ports[0]}` },
+        node: { id, host: hostOf(id), port },
+        multicast: { windowSize: 32, maxPayloadBytes: 256, maxSmcPayloadBytes: 256 },
+        failure: { heartbeatMs: 20, failureTimeoutMs },
+        logging: { level: 'error' },
+      },
+      memberIds: ports.map((_, i) => i),
+      initialMembers: n,
+      payloadBytes: 64,
+      late,
+    };
+    const nodeArgs = ['--conditions=@derecho-ts/source', '--import', 'tsx', script];
+    const netns = hosts?.[id].netns;
+    const child = spawn(netns ? 'ip' : process.execPath, netns ? ['netns', 'exec', netns, process.execPath, ...nodeArgs] : nodeArgs, {
+      env: { ...process.env, DERECHO_MEMBER_TASK: JSON.stringify(task) },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const m: Member = { id, child, lines: [], waiters: [] };
+    let buf = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      buf += chunk;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        m.lines.push(line);
+        m.waiters = m.waiters.filter((w) => (w.test(line) ? (w.resolve(line), false) : true));
+      }
+    });
+    return m;
+  };
+  return { members: ports.slice(0, n).map((port, id) => start(port, id, false)), startLate: (id) => start(ports[id], id, true) };
+}
+
+/** A VIEW line for view `vid` whose members are exactly `ids` (in the order membership kept). */
+export const viewWith = (vid: number, ids: number[]) => (l: string) => {
+  const [tag, v, members] = l.split(' ');
+  return tag === 'VIEW' && Number(v) === vid && members.split(',').map(Number).sort((a, b) => a - b).join(',') === [...ids].sort((a, b) => a - b).join(',');
+};
+
+export const deliveredAtLeast = (n: number) => (l: string) => l.startsWith('DELIVERED ') && Number(l.slice(10)) >= n;
+
+/** Stops sending everywhere, waits until each survivor delivered everything the others sent. */
+export async function finish(survivors: Member[]) {
+  for (const m of survivors) m.child.stdin!.write('stop\n');
+  const sent: Record<string, number> = {};
+  for (const m of survivors) sent[m.id] = Number((await waitLine(m, (l) => l.startsWith('SENT '), 20_000, 'SENT')).slice(5));
+  for (const m of survivors) m.child.stdin!.write(`expect ${JSON.stringify(sent)}\n`);
+  const results = [];
+  for (const m of survivors) results.push(JSON.parse((await waitLine(m, (l) => l.startsWith('RESULT '), 30_000, 'RESULT')).slice(7)));
+  return { sent, results };
+}
+
