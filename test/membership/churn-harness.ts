@@ -82,6 +82,12 @@ export const viewWith = (vid: number, ids: number[]) => (l: string) => {
   return tag === 'VIEW' && Number(v) === vid && members.split(',').map(Number).sort((a, b) => a - b).join(',') === [...ids].sort((a, b) => a - b).join(',');
 };
 
+/** A VIEW line (any vid after 0) whose members are exactly `ids`. */
+export const viewOf = (ids: number[]) => (l: string) => {
+  const [tag, v, members] = l.split(' ');
+  return tag === 'VIEW' && Number(v) > 0 && members.split(',').map(Number).sort((a, b) => a - b).join(',') === [...ids].sort((a, b) => a - b).join(',');
+};
+
 export const deliveredAtLeast = (n: number) => (l: string) => l.startsWith('DELIVERED ') && Number(l.slice(10)) >= n;
 
 /** Stops sending everywhere, waits until each survivor delivered everything the others sent. */

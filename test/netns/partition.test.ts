@@ -6,7 +6,7 @@
  * safety, on by default). Random loss on a host's link only slows TCP down: nothing is lost.
  */
 import { expect } from 'chai';
-import { deliveredAtLeast, finish, startGroup, viewWith, waitLine, type Member } from '../membership/churn-harness.js';
+import { deliveredAtLeast, finish, startGroup, viewOf, waitLine, type Member } from '../membership/churn-harness.js';
 import { NetnsLab, hasNft } from './netns-lab.js';
 
 describe('partitions and loss between hosts (network namespaces)', function () {
@@ -36,9 +36,13 @@ describe('partitions and loss between hosts (network namespaces)', function () {
     lab.setLink(3, false);
     lab.setLink(4, false);
     const majority = members.slice(0, 3);
-    await Promise.all(majority.map((m) => waitLine(m, viewWith(1, [0, 1, 2]), 15_000, 'view 1 of the majority')));
+    // The two cut hosts may be detected together (one view change) or apart (two).
+    await Promise.all(majority.map((m) => waitLine(m, viewOf([0, 1, 2]), 15_000, 'a view of the majority')));
     for (const m of members.slice(3)) expect(await waitLine(m, (l) => l.startsWith('SHUTDOWN '), 15_000, 'shutdown of a minority member')).to.equal('SHUTDOWN partitioned');
-    for (const m of members.slice(3)) expect(m.lines.some((l) => l.startsWith('VIEW 1 ')), `node ${m.id} must not install a view on the minority side`).to.equal(false);
+    for (const m of members.slice(3)) {
+      const installed = m.lines.filter((l) => l.startsWith('VIEW ') && !l.startsWith('VIEW 0 '));
+      expect(installed, `node ${m.id} must not install a view on the minority side`).to.deep.equal([]);
+    }
     await Promise.all(majority.map((m) => waitLine(m, deliveredAtLeast(8000), 30_000, 'deliveries after the partition')));
     const { sent, results } = await finish(majority);
     for (const r of results) {
