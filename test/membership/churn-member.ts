@@ -5,7 +5,7 @@
  *                     deliveries; `SENT <count>` after "stop"; `RESULT <json>` at the end;
  *                     `SHUTDOWN <reason>` if the group stopped this node.
  *   parent -> member: `stop` (stop sending); `expect <json {sender: count}>` (finish once these
- *                     are delivered); `exit`.
+ *                     are delivered); `leave` (stop sending, leave the group); `exit`.
  * Every payload carries (sender, per-sender counter) and a byte pattern, checked at delivery:
  * a sender's messages must arrive exactly once, in order, byte for byte.
  */
@@ -103,6 +103,10 @@ for await (const line of createInterface({ input: process.stdin })) {
   } else if (line.startsWith('expect ')) {
     expected = JSON.parse(line.slice(7)) as Record<string, number>;
     report();
+  } else if (line === 'leave') {
+    sending = false;
+    await loop;
+    group.leave();
   } else if (line === 'exit') {
     break;
   }

@@ -71,6 +71,21 @@ describe('membership between real processes: failures', function () {
     expect(new Set(old.map((r) => r.digest)).size, 'the members from view 0 agree on everything').to.equal(1);
   });
 
+  it('a member that leaves gracefully: the others install a view without it, and it stops with reason "left"', async () => {
+    members = (await startGroup(4, 2000)).members;
+    await Promise.all(members.map((m) => waitLine(m, deliveredAtLeast(2000), 30_000, '2000 deliveries')));
+    members[1].child.stdin!.write('leave\n');
+    expect(await waitLine(members[1], (l) => l.startsWith('SHUTDOWN '), 10_000, 'shutdown of the leaver')).to.equal('SHUTDOWN left');
+    const rest = [members[0], members[2], members[3]];
+    await Promise.all(rest.map((m) => waitLine(m, viewWith(1, [0, 2, 3]), 10_000, 'view 1 without the leaver')));
+    const { sent, results } = await finish(rest);
+    for (const r of results) {
+      expect(r.errors, `node ${r.nodeId}`).to.deep.equal([]);
+      for (const m of rest) expect(r.counts[m.id]).to.equal(sent[m.id]);
+    }
+    expect(new Set(results.map((r) => r.digest)).size).to.equal(1);
+  });
+
   it('a member paused with SIGSTOP past the failure timeout is removed; the rest go on', async () => {
     members = (await startGroup(4, 400)).members;
     await Promise.all(members.map((m) => waitLine(m, deliveredAtLeast(2000), 30_000, '2000 deliveries')));
