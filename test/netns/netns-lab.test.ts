@@ -2,7 +2,7 @@
  * 100% nftables loss rule drops everything arriving at a host. */
 import { expect } from 'chai';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { NetnsLab, hasNft } from './netns-lab.js';
+import { NetnsLab, ensureNft } from './netns-lab.js';
 
 /** Tries a TCP connection from host `from` to ip:port inside the lab; true if it connected. */
 function canConnect(lab: NetnsLab, from: number, ipAddr: string, port: number): boolean {
@@ -43,8 +43,10 @@ describe('network-namespace lab', function () {
   });
 
   it('drops packets with an nftables loss rule', function () {
-    if (!hasNft()) {
-      console.log('      skipped: nft (nftables) is not installed');
+    this.timeout(300_000);
+    const why = ensureNft();
+    if (why !== undefined) {
+      console.log(`      skipped: ${why}`);
       this.skip();
     }
     lab!.setLoss(1, 100);

@@ -102,3 +102,19 @@ export class NetnsLab {
 export function hasNft(): boolean {
   return spawnSync('nft', ['--version'], { stdio: 'ignore' }).status === 0;
 }
+
+/**
+ * Makes `nft` available for the loss tests: as root, installs Debian's nftables package when it
+ * is missing (a fresh CI machine has iproute2 but not nftables). Returns why it could not, or
+ * undefined when nft is there.
+ */
+export function ensureNft(): string | undefined {
+  if (hasNft()) return undefined;
+  if (process.getuid?.() !== 0) return 'nft (nftables) is not installed, and installing it needs root';
+  const apt = (...args: string[]) => spawnSync('apt-get', args, { stdio: 'ignore', timeout: 180_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (apt('install', '-y', '-qq', 'nftables').status !== 0) {
+    apt('update', '-qq');
+    apt('install', '-y', '-qq', 'nftables');
+  }
+  return hasNft() ? undefined : 'nft (nftables) is not installed and apt-get could not install it';
+}

@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { deliveredAtLeast, finish, startGroup, viewOf, waitLine, type Member } from '../membership/churn-harness.js';
-import { NetnsLab, hasNft } from './netns-lab.js';
+import { NetnsLab, ensureNft } from './netns-lab.js';
 
 describe('partitions and loss between hosts (network namespaces)', function () {
   this.timeout(120_000);
@@ -53,8 +53,10 @@ describe('partitions and loss between hosts (network namespaces)', function () {
   });
 
   it('with 20% packet loss on one host, the group loses nothing and agrees byte for byte', async function () {
-    if (!hasNft()) {
-      console.log('      skipped: nft (nftables) is not installed');
+    this.timeout(300_000);
+    const why = ensureNft();
+    if (why !== undefined) {
+      console.log(`      skipped: ${why}`);
       this.skip();
     }
     lab = NetnsLab.create(3, `${process.pid}l`);
