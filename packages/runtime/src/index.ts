@@ -62,7 +62,7 @@ export { StaleSchemaError } from './replicated/schema-check.js';
 export { currentVersion, type AppliedVersion } from './rpc/current-version.js';
 export { RemoteError, NodeRemovedError, SenderRemovedError, InvalidNodeError, RpcWireError } from './rpc/rpc-errors.js';
 export { RawSubgroup, type RawDelivery, type RawSubgroupEvents } from './replicated/raw-subgroup.js';
-export { NotAMemberError, UnknownSubgroupError, GroupClosedError } from './replicated/errors.js';
+export { NotAMemberError, UnknownSubgroupError, GroupClosedError, InadequateViewError } from './replicated/errors.js';
 export { JoinError, BUILD_HASH, buildHashWithSchema } from './driver/group-node.js';
 export type { GroupView, GroupSubgroup, MemberAddress } from './core/membership/group-view.js';
 export {

@@ -424,7 +424,11 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
           this.stats.deliveries++;
           this.emit('deliver', d);
         },
+        inadequate: (vid, message) => {
+          this.inadequateReason = `view ${vid} cannot install its successor: ${message}`;
+        },
         installed: (v, removed) => {
+          this.inadequateReason = undefined;
           this.log.info({ vid: v.vid, members: v.members.map((m) => m.id), removed }, 'view installed');
           this.emitView(v);
         },
@@ -479,6 +483,8 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   }
 
   private lastView: GroupView | undefined;
+  /** Set while the group is wedged because its next view is inadequate; cleared at the next install. */
+  inadequateReason: string | undefined;
 
   private emitView(view: GroupView): void {
     const change = describeViewChange(view, this.lastView, this.nodeId);

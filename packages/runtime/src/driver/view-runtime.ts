@@ -27,6 +27,8 @@ export interface ViewRuntimeHandlers {
   sendView(to: MemberAddress, view: GroupView, stateTransfers: readonly StateTransfer[]): void;
   /** I am the old shard leader: snapshot subgroup `subgroup` now and send it to `to`. */
   sendState(subgroup: number, to: MemberAddress, vid: number): void;
+  /** The next view cannot be provisioned: the group stays wedged until enough nodes join. */
+  inadequate(vid: number, message: string): void;
   /** Answer a joiner that asked the wrong member, or whose id is taken. */
   joinReply(to: MemberAddress, reply: { kind: 'redirect'; leader: MemberAddress } | { kind: 'refused'; code: string; message: string }): void;
 }
@@ -221,6 +223,7 @@ export class ViewRuntime {
           break;
         case 'inadequate':
           this.options.log.warn({ vid: o.vid }, 'the next view cannot be provisioned; the group stays wedged until more nodes join: %s', o.message);
+          this.handlers.inadequate(o.vid, o.message);
           break;
         case 'sendsDropped':
           this.options.log.warn({ subgroup: o.subgroup, count: o.count }, 'own messages of the closing view could not be re-sent: this node no longer sends in that subgroup');

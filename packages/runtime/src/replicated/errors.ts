@@ -14,3 +14,11 @@ export class UnknownSubgroupError extends Error {
 export class GroupClosedError extends Error {
   override readonly name = 'GroupClosedError';
 }
+
+/**
+ * The group is wedged: its next view needs more members than are left (an inadequate layout). It
+ * stays wedged until enough nodes join; calls made meanwhile wait for that view.
+ */
+export class InadequateViewError extends Error {
+  override readonly name = 'InadequateViewError';
+}

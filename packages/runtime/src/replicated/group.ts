@@ -15,7 +15,7 @@ import { SchemaCodec } from '../rpc/marshal.js';
 import type { WireClassTable, WireSchema } from '../rpc/marshal-schema.js';
 import { RpcEngine, type ReplicaFactory } from '../rpc/rpc-engine.js';
 import type { ViewChange } from '../core/membership/view-change.js';
-import { GroupClosedError, NotAMemberError, UnknownSubgroupError } from './errors.js';
+import { InadequateViewError, GroupClosedError, NotAMemberError, UnknownSubgroupError } from './errors.js';
 import { getReplicatedMetadata } from './metadata.js';
 import { RawSubgroup } from './raw-subgroup.js';
 import { checkClassAgainstSchema } from './schema-check.js';
@@ -183,8 +183,16 @@ export class Group extends EventEmitter<GroupEvents> {
     return v;
   }
 
-  /** The handle of raw subgroup `name` (its `index`-th subgroup when the layout gives several). */
+  /** Throws InadequateViewError while the group is wedged waiting for members. */
+  private checkNotWedged(): void {
+    const why = this.node.inadequateReason;
+    if (why !== undefined) throw new InadequateViewError(`the group is wedged until more members join: ${why}`);
+  }
+
+  /** The handle of raw subgroup `name` (its `index`-th subgroup when the layout gives several).
+   *  Throws InadequateViewError while the group waits for enough members to install a view. */
   rawSubgroup(name: string, index = 0): RawSubgroup {
+    this.checkNotWedged();
     const view = this.view;
     const subgroupId = view.subgroups.findIndex((s) => s.type === name && s.index === index);
     if (subgroupId < 0) {
@@ -196,9 +204,11 @@ export class Group extends EventEmitter<GroupEvents> {
 
   /**
    * This node's handle on typed subgroup `Type` (its `index`-th subgroup when the layout gives
-   * several). Throws NotAMemberError when this node is in none of its shards.
+   * several). Throws NotAMemberError when this node is in none of its shards, and
+   * InadequateViewError while the group waits for enough members to install a view.
    */
   subgroup<T extends object>(Type: ReplicatedClass<T>, index = 0): ReplicatedHandle<T> {
+    this.checkNotWedged();
     const { engine, view, subgroupId, className } = this.locate(Type, index);
     const me = this.node.nodeId;
     const shard = view.subgroups[subgroupId].shards.findIndex((s) => s.members.includes(me));
