@@ -96,14 +96,14 @@ export class MembershipColumns {
     return n > 0 && this.change(row, n - 1).endOfView;
   }
 
-  /** Same proposals (including who stamped them) in both rows. */
-  sameChanges(a: number, b: number): boolean {
+  /** Same proposals in both rows; with `stamps`, also proposed by the same leaders. */
+  sameChanges(a: number, b: number, stamps = true): boolean {
     const n = this.numChanges(a);
     if (n !== this.numChanges(b)) return false;
     for (let i = 0; i < n; i++) {
       const x = this.change(a, i);
       const y = this.change(b, i);
-      if (x.leader !== y.leader || x.node !== y.node || x.endOfView !== y.endOfView || x.address?.host !== y.address?.host || x.address?.port !== y.address?.port) return false;
+      if ((stamps && x.leader !== y.leader) || x.node !== y.node || x.endOfView !== y.endOfView || x.address?.host !== y.address?.host || x.address?.port !== y.address?.port) return false;
     }
     return true;
   }

@@ -430,7 +430,10 @@ export class ViewManager {
     if (n === 0 || this.cols.numCommitted(me) >= n || !this.stampedBy(me, this.myId)) return false;
     for (let r = 0; r < this.cols.numRows; r++) {
       if (r === me || this.failed(r)) continue;
-      if (this.cols.numAcked(r) < n || !this.cols.sameChanges(r, me)) return false;
+      // The same batch acknowledged under an earlier leader's stamp counts: that member may
+      // already have installed the next view (its row here is final) after the earlier leader
+      // committed, and will never acknowledge again in this view.
+      if (this.cols.numAcked(r) < n || !this.cols.sameChanges(r, me, false)) return false;
     }
     this.cols.setNumCommitted(n);
     this.mark(this.cols.range('numCommitted'));
@@ -463,7 +466,7 @@ export class ViewManager {
     const leader = this.leaderRank;
     const n = this.cols.numChanges(leader);
     if (n === 0 || this.cols.numCommitted(leader) < n) return false;
-    if (leader !== me && (this.cols.numAcked(me) !== n || !this.cols.sameChanges(me, leader))) return false;
+    if (leader !== me && (this.cols.numAcked(me) !== n || !this.cols.sameChanges(me, leader, false))) return false;
     const batch = this.cols.changes(me);
     invariant(batch.length > 0 && batch[batch.length - 1].endOfView, 'a committed batch ends the view', () => `vid ${this.vid}`);
     this.committed = { batch, next: makeNextView(this.currentView, batch, this.allocate) };
