@@ -459,14 +459,33 @@ export class ViewManager {
     return true;
   }
 
-  /** §2.11 (d): the leader committed the batch I hold. */
+  /**
+   * §2.11 (d): a leader committed the batch. Evidence from any row counts, not only from the
+   * leader I see now: only a leader sets num_committed, a committed batch is final (every later
+   * leader adopts it), and a leader that committed and then installed the next view leaves its
+   * final row here. Without this, a slow member that suspects that leader and whose new leader
+   * already moved on would wait forever.
+   */
   private observeCommit(): boolean {
     if (this.committed) return false;
     const me = this.myRank;
-    const leader = this.leaderRank;
-    const n = this.cols.numChanges(leader);
-    if (n === 0 || this.cols.numCommitted(leader) < n) return false;
-    if (leader !== me && (this.cols.numAcked(me) !== n || !this.cols.sameChanges(me, leader, false))) return false;
+    let source: number | undefined;
+    for (let r = 0; r < this.cols.numRows; r++) {
+      const n = this.cols.numChanges(r);
+      if (n > 0 && this.cols.numCommitted(r) >= n && this.cols.hasCompleteBatch(r) && this.stampedBy(r, this.currentView.members[r].id)) {
+        source = r;
+        break;
+      }
+    }
+    if (source === undefined) return false;
+    const n = this.cols.numChanges(source);
+    if (source !== me && (this.cols.numAcked(me) !== n || !this.cols.sameChanges(me, source, false))) {
+      // I had not acknowledged it yet (or held an older proposal): take the committed batch.
+      this.cols.writeChanges(this.cols.changes(source));
+      this.cols.setNumAcked(n);
+      for (const r of this.cols.changesRanges(n)) this.mark(r);
+      this.mark(this.cols.range('numAcked'));
+    }
     const batch = this.cols.changes(me);
     invariant(batch.length > 0 && batch[batch.length - 1].endOfView, 'a committed batch ends the view', () => `vid ${this.vid}`);
     this.committed = { batch, next: makeNextView(this.currentView, batch, this.allocate) };
