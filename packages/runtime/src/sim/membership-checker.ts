@@ -141,8 +141,9 @@ export class MembershipChecker implements MembershipObserver {
       this.installCounts.set(key, counts);
     });
     if (!known) this.views.set(view.vid, { key: viewKey(view), view });
-    for (const id of out.removed) this.removedAt.set(id, view.vid);
-    for (const j of out.joined) this.joinedAt.set(j.id, view.vid);
+    // A late installer (paused through later views) reports old changes: keep the latest vid.
+    for (const id of out.removed) this.removedAt.set(id, Math.max(view.vid, this.removedAt.get(id) ?? -1));
+    for (const j of out.joined) this.joinedAt.set(j.id, Math.max(view.vid, this.joinedAt.get(j.id) ?? -1));
     for (const id of got) {
       const r = this.removedAt.get(id);
       if (r !== undefined && r <= view.vid && !((this.joinedAt.get(id) ?? -1) >= r)) fail('§2.15(7) a removed node comes back only as a joiner', `n${id} was removed in view ${r} and is in view ${view.vid}`);
