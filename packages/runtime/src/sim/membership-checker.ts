@@ -226,8 +226,11 @@ export class MembershipChecker implements MembershipObserver {
     if (live.length === 0) return;
     const vids = new Set(live.map((n) => n.vm!.vid));
     const ids = live.map((n) => n.id).sort((a, b) => a - b);
-    // A joiner cut off from every member by a partition cannot join; any other must have.
-    const stuckJoiners = [...c.nodes.values()].filter((n) => n.state === 'joining' && live.some((m) => c.linkUp(n.id, m.id) && c.linkUp(m.id, n.id))).map((n) => n.id);
+    // A joiner cut off from the leader by a partition cannot join (every member redirects it
+    // there); any other must have.
+    const leader = live.map((n) => n.vm!).sort((a, b) => b.vid - a.vid)[0];
+    const leaderId = leader.view.members[leader.leaderRank].id;
+    const stuckJoiners = [...c.nodes.values()].filter((n) => n.state === 'joining' && c.linkUp(n.id, leaderId) && c.linkUp(leaderId, n.id)).map((n) => n.id);
     if (vids.size === 1) {
       const vm = live[0].vm!;
       const members = vm.view.members.map((m) => m.id).sort((a, b) => a - b);
