@@ -46,6 +46,22 @@ export class MembershipColumns {
     return this.table.myRow;
   }
 
+  /** Whether any row holds a proposal (the steady-state check, read raw). */
+  anyProposal(): boolean {
+    const off = this.layout.column('numChanges').offset;
+    const stride = this.layout.rowBytes;
+    for (let r = 0; r < this.numRows; r++) if (this.table.data.getInt32(r * stride + off, true) !== 0) return true;
+    return false;
+  }
+
+  /** The `suspected` column of `row` as bytes (a view, not a copy): the hot scan reads it raw. */
+  suspectedBytes(row: number): Uint8Array {
+    return this.table.rowBytes(row, this.suspectedOffset, this.numRows);
+  }
+  private get suspectedOffset(): number {
+    return this.layout.column('suspected').offset;
+  }
+
   suspected(row: number, rank: number): boolean {
     return this.table.bool('suspected', row, rank);
   }

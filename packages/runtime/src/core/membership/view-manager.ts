@@ -306,6 +306,8 @@ export class ViewManager {
       if (this.stoppedReason !== undefined || this.awaiting) return;
       let progress = this.mergeSuspicions();
       if (this.stoppedReason !== undefined) return;
+      // Steady state (nobody suspected, no proposal anywhere, no join waiting): nothing to do.
+      if (!progress && pass === 0 && this.pendingJoins.length === 0 && !this.committed && !this.cols.suspectedBytes(this.myRank).includes(1) && !this.cols.anyProposal()) return;
       if (this.isLeader) {
         if (this.propose()) progress = true;
         if (this.commit()) progress = true;
@@ -320,11 +322,15 @@ export class ViewManager {
   /** §2.10 (3): OR every row's suspicions (and departures) into mine. */
   private mergeSuspicions(): boolean {
     const me = this.myRank;
+    const n = this.cols.numRows;
+    const mine = this.cols.suspectedBytes(me);
     let changed = false;
-    for (let r = 0; r < this.cols.numRows; r++) {
+    // Runs after every input: read the columns as raw bytes (n^2 of them), not through accessors.
+    for (let r = 0; r < n; r++) {
       if (r === me) continue;
-      if (this.cols.rip(r) && !this.cols.suspected(me, r)) changed = this.suspect(r, false) || changed;
-      for (let i = 0; i < this.cols.numRows; i++) if (this.cols.suspected(r, i) && !this.cols.suspected(me, i)) changed = this.suspect(i, false) || changed;
+      if (mine[r] === 0 && this.cols.rip(r)) changed = this.suspect(r, false) || changed;
+      const theirs = this.cols.suspectedBytes(r);
+      for (let i = 0; i < n; i++) if (theirs[i] !== 0 && mine[i] === 0) changed = this.suspect(i, false) || changed;
     }
     if (changed) this.checkSuspicions();
     return changed;
