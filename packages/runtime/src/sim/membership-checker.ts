@@ -29,7 +29,10 @@ export class MembershipChecker implements MembershipObserver {
   private readonly position = new Map<string, number>();
   private readonly lastFromSender = new Map<string, number>();
   private readonly droppedSenders = new Set<string>();
-  private readonly trimCount = new Map<string, number>();
+  /** Per closing (vid, g, shard): what each installer of the next view delivered in it. */
+  private readonly installCounts = new Map<string, Map<number, number>>();
+  private readonly shutdownVid = new Map<number, { reason: ShutdownReason; vid: number }>();
+  private readonly deliveredIn = new Set<string>();
   private readonly startState = new Map<string, { node: number; hash: number }>();
   private readonly removedAt = new Map<number, number>();
   private readonly joinedAt = new Map<number, number>();
@@ -82,8 +85,7 @@ export class MembershipChecker implements MembershipObserver {
       fail('§2.15(1) FIFO per sender', `n${node} delivered n${sender}'s g${g} message #${counter} after #${last}`);
     }
     this.lastFromSender.set(fifoKey, counter);
-    const trim = this.trimCount.get(key);
-    if (trim !== undefined && pos + 1 > trim) fail('§2.15(2) nothing beyond the trim', `n${node} delivered position ${pos} of view ${vid} g${out.subgroup} shard ${out.shard} beyond the trimmed prefix (${trim})`);
+    this.deliveredIn.add(`${node}/${vid}`);
   }
 
   onSendsDropped(node: number, subgroup: number): void {
@@ -129,24 +131,19 @@ export class MembershipChecker implements MembershipObserver {
       fail('§2.15(9) inadequate layouts block installation', `view ${view.vid} installed although the allocator refuses it: ${e instanceof Error ? e.message : String(e)}`);
     }
     if (JSON.stringify(subgroups) !== JSON.stringify(view.subgroups)) fail('§2.15(9) the installed allocation is the allocator\'s', `view ${view.vid}`);
-    // Same trimmed prefix at every survivor of each shard.
-    previous.subgroups.forEach((sg, g) => {
+    // What this survivor delivered of each of its shards in the closing view (compared in checkTrims).
+    previous.subgroups.forEach((_, g) => {
       const s = shardOf(previous, g, node);
       if (s < 0) return;
       const key = `${previous.vid}/${g}/${s}`;
-      const count = delivered.get(g) ?? 0;
-      const seen = this.trimCount.get(key);
-      if (seen === undefined) {
-        this.trimCount.set(key, count);
-        for (const [posKey, pos] of this.position) if (posKey.endsWith(`/${key}`) && pos > count) fail('§2.15(2) stability', `${posKey.split('/')[0]} delivered ${pos} messages in view ${key}, beyond the trim ${count}`);
-      } else if (seen !== count) {
-        fail('§2.15(1,2) same trimmed prefix at every survivor', `view ${previous.vid} g${g} shard ${s}: n${node} delivered ${count}, another survivor ${seen}`);
-      }
-      void sg;
+      const counts = this.installCounts.get(key) ?? new Map<number, number>();
+      counts.set(node, delivered.get(g) ?? 0);
+      this.installCounts.set(key, counts);
     });
     if (!known) this.views.set(view.vid, { key: viewKey(view), view });
-    for (const id of out.removed) this.removedAt.set(id, view.vid);
-    for (const j of out.joined) this.joinedAt.set(j.id, view.vid);
+    // A late installer (paused through later views) reports old changes: keep the latest vid.
+    for (const id of out.removed) this.removedAt.set(id, Math.max(view.vid, this.removedAt.get(id) ?? -1));
+    for (const j of out.joined) this.joinedAt.set(j.id, Math.max(view.vid, this.joinedAt.get(j.id) ?? -1));
     for (const id of got) {
       const r = this.removedAt.get(id);
       if (r !== undefined && r <= view.vid && !((this.joinedAt.get(id) ?? -1) >= r)) fail('§2.15(7) a removed node comes back only as a joiner', `n${id} was removed in view ${r} and is in view ${view.vid}`);
@@ -178,6 +175,7 @@ export class MembershipChecker implements MembershipObserver {
   onShutdown(node: number, reason: ShutdownReason, _message: string, vid?: number): void {
     this.shutdowns.set(node, reason);
     if (reason === 'left' && vid !== undefined) this.leftIn.set(node, vid);
+    if (vid !== undefined) this.shutdownVid.set(node, { reason, vid });
     this.shutdownCounts[reason]++;
   }
 
@@ -192,18 +190,47 @@ export class MembershipChecker implements MembershipObserver {
   }
 
   /**
+   * §2.15(1, 2): every survivor of a view change delivered the same trimmed prefix of the closing
+   * view, and nobody (not even a member that crashed) delivered beyond it. A member that installed
+   * the next view and then shut down as partitioned before delivering anything in it is no
+   * survivor: it behaved as a member that crashed at the boundary (it may have trimmed alone, in
+   * a minority, a shorter prefix; it never acts on it).
+   */
+  checkTrims(): void {
+    for (const [key, counts] of this.installCounts) {
+      const vid = Number(key.split('/')[0]);
+      const survivors = [...counts].filter(([node]) => {
+        const down = this.shutdownVid.get(node);
+        return !(down && down.reason === 'partitioned' && down.vid === vid + 1 && !this.deliveredIn.has(`${node}/${vid + 1}`));
+      });
+      if (survivors.length === 0) continue;
+      const [first, trim] = survivors[0];
+      for (const [node, count] of survivors) {
+        if (count !== trim) fail('§2.15(1,2) same trimmed prefix at every survivor', `view ${key}: n${node} delivered ${count}, n${first} ${trim}`);
+      }
+      for (const [posKey, pos] of this.position) {
+        if (posKey.endsWith(`/${key}`) && pos > trim) fail('§2.15(2) nothing beyond the trim', `n${posKey.split('/')[0]} delivered ${pos} messages in view ${key}, beyond the trimmed prefix ${trim}`);
+      }
+    }
+  }
+
+  /**
    * Liveness once the run is quiet: every running member is in the same view, that view is not
    * changing, and its members are exactly the running members (removed nodes stopped, joiners in).
    * Exception: a group left inadequate stays wedged (§2.15(9)).
    */
   checkQuiescent(): void {
+    this.checkTrims();
     const c = this.cluster!;
     const live = c.liveMembers();
     if (live.length === 0) return;
     const vids = new Set(live.map((n) => n.vm!.vid));
     const ids = live.map((n) => n.id).sort((a, b) => a - b);
-    // A joiner cut off from every member by a partition cannot join; any other must have.
-    const stuckJoiners = [...c.nodes.values()].filter((n) => n.state === 'joining' && live.some((m) => c.linkUp(n.id, m.id) && c.linkUp(m.id, n.id))).map((n) => n.id);
+    // A joiner cut off from the leader by a partition cannot join (every member redirects it
+    // there); any other must have.
+    const leader = live.map((n) => n.vm!).sort((a, b) => b.vid - a.vid)[0];
+    const leaderId = leader.view.members[leader.leaderRank].id;
+    const stuckJoiners = [...c.nodes.values()].filter((n) => n.state === 'joining' && c.linkUp(n.id, leaderId) && c.linkUp(leaderId, n.id)).map((n) => n.id);
     if (vids.size === 1) {
       const vm = live[0].vm!;
       const members = vm.view.members.map((m) => m.id).sort((a, b) => a - b);

@@ -260,8 +260,10 @@ export function runMembershipSeed(seed: number, options: { trace?: (line: string
         case 'falseSuspicion': {
           // The application of one member reports a healthy member as failed: it gets removed.
           if (alive.length < 2) break;
-          const [reporter, accused] = faultPrng.shuffle([...alive]);
-          cluster.inputNow(reporter, { kind: 'reportFailure', node: accused });
+          const reporter = faultPrng.pick(alive);
+          // Someone else of the reporter's own view (it may not have installed the newest one yet).
+          const others = cluster.nodes.get(reporter)!.vm!.view.members.map((m) => m.id).filter((id) => id !== reporter);
+          if (others.length > 0) cluster.inputNow(reporter, { kind: 'reportFailure', node: faultPrng.pick(others) });
           break;
         }
         case 'pause':

@@ -165,6 +165,40 @@ describe('membership: ViewManager steps over hand-built tables', () => {
     expect(h.vm.suspectedIds).to.deep.equal([1, 5]);
   });
 
+  it('a new leader commits on acknowledgements of the same batch under the old stamp (members that moved on never re-ack)', () => {
+    const h = new HandBuilt(groupView([1, 2, 3, 4, 5]), 2);
+    const batch = [{ leader: 1, node: 5, endOfView: true }];
+    for (const r of [0, 2, 3]) {
+      h.row(r).writeChanges(batch);
+      h.row(r).setNumAcked(1);
+      h.row(r).setSuspected(4);
+    }
+    h.rowsChanged();
+    expect(h.mine.numAcked(1)).to.equal(1);
+    h.vm.step({ kind: 'peerFailed', node: 1 });
+    expect(h.vm.stats.adopted).to.equal(1);
+    expect(h.mine.numCommitted(1)).to.equal(1);
+    expect(h.vm.committedBatch!.map((c) => c.node)).to.deep.equal([5]);
+  });
+
+  it('a slow member takes a commit from any leader row, even one it suspects, and catches up', () => {
+    const h = new HandBuilt(groupView([1, 2, 3, 4, 5]), 3);
+    // Node 1 committed {remove 5}; node 2 acked it and installed the next view (its row is final).
+    const batch = [{ leader: 1, node: 5, endOfView: true }];
+    h.row(0).setSuspected(4);
+    h.row(0).writeChanges(batch);
+    h.row(0).setNumAcked(1);
+    h.row(0).setNumCommitted(1);
+    h.row(1).writeChanges(batch);
+    h.row(1).setNumAcked(1);
+    // I (node 3) never acked, and suspect node 1 (my leader is now node 2, which will not act).
+    h.vm.step({ kind: 'reportFailure', node: 1 });
+    expect(h.vm.leaderRank).to.equal(1);
+    h.rowsChanged();
+    expect(h.vm.committedBatch!.map((c) => c.node)).to.deep.equal([5]);
+    expect(h.mine.numAcked(2)).to.equal(1);
+  });
+
   it('partition safety: suspecting half of the view shuts down; off, it does not', () => {
     const h = new HandBuilt(groupView([1, 2, 3, 4]), 1);
     expect(h.vm.step({ kind: 'peerFailed', node: 4 }).some((o) => o.kind === 'shutdown')).to.equal(false);

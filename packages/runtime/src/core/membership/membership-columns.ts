@@ -46,6 +46,22 @@ export class MembershipColumns {
     return this.table.myRow;
   }
 
+  /** Whether any row holds a proposal (the steady-state check, read raw). */
+  anyProposal(): boolean {
+    const off = this.layout.column('numChanges').offset;
+    const stride = this.layout.rowBytes;
+    for (let r = 0; r < this.numRows; r++) if (this.table.data.getInt32(r * stride + off, true) !== 0) return true;
+    return false;
+  }
+
+  /** The `suspected` column of `row` as bytes (a view, not a copy): the hot scan reads it raw. */
+  suspectedBytes(row: number): Uint8Array {
+    return this.table.rowBytes(row, this.suspectedOffset, this.numRows);
+  }
+  private get suspectedOffset(): number {
+    return this.layout.column('suspected').offset;
+  }
+
   suspected(row: number, rank: number): boolean {
     return this.table.bool('suspected', row, rank);
   }
@@ -96,14 +112,14 @@ export class MembershipColumns {
     return n > 0 && this.change(row, n - 1).endOfView;
   }
 
-  /** Same proposals (including who stamped them) in both rows. */
-  sameChanges(a: number, b: number): boolean {
+  /** Same proposals in both rows; with `stamps`, also proposed by the same leaders. */
+  sameChanges(a: number, b: number, stamps = true): boolean {
     const n = this.numChanges(a);
     if (n !== this.numChanges(b)) return false;
     for (let i = 0; i < n; i++) {
       const x = this.change(a, i);
       const y = this.change(b, i);
-      if (x.leader !== y.leader || x.node !== y.node || x.endOfView !== y.endOfView || x.address?.host !== y.address?.host || x.address?.port !== y.address?.port) return false;
+      if ((stamps && x.leader !== y.leader) || x.node !== y.node || x.endOfView !== y.endOfView || x.address?.host !== y.address?.host || x.address?.port !== y.address?.port) return false;
     }
     return true;
   }

@@ -306,6 +306,8 @@ export class ViewManager {
       if (this.stoppedReason !== undefined || this.awaiting) return;
       let progress = this.mergeSuspicions();
       if (this.stoppedReason !== undefined) return;
+      // Steady state (nobody suspected, no proposal anywhere, no join waiting): nothing to do.
+      if (!progress && pass === 0 && this.pendingJoins.length === 0 && !this.committed && !this.cols.suspectedBytes(this.myRank).includes(1) && !this.cols.anyProposal()) return;
       if (this.isLeader) {
         if (this.propose()) progress = true;
         if (this.commit()) progress = true;
@@ -320,11 +322,15 @@ export class ViewManager {
   /** §2.10 (3): OR every row's suspicions (and departures) into mine. */
   private mergeSuspicions(): boolean {
     const me = this.myRank;
+    const n = this.cols.numRows;
+    const mine = this.cols.suspectedBytes(me);
     let changed = false;
-    for (let r = 0; r < this.cols.numRows; r++) {
+    // Runs after every input: read the columns as raw bytes (n^2 of them), not through accessors.
+    for (let r = 0; r < n; r++) {
       if (r === me) continue;
-      if (this.cols.rip(r) && !this.cols.suspected(me, r)) changed = this.suspect(r, false) || changed;
-      for (let i = 0; i < this.cols.numRows; i++) if (this.cols.suspected(r, i) && !this.cols.suspected(me, i)) changed = this.suspect(i, false) || changed;
+      if (mine[r] === 0 && this.cols.rip(r)) changed = this.suspect(r, false) || changed;
+      const theirs = this.cols.suspectedBytes(r);
+      for (let i = 0; i < n; i++) if (theirs[i] !== 0 && mine[i] === 0) changed = this.suspect(i, false) || changed;
     }
     if (changed) this.checkSuspicions();
     return changed;
@@ -430,7 +436,10 @@ export class ViewManager {
     if (n === 0 || this.cols.numCommitted(me) >= n || !this.stampedBy(me, this.myId)) return false;
     for (let r = 0; r < this.cols.numRows; r++) {
       if (r === me || this.failed(r)) continue;
-      if (this.cols.numAcked(r) < n || !this.cols.sameChanges(r, me)) return false;
+      // The same batch acknowledged under an earlier leader's stamp counts: that member may
+      // already have installed the next view (its row here is final) after the earlier leader
+      // committed, and will never acknowledge again in this view.
+      if (this.cols.numAcked(r) < n || !this.cols.sameChanges(r, me, false)) return false;
     }
     this.cols.setNumCommitted(n);
     this.mark(this.cols.range('numCommitted'));
@@ -456,14 +465,33 @@ export class ViewManager {
     return true;
   }
 
-  /** §2.11 (d): the leader committed the batch I hold. */
+  /**
+   * §2.11 (d): a leader committed the batch. Evidence from any row counts, not only from the
+   * leader I see now: only a leader sets num_committed, a committed batch is final (every later
+   * leader adopts it), and a leader that committed and then installed the next view leaves its
+   * final row here. Without this, a slow member that suspects that leader and whose new leader
+   * already moved on would wait forever.
+   */
   private observeCommit(): boolean {
     if (this.committed) return false;
     const me = this.myRank;
-    const leader = this.leaderRank;
-    const n = this.cols.numChanges(leader);
-    if (n === 0 || this.cols.numCommitted(leader) < n) return false;
-    if (leader !== me && (this.cols.numAcked(me) !== n || !this.cols.sameChanges(me, leader))) return false;
+    let source: number | undefined;
+    for (let r = 0; r < this.cols.numRows; r++) {
+      const n = this.cols.numChanges(r);
+      if (n > 0 && this.cols.numCommitted(r) >= n && this.cols.hasCompleteBatch(r) && this.stampedBy(r, this.currentView.members[r].id)) {
+        source = r;
+        break;
+      }
+    }
+    if (source === undefined) return false;
+    const n = this.cols.numChanges(source);
+    if (source !== me && (this.cols.numAcked(me) !== n || !this.cols.sameChanges(me, source, false))) {
+      // I had not acknowledged it yet (or held an older proposal): take the committed batch.
+      this.cols.writeChanges(this.cols.changes(source));
+      this.cols.setNumAcked(n);
+      for (const r of this.cols.changesRanges(n)) this.mark(r);
+      this.mark(this.cols.range('numAcked'));
+    }
     const batch = this.cols.changes(me);
     invariant(batch.length > 0 && batch[batch.length - 1].endOfView, 'a committed batch ends the view', () => `vid ${this.vid}`);
     this.committed = { batch, next: makeNextView(this.currentView, batch, this.allocate) };
