@@ -136,7 +136,11 @@ export class Group extends EventEmitter<GroupEvents> {
       this.emit('view', v);
     });
     node.on('peerFailed', (f) => this.emit('peerFailed', f));
-    node.on('shutdown', (e) => this.emit('shutdown', e));
+    node.on('shutdown', (e) => {
+      // Removed, partitioned or left: calls still waiting for replies can never get them.
+      this.rpc?.close(e.message);
+      this.emit('shutdown', e);
+    });
     node.on('deliver', (d) => this.onDeliver(d));
     node.on('progress', () => {
       if (this.writableWaiters.length > 0) {
