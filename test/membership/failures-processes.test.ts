@@ -71,6 +71,23 @@ describe('membership between real processes: failures', function () {
     expect(new Set(old.map((r) => r.digest)).size, 'the members from view 0 agree on everything').to.equal(1);
   });
 
+  it('the leader (lowest rank) is killed: the next one takes over and the survivors agree', async () => {
+    members = (await startGroup(4, 500)).members;
+    await Promise.all(members.map((m) => waitLine(m, deliveredAtLeast(2000), 30_000, '2000 deliveries')));
+    const view0 = (await waitLine(members[0], (l) => l.startsWith('VIEW 0 '), 1000, 'view 0')).split(' ')[2].split(',').map(Number);
+    const leader = view0[0];
+    members[leader].child.kill('SIGKILL');
+    const survivors = members.filter((m) => m.id !== leader);
+    await Promise.all(survivors.map((m) => waitLine(m, viewWith(1, survivors.map((x) => x.id)), 10_000, 'view 1 without the leader')));
+    await Promise.all(survivors.map((m) => waitLine(m, deliveredAtLeast(6000), 30_000, 'deliveries in view 1')));
+    const { sent, results } = await finish(survivors);
+    for (const r of results) {
+      expect(r.errors, `node ${r.nodeId}`).to.deep.equal([]);
+      for (const m of survivors) expect(r.counts[m.id]).to.equal(sent[m.id]);
+    }
+    expect(new Set(results.map((r) => r.digest)).size).to.equal(1);
+  });
+
   it('a member that leaves gracefully: the others install a view without it, and it stops with reason "left"', async () => {
     members = (await startGroup(4, 2000)).members;
     await Promise.all(members.map((m) => waitLine(m, deliveredAtLeast(2000), 30_000, '2000 deliveries')));
