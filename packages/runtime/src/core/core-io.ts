@@ -11,7 +11,15 @@ export type CoreInput =
   | { readonly kind: 'send'; readonly subgroup: number; readonly payload: Uint8Array; readonly sendWallUs: number; readonly cooked?: boolean }
   /** Several sends to one subgroup at once (e.g. everything the application sent in one tick):
    *  published together, so one push carries many slots. Same rules as `send` for each payload. */
-  | { readonly kind: 'sendBatch'; readonly subgroup: number; readonly payloads: readonly Uint8Array[]; readonly sendWallUs: number; readonly cooked?: boolean }
+  | {
+      readonly kind: 'sendBatch';
+      readonly subgroup: number;
+      readonly payloads: readonly Uint8Array[];
+      readonly sendWallUs: number;
+      readonly cooked?: boolean;
+      /** The payloads are the core's from now on (the driver already copied them): no copy here. */
+      readonly owned?: boolean;
+    }
   /** The driver applied a batch of remote writes to the table. */
   | { readonly kind: 'rowsChanged' }
   /** An RDMC message (header + payload) from the sender at SST row `senderRow` fully arrived here

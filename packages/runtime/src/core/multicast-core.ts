@@ -85,7 +85,7 @@ export class MulticastCore {
         const shard = this.shard(input.subgroup, 'sendBatch');
         // All or nothing: a bad payload anywhere in the batch refuses the whole batch.
         for (const payload of input.payloads) shard.checkSend(payload, input.sendWallUs, input.cooked ?? false);
-        for (const payload of input.payloads) shard.send(payload, input.sendWallUs, input.cooked ?? false);
+        for (const payload of input.payloads) shard.send(payload, input.sendWallUs, input.cooked ?? false, input.owned ?? false);
         break;
       }
       case 'rowsChanged':

@@ -198,11 +198,12 @@ export class ShardMulticast {
   }
 
   /** Queues a local send; returns its message index. Throws on bad input, changing nothing. */
-  send(payload: Uint8Array, sendWallUs: number, cooked: boolean): number {
+  send(payload: Uint8Array, sendWallUs: number, cooked: boolean, owned = false): number {
     this.checkSend(payload, sendWallUs, cooked);
     const index = this.nextIndex++;
-    // Copy: the caller may reuse its buffer, and the message must survive until published.
-    const copy = payload.slice();
+    // Copy unless handed over: the caller may reuse its buffer, and the message must survive
+    // until it is delivered everywhere (it is re-sent from here after a view change).
+    const copy = owned ? payload : payload.slice();
     this.queue.push({ index, payload: copy, sendWallUs, cooked, viaRdmc: payload.length > this.maxSmcPayloadBytes });
     this.queuedUserSends++;
     this.ownInFlight.push({ index, sendWallUs, payload: copy, cooked, version: undefined });

@@ -136,7 +136,9 @@ export class ViewRuntime {
     const key = cooked ? -1 - subgroup : subgroup;
     let batch = this.pendingSends.get(key);
     if (batch === undefined) this.pendingSends.set(key, (batch = { subgroup, cooked, payloads: [], sendWallUs }));
-    batch.payloads.push(payload);
+    // Copied now: the batch reaches the core at the next microtask, and the caller may reuse its
+    // buffer as soon as send() returns. The core takes the copy as its own.
+    batch.payloads.push(payload.slice());
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => this.flushSends());
@@ -148,7 +150,7 @@ export class ViewRuntime {
     if (this.vm === undefined || this.closed) return;
     const batches = [...this.pendingSends.values()];
     this.pendingSends.clear();
-    for (const b of batches) this.run(this.vm.step({ kind: 'sendBatch', subgroup: b.subgroup, payloads: b.payloads, sendWallUs: b.sendWallUs, cooked: b.cooked }));
+    for (const b of batches) this.run(this.vm.step({ kind: 'sendBatch', subgroup: b.subgroup, payloads: b.payloads, sendWallUs: b.sendWallUs, cooked: b.cooked, owned: true }));
   }
 
   tick(nowUs: number): void {

@@ -54,6 +54,21 @@ describe('joining a group (in-process members over loopback)', function () {
     expect(show(atA).sort()).to.deep.equal(['0:hello@0', '1:world@1']);
   });
 
+  it('copies the payload at send(): a buffer reused right after send() does not change what was sent', async () => {
+    const ports = await freeLoopbackPorts(1);
+    const g = await join({ config: config(0, ports), subgroups: [{ name: 'only', layout: shards({ minNodes: 1 }) }] });
+    const s = g.rawSubgroup('only');
+    const got: number[] = [];
+    s.on('deliver', (d) => got.push(d.payload[0]));
+    const buffer = new Uint8Array(8);
+    for (let i = 0; i < 5; i++) {
+      buffer[0] = i;
+      s.send(buffer);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got).to.deep.equal([0, 1, 2, 3, 4]);
+  });
+
   it('names unknown subgroups and refuses payloads that are not bytes', async () => {
     const ports = await freeLoopbackPorts(1);
     const g = await join({ config: config(0, ports), subgroups: [{ name: 'only', layout: shards({ minNodes: 1 }) }] });

@@ -143,7 +143,9 @@ export class ViewManager {
       case 'sendBatch':
         if (this.awaiting) {
           const payloads = input.kind === 'send' ? [input.payload] : input.payloads;
-          for (const payload of payloads) this.queuedSends.push({ subgroup: input.subgroup, payload, sendWallUs: input.sendWallUs, cooked: input.cooked ?? false });
+          // Kept past this call: copy unless the driver handed the payloads over.
+          const owned = input.kind === 'sendBatch' && input.owned === true;
+          for (const payload of payloads) this.queuedSends.push({ subgroup: input.subgroup, payload: owned ? payload : payload.slice(), sendWallUs: input.sendWallUs, cooked: input.cooked ?? false });
         } else this.emitCore(this.currentCore.step(input));
         break;
       case 'rowsChanged':
