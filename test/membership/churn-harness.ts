@@ -2,27 +2,18 @@
  * Groups of churn members (./churn-member.ts) for membership tests: start them on loopback or on
  * the hosts of a network-namespace lab, follow their output lines, stop them and compare logs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { freeLoopbackPorts } from '@derecho-ts/runtime/testing';
+import { freeLoopbackPorts, spawnLineProcess, type LineProcess } from '@derecho-ts/runtime/testing';
 
-export interface Member {
+export interface Member extends LineProcess {
   readonly id: number;
-  readonly child: ChildProcess;
-  readonly lines: string[];
-  waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[];
 }
 
 const script = fileURLToPath(new URL('./churn-member.ts', import.meta.url));
 
 export function waitLine(m: Member, test: (line: string) => boolean, timeoutMs: number, what: string): Promise<string> {
-  const seen = m.lines.find(test);
-  if (seen) return Promise.resolve(seen);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node ${m.id}: no ${what} within ${timeoutMs} ms; last lines: ${m.lines.slice(-5).join(' | ')}`)), timeoutMs);
-    m.waiters.push({ test, resolve: (l) => (clearTimeout(timer), resolve(l)) });
-  });
+  return m.waitLine(test, timeoutMs, what);
 }
 
 export interface Host {
@@ -54,24 +45,9 @@ export async function startGroup(n: number, failureTimeoutMs: number, lateJoiner
     };
     const nodeArgs = ['--conditions=@derecho-ts/source', '--import', 'tsx', script];
     const netns = hosts?.[id].netns;
-    const child = spawn(netns ? 'ip' : process.execPath, netns ? ['netns', 'exec', netns, process.execPath, ...nodeArgs] : nodeArgs, {
-      env: { ...process.env, DERECHO_MEMBER_TASK: JSON.stringify(task) },
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    const m: Member = { id, child, lines: [], waiters: [] };
-    let buf = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      buf += chunk;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        m.lines.push(line);
-        m.waiters = m.waiters.filter((w) => (w.test(line) ? (w.resolve(line), false) : true));
-      }
-    });
-    return m;
+    const env = { ...process.env, DERECHO_MEMBER_TASK: JSON.stringify(task) };
+    const [command, args] = netns ? ['ip', ['netns', 'exec', netns, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+    return { id, ...spawnLineProcess(`node ${id}`, command, args, env) };
   };
   return { members: ports.slice(0, n).map((port, id) => start(port, id, false)), startLate: (id) => start(ports[id], id, true) };
 }

@@ -3,10 +3,10 @@
  * machine, the time from `kill -9` of a member to the new view installed at every survivor, and
  * from a joiner's join call to its first delivery (empty state), as p50 and max over repetitions.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { childScriptArgs } from '@derecho-ts/rdma-native';
 import { BenchUsageError, intArg, parseBenchArgs } from './bench-args.js';
+import { spawnLineProcess, type LineProcess } from './line-process.js';
 import { freeLoopbackPorts } from './local-ports.js';
 import { percentile } from './loopback-limits.js';
 import type { ViewChangeMemberTask } from './viewchange-member.js';
@@ -14,11 +14,8 @@ import type { ViewChangeMemberTask } from './viewchange-member.js';
 const HEARTBEAT_MS = 20;
 const FAILURE_TIMEOUT_MS = 500;
 
-interface Proc {
+interface Proc extends LineProcess {
   readonly id: number;
-  readonly child: ChildProcess;
-  readonly lines: string[];
-  waiters: { test: (l: string) => boolean; resolve: (l: string) => void }[];
 }
 
 function startMember(id: number, ports: readonly number[], secret: string, task: Omit<ViewChangeMemberTask, 'config'>): Proc {
@@ -29,30 +26,8 @@ function startMember(id: number, ports: readonly number[], secret: string, task:
     failure: { heartbeatMs: HEARTBEAT_MS, failureTimeoutMs: FAILURE_TIMEOUT_MS },
     logging: { level: 'error' },
   };
-  const child = spawn(script.command, script.args, { env: { ...process.env, DERECHO_MEMBER_TASK: JSON.stringify({ ...task, config }) }, stdio: ['ignore', 'pipe', 'ignore'] });
-  const p: Proc = { id, child, lines: [], waiters: [] };
-  let buf = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    buf += chunk;
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      p.lines.push(line);
-      p.waiters = p.waiters.filter((w) => (w.test(line) ? (w.resolve(line), false) : true));
-    }
-  });
-  return p;
-}
-
-function waitLine(p: Proc, test: (l: string) => boolean, timeoutMs: number, what: string): Promise<string> {
-  const seen = p.lines.find(test);
-  if (seen) return Promise.resolve(seen);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node ${p.id}: no ${what} within ${timeoutMs} ms`)), timeoutMs);
-    p.waiters.push({ test, resolve: (l) => (clearTimeout(timer), resolve(l)) });
-  });
+  const env = { ...process.env, DERECHO_MEMBER_TASK: JSON.stringify({ ...task, config }) };
+  return { id, ...spawnLineProcess(`node ${id}`, script.command, script.args, env, 'ignore', 'ignore') };
 }
 
 /** One repetition for a group of n: returns [failure-to-view ms, join-to-first-delivery ms]. */
@@ -62,19 +37,19 @@ async function repetition(n: number): Promise<{ failureMs: number; joinMs: numbe
   const procs: Proc[] = [];
   try {
     for (let id = 0; id < n; id++) procs.push(startMember(id, ports, secret, { initialMembers: n, maxMembers: n + 1, late: false, sendEveryMs: 5 }));
-    await Promise.all(procs.map((p) => waitLine(p, (l) => l.startsWith('READY'), 60_000, 'READY')));
+    await Promise.all(procs.map((p) => p.waitLine((l) => l.startsWith('READY'), 60_000, 'READY')));
     // Failure: kill the last member; every survivor must install view 1.
     const victim = procs[n - 1];
     const killedAt = performance.timeOrigin + performance.now();
     victim.child.kill('SIGKILL');
     const survivors = procs.slice(0, n - 1);
-    const viewTimes = await Promise.all(survivors.map((p) => waitLine(p, (l) => l.startsWith('VIEW 1 '), 20_000, 'view 1').then((l) => Number(l.split(' ')[2]))));
+    const viewTimes = await Promise.all(survivors.map((p) => p.waitLine((l) => l.startsWith('VIEW 1 '), 20_000, 'view 1').then((l) => Number(l.split(' ')[2]))));
     const failureMs = Math.max(...viewTimes) - killedAt;
     // Join: a new member joins the running group (empty state) and waits for its first delivery.
     const joiner = startMember(n, ports, secret, { initialMembers: n, maxMembers: n + 1, late: true, sendEveryMs: 5 });
     procs.push(joiner);
-    const start = Number((await waitLine(joiner, (l) => l.startsWith('JOINSTART'), 30_000, 'JOINSTART')).split(' ')[1]);
-    const firstAt = Number((await waitLine(joiner, (l) => l.startsWith('FIRST'), 30_000, 'first delivery')).split(' ')[1]);
+    const start = Number((await joiner.waitLine((l) => l.startsWith('JOINSTART'), 30_000, 'JOINSTART')).split(' ')[1]);
+    const firstAt = Number((await joiner.waitLine((l) => l.startsWith('FIRST'), 30_000, 'first delivery')).split(' ')[1]);
     return { failureMs, joinMs: firstAt - start };
   } finally {
     for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');

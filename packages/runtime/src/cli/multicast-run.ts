@@ -3,9 +3,10 @@
  * for every member's result, then releases them all together. Used by `derecho bench bandwidth`,
  * `derecho bench latency` and the process tests. Every child is killed on timeout or error.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { childScriptArgs } from '@derecho-ts/rdma-native';
+import { spawnLineProcess } from './line-process.js';
 import { freeLoopbackPorts } from './local-ports.js';
 import type { MulticastMemberResult, MulticastMemberTask } from './multicast-member.js';
 
@@ -93,25 +94,16 @@ export async function runLocalMulticast(options: MulticastRunOptions): Promise<M
         };
         const netns = options.hosts?.[id].netns;
         const [command, args] = netns ? ['ip', ['netns', 'exec', netns, script.command, ...nodeArgs, ...script.args]] : [script.command, [...nodeArgs, ...script.args]];
-        const child = spawn(command, args, { env: { ...process.env, DERECHO_MEMBER_TASK: JSON.stringify(task) }, stdio: ['pipe', 'pipe', 'inherit'] });
-        children.push(child);
-        let buffered = '';
-        child.stdout!.setEncoding('utf8');
-        child.stdout!.on('data', (chunk: string) => {
-          buffered += chunk;
-          let nl;
-          while ((nl = buffered.indexOf('\n')) >= 0) {
-            const line = buffered.slice(0, nl);
-            buffered = buffered.slice(nl + 1);
-            if (!line.startsWith('RESULT ')) continue;
-            results.set(id, JSON.parse(line.slice(7)) as MulticastMemberResult);
-            if (results.size === n) {
-              clearTimeout(timer);
-              resolve();
-            }
+        const member = spawnLineProcess(`member ${id}`, command, args, { ...process.env, DERECHO_MEMBER_TASK: JSON.stringify(task) });
+        children.push(member.child);
+        void member.waitLine((l) => l.startsWith('RESULT '), timeoutMs, 'result').then((line) => {
+          results.set(id, JSON.parse(line.slice(7)) as MulticastMemberResult);
+          if (results.size === n) {
+            clearTimeout(timer);
+            resolve();
           }
-        });
-        child.on('exit', (code, signal) => {
+        }, fail);
+        member.child.on('exit', (code, signal) => {
           if (!results.has(id)) fail(new Error(`member ${id} exited (${signal ?? `code ${code}`}) before reporting a result`));
         });
       }
