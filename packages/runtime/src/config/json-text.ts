@@ -115,19 +115,7 @@ export function findJsonFault(text: string): Fault | undefined {
     }
     for (;;) {
       value();
-      skip();
-      if (text[i] === ',') {
-        const comma = i;
-        i++;
-        skip();
-        if (text[i] === ']') fault('trailing comma before "]"', comma);
-        continue;
-      }
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      fault(`unexpected ${describe(i)} in array, expected "," or "]"`);
+      if (!more(']', 'array')) return;
     }
   };
   const object = (): void => {
@@ -145,20 +133,24 @@ export function findJsonFault(text: string): Fault | undefined {
       if (text[i] !== ':') fault(`unexpected ${describe(i)} after property name, expected ":"`);
       i++;
       value();
-      skip();
-      if (text[i] === ',') {
-        const comma = i;
-        i++;
-        skip();
-        if (text[i] === '}') fault('trailing comma before "}"', comma);
-        continue;
-      }
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      fault(`unexpected ${describe(i)} in object, expected "," or "}"`);
+      if (!more('}', 'object')) return;
     }
+  };
+  /** After an element: true at a comma (another element follows), false at the closing bracket. */
+  const more = (close: ']' | '}', what: string): boolean => {
+    skip();
+    if (text[i] === ',') {
+      const comma = i;
+      i++;
+      skip();
+      if (text[i] === close) fault(`trailing comma before "${close}"`, comma);
+      return true;
+    }
+    if (text[i] === close) {
+      i++;
+      return false;
+    }
+    return fault(`unexpected ${describe(i)} in ${what}, expected "," or "${close}"`);
   };
   try {
     skip();
