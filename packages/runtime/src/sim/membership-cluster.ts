@@ -328,7 +328,10 @@ export class MembershipCluster {
         dv.setUint32(12, n.incarnation, true);
         this.log(`n${n.id} send g${e.subgroup} #${counter}`);
         this.observer.onSendAccepted?.(n.id, e.subgroup, counter);
-        this.stepNode(n, () => vm.send(e.subgroup, payload, this.nowUs));
+        // Half the sends go through sendBatch, as the real driver sends.
+        const batch = this.prng.chance(0.5);
+        const owned = this.prng.chance(0.5);
+        this.stepNode(n, () => (batch ? vm.step({ kind: 'sendBatch', subgroup: e.subgroup, payloads: [payload], sendWallUs: this.nowUs, owned }) : vm.send(e.subgroup, payload, this.nowUs)));
         return;
       }
       case 'trimLogged': {

@@ -232,7 +232,11 @@ export class SimCluster {
   private appSend(m: Member, subgroup: number, payload: Uint8Array, cooked: boolean): void {
     const index = m.core.nextMessageIndex(subgroup);
     this.log(`r${m.row} send g${subgroup} #${index} ${payload.length}B (queued ${m.core.queuedSends(subgroup)})`);
-    const outputs = m.core.send(subgroup, payload, this.nowUs, cooked);
+    // Half the sends go through sendBatch, as the real driver sends (some with the payload handed
+    // over), so the swarm covers both paths.
+    const outputs = this.prng.chance(0.5)
+      ? m.core.send(subgroup, payload, this.nowUs, cooked)
+      : m.core.step({ kind: 'sendBatch', subgroup, payloads: [payload], sendWallUs: this.nowUs, cooked, owned: this.prng.chance(0.5) });
     this.observer.onSend?.(m.row, subgroup, index, payload, cooked);
     this.handleOutputs(m, outputs);
   }
