@@ -162,7 +162,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   }
 
   private joinOrForm(): Promise<void> {
-    const timeoutMs = this.options.joinTimeoutMs ?? 30_000;
+    const timeoutMs = this.joinTimeoutMs;
     const joined = new Promise<void>((resolve, reject) => {
       this.joinWaiter = { resolve, reject };
     });
@@ -358,9 +358,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   private async installView(view: GroupView, leaderId: number): Promise<void> {
     try {
       if (this.runtime !== undefined) throw new JoinError(`received view ${view.vid} but view ${this.runtime.view.vid} is installed (view changes come with membership)`);
-      const others = view.members.filter((m) => m.id !== this.nodeId);
-      for (const m of others) this.endpoint.connect(m.id, m.host, m.port);
-      await this.endpoint.waitConnected(others.map((m) => m.id), this.options.joinTimeoutMs ?? 30_000);
+      await this.connectToMembers(view);
       this.runtime = this.createRuntime(view);
       this.sendControl(leaderId, { type: 'ready', vid: view.vid });
     } catch (err) {
@@ -376,18 +374,26 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   private async installJoinedView(view: GroupView, stateTransfers: readonly StateTransfer[]): Promise<void> {
     if (this.runtime !== undefined || !this.joinWaiter) return;
     try {
-      const others = view.members.filter((m) => m.id !== this.nodeId);
-      for (const m of others) this.endpoint.connect(m.id, m.host, m.port);
-      const timeoutMs = this.options.joinTimeoutMs ?? 30_000;
-      await this.endpoint.waitConnected(others.map((m) => m.id), timeoutMs);
+      await this.connectToMembers(view);
       const mine = stateTransfers.filter((t) => t.to === this.nodeId);
-      await this.waitForStates(view.vid, mine.map((t) => t.subgroup), timeoutMs);
+      await this.waitForStates(view.vid, mine.map((t) => t.subgroup), this.joinTimeoutMs);
       for (const t of mine) this.stateHandler?.install(view, t.subgroup, this.receivedStates.get(`${view.vid}:${t.subgroup}`) ?? null);
       this.runtime = this.createRuntime(view);
       this.startView(view.vid);
     } catch (err) {
       this.failJoin(err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  private get joinTimeoutMs(): number {
+    return this.options.joinTimeoutMs ?? 30_000;
+  }
+
+  /** Dials every other member of `view` and waits until all are connected (one connection per pair). */
+  private async connectToMembers(view: GroupView): Promise<void> {
+    const others = view.members.filter((m) => m.id !== this.nodeId);
+    for (const m of others) this.endpoint.connect(m.id, m.host, m.port);
+    await this.endpoint.waitConnected(others.map((m) => m.id), this.joinTimeoutMs);
   }
 
   private waitForStates(vid: number, subgroups: readonly number[], timeoutMs: number): Promise<void> {
