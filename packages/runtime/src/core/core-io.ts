@@ -65,7 +65,8 @@ export interface DeliverOutput {
   readonly version: Version;
   /** Sender's send time made strictly monotone along the shard's deliveries (ordered modes). */
   readonly hlc: Hlc;
-  /** A copy; the receiver may keep it. */
+  /** A copy the receiver may keep. Small payloads share a 64 KiB chunk with others, so keeping one
+   *  keeps its chunk alive: slice() it to keep a few bytes of a busy stream for long. */
   readonly payload: Uint8Array;
   readonly cooked: boolean;
 }

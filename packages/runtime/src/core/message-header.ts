@@ -23,24 +23,40 @@ export interface MessageHeader {
   readonly cooked: boolean;
 }
 
+const TWO_32 = 0x100000000;
+
 export function writeHeader(data: DataView, offset: number, h: MessageHeader): void {
   data.setUint32(offset, HEADER_BYTES, true);
   data.setInt32(offset + 4, h.index, true);
-  data.setBigUint64(offset + 8, BigInt(h.sendWallUs), true);
+  // The u64 as two u32 halves: no BigInt per message (microseconds stay below 2^53).
+  data.setUint32(offset + 8, h.sendWallUs % TWO_32, true);
+  data.setUint32(offset + 12, Math.floor(h.sendWallUs / TWO_32), true);
   data.setUint32(offset + 16, h.numNulls, true);
   data.setUint8(offset + 20, h.cooked ? 1 : 0);
   for (let i = 21; i < HEADER_BYTES; i++) data.setUint8(offset + i, 0);
 }
 
 export function readHeader(data: DataView, offset: number): MessageHeader {
+  checkHeaderSize(data, offset);
+  return { index: headerIndex(data, offset), sendWallUs: headerSendWallUs(data, offset), numNulls: headerNumNulls(data, offset), cooked: headerCooked(data, offset) };
+}
+
+// Field readers for the receive loop, which reads headers in place without building objects.
+export function checkHeaderSize(data: DataView, offset: number): void {
   const headerBytes = data.getUint32(offset, true);
-  invariant(headerBytes === HEADER_BYTES, 'message header size', () => `header_size ${headerBytes} at offset ${offset}, expected ${HEADER_BYTES}`);
-  return {
-    index: data.getInt32(offset + 4, true),
-    sendWallUs: Number(data.getBigUint64(offset + 8, true)),
-    numNulls: data.getUint32(offset + 16, true),
-    cooked: data.getUint8(offset + 20) !== 0,
-  };
+  if (headerBytes !== HEADER_BYTES) invariant(false, 'message header size', () => `header_size ${headerBytes} at offset ${offset}, expected ${HEADER_BYTES}`);
+}
+export function headerIndex(data: DataView, offset: number): number {
+  return data.getInt32(offset + 4, true);
+}
+export function headerSendWallUs(data: DataView, offset: number): number {
+  return data.getUint32(offset + 8, true) + data.getUint32(offset + 12, true) * TWO_32;
+}
+export function headerNumNulls(data: DataView, offset: number): number {
+  return data.getUint32(offset + 16, true);
+}
+export function headerCooked(data: DataView, offset: number): boolean {
+  return data.getUint8(offset + 20) !== 0;
 }
 
 /** A standalone message (header + payload), as RDMC carries it. */

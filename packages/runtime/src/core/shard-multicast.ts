@@ -9,21 +9,14 @@
 import type { CoreOutput } from './core-io.js';
 import { hlc, HLC_ZERO, compareHlc, nextHlc, type Hlc } from './hlc.js';
 import { invariant } from './invariant.js';
-import { encodeMessage, decodeMessage, readHeader, writeHeader } from './message-header.js';
+import { HeldKind, HeldMessages } from './held-messages.js';
+import { checkHeaderSize, decodeMessage, encodeMessage, headerCooked, headerIndex, headerNumNulls, headerSendWallUs, writeHeader } from './message-header.js';
+import { PayloadSlab } from './payload-slab.js';
 import { PUSH_RANK, type PushBatch } from './push-batch.js';
 import { HEADER_BYTES, SLOT_SIZE_FIELD_BYTES, type SstLayout, type SubgroupColumns } from './sst-layout.js';
 import type { SstTable } from './sst-table.js';
 import { INVALID_VERSION, formatVersion, makeVersion, type Version } from './version.js';
 import type { DeliveryMode, MulticastParams, MyShard, ViewLayout } from './view.js';
-
-/** A message held between receipt and delivery. `payload === null` marks a null message. */
-interface Held {
-  readonly senderRank: number;
-  readonly index: number;
-  readonly payload: Uint8Array | null;
-  readonly sendWallUs: number;
-  readonly cooked: boolean;
-}
 
 /** A local send not yet published: assigned its index at send time, waiting for the window. */
 interface Pending {
@@ -112,10 +105,19 @@ export class ShardMulticast {
   private readonly beyondGap: Set<number>[];
   private readonly lastSmcIndex: number[];
   private readonly lastRdmcIndex: number[];
-  /** Ordered modes: received, undelivered messages by seq. */
-  private readonly heldBySeq = new Map<number, Held>();
+  /**
+   * Ordered modes: received, undelivered messages by seq. SMC messages stay in their slots until
+   * delivered: a slot is rewritten only when the window lets its sender publish a message W
+   * indices later, and (ordered) that needs the slot's message delivered at every member, or
+   * (unordered, which delivers on receipt) received in order at every member. Delivery asserts it.
+   */
+  private readonly heldBySeq: HeldMessages;
   /** Unordered mode: received, undelivered messages per sender by index. */
-  private readonly heldByIndex: Map<number, Held>[];
+  private readonly heldByIndex: HeldMessages[];
+  /** Delivered SMC payloads are copied out of their slots into shared chunks. */
+  private readonly deliverySlab = new PayloadSlab();
+  /** Copies of sends the caller did not hand over (kept until delivered, for re-sending). */
+  private readonly sendSlab = new PayloadSlab();
   private readonly unorderedDelivered: number[];
 
   // --- delivery and persistence ---
@@ -162,7 +164,8 @@ export class ShardMulticast {
     this.beyondGap = senderRows.map(() => new Set<number>());
     this.lastSmcIndex = senderRows.map(() => -1);
     this.lastRdmcIndex = senderRows.map(() => -1);
-    this.heldByIndex = senderRows.map(() => new Map<number, Held>());
+    this.heldBySeq = new HeldMessages(this.ordered ? 2 * this.windowSize * Math.max(1, this.numSenders) : 16);
+    this.heldByIndex = senderRows.map(() => new HeldMessages(this.ordered ? 16 : 2 * this.windowSize));
     this.unorderedDelivered = senderRows.map(() => -1);
   }
 
@@ -203,7 +206,7 @@ export class ShardMulticast {
     const index = this.nextIndex++;
     // Copy unless handed over: the caller may reuse its buffer, and the message must survive
     // until it is delivered everywhere (it is re-sent from here after a view change).
-    const copy = owned ? payload : payload.slice();
+    const copy = owned ? payload : this.sendSlab.copy(payload);
     this.queue.push({ index, payload: copy, sendWallUs, cooked, viaRdmc: payload.length > this.maxSmcPayloadBytes });
     this.queuedUserSends++;
     this.ownInFlight.push({ index, sendWallUs, payload: copy, cooked, version: undefined });
@@ -372,23 +375,23 @@ export class ShardMulticast {
       while (consumed < published) {
         const off = this.slotRowOffset(consumed + 1);
         const abs = this.table.abs(row, off);
-        const h = readHeader(data, abs);
-        invariant(h.index > this.lastSmcIndex[k], 'SMC messages of a sender arrive in index order', () => `sender ${k} index ${h.index} after ${this.lastSmcIndex[k]}`);
-        if (h.numNulls > 0) {
-          invariant(consumed + h.numNulls <= published, 'a null run lies within the published positions', () => `run of ${h.numNulls} at ${consumed + 1}, published ${published}`);
-          for (let j = 0; j < h.numNulls; j++) this.record(k, { senderRank: k, index: h.index + j, payload: null, sendWallUs: 0, cooked: false });
-          this.lastSmcIndex[k] = h.index + h.numNulls - 1;
-          consumed += h.numNulls;
+        checkHeaderSize(data, abs);
+        const index = headerIndex(data, abs);
+        const numNulls = headerNumNulls(data, abs);
+        if (index <= this.lastSmcIndex[k]) invariant(false, 'SMC messages of a sender arrive in index order', () => `sender ${k} index ${index} after ${this.lastSmcIndex[k]}`);
+        if (numNulls > 0) {
+          invariant(consumed + numNulls <= published, 'a null run lies within the published positions', () => `run of ${numNulls} at ${consumed + 1}, published ${published}`);
+          for (let j = 0; j < numNulls; j++) this.record(k, index + j, HeldKind.Null, 0, 0, 0, false, undefined);
+          this.lastSmcIndex[k] = index + numNulls - 1;
+          consumed += numNulls;
         } else {
           // The u64 size field read as two u32 halves: no BigInt per message.
           const sizeAt = this.table.abs(row, off + this.cols.slotStrideBytes - SLOT_SIZE_FIELD_BYTES);
           const size = data.getUint32(sizeAt, true) + data.getUint32(sizeAt + 4, true) * 0x100000000;
-          invariant(size >= HEADER_BYTES && size <= HEADER_BYTES + this.maxSmcPayloadBytes, 'SMC slot size in bounds', () => `size ${size} from sender ${k}`);
-          // Copy out of the slot: the sender may reuse it as soon as everyone consumed it, which
-          // can be before delivery, and the delivered payload must stay valid for the receiver.
-          const payload = this.table.bytes.slice(abs + HEADER_BYTES, abs + size);
-          this.record(k, { senderRank: k, index: h.index, payload, sendWallUs: h.sendWallUs, cooked: h.cooked });
-          this.lastSmcIndex[k] = h.index;
+          if (size < HEADER_BYTES || size > HEADER_BYTES + this.maxSmcPayloadBytes) invariant(false, 'SMC slot size in bounds', () => `size ${size} from sender ${k}`);
+          // Not copied here: the bytes stay in the slot until delivery (see heldBySeq).
+          this.record(k, index, HeldKind.Slot, abs + HEADER_BYTES, size - HEADER_BYTES, headerSendWallUs(data, abs), headerCooked(data, abs), undefined);
+          this.lastSmcIndex[k] = index;
           consumed += 1;
         }
       }
@@ -419,22 +422,38 @@ export class ShardMulticast {
     this.lastRdmcIndex[k] = header.index;
     if (senderRow === this.myRow) this.rdmcInFlight = null;
     // Kept without copying: RDMC messages can be large, and the driver hands the buffer over.
-    this.record(k, { senderRank: k, index: header.index, payload, sendWallUs: header.sendWallUs, cooked: header.cooked });
+    this.record(k, header.index, HeldKind.Payload, 0, payload.length, header.sendWallUs, header.cooked, payload);
     this.afterReceipt();
   }
 
-  private record(k: number, msg: Held): void {
-    const i = msg.index;
-    invariant(i >= 0 && i > this.contiguous[k] && !this.beyondGap[k].has(i), 'each message is received once', () => `sender ${k} index ${i}, contiguous ${this.contiguous[k]}`);
+  private record(k: number, i: number, kind: HeldKind, slotAt: number, size: number, sendWallUs: number, cooked: boolean, payload: Uint8Array | undefined): void {
     if (i === this.contiguous[k] + 1) {
       let c = i;
-      while (this.beyondGap[k].delete(c + 1)) c++;
+      if (this.beyondGap[k].size > 0) while (this.beyondGap[k].delete(c + 1)) c++;
       this.contiguous[k] = c;
     } else {
+      invariant(i >= 0 && i > this.contiguous[k] && !this.beyondGap[k].has(i), 'each message is received once', () => `sender ${k} index ${i}, contiguous ${this.contiguous[k]}`);
       this.beyondGap[k].add(i);
     }
-    if (this.ordered) this.heldBySeq.set(i * this.numSenders + k, msg);
-    else this.heldByIndex[k].set(i, msg);
+    if (this.ordered) this.heldBySeq.put(i * this.numSenders + k, kind, k, i, slotAt, size, sendWallUs, cooked, payload);
+    else this.heldByIndex[k].put(i, kind, k, i, slotAt, size, sendWallUs, cooked, payload);
+  }
+
+  /**
+   * The payload of the held message at `pos` for delivery: RDMC buffers as they are, SMC bytes
+   * copied out of the slot now (after delivery the sender may rewrite it).
+   */
+  private takePayload(held: HeldMessages, pos: number): Uint8Array {
+    const own = held.payload(pos);
+    if (own !== undefined) return own;
+    const at = held.slotAt(pos);
+    const headerAt = at - HEADER_BYTES;
+    const index = held.index(pos);
+    const data = this.table.data;
+    if (headerIndex(data, headerAt) !== index || headerNumNulls(data, headerAt) !== 0) {
+      invariant(false, 'an SMC slot is not rewritten before its message is delivered', () => `subgroup ${this.subgroup} sender ${held.sender(pos)} index ${index}: slot now holds index ${headerIndex(data, headerAt)}`);
+    }
+    return this.deliverySlab.copyRange(this.table.bytes, at, held.payloadSize(pos));
   }
 
   /** Round-robin local prefix (reference §2.7 item 2): seq = (m+1)·S + j − 1. */
@@ -495,39 +514,48 @@ export class ShardMulticast {
     let lastNonNull: Version = INVALID_VERSION;
     while (delivered < stable) {
       const seq = delivered + 1;
-      const msg = this.heldBySeq.get(seq);
-      invariant(msg !== undefined, 'a stable message is held locally', () => `subgroup ${this.subgroup} seq ${seq}, stable ${stable}`);
-      lastNonNull = this.deliverHeld(seq, msg) ?? lastNonNull;
+      const pos = this.heldBySeq.find(seq);
+      if (pos < 0) invariant(false, 'a stable message is held locally', () => `subgroup ${this.subgroup} seq ${seq}, stable ${stable}`);
+      lastNonNull = this.deliverHeld(seq, pos) ?? lastNonNull;
       delivered = seq;
     }
     this.finishDeliveryBatch(delivered, lastNonNull);
   }
 
-  /** Delivers one held message at `seq` (nothing for a null); returns its version if it had one. */
-  private deliverHeld(seq: number, msg: Held): Version | undefined {
-    this.heldBySeq.delete(seq);
-    if (msg.payload === null) return undefined;
+  /** Delivers the held message at `seq` (nothing for a null); returns its version if it had one. */
+  private deliverHeld(seq: number, pos: number): Version | undefined {
+    const held = this.heldBySeq;
+    if (held.kind(pos) === HeldKind.Null) {
+      held.remove(pos);
+      return undefined;
+    }
+    const payload = this.takePayload(held, pos);
+    const senderRank = held.sender(pos);
+    const index = held.index(pos);
+    const sendWallUs = held.sendWallUs(pos);
+    const cooked = held.cooked(pos);
+    held.remove(pos);
     const version = makeVersion(this.vid, seq);
     invariant(version > this.lastVersion, 'versions strictly increase', () => `${version} after ${this.lastVersion}`);
     // The sender's send time, bumped where needed so HLCs strictly increase along the shard's
     // versions. Every replica applies the same rule to the same sequence: identical HLCs.
     // (Derecho stamps HLC(ts, 0) unmodified, so two messages can share an HLC or go back in
     // time; temporal queries need monotone HLCs, so we bump.)
-    const stamped = nextHlc(this.lastHlc, msg.sendWallUs);
+    const stamped = nextHlc(this.lastHlc, sendWallUs);
     invariant(compareHlc(stamped, this.lastHlc) > 0, 'HLCs strictly increase', () => `${JSON.stringify(stamped)} after ${JSON.stringify(this.lastHlc)}`);
     this.lastHlc = stamped;
     this.lastVersion = version;
-    if (msg.senderRank === this.mySenderRank) this.markOwnDelivered(msg.index, version);
+    if (senderRank === this.mySenderRank) this.markOwnDelivered(index, version);
     this.out.push({
       kind: 'deliver',
       subgroup: this.subgroup,
       shard: this.shardIndex,
-      senderNode: this.senderNodes[msg.senderRank],
-      index: msg.index,
+      senderNode: this.senderNodes[senderRank],
+      index,
       version,
       hlc: stamped,
-      payload: msg.payload,
-      cooked: msg.cooked,
+      payload,
+      cooked,
     });
     return version;
   }
@@ -577,9 +605,9 @@ export class ShardMulticast {
     for (let seq = delivered + 1; seq <= maxSeq; seq++) {
       const k = seq % S;
       if (Math.floor(seq / S) > throughIndex[k]) continue;
-      const msg = this.heldBySeq.get(seq);
-      invariant(msg !== undefined, 'a trimmed message is held locally', () => `subgroup ${this.subgroup} seq ${seq}`);
-      lastNonNull = this.deliverHeld(seq, msg) ?? lastNonNull;
+      const pos = this.heldBySeq.find(seq);
+      if (pos < 0) invariant(false, 'a trimmed message is held locally', () => `subgroup ${this.subgroup} seq ${seq}`);
+      lastNonNull = this.deliverHeld(seq, pos) ?? lastNonNull;
     }
     delivered = maxSeq;
     this.trimmed = true;
@@ -597,9 +625,13 @@ export class ShardMulticast {
   private deliverUnorderedThrough(k: number, through: number): void {
     while (this.unorderedDelivered[k] < through) {
       const index = ++this.unorderedDelivered[k];
-      const msg = this.heldByIndex[k].get(index);
-      invariant(msg !== undefined && msg.payload !== null, 'unordered message held until delivery', () => `sender ${k} index ${index}`);
-      this.heldByIndex[k].delete(index);
+      const held = this.heldByIndex[k];
+      const pos = held.find(index);
+      if (pos < 0 || held.kind(pos) === HeldKind.Null) invariant(false, 'unordered message held until delivery', () => `sender ${k} index ${index}`);
+      const payload = this.takePayload(held, pos);
+      const sendWallUs = held.sendWallUs(pos);
+      const cooked = held.cooked(pos);
+      held.remove(pos);
       if (k === this.mySenderRank) this.markOwnDelivered(index, INVALID_VERSION);
       this.out.push({
         kind: 'deliver',
@@ -608,9 +640,9 @@ export class ShardMulticast {
         senderNode: this.senderNodes[k],
         index,
         version: INVALID_VERSION,
-        hlc: hlc(msg.sendWallUs, 0),
-        payload: msg.payload,
-        cooked: msg.cooked,
+        hlc: hlc(sendWallUs, 0),
+        payload,
+        cooked,
       });
     }
     this.pruneOwnInFlight();

@@ -11,6 +11,7 @@ import type { GroupView, MemberAddress } from '../core/membership/group-view.js'
 import type { MembershipOutput, ShutdownReason } from '../core/membership/membership-io.js';
 import type { AllocateNextView, StateTransfer } from '../core/membership/next-view.js';
 import { ViewManager } from '../core/membership/view-manager.js';
+import { PayloadSlab } from '../core/payload-slab.js';
 import { findMyShard } from '../core/view.js';
 import type { Logger } from './logger.js';
 import { ViewFabric } from './view-fabric.js';
@@ -52,6 +53,8 @@ export class ViewRuntime {
   /** Sends of this tick, per subgroup (cooked ones under -1 - subgroup). */
   private readonly pendingSends = new Map<number, { subgroup: number; cooked: boolean; payloads: Uint8Array[]; sendWallUs: number }>();
   private flushScheduled = false;
+  /** Send copies come out of shared chunks: one allocation per chunk, not per message. */
+  private readonly sendSlab = new PayloadSlab();
 
   constructor(
     private readonly endpoint: Endpoint,
@@ -138,7 +141,7 @@ export class ViewRuntime {
     if (batch === undefined) this.pendingSends.set(key, (batch = { subgroup, cooked, payloads: [], sendWallUs }));
     // Copied now: the batch reaches the core at the next microtask, and the caller may reuse its
     // buffer as soon as send() returns. The core takes the copy as its own.
-    batch.payloads.push(payload.slice());
+    batch.payloads.push(this.sendSlab.copy(payload));
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => this.flushSends());
