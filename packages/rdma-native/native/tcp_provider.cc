@@ -554,12 +554,7 @@ void TcpProvider::handleConn(Conn* c, uint32_t events) {
       armLocked(*c);
     }
   }
-  bool broken;
-  {
-    std::lock_guard<std::mutex> lk(c->sendMu);
-    broken = c->sendClosed;
-  }
-  if (broken) closeConn(c, "send failed or send queue overflow", LogLevel::Warn, true);
+  if (c->sendClosed.load()) closeConn(c, "send failed or send queue overflow", LogLevel::Warn, true);
 }
 
 void TcpProvider::readConn(Conn* c) {

@@ -109,7 +109,9 @@ struct Conn : FrameDecoder::Sink {
   // thread is not woken for writes JS will read itself (under sendMu, like every epoll_ctl here).
   bool parked = false;
   std::atomic<bool> unparkRequested{false};
-  bool sendClosed = false;
+  // Written under sendMu; atomic so the I/O thread can check it after every read without taking
+  // the lock the JS thread holds across its sendmsg (that contention cost a futex pair per read).
+  std::atomic<bool> sendClosed{false};
   std::string sendFailure;  // why sendClosed was set by a sender (under sendMu)
   std::deque<std::pair<uint64_t, uint64_t>> pendingAcks;  // (ackSeq, deadlineMs), under sendMu
   uint64_t nextAckSeq = 1;
