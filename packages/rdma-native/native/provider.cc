@@ -36,7 +36,9 @@ EventBatch::~EventBatch() {
 }
 
 void EventBatch::appendFrom(EventBatch& o) {
-  puts.insert(puts.end(), o.puts.begin(), o.puts.end());
+  // The common case is an empty batch (JS took the last one): take o's bytes without copying.
+  if (puts.empty()) puts.swap(o.puts);
+  else puts.insert(puts.end(), o.puts.begin(), o.puts.end());
   putCount += o.putCount;
   p2p.insert(p2p.end(), o.p2p.begin(), o.p2p.end());
   o.p2p.clear();

@@ -7,6 +7,7 @@
 import type { CoreInput, CoreOutput } from './core-io.js';
 import { invariant } from './invariant.js';
 import { PredicateEngine } from './predicates.js';
+import type { ChunkAllocator } from './payload-slab.js';
 import { PUSH_RANK, PushBatch } from './push-batch.js';
 import { ShardMulticast, type UndeliveredSend } from './shard-multicast.js';
 import { SstLayout } from './sst-layout.js';
@@ -20,6 +21,8 @@ export interface MulticastCoreOptions {
   readonly table: ArrayBuffer;
   /** How often tick() publishes the heartbeat; Derecho's heartbeat_ms defaults to 1 ms. */
   readonly heartbeatIntervalUs?: number;
+  /** Memory for payload copies (default zero-filled; see payload-slab.ts). */
+  readonly payloadChunks?: ChunkAllocator;
 }
 
 export class MulticastCore {
@@ -52,7 +55,7 @@ export class MulticastCore {
     this.shards = view.subgroups.map((sub, g) => {
       const my = findMyShard(view, g);
       if (!my) return undefined;
-      return new ShardMulticast({ table: this.table, layout: this.layout, view, subgroup: g, my, params: sub.params, push: this.push, out: this.out });
+      return new ShardMulticast({ table: this.table, layout: this.layout, view, subgroup: g, my, params: sub.params, push: this.push, out: this.out, payloadChunks: options.payloadChunks });
     });
     for (const s of this.shards) if (s && s.numSenders > 0) this.registerPredicates(s);
   }

@@ -11,7 +11,7 @@ import { hlc, HLC_ZERO, compareHlc, nextHlc, type Hlc } from './hlc.js';
 import { invariant } from './invariant.js';
 import { HeldKind, HeldMessages } from './held-messages.js';
 import { checkHeaderSize, decodeMessage, encodeMessage, headerCooked, headerIndex, headerNumNulls, headerSendWallUs, writeHeader } from './message-header.js';
-import { PayloadSlab } from './payload-slab.js';
+import { PayloadSlab, type ChunkAllocator } from './payload-slab.js';
 import { PUSH_RANK, type PushBatch } from './push-batch.js';
 import { HEADER_BYTES, SLOT_SIZE_FIELD_BYTES, type SstLayout, type SubgroupColumns } from './sst-layout.js';
 import type { SstTable } from './sst-table.js';
@@ -54,6 +54,7 @@ export interface ShardContext {
   readonly params: MulticastParams;
   readonly push: PushBatch;
   readonly out: CoreOutput[];
+  readonly payloadChunks?: ChunkAllocator;
 }
 
 export class ShardMulticast {
@@ -115,9 +116,9 @@ export class ShardMulticast {
   /** Unordered mode: received, undelivered messages per sender by index. */
   private readonly heldByIndex: HeldMessages[];
   /** Delivered SMC payloads are copied out of their slots into shared chunks. */
-  private readonly deliverySlab = new PayloadSlab();
+  private readonly deliverySlab: PayloadSlab;
   /** Copies of sends the caller did not hand over (kept until delivered, for re-sending). */
-  private readonly sendSlab = new PayloadSlab();
+  private readonly sendSlab: PayloadSlab;
   private readonly unorderedDelivered: number[];
 
   // --- delivery and persistence ---
@@ -164,6 +165,8 @@ export class ShardMulticast {
     this.beyondGap = senderRows.map(() => new Set<number>());
     this.lastSmcIndex = senderRows.map(() => -1);
     this.lastRdmcIndex = senderRows.map(() => -1);
+    this.deliverySlab = new PayloadSlab(ctx.payloadChunks);
+    this.sendSlab = new PayloadSlab(ctx.payloadChunks);
     this.heldBySeq = new HeldMessages(this.ordered ? 2 * this.windowSize * Math.max(1, this.numSenders) : 16);
     this.heldByIndex = senderRows.map(() => new HeldMessages(this.ordered ? 16 : 2 * this.windowSize));
     this.unorderedDelivered = senderRows.map(() => -1);

@@ -14,6 +14,7 @@ import { ViewManager } from '../core/membership/view-manager.js';
 import { PayloadSlab } from '../core/payload-slab.js';
 import { findMyShard } from '../core/view.js';
 import type { Logger } from './logger.js';
+import { uninitializedChunks } from './uninitialized-chunks.js';
 import { ViewFabric } from './view-fabric.js';
 
 export interface ViewRuntimeHandlers {
@@ -54,7 +55,7 @@ export class ViewRuntime {
   private readonly pendingSends = new Map<number, { subgroup: number; cooked: boolean; payloads: Uint8Array[]; sendWallUs: number }>();
   private flushScheduled = false;
   /** Send copies come out of shared chunks: one allocation per chunk, not per message. */
-  private readonly sendSlab = new PayloadSlab();
+  private readonly sendSlab = new PayloadSlab(uninitializedChunks);
 
   constructor(
     private readonly endpoint: Endpoint,
@@ -75,6 +76,7 @@ export class ViewRuntime {
       allocate: this.options.allocate,
       heartbeatIntervalUs: this.options.heartbeatIntervalUs,
       partitionSafety: this.options.partitionSafety,
+      payloadChunks: uninitializedChunks,
     });
     // Writes that peers made after their own start may already be in the table.
     this.run(this.vm.onRowsChanged());

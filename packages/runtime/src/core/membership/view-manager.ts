@@ -18,6 +18,7 @@ import { viewLayoutFor, type GroupView, type MemberAddress } from './group-view.
 import { MembershipColumns, encodeIpv4, type ChangeProposal } from './membership-columns.js';
 import type { MembershipInput, MembershipOutput, ShutdownReason } from './membership-io.js';
 import { makeNextView, stateTransfers, type AllocateNextView, type NextView } from './next-view.js';
+import type { ChunkAllocator } from '../payload-slab.js';
 
 export interface ViewManagerOptions {
   /** The view this node starts in (view 0 from formation, or the view a joiner was sent). */
@@ -30,6 +31,8 @@ export interface ViewManagerOptions {
   readonly heartbeatIntervalUs?: number;
   /** Shut down when half or more of the view is suspected (default true; Derecho's default is false). */
   readonly partitionSafety?: boolean;
+  /** Memory for payload copies (see payload-slab.ts). */
+  readonly payloadChunks?: ChunkAllocator;
 }
 
 export type ViewManagerPhase = 'running' | 'changing' | 'awaitingTable' | 'stopped';
@@ -72,6 +75,7 @@ export class ViewManager {
   private lastInadequate = '';
   /** Counts for metrics and for tests that check the swarm covers what it claims. */
   readonly stats = { proposed: 0, adopted: 0, installed: 0, trimsReused: 0 };
+  private readonly payloadChunks: ChunkAllocator | undefined;
 
   constructor(options: ViewManagerOptions) {
     this.myId = options.myId;
@@ -79,7 +83,8 @@ export class ViewManager {
     this.heartbeatIntervalUs = options.heartbeatIntervalUs;
     this.partitionSafety = options.partitionSafety ?? true;
     this.currentView = options.view;
-    this.currentCore = new MulticastCore({ view: viewLayoutFor(options.view, options.myId), table: options.table, heartbeatIntervalUs: options.heartbeatIntervalUs });
+    this.payloadChunks = options.payloadChunks;
+    this.currentCore = new MulticastCore({ view: viewLayoutFor(options.view, options.myId), table: options.table, heartbeatIntervalUs: options.heartbeatIntervalUs, payloadChunks: this.payloadChunks });
     this.cols = new MembershipColumns(this.currentCore.table);
   }
 
@@ -266,7 +271,7 @@ export class ViewManager {
     const a = this.awaiting;
     if (!a || vid !== a.next.view.vid) throw new Error(`viewTableReady: expected the table of view ${a ? a.next.view.vid : '(none: no view change is being installed)'}, got vid ${vid}`);
     const view = a.next.view;
-    this.currentCore = new MulticastCore({ view: viewLayoutFor(view, this.myId), table, heartbeatIntervalUs: this.heartbeatIntervalUs });
+    this.currentCore = new MulticastCore({ view: viewLayoutFor(view, this.myId), table, heartbeatIntervalUs: this.heartbeatIntervalUs, payloadChunks: this.payloadChunks });
     this.cols = new MembershipColumns(this.currentCore.table);
     this.currentView = view;
     this.awaiting = undefined;
