@@ -3,6 +3,7 @@
 // thread, in poll() — which is what keeps predicate evaluation in JS race-free.
 #include <napi.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include <cstring>
 #include <deque>
@@ -155,6 +156,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     if (o.Get("handshakeTimeoutMs").IsNumber()) cfg.handshakeTimeoutMs = toU32(o.Get("handshakeTimeoutMs"), "handshakeTimeoutMs");
     if (o.Get("batchPuts").IsBoolean()) cfg.batchPuts = o.Get("batchPuts").As<Napi::Boolean>().Value();
     if (o.Get("busyPollWindowMs").IsNumber()) cfg.busyPollWindowMs = toU32(o.Get("busyPollWindowMs"), "busyPollWindowMs");
+    if (o.Get("receiveOnJsThread").IsBoolean()) cfg.receiveOnJsThread = o.Get("receiveOnJsThread").As<Napi::Boolean>().Value();
     if (o.Get("lingerMs").IsNumber()) cfg.lingerMs = toU32(o.Get("lingerMs"), "lingerMs");
     if (o.Get("maxHeldBytes").IsNumber()) maxHeldBytes_ = toU32(o.Get("maxHeldBytes"), "maxHeldBytes");
     if (!o.Get("onWake").IsFunction()) throw Napi::TypeError::New(env, "onWake must be a function");
@@ -178,6 +180,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     }
     napi_add_env_cleanup_hook(env, &Endpoint::CleanupHook, this);
     env_ = env;
+    if (provider_->jsReadyFd() >= 0) WatchSockets(env, o.Get("onWake").As<Napi::Function>());
   }
 
   ~Endpoint() override { Shutdown(false); }
@@ -185,9 +188,45 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
  private:
   static void CleanupHook(void* arg) { static_cast<Endpoint*>(arg)->Shutdown(true); }
 
+  /** receiveOnJsThread: the event loop wakes this thread straight from the sockets. */
+  void WatchSockets(Napi::Env env, Napi::Function onWake) {
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    wakeFn_ = Napi::Persistent(onWake);
+    asyncCtx_ = std::make_unique<Napi::AsyncContext>(env, "derecho-fabric-receive");
+    jsReady_ = new uv_poll_t;
+    uv_poll_init(loop, jsReady_, provider_->jsReadyFd());
+    jsReady_->data = this;
+    uv_poll_start(jsReady_, UV_READABLE, &Endpoint::OnSocketsReady);
+  }
+
+  static void OnSocketsReady(uv_poll_t* handle, int /*status*/, int /*events*/) {
+    Endpoint* self = static_cast<Endpoint*>(handle->data);
+    if (self == nullptr || self->closed_) return;
+    self->provider_->clearJsReady();
+    Napi::Env env = self->env_;
+    Napi::HandleScope scope(env);
+    try {
+      self->wakeFn_.MakeCallback(env.Global(), {}, *self->asyncCtx_);
+    } catch (const Napi::Error& e) {
+      // As from a thread-safe function: an exception in the handler is the process's to handle.
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+  void StopWatchingSockets() {
+    if (jsReady_ == nullptr) return;
+    jsReady_->data = nullptr;
+    uv_poll_stop(jsReady_);
+    uv_close(reinterpret_cast<uv_handle_t*>(jsReady_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    jsReady_ = nullptr;
+  }
+
   void Shutdown(bool fromHook) {
     if (closed_) return;
     closed_ = true;
+    // Before the provider closes the fd it watches.
+    StopWatchingSockets();
     if (provider_) provider_->close();
     provider_.reset();
     tsfn_.Release();
@@ -422,10 +461,12 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
 
   Napi::Value Ref(const Napi::CallbackInfo& info) {
     if (!closed_) tsfn_.Ref(info.Env());
+    if (!closed_ && jsReady_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(jsReady_));
     return info.Env().Undefined();
   }
   Napi::Value Unref(const Napi::CallbackInfo& info) {
     if (!closed_) tsfn_.Unref(info.Env());
+    if (!closed_ && jsReady_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(jsReady_));
     return info.Env().Undefined();
   }
 
@@ -604,6 +645,9 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
   Napi::Env env_{nullptr};
   std::unique_ptr<Provider> provider_;
   Napi::ThreadSafeFunction tsfn_;
+  Napi::FunctionReference wakeFn_;
+  std::unique_ptr<Napi::AsyncContext> asyncCtx_;
+  uv_poll_t* jsReady_ = nullptr;
   uint32_t nodeId_ = 0;
   uint16_t port_ = 0;
   bool closed_ = false;

@@ -34,6 +34,10 @@ struct ProviderConfig {
   uint32_t lingerMs = 2000;            // close() keeps writing already-sent data this long at most
   bool batchPuts = false;              // puts wait in a per-connection buffer until flush()
   uint32_t busyPollWindowMs = 2;       // after an inline poll, JS counts as busy-polling this long
+  // SST writes are read by the JS thread itself when it is woken by the sockets (jsReadyFd), not
+  // handed over by the I/O thread: one thread wake-up per arrival instead of two. The I/O thread
+  // keeps every other frame type, handshakes, timers and frames too large for the inline reader.
+  bool receiveOnJsThread = false;
 };
 
 /** Memory an RDMC message lives in; freed when the last holder (I/O queue, JS buffer) lets go. */
@@ -127,6 +131,10 @@ class Provider {
    *  With `receiveInline`, also reads SST writes that are waiting in the sockets right here on the
    *  calling thread (no I/O-thread hand-off: the busy-polling path), keeping per-writer order. */
   virtual void drain(EventBatch& out, bool receiveInline) = 0;
+  /** With receiveOnJsThread: an fd that turns readable when SST writes may be waiting (watch it
+   *  from the JS event loop, then call clearJsReady() and drain()); −1 otherwise. */
+  virtual int jsReadyFd() const { return -1; }
+  virtual void clearJsReady() {}
   /** Stops the I/O thread and releases every socket and buffer. Idempotent. */
   virtual void close() = 0;
   virtual std::vector<uint32_t> connectedPeers() = 0;

@@ -46,6 +46,7 @@ uint16_t TcpProvider::start(const ProviderConfig& config, std::function<void()> 
   epoll_ctl(epfd_, EPOLL_CTL_ADD, listenFd_, &ev);
   ev.data.ptr = &kEventTag;
   epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev);
+  if (cfg_.receiveOnJsThread) jsEpfd_ = epoll_create1(EPOLL_CLOEXEC);
   started_ = true;
   thread_ = std::thread([this] { run(); });
   return port;
@@ -82,7 +83,7 @@ void TcpProvider::drain(EventBatch& out, bool receiveInline) {
     std::lock_guard<std::mutex> lk(inboxMu_);
     std::swap(out, inbox_);
   }
-  if (!receiveInline) return;
+  if (!receiveInline && !cfg_.receiveOnJsThread) return;
   inlineActiveUntilMs_.store(nowMs() + cfg_.busyPollWindowMs, std::memory_order_relaxed);
   thread_local std::vector<std::shared_ptr<Conn>> conns;
   conns.clear();
@@ -148,19 +149,28 @@ void TcpProvider::receiveInlineFrom(Conn& c, EventBatch& out) {
       }
       at += size_t(frameLen);
     }
+    // A partial frame left in the socket can pin the receive window shut: the kernel counts the
+    // whole segment it arrived in against the buffer until it is read, may advertise a zero
+    // window, and the writer then never sends the rest. The I/O thread reads it into its decoder.
+    if (!needIoThread && at < avail && size_t(n) < buf.size()) needIoThread = true;
     if (needIoThread && !c.unparkRequested.exchange(true)) {
       // A frame only the I/O thread handles (or an error it must report) is next: have it listen.
       Conn* cp = &c;
       command([this, cp] { unpark(cp); });
     }
     if (at == 0) return;
-    ssize_t r = recv(c.fd, buf.data(), at, MSG_DONTWAIT);  // consume exactly what was taken
+    // Consume exactly what was taken. (Not with MSG_TRUNC to skip the second copy: on this kernel
+    // that path sends no window update, and a fast writer stalls on a zero window for seconds.)
+    ssize_t r = recv(c.fd, buf.data(), at, MSG_DONTWAIT);
     (void)r;
     for (uint64_t seq : acks) {
       PutAckSub a{seq};
       sendFrame(c, FrameType::PutAck, &a, sizeof a, nullptr, 0);
     }
-    if (at < avail || size_t(n) < buf.size()) return;
+    // Stop when the peek saw everything the socket held: what is left is a partial frame whose
+    // remaining bytes will raise the next edge. A full peek may have cut a frame short that is
+    // already complete in the socket, and no edge will announce it again: read on.
+    if (size_t(n) < buf.size() || needIoThread) return;
   }
 }
 
@@ -177,7 +187,7 @@ void TcpProvider::run() {
       }
       if (!queued || nowMs() >= stopDeadlineMs_) break;
     }
-    int timeoutMs = stop_.load() || !parked_.empty() ? 1 : int(std::max<uint32_t>(2, std::min<uint32_t>(100, cfg_.heartbeatTimeoutMs / 8)));
+    int timeoutMs = stop_.load() || (!parked_.empty() && !cfg_.receiveOnJsThread) ? 1 : int(std::max<uint32_t>(2, std::min<uint32_t>(100, cfg_.heartbeatTimeoutMs / 8)));
     int n = epoll_wait(epfd_, events, 64, timeoutMs);
     if (n < 0 && errno != EINTR) break;
     for (int i = 0; i < n; ++i) {
@@ -366,6 +376,14 @@ void TcpProvider::establish(Conn& c) {
     std::lock_guard<std::mutex> lk(peersMu_);
     peers_[c.peer] = conns_[&c];
   }
+  if (jsEpfd_ >= 0) {
+    // Edge-triggered: the JS side is told about new bytes once, and a partial frame it leaves in
+    // the socket does not keep waking it; the rest of the frame is the next edge.
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLET;
+    ev.data.u32 = c.peer;
+    epoll_ctl(jsEpfd_, EPOLL_CTL_ADD, c.fd, &ev);
+  }
   pending_.connected.push_back(c.peer);
   log(LogLevel::Info, std::string("connected to node ") + std::to_string(c.peer) + " (" + c.addr + ", " +
                           (c.dialer ? "dialed" : "accepted") + ")");
@@ -501,7 +519,16 @@ void TcpProvider::armLocked(Conn& c) {
   epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev);
 }
 
-bool TcpProvider::inlineActive(uint64_t now) const { return now < inlineActiveUntilMs_.load(std::memory_order_relaxed); }
+bool TcpProvider::inlineActive(uint64_t now) const {
+  return cfg_.receiveOnJsThread || now < inlineActiveUntilMs_.load(std::memory_order_relaxed);
+}
+
+void TcpProvider::clearJsReady() {
+  if (jsEpfd_ < 0) return;
+  epoll_event evs[64];
+  while (epoll_wait(jsEpfd_, evs, 64, 0) == 64) {
+  }
+}
 
 bool TcpProvider::setParked(Conn& c, bool parked) {
   std::lock_guard<std::mutex> lk(c.sendMu);
@@ -526,17 +553,26 @@ void TcpProvider::handleConn(Conn* c, uint32_t events) {
     }
   }
   if (events & (EPOLLIN | EPOLLRDHUP)) {
-    std::lock_guard<std::recursive_mutex> rx(c->rxMu);
-    readConn(c);
-    // Published before the lock is released, so an inline drain that takes the lock next finds
-    // these writes ahead of the ones it reads itself.
-    flushPending();
-    if (!conns_.count(c)) return;
-    // JS is busy-polling: let it read what comes next itself (only between frames, so nothing
-    // half-decoded waits on a thread that no longer listens).
-    if (c->state == ConnState::Established && c->dec.atBoundary() && inlineActive(nowMs())) {
-      if (setParked(*c, true)) parked_.push_back(c);
+    bool parkedNow = false;
+    {
+      std::lock_guard<std::recursive_mutex> rx(c->rxMu);
+      readConn(c);
+      // Published before the lock is released, so an inline drain that takes the lock next finds
+      // these writes ahead of the ones it reads itself.
+      flushPending();
+      if (!conns_.count(c)) return;
+      // JS is busy-polling (or receives on its own thread): let it read what comes next itself
+      // (only between frames, so nothing half-decoded waits on a thread that no longer listens).
+      if (c->state == ConnState::Established && c->dec.atBoundary() && inlineActive(nowMs())) {
+        if (setParked(*c, true)) {
+          parked_.push_back(c);
+          parkedNow = true;
+        }
+      }
     }
+    // Bytes that came after this thread's last read raised their edge while it still held the
+    // socket, and the JS side could not take them then: have it look again now.
+    if (parkedNow && jsEpfd_ >= 0 && !wakePending_.exchange(true)) wake_();
   }
   if (events & (EPOLLERR | EPOLLHUP)) {
     int err = 0;
@@ -613,6 +649,7 @@ void TcpProvider::closeConn(Conn* c, const std::string& givenReason, LogLevel le
     c->pendingAcks.clear();
   }
   epoll_ctl(epfd_, EPOLL_CTL_DEL, c->fd, nullptr);
+  if (jsEpfd_ >= 0) epoll_ctl(jsEpfd_, EPOLL_CTL_DEL, c->fd, nullptr);
   ::close(c->fd);
   c->fd = -1;
   c->state = ConnState::Closed;
@@ -974,6 +1011,8 @@ void TcpProvider::close() {
     inbox_.clear();
   }
   if (listenFd_ >= 0) ::close(listenFd_);
+  if (jsEpfd_ >= 0) ::close(jsEpfd_);
+  jsEpfd_ = -1;
   if (epfd_ >= 0) ::close(epfd_);
   if (evfd_ >= 0) ::close(evfd_);
   listenFd_ = epfd_ = evfd_ = -1;

@@ -175,6 +175,8 @@ class TcpProvider : public Provider {
   void rdmcSend(uint32_t groupId, std::shared_ptr<RdmcBuffer> data) override;
   void failPeer(uint32_t nodeId, const std::string& reason) override;
   void drain(EventBatch& out, bool receiveInline) override;
+  int jsReadyFd() const override { return jsEpfd_; }
+  void clearJsReady() override;
   void close() override;
   std::vector<uint32_t> connectedPeers() override;
   ProviderStats stats() override {
@@ -221,6 +223,8 @@ class TcpProvider : public Provider {
   ProviderConfig cfg_;
   std::function<void()> wake_;
   int epfd_ = -1, listenFd_ = -1, evfd_ = -1;
+  // receiveOnJsThread: established connections, edge-triggered, watched by the JS event loop.
+  int jsEpfd_ = -1;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   uint64_t stopDeadlineMs_ = 0;

@@ -38,6 +38,7 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
       handshakeTimeoutMs: req.handshakeTimeoutMs as number | undefined,
       batchPuts: req.batchPuts as boolean | undefined,
       busyPollWindowMs: req.busyPollWindowMs as number | undefined,
+      receiveOnJsThread: req.receiveOnJsThread as boolean | undefined,
     });
     ep.onPoll((r) => {
       for (const l of r.logs) send({ event: 'log', ...l });
@@ -268,6 +269,28 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
       });
     });
   },
+  /** busyMixedRead, event-driven: woken per batch (by the sockets themselves with receiveOnJsThread). */
+  async mixedRead(req) {
+    const e = endpoint();
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: 8, members: req.members as number[] });
+    const row = region.rowOf(req.writer as number);
+    let p2p = 0;
+    let rdmcBytes = -1;
+    let regressions = 0;
+    let last = 0n;
+    const hook = (r: PollResult) => {
+      p2p += r.p2p.length;
+      for (const m of r.rdmc) rdmcBytes = m.data.byteLength;
+      const now = u64(row, 0);
+      if (now < last) regressions++;
+      last = now;
+    };
+    pollHooks.add(hook);
+    send({ event: 'ready' });
+    await e.waitFor(() => u64(row, 0) === 20_000n && p2p === 200 && rdmcBytes >= 0, 60_000, 'puts, P2P and RDMC');
+    pollHooks.delete(hook);
+    return { counter: Number(u64(row, 0)), p2p, rdmcBytes, regressions, stats: e.stats() };
+  },
   createRdmc(req) {
     const g = endpoint().createRdmcGroup({ groupId: req.groupId as number, members: req.members as number[], blockBytes: req.blockBytes as number });
     groups.set(g.groupId, g);
@@ -363,6 +386,13 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
       }
     }, req.intervalMs as number);
     return {};
+  },
+  stats() {
+    return { ...endpoint().stats() };
+  },
+  pollOnce() {
+    const r = endpoint().poll({ inline: true });
+    return { writes: r.writes, p2p: r.p2p.length };
   },
   close() {
     ep?.close();

@@ -118,6 +118,10 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
       // The core emits several pushes per step and a poll batch runs many steps: gather them and
       // write each peer's share once at the end of the task instead of one syscall per put.
       batchPuts: true,
+      // SST writes are read on this thread, woken straight by the sockets: one wake-up per
+      // arrival instead of two (the I/O thread's, then ours). Measured: 1 KiB latency p50 about
+      // 160 -> 110 us, 100-byte throughput up by a tenth.
+      receiveOnJsThread: true,
     });
     this.endpoint.onPoll((r) => this.onPoll(r));
   }
