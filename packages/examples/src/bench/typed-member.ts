@@ -21,6 +21,9 @@ export interface TypedResult {
   readonly node: number;
   readonly applied: number;
   readonly elapsedNs: number;
+  /** CPU time this process used from the start to its last applied call (load-independent cost). */
+  readonly cpuUserUs: number;
+  readonly cpuSystemUs: number;
 }
 
 interface Context {
@@ -48,6 +51,7 @@ runMember<TypedTask, Context>(
     async (task, { group, done }): Promise<TypedResult> => {
       const probe = group.subgroup(RpcProbe);
       const startNs = process.hrtime.bigint();
+      const startCpu = process.cpuUsage();
       if (task.senderIds.includes(group.nodeId)) {
         const payload = new Uint8Array(task.payloadBytes).fill(7);
         for (let i = 0; i < task.count; i++) {
@@ -56,7 +60,8 @@ runMember<TypedTask, Context>(
         }
       }
       const endNs = await done;
-      return { node: group.nodeId, applied: task.count * task.senderIds.length, elapsedNs: Number(endNs - startNs) };
+      const cpu = process.cpuUsage(startCpu);
+      return { node: group.nodeId, applied: task.count * task.senderIds.length, elapsedNs: Number(endNs - startNs), cpuUserUs: cpu.user, cpuSystemUs: cpu.system };
     },
   ],
   ({ group }) => group.close(),

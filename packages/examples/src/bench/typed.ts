@@ -79,6 +79,9 @@ export async function run(args: string[]): Promise<number> {
   const rate = rates.reduce((a, b) => a + b, 0) / rates.length;
   const avgMs = members.reduce((a, r) => a + r.elapsedNs / 1e6, 0) / members.length;
   const gbps = (rate * payloadBytes) / 1e9;
+  // CPU per applied call, mean over members: what the machine's load does not change.
+  const cpuUsPerCall = members.reduce((a, r) => a + (r.cpuUserUs + r.cpuSystemUs) / r.applied, 0) / members.length;
+  const kernelShare = members.reduce((a, r) => a + r.cpuSystemUs, 0) / Math.max(1, members.reduce((a, r) => a + r.cpuUserUs + r.cpuSystemUs, 0));
   const marshalNs = sinkMarshalNs(payloadBytes);
   const generic = measureMarshalCost({ valueBytes: payloadBytes, iterations: 50_000 }).find((f) => f.scenario === 'key+bytes' && /schema/i.test(f.name));
   const figures = {
@@ -93,6 +96,7 @@ export async function run(args: string[]): Promise<number> {
     minMemberCallsPerSecond: Math.min(...rates),
     avgMs,
     gbps,
+    cpuUsPerCall,
     marshalNsPerCall: marshalNs,
     marshalBenchSchemaCodecNsPerCall: generic?.nsPerCall,
     loadAverage: loadavg(),
@@ -103,6 +107,7 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(
       `${numNodes} members, ${senders.length} sending ${count.toLocaleString('en-US')} ordered calls each of sink(${payloadBytes} B) (window ${window}):\n` +
         `  applied per member: ${Math.round(rate).toLocaleString('en-US')} calls/s (slowest ${Math.round(figures.minMemberCallsPerSecond).toLocaleString('en-US')}), ${(gbps * 1000).toFixed(1)} MB/s of arguments\n` +
+        `  CPU per applied call (mean over members, senders included): ${cpuUsPerCall.toFixed(2)} µs (${(kernelShare * 100).toFixed(0)}% in the kernel)\n` +
         `  marshalling per call (encode + decode of the arguments): ${marshalNs.toFixed(0)} ns` +
         (generic ? `; marshal bench, schema codec put(key, ${payloadBytes} B): ${generic.nsPerCall.toFixed(0)} ns\n` : '\n') +
         `  load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,

@@ -13,7 +13,7 @@ import { SchemaCodec } from '../../src/rpc/marshal.js';
 import { defineWireSchema } from '../../src/rpc/marshal-schema.js';
 import { RpcEngine, type RpcTransport } from '../../src/rpc/rpc-engine.js';
 import { InvalidNodeError, NodeRemovedError, RemoteError, SenderRemovedError } from '../../src/rpc/rpc-errors.js';
-import { decodeOrderedRequest, decodeRpcFrame, orderedReplyHeader, p2pRequestHeader, ReplyStatus, RpcKind } from '../../src/rpc/rpc-wire.js';
+import { decodeOrderedRequest, decodeRpcFrame, orderedReplyHeader, p2pRequestHeader, readOrderedReplies, ReplyStatus, RpcKind } from '../../src/rpc/rpc-wire.js';
 
 const schema = defineWireSchema({
   hash: 'test',
@@ -104,7 +104,7 @@ describe('RpcEngine (fake transport)', () => {
     expect(await results.hlc).to.deep.equal({ wallUs: 100, logical: 0 });
   });
 
-  it('a delivery of another member\'s call runs here and answers that caller by P2P', () => {
+  it('a delivery of another member\'s call runs here and answers that caller by P2P, one frame per delivery batch', async () => {
     const h = harness(1);
     const codec = h.codec.method('Counter', 'add');
     const other = harness(0);
@@ -112,12 +112,20 @@ describe('RpcEngine (fake transport)', () => {
     other.engine.callOrdered(0, codec, [-1]);
     h.deliver(other.multicasts[0], 0);
     h.deliver(other.multicasts[1], 0);
-    expect(h.sent.map((s) => s.to)).to.deep.equal([0, 0]);
-    const ok = decodeRpcFrame(h.sent[0].bytes.subarray(1));
-    const failed = decodeRpcFrame(h.sent[1].bytes.subarray(1));
-    expect(ok.kind).to.equal(RpcKind.OrderedReply);
-    expect(ok.kind === RpcKind.OrderedReply && ok.status).to.equal(ReplyStatus.Ok);
-    expect(failed.kind === RpcKind.OrderedReply && failed.status).to.equal(ReplyStatus.Exception);
+    // The replies of one batch go out together when the batch (this synchronous run) ends.
+    expect(h.sent).to.deep.equal([]);
+    await Promise.resolve();
+    expect(h.sent.map((s) => s.to)).to.deep.equal([0]);
+    const frame = decodeRpcFrame(h.sent[0].bytes.subarray(1));
+    expect(frame.kind).to.equal(RpcKind.OrderedReplies);
+    const entries: { status: ReplyStatus; invocation: number; body: unknown }[] = [];
+    if (frame.kind === RpcKind.OrderedReplies) readOrderedReplies(frame.frame, (e) => entries.push({ status: e.status, invocation: e.invocation, body: e.body.slice() }));
+    const sentInvocations = other.multicasts.map((m) => decodeOrderedRequest(m).invocation);
+    expect(entries.map((e) => [e.status, e.invocation])).to.deep.equal([
+      [ReplyStatus.Ok, sentInvocations[0]],
+      [ReplyStatus.Exception, sentInvocations[1]],
+    ]);
+    expect(codec.decodeResult(entries[0].body as Uint8Array)).to.equal(7);
   });
 
   it('currentVersion() inside a handler is the delivery\'s version; outside it throws', async () => {

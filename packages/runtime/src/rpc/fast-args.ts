@@ -1,0 +1,307 @@
+/**
+ * A fast path for the commonest argument lists: every parameter required and of a scalar type
+ * (bytes, Buffer, number, boolean, string). It writes and reads the very msgpack the generic
+ * codec does (a fixarray of msgpack scalars, with the encodings msgpackr decodes the same way),
+ * so either side may take either path: anything the fast reader does not recognise goes to the
+ * generic decoder, which decodes it or names what is wrong.
+ *
+ * Why: the generic path goes through msgpackr's whole machinery and a validating closure per
+ * argument; an ordered call of one 100-byte array spent more time there than in the multicast.
+ * Here an argument list is a length check and a copy into a shared arena.
+ */
+import type { WireMethod } from './marshal-schema.js';
+
+export type ScalarKind = 'bytes' | 'buffer' | 'number' | 'boolean' | 'string';
+
+const SCALAR_KINDS: ReadonlySet<string> = new Set<ScalarKind>(['bytes', 'buffer', 'number', 'boolean', 'string']);
+/** A msgpack fixarray holds up to 15 elements. */
+const MAX_FAST_PARAMS = 15;
+
+/** The scalar kinds of `method`'s parameters, or undefined when the fast path does not apply. */
+export function scalarParamKinds(method: WireMethod): readonly ScalarKind[] | undefined {
+  if (method.params.length > MAX_FAST_PARAMS) return undefined;
+  const kinds: ScalarKind[] = [];
+  for (const p of method.params) {
+    if (p.optional || !SCALAR_KINDS.has(p.type.t)) return undefined;
+    kinds.push(p.type.t as ScalarKind);
+  }
+  return kinds;
+}
+
+const ARENA_BYTES = 64 * 1024;
+
+/**
+ * Encoded argument lists are views into a shared arena that only ever moves forward: a view
+ * handed out is never written again (a full arena is left to the GC with its views, and a new
+ * one starts), so a caller may keep it, and no call allocates its own ArrayBuffer.
+ */
+class Arena {
+  private buffer = Buffer.allocUnsafeSlow(ARENA_BYTES);
+  private position = 0;
+
+  /** A buffer with at least `bytes` free from the returned offset. */
+  reserve(bytes: number): { buffer: Buffer; offset: number } {
+    if (this.position + bytes > this.buffer.length) {
+      this.buffer = Buffer.allocUnsafeSlow(Math.max(ARENA_BYTES, bytes));
+      this.position = 0;
+    }
+    return { buffer: this.buffer, offset: this.position };
+  }
+
+  /** Hands out [offset, end) of the current buffer. */
+  take(offset: number, end: number): Buffer {
+    // Aligned starts keep later copies of these views word-aligned.
+    this.position = (end + 7) & ~7;
+    return this.buffer.subarray(offset, end);
+  }
+}
+
+const arena = new Arena();
+
+/** Upper bound of one scalar's encoded size, or -1 when `value` is not of `kind` (the generic path then reports it). */
+function maxEncodedBytes(kind: ScalarKind, value: unknown): number {
+  switch (kind) {
+    case 'bytes':
+      return value instanceof Uint8Array ? 5 + value.length : -1;
+    case 'buffer':
+      return Buffer.isBuffer(value) ? 5 + value.length : -1;
+    case 'number':
+      return typeof value === 'number' ? 9 : -1;
+    case 'boolean':
+      return typeof value === 'boolean' ? 1 : -1;
+    case 'string':
+      // UTF-8 takes at most 3 bytes per UTF-16 unit.
+      return typeof value === 'string' ? 5 + 3 * value.length : -1;
+  }
+}
+
+function writeNumber(out: Buffer, at: number, v: number): number {
+  if (Number.isInteger(v) && v >= -0x80000000 && v <= 0xffffffff) {
+    if (v >= 0) {
+      // Below 0x20 only: msgpackr reads 0x40-0x7f as record ids when records are on.
+      if (v < 0x20) {
+        out[at] = v;
+        return at + 1;
+      }
+      if (v < 0x100) {
+        out[at] = 0xcc;
+        out[at + 1] = v;
+        return at + 2;
+      }
+      if (v < 0x10000) {
+        out[at] = 0xcd;
+        out.writeUInt16BE(v, at + 1);
+        return at + 3;
+      }
+      out[at] = 0xce;
+      out.writeUInt32BE(v, at + 1);
+      return at + 5;
+    }
+    if (v >= -0x20) {
+      out[at] = v & 0xff;
+      return at + 1;
+    }
+    if (v >= -0x80) {
+      out[at] = 0xd0;
+      out.writeInt8(v, at + 1);
+      return at + 2;
+    }
+    if (v >= -0x8000) {
+      out[at] = 0xd1;
+      out.writeInt16BE(v, at + 1);
+      return at + 3;
+    }
+    out[at] = 0xd2;
+    out.writeInt32BE(v, at + 1);
+    return at + 5;
+  }
+  out[at] = 0xcb;
+  out.writeDoubleBE(v, at + 1);
+  return at + 9;
+}
+
+/** A msgpack bin or str header for `length` bytes; `base` is 0xc4 (bin8) or 0xd9 (str8). */
+function writeLengthHeader(out: Buffer, at: number, base: number, length: number): number {
+  if (length < 0x100) {
+    out[at] = base;
+    out[at + 1] = length;
+    return at + 2;
+  }
+  if (length < 0x10000) {
+    out[at] = base + 1;
+    out.writeUInt16BE(length, at + 1);
+    return at + 3;
+  }
+  out[at] = base + 2;
+  out.writeUInt32BE(length, at + 1);
+  return at + 5;
+}
+
+/**
+ * `args` as a msgpack array after `headerBytes` reserved bytes (the caller writes its header
+ * there), or undefined when an argument is not of its declared kind (the generic path takes over
+ * and reports it).
+ */
+export function encodeScalarArgs(kinds: readonly ScalarKind[], args: readonly unknown[], headerBytes: number): Buffer | undefined {
+  if (args.length !== kinds.length) return undefined;
+  let max = headerBytes + 1;
+  for (let i = 0; i < kinds.length; i++) {
+    const bytes = maxEncodedBytes(kinds[i], args[i]);
+    if (bytes < 0) return undefined;
+    max += bytes;
+  }
+  const { buffer: out, offset } = arena.reserve(max);
+  let at = offset + headerBytes;
+  out[at++] = 0x90 | kinds.length;
+  for (let i = 0; i < kinds.length; i++) {
+    const v = args[i];
+    switch (kinds[i]) {
+      case 'bytes':
+      case 'buffer': {
+        const bytes = v as Uint8Array;
+        at = writeLengthHeader(out, at, 0xc4, bytes.length);
+        out.set(bytes, at);
+        at += bytes.length;
+        break;
+      }
+      case 'number':
+        at = writeNumber(out, at, v as number);
+        break;
+      case 'boolean':
+        out[at++] = v ? 0xc3 : 0xc2;
+        break;
+      case 'string': {
+        const s = v as string;
+        // Short strings are mostly ASCII: write them as they are, else let Buffer encode.
+        if (s.length < 0x20 && isAscii(s)) {
+          out[at++] = 0xa0 | s.length;
+          for (let j = 0; j < s.length; j++) out[at + j] = s.charCodeAt(j);
+          at += s.length;
+        } else {
+          const length = Buffer.byteLength(s, 'utf8');
+          at = writeLengthHeader(out, at, 0xd9, length);
+          at += out.write(s, at, length, 'utf8');
+        }
+        break;
+      }
+    }
+  }
+  return arena.take(offset, at);
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+/** A view of `length` bytes of `src` at `at`, as a Buffer; copied (into Node's pool) when `copy`. */
+function bytesAt(src: Uint8Array, at: number, length: number, copy: boolean): Buffer {
+  const view = Buffer.from(src.buffer, src.byteOffset + at, length);
+  return copy ? Buffer.from(view) : view;
+}
+
+function u16(src: Uint8Array, at: number): number {
+  return (src[at] << 8) | src[at + 1];
+}
+
+function u32(src: Uint8Array, at: number): number {
+  return src[at] * 0x1000000 + ((src[at + 1] << 16) | (src[at + 2] << 8) | src[at + 3]);
+}
+
+/**
+ * The arguments encoded at `src[start..)`, or undefined when they are not the plain encoding this
+ * path knows (then the generic decoder reads them, and throws if they are wrong). Byte arrays are
+ * views of `src` unless `copyBuffers`.
+ */
+export function decodeScalarArgs(kinds: readonly ScalarKind[], src: Uint8Array, start: number, copyBuffers: boolean): unknown[] | undefined {
+  const end = src.length;
+  let at = start;
+  if (at >= end || src[at] !== (0x90 | kinds.length)) return undefined;
+  at++;
+  const out = new Array<unknown>(kinds.length);
+  for (let i = 0; i < kinds.length; i++) {
+    if (at >= end) return undefined;
+    const token = src[at];
+    switch (kinds[i]) {
+      case 'bytes':
+      case 'buffer': {
+        let length: number;
+        if (token === 0xc4 && at + 2 <= end) {
+          length = src[at + 1];
+          at += 2;
+        } else if (token === 0xc5 && at + 3 <= end) {
+          length = u16(src, at + 1);
+          at += 3;
+        } else if (token === 0xc6 && at + 5 <= end) {
+          length = u32(src, at + 1);
+          at += 5;
+        } else return undefined;
+        if (at + length > end) return undefined;
+        out[i] = bytesAt(src, at, length, copyBuffers);
+        at += length;
+        break;
+      }
+      case 'number': {
+        let n: number;
+        if (token < 0x40) {
+          n = token;
+          at += 1;
+        } else if (token >= 0xe0) {
+          n = token - 0x100;
+          at += 1;
+        } else if (token === 0xcc && at + 2 <= end) {
+          n = src[at + 1];
+          at += 2;
+        } else if (token === 0xcd && at + 3 <= end) {
+          n = u16(src, at + 1);
+          at += 3;
+        } else if (token === 0xce && at + 5 <= end) {
+          n = u32(src, at + 1);
+          at += 5;
+        } else if (token === 0xd0 && at + 2 <= end) {
+          n = (src[at + 1] << 24) >> 24;
+          at += 2;
+        } else if (token === 0xd1 && at + 3 <= end) {
+          n = (u16(src, at + 1) << 16) >> 16;
+          at += 3;
+        } else if (token === 0xd2 && at + 5 <= end) {
+          n = u32(src, at + 1) | 0;
+          at += 5;
+        } else if (token === 0xcb && at + 9 <= end) {
+          n = new DataView(src.buffer, src.byteOffset + at + 1, 8).getFloat64(0);
+          at += 9;
+        } else return undefined;
+        out[i] = n;
+        break;
+      }
+      case 'boolean':
+        if (token !== 0xc2 && token !== 0xc3) return undefined;
+        out[i] = token === 0xc3;
+        at += 1;
+        break;
+      case 'string': {
+        let length: number;
+        if (token >= 0xa0 && token <= 0xbf) {
+          length = token - 0xa0;
+          at += 1;
+        } else if (token === 0xd9 && at + 2 <= end) {
+          length = src[at + 1];
+          at += 2;
+        } else if (token === 0xda && at + 3 <= end) {
+          length = u16(src, at + 1);
+          at += 3;
+        } else if (token === 0xdb && at + 5 <= end) {
+          length = u32(src, at + 1);
+          at += 5;
+        } else return undefined;
+        if (at + length > end) return undefined;
+        out[i] = utf8.decode(src.subarray(at, at + length));
+        at += length;
+        break;
+      }
+    }
+  }
+  return at === end ? out : undefined;
+}
