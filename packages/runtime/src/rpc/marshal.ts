@@ -37,6 +37,8 @@ export interface MethodCodec {
   decodeArgsAt(bytes: Uint8Array, start: number): unknown[];
   encodeResult(result: unknown): Uint8Array;
   decodeResult(bytes: Uint8Array): unknown;
+  /** The result encoded in `bytes[start..end)`. */
+  decodeResultAt(bytes: Uint8Array, start: number, end: number): unknown;
 }
 
 /** All method codecs of a schema, by class and name or by class and wire id. */
@@ -167,6 +169,11 @@ function makeMethodCodec(packr: Packr, compiler: TypeCompiler, className: string
     },
     decodeResult(bytes) {
       return decodeResult(packr.unpack(bytes), `${label} result`);
+    },
+    decodeResultAt(bytes, start, end) {
+      // msgpackr treats end 0 as "to the end": an empty range is refused here instead.
+      if (end <= start) throw new WireTypeError(`${label}: an empty result`);
+      return decodeResult(packr.unpack(bytes, { start, end }), `${label} result`);
     },
   };
 }

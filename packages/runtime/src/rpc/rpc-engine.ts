@@ -67,11 +67,14 @@ interface Replica {
   readonly ordered: (MethodCodec | undefined)[];
 }
 
-/** One ordered call this node made and still waits on. */
-interface PendingOrdered {
-  readonly results: OrderedCallResults<unknown>;
-  readonly codec: MethodCodec;
-  readonly subgroupId: number;
+/** One ordered call this node made and still waits on: its results, with what reading replies needs. */
+class PendingOrdered<R = unknown> extends OrderedCallResults<R> {
+  constructor(
+    readonly codec: MethodCodec,
+    readonly subgroupId: number,
+  ) {
+    super();
+  }
 }
 
 /** Bodies above this many bytes in one caller's reply frame send it at once (keeps frames bounded). */
@@ -197,8 +200,8 @@ export class RpcEngine {
     const payload = codec.encodeArgsFramed(args, ORDERED_HEADER_BYTES);
     const invocation = this.invocationId();
     writeOrderedHeader(payload, codec.method.id, this.transport.nodeId, invocation);
-    const results = new OrderedCallResults<R>();
-    this.ordered.set(invocation, { results: results as OrderedCallResults<unknown>, codec, subgroupId });
+    const results = new PendingOrdered<R>(codec, subgroupId);
+    this.ordered.set(invocation, results as PendingOrdered);
     if (view !== undefined) {
       // Refusals (a payload over maxPayloadBytes, ...) throw here, at the call.
       try {
@@ -303,7 +306,7 @@ export class RpcEngine {
         this.transport.log.error({ subgroup: d.subgroup, caller }, 'skipping an ordered RPC message: %s', (err as Error).message);
         if (mine !== undefined) {
           this.ordered.delete(invocation);
-          mine.results.abort(err as Error);
+          mine.abort(err as Error);
         }
         return;
       }
@@ -312,7 +315,7 @@ export class RpcEngine {
     const replyExpected = codec.method.result.t !== 'void';
     if (mine !== undefined) {
       const members = view.subgroups[d.subgroup].shards[d.shard].members;
-      if (mine.results.delivered(members, d.version, d.hlc, replyExpected, replica.persistent, this.removed)) this.ordered.delete(invocation);
+      if (mine.delivered(members, d.version, d.hlc, replyExpected, replica.persistent, this.removed)) this.ordered.delete(invocation);
     }
 
     // Run the handler inline (no closure or outcome object per call): this is the hot path.
@@ -403,7 +406,7 @@ export class RpcEngine {
   private ownOrderedReply(invocation: number, result: { ok: true; value: unknown } | { ok: false; error: unknown }): void {
     const pending = this.ordered.get(invocation);
     if (pending === undefined) return;
-    if (pending.results.reply(this.transport.nodeId, this.localOutcome(pending.codec, result))) this.ordered.delete(invocation);
+    if (pending.reply(this.transport.nodeId, this.localOutcome(pending.codec, result))) this.ordered.delete(invocation);
   }
 
   private localOutcome(codec: MethodCodec, result: { ok: true; value: unknown } | { ok: false; error: unknown }): ReplyOutcome<unknown> {
@@ -481,13 +484,13 @@ export class RpcEngine {
         const pending = this.p2p.get(frame.invocation);
         if (pending === undefined || pending.target !== from) return; // late (the call already failed)
         this.p2p.delete(frame.invocation);
-        const outcome = this.decodeReply(from, pending.codec, frame.status, frame.body);
+        const outcome = this.decodeReply(from, pending.codec, frame.status, frame.body, 0, frame.body.length);
         if (outcome.ok) pending.resolve(outcome.value);
         else pending.reject(outcome.error);
         return;
       }
       case RpcKind.OrderedReply:
-        this.onOrderedReply(from, frame);
+        this.onOrderedReply(from, { status: frame.status, subgroupId: frame.subgroupId, invocation: frame.invocation, frame: frame.body, bodyStart: 0, bodyEnd: frame.body.length });
         return;
       case RpcKind.OrderedReplies:
         readOrderedReplies(frame.frame, (entry) => this.onOrderedReply(from, entry));
@@ -499,15 +502,21 @@ export class RpcEngine {
   private onOrderedReply(from: number, entry: Readonly<OrderedReplyEntry>): void {
     const pending = this.ordered.get(entry.invocation);
     if (pending === undefined || pending.subgroupId !== entry.subgroupId) return;
-    if (pending.results.reply(from, this.decodeReply(from, pending.codec, entry.status, entry.body))) this.ordered.delete(entry.invocation);
+    if (pending.reply(from, this.decodeReply(from, pending.codec, entry.status, entry.frame, entry.bodyStart, entry.bodyEnd))) this.ordered.delete(entry.invocation);
   }
 
-  private decodeReply(from: number, codec: MethodCodec, status: ReplyStatus, body: Uint8Array): ReplyOutcome<unknown> {
+  /** A reply whose body is `bytes[start..end)`. */
+  private decodeReply(from: number, codec: MethodCodec, status: ReplyStatus, bytes: Uint8Array, start: number, end: number): ReplyOutcome<unknown> {
     if (status === ReplyStatus.Exception) {
-      const e = decodeRemoteError(body);
+      const e = decodeRemoteError(bytes.subarray(start, end));
       return { ok: false, error: new RemoteError(from, e.name, e.message) };
     }
-    return { ok: true, value: wireDecode(() => codec.decodeResult(body)) };
+    try {
+      return { ok: true, value: codec.decodeResultAt(bytes, start, end) };
+    } catch (err) {
+      // Bytes from the peer that do not decode are the peer's fault (see onFrame).
+      throw new RpcWireError(err instanceof Error ? err.message : String(err));
+    }
   }
 
   private enqueueP2P(job: P2PJob): void {
@@ -556,7 +565,7 @@ export class RpcEngine {
   /** A peer failed: its open reply entries reject with NodeRemovedError. */
   onPeerFailed(nodeId: NodeId, reason: string): void {
     this.removed.set(nodeId, reason);
-    for (const [invocation, pending] of [...this.ordered]) if (pending.results.nodeRemoved(nodeId, reason)) this.ordered.delete(invocation);
+    for (const [invocation, pending] of [...this.ordered]) if (pending.nodeRemoved(nodeId, reason)) this.ordered.delete(invocation);
     this.replyFrames.delete(nodeId);
     for (const [invocation, pending] of [...this.p2p]) {
       if (pending.target !== nodeId) continue;
@@ -573,7 +582,7 @@ export class RpcEngine {
     this.replyFrames.clear();
     this.closed = true;
     const error = new SenderRemovedError(`node ${this.transport.nodeId} left the group before the replies came: ${reason}`);
-    for (const pending of [...this.ordered.values()]) pending.results.abort(error);
+    for (const pending of [...this.ordered.values()]) pending.abort(error);
     for (const pending of this.p2p.values()) pending.reject(error);
     this.ordered.clear();
     this.p2p.clear();

@@ -190,12 +190,14 @@ function checkOrderedReplies(frame: Uint8Array): number {
   return count;
 }
 
-/** One entry of an `ordered replies` frame; `body` is a view of the frame. */
+/** One entry of an `ordered replies` frame: its body is `frame[bodyStart..bodyEnd)`. */
 export interface OrderedReplyEntry {
   status: ReplyStatus;
   subgroupId: number;
   invocation: number;
-  body: Uint8Array;
+  frame: Uint8Array;
+  bodyStart: number;
+  bodyEnd: number;
 }
 
 /**
@@ -204,17 +206,17 @@ export interface OrderedReplyEntry {
  */
 export function readOrderedReplies(frame: Uint8Array, each: (entry: OrderedReplyEntry) => void): void {
   const count = readU16(frame, 2);
-  const entry: OrderedReplyEntry = { status: ReplyStatus.Ok, subgroupId: 0, invocation: 0, body: frame };
+  const entry: OrderedReplyEntry = { status: ReplyStatus.Ok, subgroupId: 0, invocation: 0, frame, bodyStart: 0, bodyEnd: 0 };
   let at = ORDERED_REPLIES_HEADER_BYTES;
   for (let i = 0; i < count; i++) {
     const bodyBytes = readU32(frame, at + 12);
     entry.status = frame[at] as ReplyStatus;
     entry.subgroupId = readU32(frame, at + 4);
     entry.invocation = readU32(frame, at + 8);
-    const start = at + ORDERED_REPLIES_ENTRY_BYTES;
-    entry.body = frame.subarray(start, start + bodyBytes);
+    entry.bodyStart = at + ORDERED_REPLIES_ENTRY_BYTES;
+    entry.bodyEnd = entry.bodyStart + bodyBytes;
     each(entry);
-    at = start + bodyBytes;
+    at = entry.bodyEnd;
   }
 }
 

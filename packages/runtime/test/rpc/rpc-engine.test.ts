@@ -134,7 +134,7 @@ describe('RpcEngine (fake transport)', () => {
     const frame = decodeRpcFrame(h.sent[0].bytes.subarray(1));
     expect(frame.kind).to.equal(RpcKind.OrderedReplies);
     const entries: { status: ReplyStatus; invocation: number; body: unknown }[] = [];
-    if (frame.kind === RpcKind.OrderedReplies) readOrderedReplies(frame.frame, (e) => entries.push({ status: e.status, invocation: e.invocation, body: e.body.slice() }));
+    if (frame.kind === RpcKind.OrderedReplies) readOrderedReplies(frame.frame, (e) => entries.push({ status: e.status, invocation: e.invocation, body: e.frame.slice(e.bodyStart, e.bodyEnd) }));
     const sentInvocations = other.multicasts.map((m) => decodeOrderedRequest(m).invocation);
     expect(entries.map((e) => [e.status, e.invocation])).to.deep.equal([
       [ReplyStatus.Ok, sentInvocations[0]],
