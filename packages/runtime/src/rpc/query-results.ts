@@ -64,6 +64,9 @@ interface Waiters<R> {
   /** Per member position, the entry promises still waiting for their reply. */
   entries?: (Deferred<R> | undefined)[];
   replyMap?: ReadonlyMap<NodeId, Promise<R>>;
+  replies?: Promise<ReadonlyMap<NodeId, Promise<R>>>;
+  /** `all()` asked before every entry settled. */
+  all?: Deferred<Map<NodeId, R>>;
 }
 
 export class OrderedCallResults<R> implements QueryResults<R> {
@@ -82,7 +85,14 @@ export class OrderedCallResults<R> implements QueryResults<R> {
   private waiters: Waiters<R> | undefined;
 
   get replies(): Promise<ReadonlyMap<NodeId, Promise<R>>> {
-    return this.deliveredPromise().then(() => this.replyMap());
+    const w = (this.waiters ??= {});
+    if (w.replies !== undefined) return w.replies;
+    if (this.phase === Phase.Delivered) return (w.replies = Promise.resolve(this.replyMap()));
+    if (this.phase === Phase.Aborted) return (w.replies = settledPromise<ReadonlyMap<NodeId, Promise<R>>>({ ok: false, error: this.abortError! }));
+    const p = this.deliveredPromise().then(() => this.replyMap());
+    // Like the other accessors: a failure nobody awaits is not an unhandled rejection.
+    p.catch(() => undefined);
+    return (w.replies = p);
   }
 
   get version(): Promise<Version> {
@@ -103,10 +113,36 @@ export class OrderedCallResults<R> implements QueryResults<R> {
     return (w.hlc = w.hlcWaiter.promise);
   }
 
-  async all(): Promise<Map<NodeId, R>> {
-    const replies = await this.replies;
-    const values = await Promise.all([...replies].map(async ([node, p]) => [node, await p] as const));
-    return new Map(values);
+  /**
+   * Every member's reply, or the first failure: with failures already in, the first in member
+   * order; after that, the first to arrive (as `Promise.all` over the entries would). Built from
+   * the settled entries directly, without a promise per entry.
+   */
+  all(): Promise<Map<NodeId, R>> {
+    if (this.phase === Phase.Aborted) return settledPromise<Map<NodeId, R>>({ ok: false, error: this.abortError! });
+    const ready = this.phase === Phase.Delivered ? this.allOutcome() : undefined;
+    if (ready !== undefined) return settledPromise(ready);
+    const w = (this.waiters ??= {});
+    return (w.all ??= deferred<Map<NodeId, R>>()).promise;
+  }
+
+  /** What `all()` settles with now, or undefined while it must wait (after delivery only). */
+  private allOutcome(): ReplyOutcome<Map<NodeId, R>> | undefined {
+    const outcomes = this.outcomes;
+    if (outcomes !== undefined) {
+      for (const o of outcomes) if (o !== undefined && !o.ok) return o;
+      if (this.unsettled > 0) return undefined;
+    }
+    const map = new Map<NodeId, R>();
+    for (let i = 0; i < this.members.length; i++) map.set(this.members[i], outcomes === undefined ? (undefined as R) : (outcomes[i] as { value: R }).value);
+    return { ok: true, value: map };
+  }
+
+  private settleAll(outcome: ReplyOutcome<Map<NodeId, R>>): void {
+    const waiter = this.waiters!.all!;
+    this.waiters!.all = undefined;
+    if (outcome.ok) waiter.resolve(outcome.value);
+    else waiter.reject(outcome.error);
   }
 
   /**
@@ -189,7 +225,6 @@ export class OrderedCallResults<R> implements QueryResults<R> {
    */
   delivered(members: readonly NodeId[], version: Version, hlc: Hlc, replyExpected: boolean, persistent: boolean, removed: ReadonlyMap<NodeId, string>): boolean {
     if (this.phase !== Phase.Sent) return this.unsettled === 0;
-    this.phase = Phase.Delivered;
     this.members = members;
     this.versionValue = version;
     this.hlcValue = hlc;
@@ -207,6 +242,8 @@ export class OrderedCallResults<R> implements QueryResults<R> {
         }
       }
     }
+    // Only now: entries settled above are in place before anyone waiting hears of them.
+    this.phase = Phase.Delivered;
     const w = this.waiters;
     if (w !== undefined) {
       w.versionWaiter?.resolve(version);
@@ -220,6 +257,10 @@ export class OrderedCallResults<R> implements QueryResults<R> {
       w.versionWaiter = w.hlcWaiter = w.persistenceWaiter = undefined;
       w.delivered?.resolve();
       w.delivered = undefined;
+      if (w.all !== undefined) {
+        const ready = this.allOutcome();
+        if (ready !== undefined) this.settleAll(ready);
+      }
     }
     return this.unsettled === 0;
   }
@@ -256,7 +297,8 @@ export class OrderedCallResults<R> implements QueryResults<R> {
         w.hlcWaiter?.reject(error);
         w.persistenceWaiter?.reject(error);
         w.delivered?.reject(error);
-        w.versionWaiter = w.hlcWaiter = w.persistenceWaiter = w.delivered = undefined;
+        w.all?.reject(error);
+        w.versionWaiter = w.hlcWaiter = w.persistenceWaiter = w.delivered = w.all = undefined;
       }
       return;
     }
@@ -270,11 +312,18 @@ export class OrderedCallResults<R> implements QueryResults<R> {
     if (i < 0 || outcomes[i] !== undefined) return;
     outcomes[i] = outcome;
     this.unsettled--;
-    const waiter = this.waiters?.entries?.[i];
+    const w = this.waiters;
+    if (w === undefined) return;
+    const waiter = w.entries?.[i];
     if (waiter !== undefined) {
-      this.waiters!.entries![i] = undefined;
+      w.entries![i] = undefined;
       if (outcome.ok) waiter.resolve(outcome.value);
       else waiter.reject(outcome.error);
+    }
+    // Entries settled inside delivered() are reported there, once all of them are in.
+    if (w.all !== undefined && this.phase === Phase.Delivered) {
+      if (!outcome.ok) this.settleAll(outcome);
+      else if (this.unsettled === 0) this.settleAll(this.allOutcome()!);
     }
   }
 }
