@@ -28,6 +28,11 @@ export function scalarParamKinds(method: WireMethod): readonly ScalarKind[] | un
   return kinds;
 }
 
+/** The scalar kind of `method`'s result, or undefined when the fast path does not apply. */
+export function scalarResultKind(method: WireMethod): ScalarKind | undefined {
+  return SCALAR_KINDS.has(method.result.t) ? (method.result.t as ScalarKind) : undefined;
+}
+
 const ARENA_BYTES = 64 * 1024;
 
 /**
@@ -137,6 +142,36 @@ function writeLengthHeader(out: Buffer, at: number, base: number, length: number
   return at + 5;
 }
 
+/** Writes `v` (known to be of `kind`) at `at`; returns the position after it. */
+function writeScalar(out: Buffer, at: number, kind: ScalarKind, v: unknown): number {
+  switch (kind) {
+    case 'bytes':
+    case 'buffer': {
+      const bytes = v as Uint8Array;
+      at = writeLengthHeader(out, at, 0xc4, bytes.length);
+      out.set(bytes, at);
+      return at + bytes.length;
+    }
+    case 'number':
+      return writeNumber(out, at, v as number);
+    case 'boolean':
+      out[at] = v ? 0xc3 : 0xc2;
+      return at + 1;
+    case 'string': {
+      const s = v as string;
+      // Short strings are mostly ASCII: write them as they are, else let Buffer encode.
+      if (s.length < 0x20 && isAscii(s)) {
+        out[at++] = 0xa0 | s.length;
+        for (let j = 0; j < s.length; j++) out[at + j] = s.charCodeAt(j);
+        return at + s.length;
+      }
+      const length = Buffer.byteLength(s, 'utf8');
+      at = writeLengthHeader(out, at, 0xd9, length);
+      return at + out.write(s, at, length, 'utf8');
+    }
+  }
+}
+
 /**
  * `args` as a msgpack array after `headerBytes` reserved bytes (the caller writes its header
  * there), or undefined when an argument is not of its declared kind (the generic path takes over
@@ -153,40 +188,16 @@ export function encodeScalarArgs(kinds: readonly ScalarKind[], args: readonly un
   const { buffer: out, offset } = arena.reserve(max);
   let at = offset + headerBytes;
   out[at++] = 0x90 | kinds.length;
-  for (let i = 0; i < kinds.length; i++) {
-    const v = args[i];
-    switch (kinds[i]) {
-      case 'bytes':
-      case 'buffer': {
-        const bytes = v as Uint8Array;
-        at = writeLengthHeader(out, at, 0xc4, bytes.length);
-        out.set(bytes, at);
-        at += bytes.length;
-        break;
-      }
-      case 'number':
-        at = writeNumber(out, at, v as number);
-        break;
-      case 'boolean':
-        out[at++] = v ? 0xc3 : 0xc2;
-        break;
-      case 'string': {
-        const s = v as string;
-        // Short strings are mostly ASCII: write them as they are, else let Buffer encode.
-        if (s.length < 0x20 && isAscii(s)) {
-          out[at++] = 0xa0 | s.length;
-          for (let j = 0; j < s.length; j++) out[at + j] = s.charCodeAt(j);
-          at += s.length;
-        } else {
-          const length = Buffer.byteLength(s, 'utf8');
-          at = writeLengthHeader(out, at, 0xd9, length);
-          at += out.write(s, at, length, 'utf8');
-        }
-        break;
-      }
-    }
-  }
+  for (let i = 0; i < kinds.length; i++) at = writeScalar(out, at, kinds[i], args[i]);
   return arena.take(offset, at);
+}
+
+/** One value of `kind` as msgpack (a method's result), or undefined when `value` is not of `kind`. */
+export function encodeScalar(kind: ScalarKind, value: unknown): Buffer | undefined {
+  const max = maxEncodedBytes(kind, value);
+  if (max < 0) return undefined;
+  const { buffer: out, offset } = arena.reserve(max);
+  return arena.take(offset, writeScalar(out, offset, kind, value));
 }
 
 function isAscii(s: string): boolean {
@@ -210,6 +221,88 @@ function u32(src: Uint8Array, at: number): number {
   return src[at] * 0x1000000 + ((src[at + 1] << 16) | (src[at + 2] << 8) | src[at + 3]);
 }
 
+/** The value `readScalar` read last (a module slot, so reading allocates no result object). */
+let scalarRead: unknown;
+
+/**
+ * Reads one value of `kind` at `src[at]`, not past `end`, into `scalarRead`; returns the position
+ * after it, or -1 when the bytes are not an encoding this path knows.
+ */
+function readScalar(kind: ScalarKind, src: Uint8Array, at: number, end: number, copyBuffers: boolean): number {
+  if (at >= end) return -1;
+  const token = src[at];
+  switch (kind) {
+    case 'bytes':
+    case 'buffer': {
+      let length: number;
+      if (token === 0xc4 && at + 2 <= end) {
+        length = src[at + 1];
+        at += 2;
+      } else if (token === 0xc5 && at + 3 <= end) {
+        length = u16(src, at + 1);
+        at += 3;
+      } else if (token === 0xc6 && at + 5 <= end) {
+        length = u32(src, at + 1);
+        at += 5;
+      } else return -1;
+      if (at + length > end) return -1;
+      scalarRead = bytesAt(src, at, length, copyBuffers);
+      return at + length;
+    }
+    case 'number': {
+      // 0x40-0x7f are not here: msgpackr reads them as record ids when records are on.
+      if (token < 0x40) scalarRead = token;
+      else if (token >= 0xe0) scalarRead = token - 0x100;
+      else if (token === 0xcc && at + 2 <= end) {
+        scalarRead = src[at + 1];
+        return at + 2;
+      } else if (token === 0xcd && at + 3 <= end) {
+        scalarRead = u16(src, at + 1);
+        return at + 3;
+      } else if (token === 0xce && at + 5 <= end) {
+        scalarRead = u32(src, at + 1);
+        return at + 5;
+      } else if (token === 0xd0 && at + 2 <= end) {
+        scalarRead = (src[at + 1] << 24) >> 24;
+        return at + 2;
+      } else if (token === 0xd1 && at + 3 <= end) {
+        scalarRead = (u16(src, at + 1) << 16) >> 16;
+        return at + 3;
+      } else if (token === 0xd2 && at + 5 <= end) {
+        scalarRead = u32(src, at + 1) | 0;
+        return at + 5;
+      } else if (token === 0xcb && at + 9 <= end) {
+        scalarRead = new DataView(src.buffer, src.byteOffset + at + 1, 8).getFloat64(0);
+        return at + 9;
+      } else return -1;
+      return at + 1;
+    }
+    case 'boolean':
+      if (token !== 0xc2 && token !== 0xc3) return -1;
+      scalarRead = token === 0xc3;
+      return at + 1;
+    case 'string': {
+      let length: number;
+      if (token >= 0xa0 && token <= 0xbf) {
+        length = token - 0xa0;
+        at += 1;
+      } else if (token === 0xd9 && at + 2 <= end) {
+        length = src[at + 1];
+        at += 2;
+      } else if (token === 0xda && at + 3 <= end) {
+        length = u16(src, at + 1);
+        at += 3;
+      } else if (token === 0xdb && at + 5 <= end) {
+        length = u32(src, at + 1);
+        at += 5;
+      } else return -1;
+      if (at + length > end) return -1;
+      scalarRead = utf8.decode(src.subarray(at, at + length));
+      return at + length;
+    }
+  }
+}
+
 /**
  * The arguments encoded at `src[start..)`, or undefined when they are not the plain encoding this
  * path knows (then the generic decoder reads them, and throws if they are wrong). Byte arrays are
@@ -217,91 +310,25 @@ function u32(src: Uint8Array, at: number): number {
  */
 export function decodeScalarArgs(kinds: readonly ScalarKind[], src: Uint8Array, start: number, copyBuffers: boolean): unknown[] | undefined {
   const end = src.length;
-  let at = start;
-  if (at >= end || src[at] !== (0x90 | kinds.length)) return undefined;
-  at++;
+  if (start >= end || src[start] !== (0x90 | kinds.length)) return undefined;
+  let at = start + 1;
   const out = new Array<unknown>(kinds.length);
   for (let i = 0; i < kinds.length; i++) {
-    if (at >= end) return undefined;
-    const token = src[at];
-    switch (kinds[i]) {
-      case 'bytes':
-      case 'buffer': {
-        let length: number;
-        if (token === 0xc4 && at + 2 <= end) {
-          length = src[at + 1];
-          at += 2;
-        } else if (token === 0xc5 && at + 3 <= end) {
-          length = u16(src, at + 1);
-          at += 3;
-        } else if (token === 0xc6 && at + 5 <= end) {
-          length = u32(src, at + 1);
-          at += 5;
-        } else return undefined;
-        if (at + length > end) return undefined;
-        out[i] = bytesAt(src, at, length, copyBuffers);
-        at += length;
-        break;
-      }
-      case 'number': {
-        let n: number;
-        if (token < 0x40) {
-          n = token;
-          at += 1;
-        } else if (token >= 0xe0) {
-          n = token - 0x100;
-          at += 1;
-        } else if (token === 0xcc && at + 2 <= end) {
-          n = src[at + 1];
-          at += 2;
-        } else if (token === 0xcd && at + 3 <= end) {
-          n = u16(src, at + 1);
-          at += 3;
-        } else if (token === 0xce && at + 5 <= end) {
-          n = u32(src, at + 1);
-          at += 5;
-        } else if (token === 0xd0 && at + 2 <= end) {
-          n = (src[at + 1] << 24) >> 24;
-          at += 2;
-        } else if (token === 0xd1 && at + 3 <= end) {
-          n = (u16(src, at + 1) << 16) >> 16;
-          at += 3;
-        } else if (token === 0xd2 && at + 5 <= end) {
-          n = u32(src, at + 1) | 0;
-          at += 5;
-        } else if (token === 0xcb && at + 9 <= end) {
-          n = new DataView(src.buffer, src.byteOffset + at + 1, 8).getFloat64(0);
-          at += 9;
-        } else return undefined;
-        out[i] = n;
-        break;
-      }
-      case 'boolean':
-        if (token !== 0xc2 && token !== 0xc3) return undefined;
-        out[i] = token === 0xc3;
-        at += 1;
-        break;
-      case 'string': {
-        let length: number;
-        if (token >= 0xa0 && token <= 0xbf) {
-          length = token - 0xa0;
-          at += 1;
-        } else if (token === 0xd9 && at + 2 <= end) {
-          length = src[at + 1];
-          at += 2;
-        } else if (token === 0xda && at + 3 <= end) {
-          length = u16(src, at + 1);
-          at += 3;
-        } else if (token === 0xdb && at + 5 <= end) {
-          length = u32(src, at + 1);
-          at += 5;
-        } else return undefined;
-        if (at + length > end) return undefined;
-        out[i] = utf8.decode(src.subarray(at, at + length));
-        at += length;
-        break;
-      }
-    }
+    at = readScalar(kinds[i], src, at, end, copyBuffers);
+    if (at < 0) return undefined;
+    out[i] = scalarRead;
   }
+  scalarRead = undefined;
   return at === end ? out : undefined;
+}
+
+/** Returned by `decodeScalar` when the bytes need the generic decoder. */
+export const NOT_SCALAR: unique symbol = Symbol('not a plain scalar encoding');
+
+/** One value of `kind` encoded in exactly `src[start..end)`, or NOT_SCALAR. */
+export function decodeScalar(kind: ScalarKind, src: Uint8Array, start: number, end: number, copyBuffers: boolean): unknown {
+  const at = readScalar(kind, src, start, end, copyBuffers);
+  const value = scalarRead;
+  scalarRead = undefined;
+  return at === end ? value : NOT_SCALAR;
 }

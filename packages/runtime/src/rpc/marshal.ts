@@ -13,7 +13,7 @@
  * argument and the path into it, never a crash later inside the handler.
  */
 import { Packr, RESERVE_START_SPACE } from 'msgpackr';
-import { decodeScalarArgs, encodeScalarArgs, scalarParamKinds } from './fast-args.js';
+import { decodeScalar, decodeScalarArgs, encodeScalar, encodeScalarArgs, NOT_SCALAR, scalarParamKinds, scalarResultKind } from './fast-args.js';
 import type { WireClassConstructor, WireClassTable, WireMethod, WireSchema, WireType } from './marshal-schema.js';
 
 /** A decoded value did not have the type the schema declares. */
@@ -154,6 +154,17 @@ function makeMethodCodec(packr: Packr, compiler: TypeCompiler, className: string
     }
     return value;
   };
+  const resultKind = scalarResultKind(method);
+  const decodeResultAt = (bytes: Uint8Array, start: number, end: number): unknown => {
+    if (resultKind !== undefined) {
+      const fast = decodeScalar(resultKind, bytes, start, end, copyBuffers);
+      if (fast !== NOT_SCALAR) return fast;
+    }
+    // msgpackr reads end 0 as "to the end": an empty range is refused here instead.
+    if (end <= start) throw new WireTypeError(`${label}: an empty result`);
+    const value: unknown = start === 0 && end === bytes.length ? packr.unpack(bytes) : packr.unpack(bytes, { start, end });
+    return decodeResult(value, `${label} result`);
+  };
   const decodeArgsAt = (bytes: Uint8Array, start: number): unknown[] =>
     (scalarKinds === undefined ? undefined : decodeScalarArgs(scalarKinds, bytes, start, copyBuffers)) ?? decodeGeneric(bytes, start);
   return {
@@ -165,16 +176,13 @@ function makeMethodCodec(packr: Packr, compiler: TypeCompiler, className: string
     decodeArgs: (bytes) => decodeArgsAt(bytes, 0),
     decodeArgsAt,
     encodeResult(result) {
-      return packr.pack(encodeResult === undefined ? result : encodeResult(result, `${label} result`));
+      const fast = resultKind === undefined ? undefined : encodeScalar(resultKind, result);
+      return fast ?? packr.pack(encodeResult === undefined ? result : encodeResult(result, `${label} result`));
     },
     decodeResult(bytes) {
-      return decodeResult(packr.unpack(bytes), `${label} result`);
+      return decodeResultAt(bytes, 0, bytes.length);
     },
-    decodeResultAt(bytes, start, end) {
-      // msgpackr treats end 0 as "to the end": an empty range is refused here instead.
-      if (end <= start) throw new WireTypeError(`${label}: an empty result`);
-      return decodeResult(packr.unpack(bytes, { start, end }), `${label} result`);
-    },
+    decodeResultAt,
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { decodeScalarArgs, encodeScalarArgs, scalarParamKinds, type ScalarKind } from '../../src/rpc/fast-args.js';
+import { decodeScalar, decodeScalarArgs, encodeScalar, encodeScalarArgs, NOT_SCALAR, scalarParamKinds, scalarResultKind, type ScalarKind } from '../../src/rpc/fast-args.js';
 import { createPackr, SchemaCodec, WireTypeError } from '../../src/rpc/marshal.js';
 import { defineWireSchema, type WireMethod, type WireType } from '../../src/rpc/marshal-schema.js';
 
@@ -27,6 +27,10 @@ const schema = defineWireSchema({
         sink: { id: 2, ordered: true, p2p: false, params: [param('payload', 'bytes')], result: { t: 'void' } },
         optional: { id: 3, ordered: true, p2p: false, params: [param('n', 'number'), param('m', 'number', true)], result: { t: 'void' } },
         big: { id: 4, ordered: true, p2p: false, params: [param('v', 'bigint')], result: { t: 'void' } },
+        num: { id: 5, ordered: true, p2p: false, params: [], result: { t: 'number' } },
+        text: { id: 6, ordered: true, p2p: false, params: [], result: { t: 'string' } },
+        blob: { id: 7, ordered: true, p2p: false, params: [], result: { t: 'bytes' } },
+        flag: { id: 8, ordered: true, p2p: false, params: [], result: { t: 'boolean' } },
       },
     },
   },
@@ -144,4 +148,38 @@ describe('rpc fast path for scalar arguments', () => {
       expect(() => codec.decodeArgs(wire.subarray(0, wire.length - cut))).to.throw(Error);
     }
   });
+
+  it('scalar results: fast-encoded ones decode with msgpackr, msgpackr-encoded ones decode with the codec, from any offset', () => {
+    const methods = schema.classes.Probe.methods as Record<string, WireMethod>;
+    expect(scalarResultKind(methods.num)).to.equal('number');
+    expect(scalarResultKind(methods.all)).to.equal(undefined);
+    const codecs = new SchemaCodec(schema);
+    fc.assert(
+      fc.property(scalarArgs, ([bytes, n, f, s]) => {
+        const cases: [string, ScalarKind, unknown][] = [
+          ['num', 'number', n],
+          ['text', 'string', s],
+          ['blob', 'bytes', bytes],
+          ['flag', 'boolean', f],
+        ];
+        for (const [name, kind, value] of cases) {
+          const codec = codecs.method('Probe', name);
+          const fast = codec.encodeResult(value);
+          expect(plain([packr.unpack(fast)])).to.deep.equal(plain([value]));
+          expect(plain([codec.decodeResult(packr.pack(value))])).to.deep.equal(plain([value]));
+          const framed = Buffer.concat([Buffer.from([1, 2, 3]), fast, Buffer.from([9])]);
+          expect(plain([codec.decodeResultAt(framed, 3, 3 + fast.length)])).to.deep.equal(plain([value]));
+          expect(decodeScalar(kind, framed, 3, 3 + fast.length + 1, false)).to.equal(NOT_SCALAR);
+          expect(encodeScalar(kind, Symbol('x'))).to.equal(undefined);
+        }
+      }),
+      { numRuns: 100 },
+    );
+    const num = codecs.method('Probe', 'num');
+    expect(() => num.decodeResult(packr.pack('seven'))).to.throw(WireTypeError, 'Probe.num result: expected number, got the string "seven"');
+    expect(() => num.decodeResultAt(new Uint8Array(4), 2, 2)).to.throw(WireTypeError, 'Probe.num: an empty result');
+    // A result of the wrong kind is still encoded (generically) and refused by the reader.
+    expect(() => num.decodeResult(num.encodeResult('x'))).to.throw(WireTypeError);
+  });
 });
+
