@@ -41,16 +41,17 @@ const ARENA_BYTES = 64 * 1024;
  * one starts), so a caller may keep it, and no call allocates its own ArrayBuffer.
  */
 class Arena {
-  private buffer = Buffer.allocUnsafeSlow(ARENA_BYTES);
+  /** The current buffer: `reserve` may replace it, so read it after reserving. */
+  buffer = Buffer.allocUnsafeSlow(ARENA_BYTES);
   private position = 0;
 
-  /** A buffer with at least `bytes` free from the returned offset. */
-  reserve(bytes: number): { buffer: Buffer; offset: number } {
+  /** The offset in `buffer` from which at least `bytes` are free. */
+  reserve(bytes: number): number {
     if (this.position + bytes > this.buffer.length) {
       this.buffer = Buffer.allocUnsafeSlow(Math.max(ARENA_BYTES, bytes));
       this.position = 0;
     }
-    return { buffer: this.buffer, offset: this.position };
+    return this.position;
   }
 
   /** Hands out [offset, end) of the current buffer. */
@@ -185,7 +186,8 @@ export function encodeScalarArgs(kinds: readonly ScalarKind[], args: readonly un
     if (bytes < 0) return undefined;
     max += bytes;
   }
-  const { buffer: out, offset } = arena.reserve(max);
+  const offset = arena.reserve(max);
+  const out = arena.buffer;
   let at = offset + headerBytes;
   out[at++] = 0x90 | kinds.length;
   for (let i = 0; i < kinds.length; i++) at = writeScalar(out, at, kinds[i], args[i]);
@@ -196,8 +198,8 @@ export function encodeScalarArgs(kinds: readonly ScalarKind[], args: readonly un
 export function encodeScalar(kind: ScalarKind, value: unknown): Buffer | undefined {
   const max = maxEncodedBytes(kind, value);
   if (max < 0) return undefined;
-  const { buffer: out, offset } = arena.reserve(max);
-  return arena.take(offset, writeScalar(out, offset, kind, value));
+  const offset = arena.reserve(max);
+  return arena.take(offset, writeScalar(arena.buffer, offset, kind, value));
 }
 
 function isAscii(s: string): boolean {

@@ -181,5 +181,20 @@ describe('rpc fast path for scalar arguments', () => {
     // A result of the wrong kind is still encoded (generically) and refused by the reader.
     expect(() => num.decodeResult(num.encodeResult('x'))).to.throw(WireTypeError);
   });
+
+  it('framed arguments (a header reserved in front) decode from their offset on both paths', () => {
+    const codecs = new SchemaCodec(schema);
+    const generic = codecs.method('Probe', 'optional'); // an optional parameter: the msgpackr path
+    const fast = codecs.method('Probe', 'all');
+    const g = generic.encodeArgsFramed([5, 6], 12);
+    g.fill(0xee, 0, 12);
+    expect(generic.decodeArgsAt(g, 12)).to.deep.equal([5, 6]);
+    expect(generic.decodeArgsAt(generic.encodeArgsFramed([5], 3), 3)).to.deep.equal([5]);
+    const args = [new Uint8Array([1]), -7.5, false, 'ü', Buffer.from('b')];
+    const f = fast.encodeArgsFramed(args, 12);
+    f.fill(0xee, 0, 12);
+    expect(plain(fast.decodeArgsAt(f, 12))).to.deep.equal(plain(args));
+    expect(() => fast.encodeArgsFramed(args, 256)).to.throw(RangeError, /headerBytes/);
+  });
 });
 
