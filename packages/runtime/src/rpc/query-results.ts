@@ -65,8 +65,8 @@ interface Waiters<R> {
   entries?: (Deferred<R> | undefined)[];
   replyMap?: ReadonlyMap<NodeId, Promise<R>>;
   replies?: Promise<ReadonlyMap<NodeId, Promise<R>>>;
-  /** `all()` asked before every entry settled. */
-  all?: Deferred<Map<NodeId, R>>;
+  /** `all()` calls made before every entry settled (each gets a map of its own). */
+  all?: Deferred<Map<NodeId, R>>[];
 }
 
 export class OrderedCallResults<R> implements QueryResults<R> {
@@ -122,8 +122,9 @@ export class OrderedCallResults<R> implements QueryResults<R> {
     if (this.phase === Phase.Aborted) return settledPromise<Map<NodeId, R>>({ ok: false, error: this.abortError! });
     const ready = this.phase === Phase.Delivered ? this.allOutcome() : undefined;
     if (ready !== undefined) return settledPromise(ready);
-    const w = (this.waiters ??= {});
-    return (w.all ??= deferred<Map<NodeId, R>>()).promise;
+    const waiter = deferred<Map<NodeId, R>>();
+    ((this.waiters ??= {}).all ??= []).push(waiter);
+    return waiter.promise;
   }
 
   /** What `all()` settles with now, or undefined while it must wait (after delivery only). */
@@ -139,10 +140,12 @@ export class OrderedCallResults<R> implements QueryResults<R> {
   }
 
   private settleAll(outcome: ReplyOutcome<Map<NodeId, R>>): void {
-    const waiter = this.waiters!.all!;
+    const waiters = this.waiters!.all!;
     this.waiters!.all = undefined;
-    if (outcome.ok) waiter.resolve(outcome.value);
-    else waiter.reject(outcome.error);
+    waiters.forEach((waiter, i) => {
+      if (outcome.ok) waiter.resolve(i === 0 ? outcome.value : new Map(outcome.value));
+      else waiter.reject(outcome.error);
+    });
   }
 
   /**
@@ -297,7 +300,7 @@ export class OrderedCallResults<R> implements QueryResults<R> {
         w.hlcWaiter?.reject(error);
         w.persistenceWaiter?.reject(error);
         w.delivered?.reject(error);
-        w.all?.reject(error);
+        for (const waiter of w.all ?? []) waiter.reject(error);
         w.versionWaiter = w.hlcWaiter = w.persistenceWaiter = w.delivered = w.all = undefined;
       }
       return;

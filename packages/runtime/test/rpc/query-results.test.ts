@@ -19,6 +19,7 @@ describe('OrderedCallResults', () => {
   it('asked before delivery: resolves with the delivering members, version, HLC and every reply', async () => {
     const r = new OrderedCallResults<string>();
     const all = r.all();
+    const all2 = r.all();
     const replies = r.replies;
     const v = r.version;
     const h = r.hlc;
@@ -31,6 +32,9 @@ describe('OrderedCallResults', () => {
     expect(r.reply(4, { ok: true, value: 'four' })).to.equal(false);
     expect(r.reply(6, { ok: true, value: 'six' })).to.equal(true);
     expect([...(await all)]).to.deep.equal([[4, 'four'], [5, 'five'], [6, 'six']]);
+    // Each caller of all() gets a map of its own.
+    (await all).clear();
+    expect([...(await all2)]).to.deep.equal([[4, 'four'], [5, 'five'], [6, 'six']]);
     const map = await replies;
     expect([...map.keys()]).to.deep.equal(members);
     expect(await map.get(5)).to.equal('five');
