@@ -9,7 +9,7 @@
  * (with their resolve functions) exist only once someone asks for them.
  */
 import type { Hlc } from '../core/hlc.js';
-import type { Version } from '../core/version.js';
+import { INVALID_VERSION, type Version } from '../core/version.js';
 import type { NodeId, QueryResults } from '../replicated/types.js';
 import { NodeRemovedError } from './rpc-errors.js';
 
@@ -73,7 +73,7 @@ export class OrderedCallResults<R> implements QueryResults<R> {
   private phase = Phase.Sent;
   /** The delivering view's shard members, in rank order (the reply map's keys). */
   private members: readonly NodeId[] = NO_MEMBERS;
-  private versionValue: Version = -1n;
+  private versionValue: Version = INVALID_VERSION;
   private hlcValue: Hlc | undefined;
   private persistent = false;
   private abortError: Error | undefined;
