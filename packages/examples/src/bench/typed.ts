@@ -9,9 +9,10 @@
 import { loadavg } from 'node:os';
 import { childScriptArgs } from '@derecho-ts/rdma-native';
 import { SchemaCodec } from '@derecho-ts/runtime';
-import { measureMarshalCost } from '@derecho-ts/runtime/testing';
+import { measureMarshalCost, measureRpcLayerCost } from '@derecho-ts/runtime/testing';
 import { wireSchema } from '../derecho.generated.js';
 import { runLocalGroup } from '../local/local-group.js';
+import { RpcProbe } from '../testing/rpc-probe.js';
 import { BenchUsageError, intArg, parseBenchArgs } from '@derecho-ts/runtime/testing';
 import type { TypedResult, TypedTask } from './typed-member.js';
 
@@ -89,6 +90,16 @@ export async function run(args: string[]): Promise<number> {
   const answeredPerSender = answered.length === 0 ? undefined : answered.reduce((a, b) => a + b, 0) / answered.length;
   const kernelShare = members.reduce((a, r) => a + r.cpuSystemUs, 0) / Math.max(1, members.reduce((a, r) => a + r.cpuUserUs + r.cpuSystemUs, 0));
   const marshalNs = sinkMarshalNs(payloadBytes);
+  // The RPC layer alone (three engines in this process, no network, no protocol): what one
+  // applied call costs a member on top of the multicast.
+  const layer = await measureRpcLayerCost({
+    schema: wireSchema,
+    className: 'RpcProbe',
+    methodName: replies ? 'sinkAck' : 'sink',
+    args: [new Uint8Array(payloadBytes).fill(7)],
+    create: (nodeId) => new RpcProbe(nodeId),
+    members: numNodes,
+  });
   const generic = measureMarshalCost({ valueBytes: payloadBytes, iterations: 50_000 }).find((f) => f.scenario === 'key+bytes' && /schema/i.test(f.name));
   const figures = {
     benchmark: 'typed',
@@ -105,6 +116,7 @@ export async function run(args: string[]): Promise<number> {
     avgMs,
     gbps,
     cpuUsPerCall,
+    rpcLayerNsPerCallPerMember: layer.nsPerCallPerMember,
     marshalNsPerCall: marshalNs,
     marshalBenchSchemaCodecNsPerCall: generic?.nsPerCall,
     loadAverage: loadavg(),
@@ -117,6 +129,7 @@ export async function run(args: string[]): Promise<number> {
         `  applied per member: ${Math.round(rate).toLocaleString('en-US')} calls/s (slowest ${Math.round(figures.minMemberCallsPerSecond).toLocaleString('en-US')}), ${(gbps * 1000).toFixed(1)} MB/s of arguments\n` +
         (answeredPerSender === undefined ? '' : `  answered by every member: ${Math.round(answeredPerSender).toLocaleString('en-US')} calls/s per sender, ${Math.round(answeredPerSender * senders.length).toLocaleString('en-US')} calls/s in all\n`) +
         `  CPU per applied call (mean over members, senders included): ${cpuUsPerCall.toFixed(2)} µs (${(kernelShare * 100).toFixed(0)}% in the kernel)\n` +
+        `  the RPC layer alone (in process, no network), per member per call: ${layer.nsPerCallPerMember.toFixed(0)} ns\n` +
         `  marshalling per call (encode + decode of the arguments): ${marshalNs.toFixed(0)} ns` +
         (generic ? `; marshal bench, schema codec put(key, ${payloadBytes} B): ${generic.nsPerCall.toFixed(0)} ns\n` : '\n') +
         `  load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
