@@ -11,7 +11,7 @@ declare module '@derecho-ts/runtime' {
     Bar: { instance: Bar; ordered: 'append' | 'clear' | 'print'; p2p: never };
     Foo: { instance: Foo; ordered: 'changeState' | 'readState'; p2p: 'readState' };
     KVStore: { instance: KVStore; ordered: 'put' | 'remove' | 'size'; p2p: 'get' | 'size' | 'submitPut' };
-    RpcProbe: { instance: RpcProbe; ordered: 'appliedCount' | 'delayedStamp' | 'fail' | 'sink' | 'stamp'; p2p: 'appliedCount' | 'fail' | 'ping' | 'sequence' | 'slowSequence' };
+    RpcProbe: { instance: RpcProbe; ordered: 'appliedCount' | 'delayedStamp' | 'fail' | 'sink' | 'sinkAck' | 'stamp'; p2p: 'appliedCount' | 'fail' | 'ping' | 'sequence' | 'slowSequence' };
     SmartMemory: { instance: SmartMemory; ordered: 'alerts' | 'ingest'; p2p: 'alerts' | 'interesting' | 'model' };
   }
 }
@@ -21,7 +21,7 @@ export const methodIds = {
   Bar: { append: 1, clear: 2, print: 3 },
   Foo: { changeState: 1, readState: 2 },
   KVStore: { get: 1, put: 2, remove: 3, size: 4, submitPut: 5 },
-  RpcProbe: { appliedCount: 1, delayedStamp: 8, fail: 2, ping: 3, sequence: 4, sink: 5, slowSequence: 6, stamp: 7 },
+  RpcProbe: { appliedCount: 1, delayedStamp: 8, fail: 2, ping: 3, sequence: 4, sink: 5, sinkAck: 9, slowSequence: 6, stamp: 7 },
   SmartMemory: { alerts: 1, ingest: 2, interesting: 3, model: 4 },
 } as const;
 
@@ -30,7 +30,7 @@ export const methodIds = {
  * (key lists of the object types) preloaded by every process: pass it to SchemaCodec.
  */
 export const wireSchema = defineWireSchema({
-  hash: 'b35bca234221daf39a12642ab8f6c5db3701943c4b9fa61eaa8962f412bffc90',
+  hash: '288461501fdbce3583e8e152f1f636202a8621d1116acf7b515ef5a8e300ed22',
   classes: {
     Bar: {
       methods: {
@@ -127,6 +127,13 @@ export const wireSchema = defineWireSchema({
           p2p: false,
           params: [{ name: 'payload', type: { t: 'bytes' }, optional: false }],
           result: { t: 'void' },
+        },
+        sinkAck: {
+          id: 9,
+          ordered: true,
+          p2p: false,
+          params: [{ name: 'payload', type: { t: 'bytes' }, optional: false }],
+          result: { t: 'number' },
         },
         slowSequence: {
           id: 6,

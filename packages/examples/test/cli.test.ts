@@ -54,6 +54,14 @@ describe('the derecho command and the examples', function () {
     expect(t).to.include({ benchmark: 'typed', numNodes: 3, numSenders: 3, count: 300, payloadBytes: 100 });
     expect(t.callsPerSecondPerMember).to.be.a('number').above(0);
     expect(t.marshalNsPerCall).to.be.a('number').above(0);
+    expect(t.cpuUsPerCall).to.be.a('number').above(0);
+    expect(t.rpcLayerNsPerCallPerMember).to.be.a('number').above(0);
+    // With replies every member answers every call; the senders time until their last is answered.
+    const acked = await derecho(['bench', 'typed', '3', '200', '0', '--replies', '--window', '256', '--json']);
+    expect(acked.code, acked.stderr).to.equal(0);
+    const a = JSON.parse(acked.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(a).to.include({ replies: true, windowSize: 256, count: 200 });
+    expect(a.answeredCallsPerSecondPerSender).to.be.a('number').above(0);
     const p2p = await derecho(['bench', 'p2p-latency', '--count', '200', '--json']);
     expect(p2p.code, p2p.stderr).to.equal(0);
     const p = JSON.parse(p2p.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;

@@ -8,5 +8,6 @@ export { fillPayload } from './cli/payload-pattern.js';
 export { freeLoopbackPorts } from './cli/local-ports.js';
 export { rawPingPongUs, rawStreamGBps, percentile } from './cli/loopback-limits.js';
 export { measureMarshalCost, type MarshalBenchFigure, type MarshalBenchOptions } from './rpc/marshal-bench.js';
+export { measureRpcLayerCost, type RpcLayerBenchOptions, type RpcLayerFigure } from './rpc/rpc-layer-bench.js';
 export { parseBenchArgs, intArg, BenchUsageError, type ParsedBenchArgs } from './cli/bench-args.js';
 export { spawnLineProcess, type LineProcess } from './cli/line-process.js';

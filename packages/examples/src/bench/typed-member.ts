@@ -15,12 +15,20 @@ export interface TypedTask {
   readonly senderIds: readonly number[];
   readonly count: number;
   readonly payloadBytes: number;
+  /** Call sinkAck (every member replies) instead of sink (void, no replies). */
+  readonly replies?: boolean;
 }
 
 export interface TypedResult {
   readonly node: number;
   readonly applied: number;
   readonly elapsedNs: number;
+  /** CPU time this process used from the start to its last applied call (load-independent cost). */
+  readonly cpuUserUs: number;
+  readonly cpuSystemUs: number;
+  /** With replies: from the start until this sender had every member's reply to its last call
+   *  (replies from one member come in its delivery order, so that means all of them). */
+  readonly repliedNs?: number;
 }
 
 interface Context {
@@ -48,15 +56,27 @@ runMember<TypedTask, Context>(
     async (task, { group, done }): Promise<TypedResult> => {
       const probe = group.subgroup(RpcProbe);
       const startNs = process.hrtime.bigint();
+      const startCpu = process.cpuUsage();
+      let last: Promise<Map<number, number>> | undefined;
       if (task.senderIds.includes(group.nodeId)) {
         const payload = new Uint8Array(task.payloadBytes).fill(7);
         for (let i = 0; i < task.count; i++) {
           if (probe.queued >= 256) await probe.whenWritable(64);
-          probe.ordered.sink(payload);
+          if (task.replies) {
+            const results = probe.ordered.sinkAck(payload);
+            if (i === task.count - 1) last = results.all();
+          } else probe.ordered.sink(payload);
         }
       }
+      let repliedNs: number | undefined;
+      if (last !== undefined) {
+        const replies = await last;
+        if (replies.size !== task.memberIds.length) throw new Error(`the last call has ${replies.size} replies, expected ${task.memberIds.length}`);
+        repliedNs = Number(process.hrtime.bigint() - startNs);
+      }
       const endNs = await done;
-      return { node: group.nodeId, applied: task.count * task.senderIds.length, elapsedNs: Number(endNs - startNs) };
+      const cpu = process.cpuUsage(startCpu);
+      return { node: group.nodeId, applied: task.count * task.senderIds.length, elapsedNs: Number(endNs - startNs), cpuUserUs: cpu.user, cpuSystemUs: cpu.system, repliedNs };
     },
   ],
   ({ group }) => group.close(),

@@ -1,20 +1,22 @@
 /**
- * `derecho bench typed <num_nodes> <count> <sender_selector> [--payload-bytes N] [--window N] [--json]`:
+ * `derecho bench typed <num_nodes> <count> <sender_selector> [--payload-bytes N] [--window N] [--replies] [--json]`:
  * ordered RPC throughput, like Derecho's typed_subgroup_bw_test: every sender makes `count` ordered
- * calls of `RpcProbe.sink(bytes)` (void, so no replies); each member times until it has applied
- * every sender's calls. Prints calls applied per second per member, Derecho's data line, and the
- * marshalling cost of one call.
+ * calls of `RpcProbe.sink(bytes)` (void, so no replies; with --replies `sinkAck(bytes)`, which every
+ * member answers); each member times until it has applied every sender's calls. Prints calls
+ * applied per second per member, Derecho's data line, CPU per call, and the marshalling cost of
+ * one call. `DERECHO_PROFILE_DIR=<dir>` makes every member write a V8 CPU profile there.
  */
 import { loadavg } from 'node:os';
 import { childScriptArgs } from '@derecho-ts/rdma-native';
 import { SchemaCodec } from '@derecho-ts/runtime';
-import { measureMarshalCost } from '@derecho-ts/runtime/testing';
+import { measureMarshalCost, measureRpcLayerCost } from '@derecho-ts/runtime/testing';
 import { wireSchema } from '../derecho.generated.js';
 import { runLocalGroup } from '../local/local-group.js';
+import { RpcProbe } from '../testing/rpc-probe.js';
 import { BenchUsageError, intArg, parseBenchArgs } from '@derecho-ts/runtime/testing';
 import type { TypedResult, TypedTask } from './typed-member.js';
 
-const USAGE = 'usage: derecho bench typed <num_nodes> <count> <sender_selector 0|1|2> [--payload-bytes N] [--window N] [--json]\n';
+const USAGE = 'usage: derecho bench typed <num_nodes> <count> <sender_selector 0|1|2> [--payload-bytes N] [--window N] [--replies] [--json]\n';
 
 export function senderIds(selector: number, memberIds: readonly number[]): number[] {
   if (selector === 0) return [...memberIds];
@@ -39,9 +41,9 @@ export function sinkMarshalNs(payloadBytes: number, iterations = 100_000): numbe
 }
 
 export async function run(args: string[]): Promise<number> {
-  let numNodes: number, count: number, selector: number, payloadBytes: number, window: number, json: boolean;
+  let numNodes: number, count: number, selector: number, payloadBytes: number, window: number, json: boolean, replies: boolean;
   try {
-    const { positional, flags } = parseBenchArgs(args, ['payload-bytes', 'window'], ['json']);
+    const { positional, flags } = parseBenchArgs(args, ['payload-bytes', 'window'], ['json', 'replies']);
     if (positional.length !== 3) throw new BenchUsageError(`expected 3 positional arguments, got ${positional.length}`);
     numNodes = intArg(positional[0], 'num_nodes', 1, 16);
     count = intArg(positional[1], 'count', 1, 100_000_000);
@@ -49,6 +51,7 @@ export async function run(args: string[]): Promise<number> {
     payloadBytes = intArg(flags.get('payload-bytes'), '--payload-bytes', 0, 1 << 20, 100);
     window = intArg(flags.get('window'), '--window', 1, 65536, 64);
     json = flags.has('json');
+    replies = flags.has('replies');
   } catch (err) {
     if (!(err instanceof BenchUsageError)) throw err;
     process.stderr.write(`derecho bench typed: ${err.message}\n${USAGE}`);
@@ -67,6 +70,7 @@ export async function run(args: string[]): Promise<number> {
       senderIds: senders,
       count,
       payloadBytes,
+      replies,
     }),
     steps: 2,
     timeoutMs: 600_000,
@@ -79,7 +83,23 @@ export async function run(args: string[]): Promise<number> {
   const rate = rates.reduce((a, b) => a + b, 0) / rates.length;
   const avgMs = members.reduce((a, r) => a + r.elapsedNs / 1e6, 0) / members.length;
   const gbps = (rate * payloadBytes) / 1e9;
+  // CPU per applied call, mean over members: what the machine's load does not change.
+  const cpuUsPerCall = members.reduce((a, r) => a + (r.cpuUserUs + r.cpuSystemUs) / r.applied, 0) / members.length;
+  // With replies: calls per second each sender had answered by every member.
+  const answered = members.filter((r) => r.repliedNs !== undefined).map((r) => count / (r.repliedNs! / 1e9));
+  const answeredPerSender = answered.length === 0 ? undefined : answered.reduce((a, b) => a + b, 0) / answered.length;
+  const kernelShare = members.reduce((a, r) => a + r.cpuSystemUs, 0) / Math.max(1, members.reduce((a, r) => a + r.cpuUserUs + r.cpuSystemUs, 0));
   const marshalNs = sinkMarshalNs(payloadBytes);
+  // The RPC layer alone (three engines in this process, no network, no protocol): what one
+  // applied call costs a member on top of the multicast.
+  const layer = await measureRpcLayerCost({
+    schema: wireSchema,
+    className: 'RpcProbe',
+    methodName: replies ? 'sinkAck' : 'sink',
+    args: [new Uint8Array(payloadBytes).fill(7)],
+    create: (nodeId) => new RpcProbe(nodeId),
+    members: numNodes,
+  });
   const generic = measureMarshalCost({ valueBytes: payloadBytes, iterations: 50_000 }).find((f) => f.scenario === 'key+bytes' && /schema/i.test(f.name));
   const figures = {
     benchmark: 'typed',
@@ -89,10 +109,14 @@ export async function run(args: string[]): Promise<number> {
     count,
     payloadBytes,
     windowSize: window,
+    replies,
+    answeredCallsPerSecondPerSender: answeredPerSender,
     callsPerSecondPerMember: rate,
     minMemberCallsPerSecond: Math.min(...rates),
     avgMs,
     gbps,
+    cpuUsPerCall,
+    rpcLayerNsPerCallPerMember: layer.nsPerCallPerMember,
     marshalNsPerCall: marshalNs,
     marshalBenchSchemaCodecNsPerCall: generic?.nsPerCall,
     loadAverage: loadavg(),
@@ -101,8 +125,11 @@ export async function run(args: string[]): Promise<number> {
   else {
     process.stdout.write(`data_derecho_typed_subgroup_bw ${numNodes} ${selector} ${payloadBytes} ${window} ${count} ${avgMs.toFixed(1)} ${gbps.toFixed(6)}\n`);
     process.stdout.write(
-      `${numNodes} members, ${senders.length} sending ${count.toLocaleString('en-US')} ordered calls each of sink(${payloadBytes} B) (window ${window}):\n` +
+      `${numNodes} members, ${senders.length} sending ${count.toLocaleString('en-US')} ordered calls each of ${replies ? 'sinkAck' : 'sink'}(${payloadBytes} B) (window ${window}):\n` +
         `  applied per member: ${Math.round(rate).toLocaleString('en-US')} calls/s (slowest ${Math.round(figures.minMemberCallsPerSecond).toLocaleString('en-US')}), ${(gbps * 1000).toFixed(1)} MB/s of arguments\n` +
+        (answeredPerSender === undefined ? '' : `  answered by every member: ${Math.round(answeredPerSender).toLocaleString('en-US')} calls/s per sender, ${Math.round(answeredPerSender * senders.length).toLocaleString('en-US')} calls/s in all\n`) +
+        `  CPU per applied call (mean over members, senders included): ${cpuUsPerCall.toFixed(2)} µs (${(kernelShare * 100).toFixed(0)}% in the kernel)\n` +
+        `  the RPC layer alone (in process, no network), per member per call: ${layer.nsPerCallPerMember.toFixed(0)} ns\n` +
         `  marshalling per call (encode + decode of the arguments): ${marshalNs.toFixed(0)} ns` +
         (generic ? `; marshal bench, schema codec put(key, ${payloadBytes} B): ${generic.nsPerCall.toFixed(0)} ns\n` : '\n') +
         `  load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,

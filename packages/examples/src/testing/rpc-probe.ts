@@ -61,6 +61,12 @@ export class RpcProbe {
     this.onApplied?.(this.applied);
   }
 
+  /** sink() with a reply: every member answers with its running count (the typed benchmark's --replies). */
+  @Ordered() sinkAck(payload: Uint8Array): number {
+    this.sink(payload);
+    return this.applied;
+  }
+
   @P2P() ping(): number {
     return this.applied;
   }

@@ -63,30 +63,37 @@ function methodsOf(target: SubgroupTarget, kind: 'ordered' | 'p2p'): MethodCodec
     .filter((codec) => codec.method[kind]);
 }
 
-/** A stub object whose unknown string properties throw a TypeError saying what is allowed. */
-function guarded<S extends object>(stub: Record<string, unknown>, what: string, allowed: readonly string[]): S {
-  return new Proxy(stub, {
+/**
+ * A stub object whose unknown string properties throw a TypeError saying what is allowed. The
+ * methods are the object's own properties and the guard is a Proxy behind it, as its prototype:
+ * a call finds its method without entering the Proxy, and only a miss reaches the guard.
+ */
+function guarded<S extends object>(methods: Record<string, unknown>, what: string, allowed: readonly string[]): S {
+  const guard = new Proxy(Object.prototype, {
     get(t, prop, receiver) {
       if (typeof prop === 'string' && !(prop in t) && prop !== 'then' && prop !== 'toJSON' && prop !== 'constructor') {
         throw new TypeError(`${what} has no method '${prop}' (${allowed.length > 0 ? `it has: ${allowed.join(', ')}` : 'it has none'})`);
       }
       return Reflect.get(t, prop, receiver) as unknown;
     },
-  }) as S;
+  });
+  const stub = Object.create(guard) as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(methods)) Object.defineProperty(stub, name, { value: fn, enumerable: true });
+  return Object.freeze(stub) as S;
 }
 
 function orderedStub<T>(target: SubgroupTarget): OrderedStub<T> {
   const stub: Record<string, unknown> = {};
   const codecs = methodsOf(target, 'ordered');
   for (const codec of codecs) stub[codec.methodName] = (...args: unknown[]) => target.engine.callOrdered(target.subgroupId, codec, args);
-  return guarded(Object.freeze(stub), `${target.className}.ordered (the @Ordered() methods)`, codecs.map((c) => c.methodName));
+  return guarded(stub, `${target.className}.ordered (the @Ordered() methods)`, codecs.map((c) => c.methodName));
 }
 
 function p2pStub<T>(target: SubgroupTarget, nodeId: NodeId): P2PStub<T> {
   const stub: Record<string, unknown> = {};
   const codecs = methodsOf(target, 'p2p');
   for (const codec of codecs) stub[codec.methodName] = (...args: unknown[]) => target.engine.callP2P(target.subgroupId, nodeId, codec, args);
-  return guarded(Object.freeze(stub), `${target.className}.p2p(${nodeId}) (the @P2P() methods)`, codecs.map((c) => c.methodName));
+  return guarded(stub, `${target.className}.p2p(${nodeId}) (the @P2P() methods)`, codecs.map((c) => c.methodName));
 }
 
 export function createReplicatedHandle<T>(target: SubgroupTarget): ReplicatedHandle<T> {

@@ -12,7 +12,8 @@
  * outside the shard: a value of the wrong shape is a WireTypeError naming the method, the
  * argument and the path into it, never a crash later inside the handler.
  */
-import { Packr } from 'msgpackr';
+import { Packr, RESERVE_START_SPACE } from 'msgpackr';
+import { decodeScalar, decodeScalarArgs, encodeScalar, encodeScalarArgs, NOT_SCALAR, scalarParamKinds, scalarResultKind } from './fast-args.js';
 import type { WireClassConstructor, WireClassTable, WireMethod, WireSchema, WireType } from './marshal-schema.js';
 
 /** A decoded value did not have the type the schema declares. */
@@ -26,9 +27,18 @@ export interface MethodCodec {
   readonly methodName: string;
   readonly method: WireMethod;
   encodeArgs(args: readonly unknown[]): Uint8Array;
+  /**
+   * The arguments after `headerBytes` (at most 255) reserved bytes the caller fills in: a frame
+   * built without a second copy. The bytes are the caller's to keep.
+   */
+  encodeArgsFramed(args: readonly unknown[], headerBytes: number): Uint8Array;
   decodeArgs(bytes: Uint8Array): unknown[];
+  /** The arguments encoded in `bytes` from offset `start` to the end. */
+  decodeArgsAt(bytes: Uint8Array, start: number): unknown[];
   encodeResult(result: unknown): Uint8Array;
   decodeResult(bytes: Uint8Array): unknown;
+  /** The result encoded in `bytes[start..end)`. */
+  decodeResultAt(bytes: Uint8Array, start: number, end: number): unknown;
 }
 
 /** All method codecs of a schema, by class and name or by class and wire id. */
@@ -45,13 +55,14 @@ export class SchemaCodec {
   constructor(schema: WireSchema, classes: WireClassTable = {}, options: { copyBuffers?: boolean } = {}) {
     this.schema = schema;
     this.packr = createPackr(schema);
-    const compiler = new TypeCompiler(schema, classes, options.copyBuffers ?? true);
+    const copyBuffers = options.copyBuffers ?? true;
+    const compiler = new TypeCompiler(schema, classes, copyBuffers);
     for (const [className, wireClass] of Object.entries(schema.classes)) {
       const names = new Map<string, MethodCodec>();
       const ids = new Map<number, MethodCodec>();
       for (const [methodName, method] of Object.entries(wireClass.methods)) {
         if (ids.has(method.id)) throw new Error(`wire schema: ${className} has two methods with id ${method.id}`);
-        const codec = makeMethodCodec(this.packr, compiler, className, methodName, method);
+        const codec = makeMethodCodec(this.packr, compiler, className, methodName, method, copyBuffers);
         names.set(methodName, codec);
         ids.set(method.id, codec);
       }
@@ -103,7 +114,7 @@ export function createPackr(schema: WireSchema): Packr {
   });
 }
 
-function makeMethodCodec(packr: Packr, compiler: TypeCompiler, className: string, methodName: string, method: WireMethod): MethodCodec {
+function makeMethodCodec(packr: Packr, compiler: TypeCompiler, className: string, methodName: string, method: WireMethod, copyBuffers: boolean): MethodCodec {
   const label = `${className}.${methodName}`;
   const params = method.params;
   const required = params.reduce((n, p, i) => (p.optional ? n : i + 1), 0);
@@ -118,35 +129,60 @@ function makeMethodCodec(packr: Packr, compiler: TypeCompiler, className: string
       throw new WireTypeError(`${label}: ${where} ${count} argument(s), expected ${expected}`);
     }
   };
+  const scalarKinds = scalarParamKinds(method);
+  const encodeGeneric = (args: readonly unknown[], headerBytes: number): Uint8Array => {
+    checkArity(args.length, 'called with');
+    const wire = argsNeedEncoding
+      ? args.map((a, i) => {
+          const encode = encodeParams[i];
+          return encode === undefined ? a : encode(a, `${label} argument '${params[i].name}'`);
+        })
+      : args;
+    return headerBytes === 0 ? packr.pack(wire) : packr.pack(wire, RESERVE_START_SPACE | headerBytes);
+  };
+  const encodeArgsFramed = (args: readonly unknown[], headerBytes: number): Uint8Array => {
+    if (!Number.isInteger(headerBytes) || headerBytes < 0 || headerBytes > 255) throw new RangeError(`headerBytes must be an integer from 0 to 255, got ${headerBytes}`);
+    return (scalarKinds === undefined ? undefined : encodeScalarArgs(scalarKinds, args, headerBytes)) ?? encodeGeneric(args, headerBytes);
+  };
+  const decodeGeneric = (bytes: Uint8Array, start: number): unknown[] => {
+    const value: unknown = start === 0 ? packr.unpack(bytes) : packr.unpack(bytes, { start });
+    if (!Array.isArray(value)) throw new WireTypeError(`${label}: the arguments are not an array`);
+    checkArity(value.length, 'received');
+    for (let i = 0; i < value.length; i++) {
+      if (value[i] === undefined && params[i].optional) continue;
+      value[i] = decodeParams[i](value[i], `${label} argument '${params[i].name}'`);
+    }
+    return value;
+  };
+  const resultKind = scalarResultKind(method);
+  const decodeResultAt = (bytes: Uint8Array, start: number, end: number): unknown => {
+    if (resultKind !== undefined) {
+      const fast = decodeScalar(resultKind, bytes, start, end, copyBuffers);
+      if (fast !== NOT_SCALAR) return fast;
+    }
+    // msgpackr reads end 0 as "to the end": an empty range is refused here instead.
+    if (end <= start) throw new WireTypeError(`${label}: an empty result`);
+    const value: unknown = start === 0 && end === bytes.length ? packr.unpack(bytes) : packr.unpack(bytes, { start, end });
+    return decodeResult(value, `${label} result`);
+  };
+  const decodeArgsAt = (bytes: Uint8Array, start: number): unknown[] =>
+    (scalarKinds === undefined ? undefined : decodeScalarArgs(scalarKinds, bytes, start, copyBuffers)) ?? decodeGeneric(bytes, start);
   return {
     className,
     methodName,
     method,
-    encodeArgs(args) {
-      checkArity(args.length, 'called with');
-      if (!argsNeedEncoding) return packr.pack(args);
-      const wire = args.map((a, i) => {
-        const encode = encodeParams[i];
-        return encode === undefined ? a : encode(a, `${label} argument '${params[i].name}'`);
-      });
-      return packr.pack(wire);
-    },
-    decodeArgs(bytes) {
-      const value: unknown = packr.unpack(bytes);
-      if (!Array.isArray(value)) throw new WireTypeError(`${label}: the arguments are not an array`);
-      checkArity(value.length, 'received');
-      for (let i = 0; i < value.length; i++) {
-        if (value[i] === undefined && params[i].optional) continue;
-        value[i] = decodeParams[i](value[i], `${label} argument '${params[i].name}'`);
-      }
-      return value;
-    },
+    encodeArgs: (args) => encodeArgsFramed(args, 0),
+    encodeArgsFramed,
+    decodeArgs: (bytes) => decodeArgsAt(bytes, 0),
+    decodeArgsAt,
     encodeResult(result) {
-      return packr.pack(encodeResult === undefined ? result : encodeResult(result, `${label} result`));
+      const fast = resultKind === undefined ? undefined : encodeScalar(resultKind, result);
+      return fast ?? packr.pack(encodeResult === undefined ? result : encodeResult(result, `${label} result`));
     },
     decodeResult(bytes) {
-      return decodeResult(packr.unpack(bytes), `${label} result`);
+      return decodeResultAt(bytes, 0, bytes.length);
     },
+    decodeResultAt,
   };
 }
 

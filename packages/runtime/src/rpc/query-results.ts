@@ -4,87 +4,148 @@
  * the keys) and as each member's reply comes back. Replies can arrive before the caller's own
  * delivery (another member delivered and answered first); they wait here until then.
  *
- * Promises are made only when someone asks for them: a caller that fires calls and never reads
- * their results (a throughput-bound writer) costs a few plain fields per call, not a dozen
- * promises.
+ * A throughput-bound writer fires calls and never reads their results, so a call that nobody
+ * asks about must cost a few plain fields: the state lives in fields and arrays, and promises
+ * (with their resolve functions) exist only once someone asks for them.
  */
 import type { Hlc } from '../core/hlc.js';
-import type { Version } from '../core/version.js';
+import { INVALID_VERSION, type Version } from '../core/version.js';
 import type { NodeId, QueryResults } from '../replicated/types.js';
 import { NodeRemovedError } from './rpc-errors.js';
 
 export type ReplyOutcome<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: Error };
 
-/** A value that settles once; its promise exists only if someone asked for it. */
-class Lazy<T> {
-  private outcome: ReplyOutcome<T> | undefined;
-  private promiseValue: Promise<T> | undefined;
-  private resolveFn: ((v: T) => void) | undefined;
-  private rejectFn: ((e: Error) => void) | undefined;
+const enum Phase {
+  /** Sent (or waiting for a view); the caller has not delivered it yet. */
+  Sent,
+  Delivered,
+  /** Can no longer complete (the caller left, or the call was refused): everything open failed. */
+  Aborted,
+}
 
-  get settled(): boolean {
-    return this.outcome !== undefined;
-  }
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: Error): void;
+}
 
-  get promise(): Promise<T> {
-    if (this.promiseValue === undefined) {
-      const o = this.outcome;
-      if (o === undefined) {
-        this.promiseValue = new Promise<T>((resolve, reject) => {
-          this.resolveFn = resolve;
-          this.rejectFn = reject;
-        });
-      } else this.promiseValue = o.ok ? Promise.resolve(o.value) : Promise.reject(o.error);
-      // A failure nobody awaits must not crash the process; whoever awaits still sees it.
-      this.promiseValue.catch(() => undefined);
-    }
-    return this.promiseValue;
-  }
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A failure nobody awaits must not crash the process; whoever awaits still sees it.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
 
-  settle(outcome: ReplyOutcome<T>): boolean {
-    if (this.outcome !== undefined) return false;
-    this.outcome = outcome;
-    if (outcome.ok) this.resolveFn?.(outcome.value);
-    else this.rejectFn?.(outcome.error);
-    this.resolveFn = this.rejectFn = undefined;
-    return true;
-  }
+function settledPromise<T>(outcome: ReplyOutcome<T>): Promise<T> {
+  if (outcome.ok) return Promise.resolve(outcome.value);
+  const p = Promise.reject(outcome.error);
+  p.catch(() => undefined);
+  return p;
+}
+
+const VOID_REPLY: ReplyOutcome<never> = { ok: true, value: undefined as never };
+const DELIVERED_OK: ReplyOutcome<void> = { ok: true, value: undefined };
+const NO_MEMBERS: readonly NodeId[] = [];
+
+/** Promises someone asked for before they could settle, and the promises already handed out. */
+interface Waiters<R> {
+  delivered?: Deferred<void>;
+  version?: Promise<Version>;
+  versionWaiter?: Deferred<Version>;
+  hlc?: Promise<Hlc>;
+  hlcWaiter?: Deferred<Hlc>;
+  persistence?: Promise<void>;
+  persistenceWaiter?: Deferred<void>;
+  /** Per member position, the entry promises still waiting for their reply. */
+  entries?: (Deferred<R> | undefined)[];
+  replyMap?: ReadonlyMap<NodeId, Promise<R>>;
+  replies?: Promise<ReadonlyMap<NodeId, Promise<R>>>;
+  /** `all()` calls made before every entry settled (each gets a map of its own). */
+  all?: Deferred<Map<NodeId, R>>[];
 }
 
 export class OrderedCallResults<R> implements QueryResults<R> {
-  /** Settles when the caller delivered the call (or it was aborted). */
-  private readonly map = new Lazy<void>();
-  private replyMap: Map<NodeId, Promise<R>> | undefined;
-  private readonly versionL = new Lazy<Version>();
-  private readonly hlcL = new Lazy<Hlc>();
-  private readonly persistence = new Lazy<void>();
-  private entries: Map<NodeId, Lazy<R>> | undefined;
-  private early: Map<NodeId, ReplyOutcome<R>> | undefined;
+  private phase = Phase.Sent;
+  /** The delivering view's shard members, in rank order (the reply map's keys). */
+  private members: readonly NodeId[] = NO_MEMBERS;
+  private versionValue: Version = INVALID_VERSION;
+  private hlcValue: Hlc | undefined;
+  private persistent = false;
+  private abortError: Error | undefined;
+  /** Per member position, each settled reply; absent for void methods (nobody answers). */
+  private outcomes: (ReplyOutcome<R> | undefined)[] | undefined;
   private unsettled = 0;
-  private done = false;
-
-  /** `onDone` runs once every entry has settled (or the call was aborted). */
-  constructor(private readonly onDone: () => void) {}
+  /** Replies that came before the caller's own delivery. */
+  private early: { node: NodeId; outcome: ReplyOutcome<R> }[] | undefined;
+  private waiters: Waiters<R> | undefined;
 
   get replies(): Promise<ReadonlyMap<NodeId, Promise<R>>> {
-    return this.map.promise.then(() => {
-      this.replyMap ??= new Map([...this.entries!].map(([node, entry]) => [node, entry.promise]));
-      return this.replyMap;
-    });
+    const w = (this.waiters ??= {});
+    if (w.replies !== undefined) return w.replies;
+    if (this.phase === Phase.Delivered) return (w.replies = Promise.resolve(this.replyMap()));
+    if (this.phase === Phase.Aborted) return (w.replies = settledPromise<ReadonlyMap<NodeId, Promise<R>>>({ ok: false, error: this.abortError! }));
+    const p = this.deliveredPromise().then(() => this.replyMap());
+    // Like the other accessors: a failure nobody awaits is not an unhandled rejection.
+    p.catch(() => undefined);
+    return (w.replies = p);
   }
 
   get version(): Promise<Version> {
-    return this.versionL.promise;
+    const w = (this.waiters ??= {});
+    if (w.version !== undefined) return w.version;
+    if (this.phase === Phase.Delivered) return (w.version = Promise.resolve(this.versionValue));
+    if (this.phase === Phase.Aborted) return (w.version = settledPromise<Version>({ ok: false, error: this.abortError! }));
+    w.versionWaiter = deferred<Version>();
+    return (w.version = w.versionWaiter.promise);
   }
 
   get hlc(): Promise<Hlc> {
-    return this.hlcL.promise;
+    const w = (this.waiters ??= {});
+    if (w.hlc !== undefined) return w.hlc;
+    if (this.phase === Phase.Delivered) return (w.hlc = Promise.resolve(this.hlcValue!));
+    if (this.phase === Phase.Aborted) return (w.hlc = settledPromise<Hlc>({ ok: false, error: this.abortError! }));
+    w.hlcWaiter = deferred<Hlc>();
+    return (w.hlc = w.hlcWaiter.promise);
   }
 
-  async all(): Promise<Map<NodeId, R>> {
-    const replies = await this.replies;
-    const values = await Promise.all([...replies].map(async ([node, p]) => [node, await p] as const));
-    return new Map(values);
+  /**
+   * Every member's reply, or the first failure: with failures already in, the first in member
+   * order; after that, the first to arrive (as `Promise.all` over the entries would). Built from
+   * the settled entries directly, without a promise per entry.
+   */
+  all(): Promise<Map<NodeId, R>> {
+    if (this.phase === Phase.Aborted) return settledPromise<Map<NodeId, R>>({ ok: false, error: this.abortError! });
+    const ready = this.phase === Phase.Delivered ? this.allOutcome() : undefined;
+    if (ready !== undefined) return settledPromise(ready);
+    const waiter = deferred<Map<NodeId, R>>();
+    ((this.waiters ??= {}).all ??= []).push(waiter);
+    return waiter.promise;
+  }
+
+  /** What `all()` settles with now, or undefined while it must wait (after delivery only). */
+  private allOutcome(): ReplyOutcome<Map<NodeId, R>> | undefined {
+    const outcomes = this.outcomes;
+    if (outcomes !== undefined) {
+      for (const o of outcomes) if (o !== undefined && !o.ok) return o;
+      if (this.unsettled > 0) return undefined;
+    }
+    const map = new Map<NodeId, R>();
+    for (let i = 0; i < this.members.length; i++) map.set(this.members[i], outcomes === undefined ? (undefined as R) : (outcomes[i] as { value: R }).value);
+    return { ok: true, value: map };
+  }
+
+  private settleAll(outcome: ReplyOutcome<Map<NodeId, R>>): void {
+    const waiters = this.waiters!.all!;
+    this.waiters!.all = undefined;
+    waiters.forEach((waiter, i) => {
+      if (outcome.ok) waiter.resolve(i === 0 ? outcome.value : new Map(outcome.value));
+      else waiter.reject(outcome.error);
+    });
   }
 
   /**
@@ -110,74 +171,162 @@ export class OrderedCallResults<R> implements QueryResults<R> {
 
   /** For non-persistent subgroups, delivery is all there is; see `delivered` for persistent ones. */
   async localPersistence(): Promise<void> {
-    return this.persistence.promise;
+    return this.persistencePromise();
   }
 
   async globalPersistence(): Promise<void> {
-    return this.persistence.promise;
+    return this.persistencePromise();
+  }
+
+  private persistencePromise(): Promise<void> {
+    const w = (this.waiters ??= {});
+    if (w.persistence !== undefined) return w.persistence;
+    if (this.phase === Phase.Sent) {
+      w.persistenceWaiter = deferred<void>();
+      return (w.persistence = w.persistenceWaiter.promise);
+    }
+    return (w.persistence = settledPromise(this.persistenceOutcome()));
+  }
+
+  private persistenceOutcome(): ReplyOutcome<void> {
+    if (this.phase === Phase.Aborted) return { ok: false, error: this.abortError! };
+    if (this.persistent) return { ok: false, error: new Error('persistence frontiers of persistent subgroups are not wired to RPC results yet') };
+    return DELIVERED_OK;
+  }
+
+  private deliveredPromise(): Promise<void> {
+    if (this.phase === Phase.Delivered) return Promise.resolve();
+    if (this.phase === Phase.Aborted) return settledPromise<void>({ ok: false, error: this.abortError! });
+    const w = (this.waiters ??= {});
+    return (w.delivered ??= deferred<void>()).promise;
+  }
+
+  /** After delivery: the map of per-member promises, built once. */
+  private replyMap(): ReadonlyMap<NodeId, Promise<R>> {
+    const w = (this.waiters ??= {});
+    if (w.replyMap !== undefined) return w.replyMap;
+    const map = new Map<NodeId, Promise<R>>();
+    const outcomes = this.outcomes;
+    for (let i = 0; i < this.members.length; i++) {
+      const settled = outcomes === undefined ? (VOID_REPLY as ReplyOutcome<R>) : outcomes[i];
+      if (settled !== undefined) map.set(this.members[i], settledPromise(settled));
+      else {
+        const waiter = deferred<R>();
+        (w.entries ??= [])[i] = waiter;
+        map.set(this.members[i], waiter.promise);
+      }
+    }
+    w.replyMap = map;
+    return map;
   }
 
   /**
    * The caller delivered its own message: `members` (the delivering view's shard) become the
    * keys. With `replyExpected` false (void methods, as in Derecho) nobody answers and every entry
-   * resolves now: the map then says which members the call was delivered to.
+   * resolves now: the map then says which members the call was delivered to. Returns whether the
+   * call is complete (every entry settled).
    */
-  delivered(members: readonly NodeId[], version: Version, hlc: Hlc, replyExpected: boolean, persistent: boolean, removed: ReadonlyMap<NodeId, string>): void {
-    if (this.entries !== undefined || this.map.settled) return;
-    const entries = new Map<NodeId, Lazy<R>>();
-    this.entries = entries;
-    for (const node of members) entries.set(node, new Lazy<R>());
-    this.unsettled = members.length;
-    this.versionL.settle({ ok: true, value: version });
-    this.hlcL.settle({ ok: true, value: hlc });
-    if (persistent) this.persistence.settle({ ok: false, error: new Error('persistence frontiers of persistent subgroups are not wired to RPC results yet') });
-    else this.persistence.settle({ ok: true, value: undefined });
-    this.map.settle({ ok: true, value: undefined });
-    for (const node of members) {
-      const early = this.early?.get(node);
-      const why = removed.get(node);
-      if (!replyExpected) this.settleEntry(node, { ok: true, value: undefined as R });
-      else if (early !== undefined) this.settleEntry(node, early);
-      else if (why !== undefined) this.settleEntry(node, { ok: false, error: new NodeRemovedError(node, why) });
+  delivered(members: readonly NodeId[], version: Version, hlc: Hlc, replyExpected: boolean, persistent: boolean, removed: ReadonlyMap<NodeId, string>): boolean {
+    if (this.phase !== Phase.Sent) return this.unsettled === 0;
+    this.members = members;
+    this.versionValue = version;
+    this.hlcValue = hlc;
+    this.persistent = persistent;
+    if (replyExpected) {
+      this.outcomes = new Array<ReplyOutcome<R> | undefined>(members.length).fill(undefined);
+      this.unsettled = members.length;
+      const early = this.early;
+      this.early = undefined;
+      if (early !== undefined) for (const e of early) this.settleEntry(e.node, e.outcome);
+      if (removed.size > 0) {
+        for (const node of members) {
+          const why = removed.get(node);
+          if (why !== undefined) this.settleEntry(node, { ok: false, error: new NodeRemovedError(node, why) });
+        }
+      }
     }
-    this.early = undefined;
-    if (this.unsettled === 0) this.finish();
+    // Only now: entries settled above are in place before anyone waiting hears of them.
+    this.phase = Phase.Delivered;
+    const w = this.waiters;
+    if (w !== undefined) {
+      w.versionWaiter?.resolve(version);
+      w.hlcWaiter?.resolve(hlc);
+      const p = w.persistenceWaiter;
+      if (p !== undefined) {
+        const o = this.persistenceOutcome();
+        if (o.ok) p.resolve();
+        else p.reject(o.error);
+      }
+      w.versionWaiter = w.hlcWaiter = w.persistenceWaiter = undefined;
+      w.delivered?.resolve();
+      w.delivered = undefined;
+      if (w.all !== undefined) {
+        const ready = this.allOutcome();
+        if (ready !== undefined) this.settleAll(ready);
+      }
+    }
+    return this.unsettled === 0;
   }
 
-  /** A member's reply (or its exception). */
-  reply(node: NodeId, outcome: ReplyOutcome<R>): void {
-    if (this.entries === undefined) {
-      if (!this.map.settled) (this.early ??= new Map()).set(node, outcome);
-      return;
+  /** A member's reply (or its exception). Returns whether the call is complete. */
+  reply(node: NodeId, outcome: ReplyOutcome<R>): boolean {
+    if (this.phase === Phase.Sent) {
+      (this.early ??= []).push({ node, outcome });
+      return false;
     }
-    this.settleEntry(node, outcome);
+    if (this.phase === Phase.Delivered) this.settleEntry(node, outcome);
+    return this.unsettled === 0;
   }
 
-  /** A member failed: its entry, if still open, rejects with NodeRemovedError. */
-  nodeRemoved(node: NodeId, reason: string): void {
-    if (this.entries !== undefined) this.settleEntry(node, { ok: false, error: new NodeRemovedError(node, reason) });
+  /** A member failed: its entry, if still open, rejects with NodeRemovedError. Returns whether the call is complete. */
+  nodeRemoved(node: NodeId, reason: string): boolean {
+    if (this.phase === Phase.Delivered && this.outcomes !== undefined) {
+      const i = this.members.indexOf(node);
+      if (i >= 0 && this.outcomes[i] === undefined) this.settleEntry(node, { ok: false, error: new NodeRemovedError(node, reason) });
+    }
+    return this.phase !== Phase.Sent && this.unsettled === 0;
   }
 
   /** The call can no longer complete (the caller left): everything still open rejects with `error`. */
   abort(error: Error): void {
-    const failed = { ok: false as const, error };
-    this.map.settle(failed);
-    this.versionL.settle(failed);
-    this.hlcL.settle(failed);
-    this.persistence.settle(failed);
-    for (const node of this.entries?.keys() ?? []) this.settleEntry(node, failed);
-    this.finish();
-  }
-
-  private finish(): void {
-    if (this.done) return;
-    this.done = true;
-    this.onDone();
+    const failed: ReplyOutcome<never> = { ok: false, error };
+    if (this.phase === Phase.Sent) {
+      this.phase = Phase.Aborted;
+      this.abortError = error;
+      this.early = undefined;
+      const w = this.waiters;
+      if (w !== undefined) {
+        w.versionWaiter?.reject(error);
+        w.hlcWaiter?.reject(error);
+        w.persistenceWaiter?.reject(error);
+        w.delivered?.reject(error);
+        for (const waiter of w.all ?? []) waiter.reject(error);
+        w.versionWaiter = w.hlcWaiter = w.persistenceWaiter = w.delivered = w.all = undefined;
+      }
+      return;
+    }
+    if (this.outcomes !== undefined) for (const node of this.members) this.settleEntry(node, failed);
   }
 
   private settleEntry(node: NodeId, outcome: ReplyOutcome<R>): void {
-    const entry = this.entries?.get(node);
-    if (entry === undefined || !entry.settle(outcome)) return;
-    if (--this.unsettled === 0) this.finish();
+    const outcomes = this.outcomes;
+    if (outcomes === undefined) return;
+    const i = this.members.indexOf(node);
+    if (i < 0 || outcomes[i] !== undefined) return;
+    outcomes[i] = outcome;
+    this.unsettled--;
+    const w = this.waiters;
+    if (w === undefined) return;
+    const waiter = w.entries?.[i];
+    if (waiter !== undefined) {
+      w.entries![i] = undefined;
+      if (outcome.ok) waiter.resolve(outcome.value);
+      else waiter.reject(outcome.error);
+    }
+    // Entries settled inside delivered() are reported there, once all of them are in.
+    if (w.all !== undefined && this.phase === Phase.Delivered) {
+      if (!outcome.ok) this.settleAll(outcome);
+      else if (this.unsettled === 0) this.settleAll(this.allOutcome()!);
+    }
   }
 }

@@ -15,21 +15,27 @@ import type { Logger } from '../driver/logger.js';
 import { NotAMemberError } from '../replicated/errors.js';
 import type { NodeId } from '../replicated/types.js';
 import type { MethodCodec, SchemaCodec } from './marshal.js';
-import { withAppliedVersion } from './current-version.js';
+import { enterApplied, exitApplied } from './current-version.js';
 import { OrderedCallResults, type ReplyOutcome } from './query-results.js';
 import { restoreReplica, snapshotReplica } from './replica-state.js';
 import { InvalidNodeError, NodeRemovedError, RemoteError, RpcWireError, SenderRemovedError } from './rpc-errors.js';
 import {
-  decodeOrderedRequest,
+  checkOrderedRequest,
   decodeRemoteError,
   decodeRpcFrame,
-  encodeOrderedRequest,
   encodeRemoteError,
-  orderedReplyHeader,
+  MAX_ORDERED_REPLIES,
+  ORDERED_HEADER_BYTES,
+  OrderedRepliesBuilder,
   p2pReplyHeader,
   p2pRequestHeader,
+  readOrderedReplies,
+  readU16,
+  readU32,
   ReplyStatus,
   RpcKind,
+  writeOrderedHeader,
+  type OrderedReplyEntry,
 } from './rpc-wire.js';
 
 /** What the engine needs from the group: who we are, the view, and the two ways to send. */
@@ -39,7 +45,7 @@ export interface RpcTransport {
   readonly log: Logger;
   /** The installed view, or undefined between views. */
   view(): GroupView | undefined;
-  /** Cooked multicast to my shard of `subgroupId` (queued by the core when the window is full). */
+  /** Cooked multicast to my shard of `subgroupId` (queued by the core when the window is full). The engine never writes `payload` again. */
   multicast(subgroupId: number, payload: Uint8Array): void;
   sendP2P(to: number, chunks: readonly Uint8Array[]): void;
   /** Drops the connection to a misbehaving peer, with a log line naming why. */
@@ -57,13 +63,22 @@ interface Replica {
   readonly className: string;
   readonly instance: Record<string, unknown>;
   readonly persistent: boolean;
+  /** Delivery-codec lookups by wire id, filled as ids are first seen (a table per replica, not a Map per call). */
+  readonly ordered: (MethodCodec | undefined)[];
 }
 
-interface PendingOrdered {
-  readonly results: OrderedCallResults<unknown>;
-  readonly codec: MethodCodec;
-  readonly subgroupId: number;
+/** One ordered call this node made and still waits on: its results, with what reading replies needs. */
+class PendingOrdered<R = unknown> extends OrderedCallResults<R> {
+  constructor(
+    readonly codec: MethodCodec,
+    readonly subgroupId: number,
+  ) {
+    super();
+  }
 }
+
+/** Bodies above this many bytes in one caller's reply frame send it at once (keeps frames bounded). */
+const MAX_REPLY_FRAME_BODY_BYTES = 4 << 20;
 
 interface PendingP2P {
   readonly target: number;
@@ -99,6 +114,11 @@ export class RpcEngine {
   private p2pRunning = false;
   private nextInvocation = 1;
   private closed = false;
+  /** Replies to other members' ordered calls, per caller, sent together when this delivery batch ends. */
+  private readonly replyFrames = new Map<number, OrderedRepliesBuilder>();
+  private replyFlushScheduled = false;
+  /** Which subgroups this node is a member of, for the view it was computed in. */
+  private memberOf: { view: GroupView; subgroups: boolean[] } | undefined;
 
   constructor(
     private readonly transport: RpcTransport,
@@ -156,14 +176,15 @@ export class RpcEngine {
       if (shard < 0) return;
       const instance = factory.create({ subgroupIndex: sg.index, shard, nodeId: me });
       if (typeof instance !== 'object' || instance === null) throw new TypeError(`the factory of ${sg.type} returned ${instance === null ? 'null' : typeof instance}, expected an instance`);
-      this.replicas.set(subgroupId, { className: sg.type, instance: instance as Record<string, unknown>, persistent: sg.shards[shard].mode === 'persistent' });
+      this.replicas.set(subgroupId, { className: sg.type, instance: instance as Record<string, unknown>, persistent: sg.shards[shard].mode === 'persistent', ordered: [] });
     });
   }
 
   private invocationId(): number {
     const id = this.nextInvocation;
     this.nextInvocation = id === MAX_INVOCATION ? 1 : id + 1;
-    invariant(!this.ordered.has(id) && !this.p2p.has(id), 'invocation ids are not reused while pending', () => `id ${id}`);
+    // The detail closure only when it fails: this runs once per call.
+    if (this.ordered.has(id) || this.p2p.has(id)) invariant(false, 'invocation ids are not reused while pending', () => `id ${id}`);
     return id;
   }
 
@@ -175,11 +196,12 @@ export class RpcEngine {
     if (!codec.method.ordered) throw new TypeError(`${codec.className}.${codec.methodName} is not an @Ordered() method`);
     const view = this.transport.view();
     if (view !== undefined) this.requireMember(view, subgroupId, codec);
-    const argBytes = codec.encodeArgs(args);
+    // Header and arguments in one buffer, encoded in place: no second copy of the arguments.
+    const payload = codec.encodeArgsFramed(args, ORDERED_HEADER_BYTES);
     const invocation = this.invocationId();
-    const results = new OrderedCallResults<R>(() => this.ordered.delete(invocation));
-    this.ordered.set(invocation, { results: results as OrderedCallResults<unknown>, codec, subgroupId });
-    const payload = encodeOrderedRequest(codec.method.id, this.transport.nodeId, invocation, argBytes);
+    writeOrderedHeader(payload, codec.method.id, this.transport.nodeId, invocation);
+    const results = new PendingOrdered<R>(codec, subgroupId);
+    this.ordered.set(invocation, results as PendingOrdered);
     if (view !== undefined) {
       // Refusals (a payload over maxPayloadBytes, ...) throw here, at the call.
       try {
@@ -204,8 +226,13 @@ export class RpcEngine {
   }
 
   private requireMember(view: GroupView, subgroupId: number, codec: MethodCodec): void {
-    const sg = view.subgroups[subgroupId];
-    if (sg === undefined || !sg.shards.some((s) => s.members.includes(this.transport.nodeId))) {
+    let cached = this.memberOf;
+    if (cached === undefined || cached.view !== view) {
+      const me = this.transport.nodeId;
+      cached = this.memberOf = { view, subgroups: view.subgroups.map((sg) => sg.shards.some((s) => s.members.includes(me))) };
+    }
+    if (cached.subgroups[subgroupId] !== true) {
+      const sg = view.subgroups[subgroupId];
       throw new NotAMemberError(`node ${this.transport.nodeId} is not in any shard of ${codec.className}[${sg?.index ?? '?'}] in view ${view.vid}; use group.peer() for p2p calls from outside`);
     }
   }
@@ -247,81 +274,139 @@ export class RpcEngine {
 
   /** A cooked delivery: run the call on this node's replica and answer the caller. */
   onDeliver(d: DeliverOutput, view: GroupView): void {
-    // Deliveries can come with a view's start, before its 'view' event built the replicas.
-    if (!this.replicas.has(d.subgroup)) this.ensureReplicas(view);
-    const replica = this.replicas.get(d.subgroup);
+    let replica = this.replicas.get(d.subgroup);
     if (replica === undefined) {
-      this.transport.log.error({ subgroup: d.subgroup, sender: d.senderNode }, 'an RPC message for a subgroup without a local replica; skipped');
-      return;
+      // Deliveries can come with a view's start, before its 'view' event built the replicas.
+      this.ensureReplicas(view);
+      replica = this.replicas.get(d.subgroup);
+      if (replica === undefined) {
+        this.transport.log.error({ subgroup: d.subgroup, sender: d.senderNode }, 'an RPC message for a subgroup without a local replica; skipped');
+        return;
+      }
     }
-    let request;
+    const payload = d.payload;
     try {
-      request = decodeOrderedRequest(d.payload);
+      checkOrderedRequest(payload);
     } catch (err) {
       // Every member delivers the same bytes, so every member skips it the same way.
       this.transport.log.error({ subgroup: d.subgroup, sender: d.senderNode }, 'skipping a malformed ordered RPC message: %s', (err as Error).message);
       return;
     }
+    const methodId = readU16(payload, 2);
+    const caller = readU32(payload, 4);
+    const invocation = readU32(payload, 8);
     const me = this.transport.nodeId;
-    const mine = request.caller === me ? this.ordered.get(request.invocation) : undefined;
-    let codec: MethodCodec;
-    try {
-      codec = this.deliveryCodec.methodById(replica.className, request.methodId);
-      if (!codec.method.ordered) throw new Error(`${replica.className}.${codec.methodName} is not an @Ordered() method`);
-    } catch (err) {
-      this.transport.log.error({ subgroup: d.subgroup, caller: request.caller }, 'skipping an ordered RPC message: %s', (err as Error).message);
-      mine?.results.abort(err as Error);
-      return;
+    const mine = caller === me ? this.ordered.get(invocation) : undefined;
+    let codec = replica.ordered[methodId];
+    if (codec === undefined) {
+      try {
+        codec = this.deliveryCodec.methodById(replica.className, methodId);
+        if (!codec.method.ordered) throw new Error(`${replica.className}.${codec.methodName} is not an @Ordered() method`);
+      } catch (err) {
+        this.transport.log.error({ subgroup: d.subgroup, caller }, 'skipping an ordered RPC message: %s', (err as Error).message);
+        if (mine !== undefined) {
+          this.ordered.delete(invocation);
+          mine.abort(err as Error);
+        }
+        return;
+      }
+      replica.ordered[methodId] = codec;
     }
     const replyExpected = codec.method.result.t !== 'void';
-    const members = view.subgroups[d.subgroup].shards[d.shard].members;
-    mine?.results.delivered(members, d.version, d.hlc, replyExpected, replica.persistent, this.removed);
+    if (mine !== undefined) {
+      const members = view.subgroups[d.subgroup].shards[d.shard].members;
+      if (mine.delivered(members, d.version, d.hlc, replyExpected, replica.persistent, this.removed)) this.ordered.delete(invocation);
+    }
 
-    const outcome = this.apply(replica, codec, request.args, { version: d.version, hlc: d.hlc });
+    // Run the handler inline (no closure or outcome object per call): this is the hot path.
+    let value: unknown;
+    let threw = false;
+    const outer = enterApplied(d.version, d.hlc);
+    try {
+      const args = codec.decodeArgsAt(payload, ORDERED_HEADER_BYTES);
+      const method = replica.instance[codec.methodName];
+      if (typeof method !== 'function') throw new TypeError(`${replica.className}.${codec.methodName} is not a method of the local replica`);
+      value = (method as (...a: unknown[]) => unknown).apply(replica.instance, args);
+    } catch (error) {
+      threw = true;
+      value = error;
+    } finally {
+      exitApplied(outer);
+    }
     if (!replyExpected) {
-      if (outcome.kind === 'threw') this.logHandlerError(codec, outcome.error);
-      else if (outcome.kind === 'async') outcome.promise.catch((err: unknown) => this.logHandlerError(codec, err));
+      if (threw) this.logHandlerError(codec, value);
+      else if (isThenable(value)) Promise.resolve(value).catch((err: unknown) => this.logHandlerError(codec, err));
       return;
     }
-    const answer = (result: { ok: true; value: unknown } | { ok: false; error: unknown }): void => {
-      if (request.caller === me) this.ownOrderedReply(request.invocation, result);
-      else this.sendReply(request.caller, codec, result, (status) => orderedReplyHeader(this.transport.channel, status, d.subgroup, request.invocation));
-    };
-    this.settleOutcome(outcome, answer);
+    if (threw) this.answerOrdered(caller, d.subgroup, invocation, codec, false, value);
+    else if (isThenable(value)) {
+      const c = codec;
+      Promise.resolve(value).then(
+        (v) => this.answerOrdered(caller, d.subgroup, invocation, c, true, v),
+        (error: unknown) => this.answerOrdered(caller, d.subgroup, invocation, c, false, error),
+      );
+    } else this.answerOrdered(caller, d.subgroup, invocation, codec, true, value);
   }
 
   private logHandlerError(codec: MethodCodec, err: unknown): void {
     this.transport.log.warn({ method: `${codec.className}.${codec.methodName}` }, 'a void handler threw (void calls have no replies): %s', err instanceof Error ? err.message : String(err));
   }
 
-  private apply(replica: Replica, codec: MethodCodec, argBytes: Uint8Array | unknown[], applied?: { version: Version; hlc: Hlc }): Outcome {
+  /**
+   * This replica's answer to an ordered call: straight into the caller's results when the caller
+   * is this node, else into the caller's reply frame, which goes out when the current delivery
+   * batch (this synchronous run) ends: one P2P message per caller per batch, not one per call.
+   */
+  private answerOrdered(caller: number, subgroupId: number, invocation: number, codec: MethodCodec, ok: boolean, valueOrError: unknown): void {
+    if (caller === this.transport.nodeId) {
+      this.ownOrderedReply(invocation, ok ? { ok: true, value: valueOrError } : { ok: false, error: valueOrError });
+      return;
+    }
+    if (this.closed) return;
+    const [status, body] = this.replyBody(codec, ok, valueOrError);
+    let frame = this.replyFrames.get(caller);
+    if (frame === undefined) this.replyFrames.set(caller, (frame = new OrderedRepliesBuilder()));
+    frame.add(status, subgroupId, invocation, body);
+    if (frame.count >= MAX_ORDERED_REPLIES || frame.bodyBytesSoFar >= MAX_REPLY_FRAME_BODY_BYTES) this.sendReplyFrame(caller, frame);
+    else if (!this.replyFlushScheduled) {
+      this.replyFlushScheduled = true;
+      queueMicrotask(() => this.flushReplies());
+    }
+  }
+
+  /** Sends every caller's pending reply frame. */
+  private flushReplies(): void {
+    this.replyFlushScheduled = false;
+    for (const [caller, frame] of this.replyFrames) if (frame.count > 0) this.sendReplyFrame(caller, frame);
+  }
+
+  private sendReplyFrame(caller: number, frame: OrderedRepliesBuilder): void {
+    const count = frame.count;
+    const bytes = frame.take(this.transport.channel);
     try {
-      const args = argBytes instanceof Uint8Array ? codec.decodeArgs(argBytes) : argBytes;
+      this.transport.sendP2P(caller, [bytes]);
+    } catch (err) {
+      // The caller is gone: it fails those calls itself (its own leave or close).
+      this.transport.log.warn({ to: caller, replies: count }, 'cannot send RPC replies: %s', (err as Error).message);
+    }
+  }
+
+  private apply(replica: Replica, codec: MethodCodec, args: unknown[]): Outcome {
+    try {
       const method = replica.instance[codec.methodName];
       if (typeof method !== 'function') throw new TypeError(`${replica.className}.${codec.methodName} is not a method of the local replica`);
-      const call = (): unknown => (method as (...a: unknown[]) => unknown).apply(replica.instance, args);
-      const value = applied === undefined ? call() : withAppliedVersion(applied, call);
+      const value = (method as (...a: unknown[]) => unknown).apply(replica.instance, args);
       return isThenable(value) ? { kind: 'async', promise: Promise.resolve(value) } : { kind: 'value', value };
     } catch (error) {
       return { kind: 'threw', error };
     }
   }
 
-  private settleOutcome(outcome: Outcome, answer: (r: { ok: true; value: unknown } | { ok: false; error: unknown }) => void): void {
-    if (outcome.kind === 'value') answer({ ok: true, value: outcome.value });
-    else if (outcome.kind === 'threw') answer({ ok: false, error: outcome.error });
-    else
-      outcome.promise.then(
-        (value) => answer({ ok: true, value }),
-        (error: unknown) => answer({ ok: false, error }),
-      );
-  }
-
   /** My own replica's answer to my own call: through the codec, so the caller never shares the replica's objects. */
   private ownOrderedReply(invocation: number, result: { ok: true; value: unknown } | { ok: false; error: unknown }): void {
     const pending = this.ordered.get(invocation);
     if (pending === undefined) return;
-    pending.results.reply(this.transport.nodeId, this.localOutcome(pending.codec, result));
+    if (pending.reply(this.transport.nodeId, this.localOutcome(pending.codec, result))) this.ordered.delete(invocation);
   }
 
   private localOutcome(codec: MethodCodec, result: { ok: true; value: unknown } | { ok: false; error: unknown }): ReplyOutcome<unknown> {
@@ -334,20 +419,20 @@ export class RpcEngine {
     }
   }
 
-  private sendReply(to: number, codec: MethodCodec, result: { ok: true; value: unknown } | { ok: false; error: unknown }, header: (status: ReplyStatus) => Uint8Array): void {
-    let status = ReplyStatus.Ok;
-    let body: Uint8Array;
-    if (result.ok) {
+  /** A reply's status and body: the marshalled result, or the error (a result that fails to marshal is one). */
+  private replyBody(codec: MethodCodec, ok: boolean, valueOrError: unknown): [ReplyStatus, Uint8Array] {
+    if (ok) {
       try {
-        body = codec.encodeResult(result.value);
+        return [ReplyStatus.Ok, codec.encodeResult(valueOrError)];
       } catch (err) {
-        status = ReplyStatus.Exception;
-        body = encodeRemoteError(err);
+        return [ReplyStatus.Exception, encodeRemoteError(err)];
       }
-    } else {
-      status = ReplyStatus.Exception;
-      body = encodeRemoteError(result.error);
     }
+    return [ReplyStatus.Exception, encodeRemoteError(valueOrError)];
+  }
+
+  private sendReply(to: number, codec: MethodCodec, result: { ok: true; value: unknown } | { ok: false; error: unknown }, header: (status: ReplyStatus) => Uint8Array): void {
+    const [status, body] = result.ok ? this.replyBody(codec, true, result.value) : this.replyBody(codec, false, result.error);
     try {
       this.transport.sendP2P(to, [header(status), body]);
     } catch (err) {
@@ -399,26 +484,39 @@ export class RpcEngine {
         const pending = this.p2p.get(frame.invocation);
         if (pending === undefined || pending.target !== from) return; // late (the call already failed)
         this.p2p.delete(frame.invocation);
-        const outcome = this.decodeReply(from, pending.codec, frame.status, frame.body);
+        const outcome = this.decodeReply(from, pending.codec, frame.status, frame.body, 0, frame.body.length);
         if (outcome.ok) pending.resolve(outcome.value);
         else pending.reject(outcome.error);
         return;
       }
-      case RpcKind.OrderedReply: {
-        const pending = this.ordered.get(frame.invocation);
-        if (pending === undefined || pending.subgroupId !== frame.subgroupId) return;
-        pending.results.reply(from, this.decodeReply(from, pending.codec, frame.status, frame.body));
+      case RpcKind.OrderedReply:
+        this.onOrderedReply(from, { status: frame.status, subgroupId: frame.subgroupId, invocation: frame.invocation, frame: frame.body, bodyStart: 0, bodyEnd: frame.body.length });
         return;
-      }
+      case RpcKind.OrderedReplies:
+        readOrderedReplies(frame.frame, (entry) => this.onOrderedReply(from, entry));
+        return;
     }
   }
 
-  private decodeReply(from: number, codec: MethodCodec, status: ReplyStatus, body: Uint8Array): ReplyOutcome<unknown> {
+  /** One member's reply to one of my ordered calls (late ones, for calls already failed, are dropped). */
+  private onOrderedReply(from: number, entry: Readonly<OrderedReplyEntry>): void {
+    const pending = this.ordered.get(entry.invocation);
+    if (pending === undefined || pending.subgroupId !== entry.subgroupId) return;
+    if (pending.reply(from, this.decodeReply(from, pending.codec, entry.status, entry.frame, entry.bodyStart, entry.bodyEnd))) this.ordered.delete(entry.invocation);
+  }
+
+  /** A reply whose body is `bytes[start..end)`. */
+  private decodeReply(from: number, codec: MethodCodec, status: ReplyStatus, bytes: Uint8Array, start: number, end: number): ReplyOutcome<unknown> {
     if (status === ReplyStatus.Exception) {
-      const e = decodeRemoteError(body);
+      const e = decodeRemoteError(bytes.subarray(start, end));
       return { ok: false, error: new RemoteError(from, e.name, e.message) };
     }
-    return { ok: true, value: wireDecode(() => codec.decodeResult(body)) };
+    try {
+      return { ok: true, value: codec.decodeResultAt(bytes, start, end) };
+    } catch (err) {
+      // Bytes from the peer that do not decode are the peer's fault (see onFrame).
+      throw new RpcWireError(err instanceof Error ? err.message : String(err));
+    }
   }
 
   private enqueueP2P(job: P2PJob): void {
@@ -467,7 +565,8 @@ export class RpcEngine {
   /** A peer failed: its open reply entries reject with NodeRemovedError. */
   onPeerFailed(nodeId: NodeId, reason: string): void {
     this.removed.set(nodeId, reason);
-    for (const pending of [...this.ordered.values()]) pending.results.nodeRemoved(nodeId, reason);
+    for (const [invocation, pending] of [...this.ordered]) if (pending.nodeRemoved(nodeId, reason)) this.ordered.delete(invocation);
+    this.replyFrames.delete(nodeId);
     for (const [invocation, pending] of [...this.p2p]) {
       if (pending.target !== nodeId) continue;
       this.p2p.delete(invocation);
@@ -478,9 +577,12 @@ export class RpcEngine {
   /** This node leaves: every call it still waits on rejects with SenderRemovedError. */
   close(reason: string): void {
     if (this.closed) return;
+    // Replies this node already computed still go out (they were due before it left).
+    this.flushReplies();
+    this.replyFrames.clear();
     this.closed = true;
     const error = new SenderRemovedError(`node ${this.transport.nodeId} left the group before the replies came: ${reason}`);
-    for (const pending of [...this.ordered.values()]) pending.results.abort(error);
+    for (const pending of [...this.ordered.values()]) pending.abort(error);
     for (const pending of this.p2p.values()) pending.reject(error);
     this.ordered.clear();
     this.p2p.clear();

@@ -7,7 +7,11 @@
  *   P2P request    u8 kind=2 | u8 0      | u16 method id | u32 subgroup id | u32 invocation id | args
  *   P2P reply      u8 kind=3 | u8 status | u16 0         | u32 invocation id | body
  *   ordered reply  u8 kind=4 | u8 status | u16 0         | u32 subgroup id | u32 invocation id | body
+ *   ordered replies u8 kind=5 | u8 0     | u16 count     | count × (u8 status | u8 0 | u16 0 |
+ *                   u32 subgroup id | u32 invocation id | u32 body bytes | body)
  * status 0: body is the marshalled result; 1: body is msgpack [error name, error message].
+ * A member answers every call of one caller that it applied in one delivery batch with one
+ * `ordered replies` frame (a member sends kind 4 no more; it still reads it).
  * Little-endian throughout. The invocation id names the caller's pending call; the subgroup id is
  * the index in the view's subgroup list (same at every member of a view).
  */
@@ -19,6 +23,7 @@ export const enum RpcKind {
   P2PRequest = 2,
   P2PReply = 3,
   OrderedReply = 4,
+  OrderedReplies = 5,
 }
 
 export const enum ReplyStatus {
@@ -30,6 +35,10 @@ export const ORDERED_HEADER_BYTES = 12;
 export const P2P_REQUEST_HEADER_BYTES = 12;
 export const P2P_REPLY_HEADER_BYTES = 8;
 export const ORDERED_REPLY_HEADER_BYTES = 12;
+export const ORDERED_REPLIES_HEADER_BYTES = 4;
+export const ORDERED_REPLIES_ENTRY_BYTES = 16;
+/** Entries per `ordered replies` frame (its count is a u16). */
+export const MAX_ORDERED_REPLIES = 0xffff;
 /** Bounds the remote error text we keep: a peer cannot make us hold megabytes of "message". */
 const MAX_ERROR_TEXT = 4096;
 
@@ -43,7 +52,9 @@ export interface OrderedRequest {
 export type RpcFrame =
   | { readonly kind: RpcKind.P2PRequest; readonly methodId: number; readonly subgroupId: number; readonly invocation: number; readonly args: Uint8Array }
   | { readonly kind: RpcKind.P2PReply; readonly status: ReplyStatus; readonly invocation: number; readonly body: Uint8Array }
-  | { readonly kind: RpcKind.OrderedReply; readonly status: ReplyStatus; readonly subgroupId: number; readonly invocation: number; readonly body: Uint8Array };
+  | { readonly kind: RpcKind.OrderedReply; readonly status: ReplyStatus; readonly subgroupId: number; readonly invocation: number; readonly body: Uint8Array }
+  /** Entries are read with `readOrderedReplies`, after this checked their framing. */
+  | { readonly kind: RpcKind.OrderedReplies; readonly count: number; readonly frame: Uint8Array };
 
 function view(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -61,12 +72,42 @@ export function encodeOrderedRequest(methodId: number, caller: number, invocatio
   return out;
 }
 
-export function decodeOrderedRequest(payload: Uint8Array): OrderedRequest {
+/** Throws RpcWireError unless `payload` starts with an ordered request header. */
+export function checkOrderedRequest(payload: Uint8Array): void {
   if (payload.length < ORDERED_HEADER_BYTES || payload[0] !== RpcKind.OrderedRequest) {
     throw new RpcWireError(`an ordered RPC payload must start with a ${ORDERED_HEADER_BYTES}-byte header of kind ${RpcKind.OrderedRequest}, got ${payload.length} bytes of kind ${payload[0]}`);
   }
-  const v = view(payload);
-  return { methodId: v.getUint16(2, true), caller: v.getUint32(4, true), invocation: v.getUint32(8, true), args: payload.subarray(ORDERED_HEADER_BYTES) };
+}
+
+/** Writes an ordered request header into the first ORDERED_HEADER_BYTES of `out` (the args follow). */
+export function writeOrderedHeader(out: Uint8Array, methodId: number, caller: number, invocation: number): void {
+  out[0] = RpcKind.OrderedRequest;
+  out[1] = 0;
+  out[2] = methodId & 0xff;
+  out[3] = methodId >>> 8;
+  writeU32(out, 4, caller);
+  writeU32(out, 8, invocation);
+}
+
+// Plain byte reads and writes: no DataView per message on the delivery path.
+export function readU16(bytes: Uint8Array, at: number): number {
+  return bytes[at] | (bytes[at + 1] << 8);
+}
+
+export function readU32(bytes: Uint8Array, at: number): number {
+  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16)) + bytes[at + 3] * 0x1000000;
+}
+
+function writeU32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value & 0xff;
+  out[at + 1] = (value >>> 8) & 0xff;
+  out[at + 2] = (value >>> 16) & 0xff;
+  out[at + 3] = value >>> 24;
+}
+
+export function decodeOrderedRequest(payload: Uint8Array): OrderedRequest {
+  checkOrderedRequest(payload);
+  return { methodId: readU16(payload, 2), caller: readU32(payload, 4), invocation: readU32(payload, 8), args: payload.subarray(ORDERED_HEADER_BYTES) };
 }
 
 /** The header of a P2P request (with the channel byte first); the args go as a second chunk. */
@@ -124,8 +165,113 @@ export function decodeRpcFrame(frame: Uint8Array): RpcFrame {
     case RpcKind.OrderedReply:
       need(ORDERED_REPLY_HEADER_BYTES, 'ordered reply');
       return { kind: RpcKind.OrderedReply, status: status(frame[1]), subgroupId: v.getUint32(4, true), invocation: v.getUint32(8, true), body: frame.subarray(ORDERED_REPLY_HEADER_BYTES) };
+    case RpcKind.OrderedReplies:
+      need(ORDERED_REPLIES_HEADER_BYTES, 'ordered replies');
+      return { kind: RpcKind.OrderedReplies, count: checkOrderedReplies(frame), frame };
     default:
       throw new RpcWireError(`unknown RPC frame kind ${frame[0]}`);
+  }
+}
+
+/** Checks the framing of every entry of an `ordered replies` frame; returns the entry count. */
+function checkOrderedReplies(frame: Uint8Array): number {
+  if (frame[1] !== 0) throw new RpcWireError(`an ordered replies frame has flags ${frame[1]}, expected 0`);
+  const count = readU16(frame, 2);
+  if (count === 0) throw new RpcWireError('an ordered replies frame with no entries');
+  let at = ORDERED_REPLIES_HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    if (at + ORDERED_REPLIES_ENTRY_BYTES > frame.length) throw new RpcWireError(`ordered replies: entry ${i} of ${count} is cut short at byte ${at} of ${frame.length}`);
+    status(frame[at]);
+    const bodyBytes = readU32(frame, at + 12);
+    at += ORDERED_REPLIES_ENTRY_BYTES + bodyBytes;
+    if (at > frame.length) throw new RpcWireError(`ordered replies: entry ${i} of ${count} claims ${bodyBytes} body bytes, past the frame's ${frame.length}`);
+  }
+  if (at !== frame.length) throw new RpcWireError(`ordered replies: ${frame.length - at} bytes after the last of ${count} entries`);
+  return count;
+}
+
+/** One entry of an `ordered replies` frame: its body is `frame[bodyStart..bodyEnd)`. */
+export interface OrderedReplyEntry {
+  status: ReplyStatus;
+  subgroupId: number;
+  invocation: number;
+  frame: Uint8Array;
+  bodyStart: number;
+  bodyEnd: number;
+}
+
+/**
+ * Calls `each` with every entry of a frame `decodeRpcFrame` accepted. `entry` is reused from call
+ * to call (copy what you keep).
+ */
+export function readOrderedReplies(frame: Uint8Array, each: (entry: OrderedReplyEntry) => void): void {
+  const count = readU16(frame, 2);
+  const entry: OrderedReplyEntry = { status: ReplyStatus.Ok, subgroupId: 0, invocation: 0, frame, bodyStart: 0, bodyEnd: 0 };
+  let at = ORDERED_REPLIES_HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    const bodyBytes = readU32(frame, at + 12);
+    entry.status = frame[at] as ReplyStatus;
+    entry.subgroupId = readU32(frame, at + 4);
+    entry.invocation = readU32(frame, at + 8);
+    entry.bodyStart = at + ORDERED_REPLIES_ENTRY_BYTES;
+    entry.bodyEnd = entry.bodyStart + bodyBytes;
+    each(entry);
+    at = entry.bodyEnd;
+  }
+}
+
+/**
+ * Collects one caller's replies and lays them out as one `ordered replies` frame, channel byte
+ * first, in one buffer.
+ */
+export class OrderedRepliesBuilder {
+  private readonly statuses: ReplyStatus[] = [];
+  private readonly subgroups: number[] = [];
+  private readonly invocations: number[] = [];
+  private readonly bodies: Uint8Array[] = [];
+  private bodyBytes = 0;
+
+  get count(): number {
+    return this.bodies.length;
+  }
+
+  get bodyBytesSoFar(): number {
+    return this.bodyBytes;
+  }
+
+  add(status: ReplyStatus, subgroupId: number, invocation: number, body: Uint8Array): void {
+    this.statuses.push(status);
+    this.subgroups.push(subgroupId);
+    this.invocations.push(invocation);
+    this.bodies.push(body);
+    this.bodyBytes += body.length;
+  }
+
+  /** The frame (with `channel` first) of everything added; the builder is empty again. */
+  take(channel: number): Uint8Array {
+    const count = this.bodies.length;
+    const out = Buffer.allocUnsafe(1 + ORDERED_REPLIES_HEADER_BYTES + count * ORDERED_REPLIES_ENTRY_BYTES + this.bodyBytes);
+    out[0] = channel;
+    out[1] = RpcKind.OrderedReplies;
+    out[2] = 0;
+    out[3] = count & 0xff;
+    out[4] = count >>> 8;
+    let at = 1 + ORDERED_REPLIES_HEADER_BYTES;
+    for (let i = 0; i < count; i++) {
+      const body = this.bodies[i];
+      out[at] = this.statuses[i];
+      out[at + 1] = 0;
+      out[at + 2] = 0;
+      out[at + 3] = 0;
+      writeU32(out, at + 4, this.subgroups[i]);
+      writeU32(out, at + 8, this.invocations[i]);
+      writeU32(out, at + 12, body.length);
+      out.set(body, at + ORDERED_REPLIES_ENTRY_BYTES);
+      at += ORDERED_REPLIES_ENTRY_BYTES + body.length;
+    }
+    this.statuses.length = this.subgroups.length = this.invocations.length = this.bodies.length = 0;
+    this.bodyBytes = 0;
+    return out;
   }
 }
 
