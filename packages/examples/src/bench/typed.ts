@@ -100,7 +100,9 @@ export async function run(args: string[]): Promise<number> {
     create: (nodeId) => new RpcProbe(nodeId),
     members: numNodes,
   });
-  const generic = measureMarshalCost({ valueBytes: payloadBytes, iterations: 50_000 }).find((f) => f.scenario === 'key+bytes' && /schema/i.test(f.name));
+  // The issue's comparison, in the same run: generated structures vs plain msgpackr vs JSON.
+  const marshalFigures = measureMarshalCost({ valueBytes: payloadBytes, iterations: 50_000 });
+  const generic = marshalFigures.find((f) => f.scenario === 'key+bytes' && /schema/i.test(f.name));
   const figures = {
     benchmark: 'typed',
     numNodes,
@@ -119,6 +121,7 @@ export async function run(args: string[]): Promise<number> {
     rpcLayerNsPerCallPerMember: layer.nsPerCallPerMember,
     marshalNsPerCall: marshalNs,
     marshalBenchSchemaCodecNsPerCall: generic?.nsPerCall,
+    marshalComparison: marshalFigures.map((f) => ({ scenario: f.scenario, name: f.name, nsPerCall: f.nsPerCall })),
     loadAverage: loadavg(),
   };
   if (json) process.stdout.write(`${JSON.stringify(figures)}\n`);
@@ -132,6 +135,8 @@ export async function run(args: string[]): Promise<number> {
         `  the RPC layer alone (in process, no network), per member per call: ${layer.nsPerCallPerMember.toFixed(0)} ns\n` +
         `  marshalling per call (encode + decode of the arguments): ${marshalNs.toFixed(0)} ns` +
         (generic ? `; marshal bench, schema codec put(key, ${payloadBytes} B): ${generic.nsPerCall.toFixed(0)} ns\n` : '\n') +
+        `  marshal bench, encode + decode per call (${payloadBytes} B values):\n` +
+        marshalFigures.map((f) => `    ${f.scenario === 'key+bytes' ? 'put(key, bytes)' : 'putEntry({...})'}  ${f.name}: ${f.nsPerCall.toFixed(0)} ns\n`).join('') +
         `  load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
     );
   }
