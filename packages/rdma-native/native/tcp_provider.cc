@@ -105,7 +105,7 @@ void TcpProvider::drain(EventBatch& out, bool receiveInline) {
 }
 
 void TcpProvider::receiveInlineFrom(Conn& c, EventBatch& out) {
-  // Only whole, valid Put/PutAck frames are taken; anything else (or anything malformed) stays in
+  // Only whole, valid Put/PutAck/P2P frames are taken; anything else (or anything malformed) stays in
   // the socket for the I/O thread, which owns every other frame type and the error path.
   thread_local std::vector<uint8_t> buf(64 * 1024);
   for (;;) {
@@ -120,7 +120,8 @@ void TcpProvider::receiveInlineFrom(Conn& c, EventBatch& out) {
       std::memcpy(&h, buf.data() + at, sizeof h);
       FrameType t = static_cast<FrameType>(h.type);
       uint64_t frameLen = sizeof h + h.subLen + h.payloadLen;
-      if (!FrameDecoder::validateHeader(h, why) || (t != FrameType::Put && t != FrameType::PutAck) || frameLen > buf.size()) {
+      bool inlineType = t == FrameType::Put || t == FrameType::PutAck || t == FrameType::P2P;
+      if (!FrameDecoder::validateHeader(h, why) || !inlineType || frameLen > buf.size()) {
         needIoThread = true;
         break;
       }
@@ -141,6 +142,19 @@ void TcpProvider::receiveInlineFrom(Conn& c, EventBatch& out) {
         out.puts.insert(out.puts.end(), payload, payload + h.payloadLen);
         ++out.putCount;
         putsInline_.fetch_add(1, std::memory_order_relaxed);
+      } else if (t == FrameType::P2P) {
+        // Small P2P messages (RPC calls and replies, control messages) are as latency-bound as
+        // SST writes: taken here too, in stream order with the writes around them.
+        uint8_t* data = nullptr;
+        if (h.payloadLen > 0) {
+          data = static_cast<uint8_t*>(std::malloc(h.payloadLen));
+          if (data == nullptr) {
+            needIoThread = true;  // the I/O thread reports running out of memory
+            break;
+          }
+          std::memcpy(data, payload, h.payloadLen);
+        }
+        out.p2p.push_back({c.peer, data, h.payloadLen});
       } else {
         PutAckSub a;
         std::memcpy(&a, sub, sizeof a);
