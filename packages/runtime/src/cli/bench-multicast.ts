@@ -39,7 +39,8 @@ function parse(kind: string, args: string[]): Parsed {
     payloadBytes,
     window: intArg(flags.get('window'), '--window', 1, 65536, 16),
     smcBytes: intArg(flags.get('smc-bytes'), '--smc-bytes', 0, 1 << 20, Math.min(payloadBytes, 10240)),
-    blockBytes: intArg(flags.get('block-bytes'), '--block-bytes', 1024, 1 << 28, 1 << 20),
+    // The configuration's default (multicast.blockBytes).
+    blockBytes: intArg(flags.get('block-bytes'), '--block-bytes', 1024, 1 << 28, 256 * 1024),
     json: flags.has('json'),
   };
 }

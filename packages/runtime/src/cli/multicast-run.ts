@@ -76,7 +76,7 @@ export async function runLocalMulticast(options: MulticastRunOptions): Promise<M
               windowSize: options.windowSize ?? 16,
               maxPayloadBytes: Math.max(options.payloadBytes, options.everyFourthBytes ?? 0, maxSmc),
               maxSmcPayloadBytes: maxSmc,
-              blockBytes: options.blockBytes ?? 1048576,
+              blockBytes: options.blockBytes ?? 262144,
             },
             failure: { heartbeatMs: 100, failureTimeoutMs: 5000 },
             logging: { level: options.logLevel ?? 'warn' },

@@ -99,7 +99,7 @@ export const PROFILE_KEYS = {
   maxPayloadBytes: { kind: bytes(), default: 10240, doc: 'Largest multicast payload; bigger messages are refused.' },
   maxReplyPayloadBytes: { kind: bytes(), default: 10240, doc: 'Largest reply to an ordered call.' },
   maxSmcPayloadBytes: { kind: bytes(), default: 10240, doc: 'Payloads up to this size travel by SST multicast (SMC), larger ones by RDMC; must be ≤ maxPayloadBytes.' },
-  blockBytes: { kind: bytes(), default: 1048576, doc: 'RDMC block size; large messages are split into blocks of this size.' },
+  blockBytes: { kind: bytes(), default: 262144, doc: 'RDMC block size; large messages are split into blocks of this size. (Derecho uses 1 MiB over RDMA; over TCP, 256 KiB blocks pipeline better: 1 MiB messages 0.59 -> 0.66 GB/s, 100 MiB 0.36 -> 0.49 GB/s per member, 3 members.)' },
   sendAlgorithm: { kind: { type: 'enum', values: SEND_ALGORITHMS }, default: 'binomial', doc: 'RDMC dissemination pattern (Derecho\'s rdmc_send_algorithm).' },
 } as const satisfies Record<keyof MulticastProfile, LeafSpec>;
 

@@ -28,7 +28,7 @@ describe('config: validation', () => {
         maxPayloadBytes: 10240,
         maxReplyPayloadBytes: 10240,
         maxSmcPayloadBytes: 10240,
-        blockBytes: 1048576,
+        blockBytes: 262144,
         sendAlgorithm: 'binomial',
         maxP2pRequestBytes: 10240,
         maxP2pReplyBytes: 10240,
