@@ -28,21 +28,26 @@ export type HeldKind = (typeof HeldKind)[keyof typeof HeldKind];
 const EMPTY_KEY = -1;
 
 export class HeldMessages {
-  private mask: number;
-  private keys: Float64Array;
-  private kinds: Uint8Array;
-  private senders: Int32Array;
-  private indices: Float64Array;
-  private slotAts: Float64Array;
-  private sizes: Float64Array;
-  private sendWallUss: Float64Array;
-  private cookeds: Uint8Array;
-  private payloads: (Uint8Array | undefined)[];
+  private mask = 0;
+  private keys = new Float64Array(0);
+  private kinds = new Uint8Array(0);
+  private senders = new Int32Array(0);
+  private indices = new Float64Array(0);
+  private slotAts = new Float64Array(0);
+  private sizes = new Float64Array(0);
+  private sendWallUss = new Float64Array(0);
+  private cookeds = new Uint8Array(0);
+  private payloads: (Uint8Array | undefined)[] = [];
   private live = 0;
 
   constructor(initialCapacity = 64) {
     let capacity = 16;
     while (capacity < initialCapacity) capacity *= 2;
+    this.allocate(capacity);
+  }
+
+  /** Fresh, empty arrays of `capacity` (a power of two) entries. */
+  private allocate(capacity: number): void {
     this.mask = capacity - 1;
     this.keys = new Float64Array(capacity).fill(EMPTY_KEY);
     this.kinds = new Uint8Array(capacity);
@@ -152,16 +157,7 @@ export class HeldMessages {
       capacity *= 2;
       invariant(capacity <= 1 << 26, 'held messages span a bounded window', () => `capacity ${capacity} for ${this.live} messages`);
     }
-    this.mask = capacity - 1;
-    this.keys = new Float64Array(capacity).fill(EMPTY_KEY);
-    this.kinds = new Uint8Array(capacity);
-    this.senders = new Int32Array(capacity);
-    this.indices = new Float64Array(capacity);
-    this.slotAts = new Float64Array(capacity);
-    this.sizes = new Float64Array(capacity);
-    this.sendWallUss = new Float64Array(capacity);
-    this.cookeds = new Uint8Array(capacity);
-    this.payloads = new Array<Uint8Array | undefined>(capacity).fill(undefined);
+    this.allocate(capacity);
     for (let p = 0; p < old.keys.length; p++) {
       const key = old.keys[p];
       if (key === EMPTY_KEY) continue;

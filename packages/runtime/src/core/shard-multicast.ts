@@ -310,7 +310,10 @@ export class ShardMulticast {
     writeHeader(this.table.data, abs, { index: head.index, sendWallUs: head.sendWallUs, numNulls: 0, cooked: head.cooked });
     this.table.writeMine(off + HEADER_BYTES, payload);
     const sizeOff = off + this.cols.slotStrideBytes - SLOT_SIZE_FIELD_BYTES;
-    this.table.data.setBigUint64(this.table.abs(this.myRow, sizeOff), BigInt(HEADER_BYTES + payload.length), true);
+    // The u64 size as two u32 halves (a slot is far below 4 GiB): no BigInt per message.
+    const sizeAt = this.table.abs(this.myRow, sizeOff);
+    this.table.data.setUint32(sizeAt, HEADER_BYTES + payload.length, true);
+    this.table.data.setUint32(sizeAt + 4, 0, true);
     this.mark(PUSH_RANK.slots, { offset: off, length: HEADER_BYTES + payload.length });
     this.mark(PUSH_RANK.slots, { offset: sizeOff, length: SLOT_SIZE_FIELD_BYTES });
     this.advanceSmcCursor(position);
