@@ -8,7 +8,7 @@ const threadCount = () => readdirSync('/proc/self/task').length;
 describe('endpoint lifecycle', function () {
   this.timeout(60_000);
 
-  it('opens and closes 100 endpoints (connected in pairs, with regions and groups) without leaking fds or threads', async () => {
+  for (const receiveOnJsThread of [false, true]) it(`opens and closes 100 endpoints (connected in pairs, with regions and groups) without leaking fds or threads${receiveOnJsThread ? ' (receiving on the JS thread)' : ''}`, async () => {
     // Warm up once so lazily created runtime threads and fds are not counted as leaks.
     Endpoint.open({ nodeId: 0, buildHash: 'b', secret: 's' }).close();
     await new Promise((r) => setTimeout(r, 50));
@@ -16,8 +16,8 @@ describe('endpoint lifecycle', function () {
     const threads0 = threadCount();
     let maxThreads = threads0;
     for (let i = 0; i < 50; i++) {
-      const a = Endpoint.open({ nodeId: 1, buildHash: 'b', secret: 's' });
-      const b = Endpoint.open({ nodeId: 2, buildHash: 'b', secret: 's' });
+      const a = Endpoint.open({ nodeId: 1, buildHash: 'b', secret: 's', receiveOnJsThread });
+      const b = Endpoint.open({ nodeId: 2, buildHash: 'b', secret: 's', receiveOnJsThread });
       a.connect(2, '127.0.0.1', b.port);
       await Promise.all([a.waitConnected([2], 5_000), b.waitConnected([1], 5_000)]);
       const r = a.createRegion({ regionId: 1, rowBytes: 64, members: [1, 2] });
@@ -36,14 +36,14 @@ describe('endpoint lifecycle', function () {
     expect(maxThreads).to.equal(threads0 + 2); // one I/O thread per open endpoint, nothing more
   });
 
-  it('releases an endpoint left open in a worker thread when the thread is terminated (env cleanup hook)', async () => {
+  for (const receiveOnJsThread of [false, true]) it(`releases an endpoint left open in a worker thread when the thread is terminated (env cleanup hook${receiveOnJsThread ? ', receiving on the JS thread' : ''})`, async () => {
     const { Worker } = await import('node:worker_threads');
     const before = fdCount();
     const threadsBefore = threadCount();
     const code = `
       const { parentPort } = require('node:worker_threads');
       const addon = require(${JSON.stringify(new URL('../build/Release/derecho_native.node', import.meta.url).pathname)});
-      const ep = new addon.Endpoint({ nodeId: 1, buildHash: 'b', secret: 's', onWake() {} });
+      const ep = new addon.Endpoint({ nodeId: 1, buildHash: 'b', secret: 's', receiveOnJsThread: ${receiveOnJsThread}, onWake() {} });
       parentPort.postMessage(ep.port());
       setInterval(() => {}, 1000);`;
     const w = new Worker(code, { eval: true });
