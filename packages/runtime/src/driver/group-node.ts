@@ -509,10 +509,11 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   }
 
   /** Multicasts `payload` to subgroup `subgroupId` (queued in the core when the window is full). */
-  send(subgroupId: number, payload: Uint8Array, cooked = false): void {
+  /** `owned`: the caller never writes `payload` again, so it is kept as is instead of copied. */
+  send(subgroupId: number, payload: Uint8Array, cooked = false, owned = false): void {
     const runtime = this.currentRuntime;
     if (runtime === undefined) throw new Error(`node ${this.nodeId} has no installed view to send in`);
-    runtime.send(subgroupId, payload, wallClockUs(), cooked);
+    runtime.send(subgroupId, payload, wallClockUs(), cooked, owned);
   }
 
   close(): void {

@@ -135,15 +135,15 @@ export class ViewRuntime {
    * per subgroup at the next microtask), so one push carries many slots instead of one each. A bad
    * payload is refused here, synchronously, before anything is queued.
    */
-  send(subgroup: number, payload: Uint8Array, sendWallUs: number, cooked = false): void {
+  send(subgroup: number, payload: Uint8Array, sendWallUs: number, cooked = false, owned = false): void {
     const vm = this.requireVm('send');
     vm.core.checkSend(subgroup, payload, sendWallUs, cooked);
     const key = cooked ? -1 - subgroup : subgroup;
     let batch = this.pendingSends.get(key);
     if (batch === undefined) this.pendingSends.set(key, (batch = { subgroup, cooked, payloads: [], sendWallUs }));
-    // Copied now: the batch reaches the core at the next microtask, and the caller may reuse its
-    // buffer as soon as send() returns. The core takes the copy as its own.
-    batch.payloads.push(this.sendSlab.copy(payload));
+    // Copied now (unless handed over): the batch reaches the core at the next microtask, and the
+    // caller may reuse its buffer as soon as send() returns. The core takes the copy as its own.
+    batch.payloads.push(owned ? payload : this.sendSlab.copy(payload));
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => this.flushSends());

@@ -115,7 +115,8 @@ export class Group extends EventEmitter<GroupEvents> {
           channel: Channel.Rpc,
           log: node.log,
           view: () => node.view,
-          multicast: (subgroupId, payload) => node.send(subgroupId, payload, true),
+          // The engine never writes a payload again (RpcTransport.multicast): handed over, not copied.
+          multicast: (subgroupId, payload) => node.send(subgroupId, payload, true, true),
           sendP2P: (to, chunks) => node.endpoint.sendP2P(to, chunks),
           dropPeer: (peer, why) => node.dropPeer(peer, why),
         },
