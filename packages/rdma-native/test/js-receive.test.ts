@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { WorkerPool } from './helpers/workers.js';
+import { WorkerPool, runFence } from './helpers/workers.js';
 
 const isFailureOf = (node: number) => (e: { event: string; nodeId?: unknown }) => e.event === 'failure' && e.nodeId === node;
 const JS = { receiveOnJsThread: true } as const;
@@ -18,19 +18,16 @@ describe('SST writes received on the JS thread (receiveOnJsThread)', function ()
     it(`keeps one writer's puts in order and loses none, woken per batch (100,000 writes${batchPuts ? ', batched puts' : ''})`, async () => {
       const [writer, reader] = await pool.cluster([21, 22], { ...JS, batchPuts });
       const count = 100_000;
-      const done = reader.request('fenceRead', { regionId: 30, members: [21, 22], writer: 21, count }, 120_000);
-      await reader.waitEvent((e) => e.event === 'ready', 10_000, 'reader ready');
-      await writer.request('fenceWrite', { regionId: 30, members: [21, 22], count }, 120_000);
-      const r = await done;
+      const r = await runFence(writer, reader, { writer: 21, reader: 22, regionId: 30 }, count);
       const stats = (await reader.request('stats')) as { putsReceivedInline: number; putsReceivedByIoThread: number };
       console.log(`      reader: ${r.checks} wake-ups, ${stats.putsReceivedInline} writes read on the JS thread, ${stats.putsReceivedByIoThread} by the I/O thread`);
       expect(r.violations).to.equal(0);
       expect(r.regressions).to.equal(0);
       expect(r.finalData).to.equal(count);
-      expect(r.writes as number).to.equal(2 * count);
+      expect(r.writes).to.equal(2 * count);
       expect(stats.putsReceivedInline + stats.putsReceivedByIoThread).to.equal(2 * count);
       expect(stats.putsReceivedInline).to.be.greaterThan(count);
-      expect((r.checks as number) * 2).to.be.lessThan(r.writes as number);
+      expect(r.checks * 2).to.be.lessThan(r.writes);
     });
   }
 

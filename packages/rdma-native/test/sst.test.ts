@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { WorkerPool } from './helpers/workers.js';
+import { WorkerPool, runFence } from './helpers/workers.js';
 
 describe('SST puts and P2P between processes (tcp provider)', function () {
   this.timeout(120_000);
@@ -24,35 +24,29 @@ describe('SST puts and P2P between processes (tcp provider)', function () {
   it('keeps one writer\'s puts in order: a reader never sees the counter ahead of the data (100,000 writes)', async () => {
     const [writer, reader] = await pool.cluster([11, 12]);
     const count = 100_000;
-    const done = reader.request('fenceRead', { regionId: 20, members: [11, 12], writer: 11, count }, 120_000);
-    await reader.waitEvent((e) => e.event === 'ready', 10_000, 'reader ready');
-    await writer.request('fenceWrite', { regionId: 20, members: [11, 12], count }, 120_000);
-    const r = await done;
+    const r = await runFence(writer, reader, { writer: 11, reader: 12, regionId: 20 }, count);
     console.log(`      reader: ${r.checks} batches checked, ${r.writes} writes applied`);
     expect(r.violations).to.equal(0);
     expect(r.regressions).to.equal(0);
     expect(r.finalData).to.equal(count);
-    expect(r.writes as number).to.equal(2 * count);
-    expect(r.checks as number).to.be.greaterThan(1);
+    expect(r.writes).to.equal(2 * count);
+    expect(r.checks).to.be.greaterThan(1);
     // JS is woken per batch, not per write: far fewer wake-ups (each one poll) than writes.
-    expect((r.checks as number) * 2).to.be.lessThan(r.writes as number);
+    expect(r.checks * 2).to.be.lessThan(r.writes);
   });
 
   it('keeps the order when a busy-polling reader receives inline while the I/O thread also reads (100,000 writes)', async () => {
     const [writer, reader] = await pool.cluster([13, 14]);
     const count = 100_000;
-    const done = reader.request('fenceReadInline', { regionId: 21, members: [13, 14], writer: 13, count }, 120_000);
-    await reader.waitEvent((e) => e.event === 'ready', 10_000, 'reader ready');
-    await writer.request('fenceWrite', { regionId: 21, members: [13, 14], count }, 120_000);
-    const r = await done;
-    const stats = r.stats as { putsReceivedInline: number; putsReceivedByIoThread: number };
+    const r = await runFence(writer, reader, { writer: 13, reader: 14, regionId: 21 }, count, 'fenceReadInline');
+    const stats = r.stats!;
     console.log(`      reader: ${r.checks} inline polls, ${r.writes} writes applied (${stats.putsReceivedInline} read inline, ${stats.putsReceivedByIoThread} by the I/O thread)`);
     expect(stats.putsReceivedInline).to.be.greaterThan(0);
     expect(stats.putsReceivedInline + stats.putsReceivedByIoThread).to.equal(2 * count);
     expect(r.violations).to.equal(0);
     expect(r.regressions).to.equal(0);
     expect(r.finalData).to.equal(count);
-    expect(r.writes as number).to.equal(2 * count);
+    expect(r.writes).to.equal(2 * count);
   });
 
   it('delivers P2P and RDMC traffic to a reader that busy-polls without ever yielding', async () => {
@@ -94,15 +88,12 @@ describe('SST puts and P2P between processes (tcp provider)', function () {
   it('keeps the order with batched puts (batchPuts), P2P sent after puts arriving after them', async () => {
     const [writer, reader] = await pool.cluster([15, 16], { batchPuts: true });
     const count = 100_000;
-    const done = reader.request('fenceRead', { regionId: 22, members: [15, 16], writer: 15, count }, 120_000);
-    await reader.waitEvent((e) => e.event === 'ready', 10_000, 'reader ready');
-    await writer.request('fenceWrite', { regionId: 22, members: [15, 16], count }, 120_000);
-    const r = await done;
+    const r = await runFence(writer, reader, { writer: 15, reader: 16, regionId: 22 }, count);
     console.log(`      reader: ${r.checks} batches checked, ${r.writes} writes applied`);
     expect(r.violations).to.equal(0);
     expect(r.regressions).to.equal(0);
     expect(r.finalData).to.equal(count);
-    expect(r.writes as number).to.equal(2 * count);
+    expect(r.writes).to.equal(2 * count);
     const order = reader.request('putP2PRead', { regionId: 23, members: [15, 16], writer: 15, count: 50_000 }, 120_000);
     await reader.waitEvent((e) => e.event === 'ready' && reader.events.filter((x) => x.event === 'ready').length === 2, 10_000, 'reader ready');
     await writer.request('putP2PWrite', { regionId: 23, members: [15, 16], to: 16, count: 50_000 }, 120_000);

@@ -119,3 +119,26 @@ export class WorkerPool {
     this.workers.length = 0;
   }
 }
+
+/** What a fence reader reports (fenceRead / fenceReadInline in the worker). */
+export interface FenceResult {
+  violations: number;
+  regressions: number;
+  checks: number;
+  writes: number;
+  finalData: number;
+  stats?: { putsReceivedInline: number; putsReceivedByIoThread: number };
+}
+
+/**
+ * The fencing experiment: `writer` writes data then counter, `count` times, to region `regionId`
+ * of [writer, reader]; `reader` (with `readCmd`) checks after each batch that the counter never
+ * runs ahead of the data.
+ */
+export async function runFence(writer: Worker, reader: Worker, ids: { writer: number; reader: number; regionId: number }, count: number, readCmd = 'fenceRead'): Promise<FenceResult> {
+  const members = [ids.writer, ids.reader];
+  const done = reader.request(readCmd, { regionId: ids.regionId, members, writer: ids.writer, count }, 120_000);
+  await reader.waitEvent((e) => e.event === 'ready', 10_000, 'reader ready');
+  await writer.request('fenceWrite', { regionId: ids.regionId, members, count }, 120_000);
+  return (await done) as unknown as FenceResult;
+}
