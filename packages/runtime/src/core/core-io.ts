@@ -19,6 +19,10 @@ export type CoreInput =
       readonly cooked?: boolean;
       /** The payloads are the core's from now on (the driver already copied them): no copy here. */
       readonly owned?: boolean;
+      /** Every payload that travels by RDMC (over maxSmcPayloadBytes) has HEADER_BYTES of its own
+       *  just before it in its buffer: the core writes the message header there instead of copying
+       *  header and payload into a new message. Only with `owned`. */
+      readonly rdmcHeaderRoom?: boolean;
     }
   /** The driver applied a batch of remote writes to the table. */
   | { readonly kind: 'rowsChanged' }

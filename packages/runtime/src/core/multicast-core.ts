@@ -88,7 +88,8 @@ export class MulticastCore {
         const shard = this.shard(input.subgroup, 'sendBatch');
         // All or nothing: a bad payload anywhere in the batch refuses the whole batch.
         for (const payload of input.payloads) shard.checkSend(payload, input.sendWallUs, input.cooked ?? false);
-        for (const payload of input.payloads) shard.send(payload, input.sendWallUs, input.cooked ?? false, input.owned ?? false);
+        const owned = input.owned ?? false;
+        for (const payload of input.payloads) shard.send(payload, input.sendWallUs, input.cooked ?? false, owned, owned && (input.rdmcHeaderRoom ?? false));
         break;
       }
       case 'rowsChanged':

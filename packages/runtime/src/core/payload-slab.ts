@@ -37,6 +37,14 @@ export class PayloadSlab {
     return out;
   }
 
+  /** A copy of `src` preceded, in the same buffer, by `roomBytes` that belong to it (for a header). */
+  copyWithRoom(src: Uint8Array, roomBytes: number): Uint8Array {
+    const whole = this.take(roomBytes + src.length);
+    const out = whole.subarray(roomBytes);
+    out.set(src);
+    return out;
+  }
+
   /** A copy of `length` bytes of `src` from `start`, without a temporary view for small runs. */
   copyRange(src: Uint8Array, start: number, length: number): Uint8Array {
     const out = this.take(length);

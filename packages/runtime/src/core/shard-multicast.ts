@@ -25,6 +25,8 @@ interface Pending {
   readonly sendWallUs: number;
   readonly cooked: boolean;
   readonly viaRdmc: boolean;
+  /** The RDMC header can be written in the HEADER_BYTES before the payload (no message copy). */
+  readonly headerRoom: boolean;
 }
 
 /** An own message not yet delivered locally, or not yet globally persisted. */
@@ -204,20 +206,22 @@ export class ShardMulticast {
   }
 
   /** Queues a local send; returns its message index. Throws on bad input, changing nothing. */
-  send(payload: Uint8Array, sendWallUs: number, cooked: boolean, owned = false): number {
+  send(payload: Uint8Array, sendWallUs: number, cooked: boolean, owned = false, headerRoom = false): number {
     this.checkSend(payload, sendWallUs, cooked);
     const index = this.nextIndex++;
     // Copy unless handed over: the caller may reuse its buffer, and the message must survive
     // until it is delivered everywhere (it is re-sent from here after a view change).
     const copy = owned ? payload : this.sendSlab.copy(payload);
-    this.queue.push({ index, payload: copy, sendWallUs, cooked, viaRdmc: payload.length > this.maxSmcPayloadBytes });
+    const viaRdmc = payload.length > this.maxSmcPayloadBytes;
+    if (viaRdmc && headerRoom) invariant(payload.byteOffset >= HEADER_BYTES, 'RDMC header room lies inside the payload buffer', () => `byteOffset ${payload.byteOffset}`);
+    this.queue.push({ index, payload: copy, sendWallUs, cooked, viaRdmc, headerRoom: viaRdmc && headerRoom });
     this.queuedUserSends++;
     this.ownInFlight.push({ index, sendWallUs, payload: copy, cooked, version: undefined });
     return index;
   }
 
   private queueNull(): void {
-    this.queue.push({ index: this.nextIndex++, payload: null, sendWallUs: 0, cooked: false, viaRdmc: false });
+    this.queue.push({ index: this.nextIndex++, payload: null, sendWallUs: 0, cooked: false, viaRdmc: false, headerRoom: false });
   }
 
   get queuedSends(): number {
@@ -281,7 +285,16 @@ export class ShardMulticast {
 
   private publishRdmc(head: Pending): void {
     invariant(head.payload !== null, 'RDMC carries only real messages', () => `index ${head.index}`);
-    const message = encodeMessage({ index: head.index, sendWallUs: head.sendWallUs, numNulls: 0, cooked: head.cooked }, head.payload);
+    const header = { index: head.index, sendWallUs: head.sendWallUs, numNulls: 0, cooked: head.cooked };
+    let message: Uint8Array;
+    if (head.headerRoom) {
+      // The header goes in the room the driver left in front of the payload: no 1 MiB copy.
+      const p = head.payload;
+      message = new Uint8Array(p.buffer, p.byteOffset - HEADER_BYTES, HEADER_BYTES + p.length);
+      writeHeader(new DataView(message.buffer, message.byteOffset, HEADER_BYTES), 0, header);
+    } else {
+      message = encodeMessage(header, head.payload);
+    }
     const at = this.memberRows.indexOf(this.myRow);
     const groupRows = this.memberRows.map((_, i) => this.memberRows[(at + i) % this.memberRows.length]);
     this.rdmcInFlight = head.index;

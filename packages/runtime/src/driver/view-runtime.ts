@@ -12,6 +12,7 @@ import type { MembershipOutput, ShutdownReason } from '../core/membership/member
 import type { AllocateNextView, StateTransfer } from '../core/membership/next-view.js';
 import { ViewManager } from '../core/membership/view-manager.js';
 import { PayloadSlab } from '../core/payload-slab.js';
+import { HEADER_BYTES } from '../core/sst-layout.js';
 import { findMyShard } from '../core/view.js';
 import type { Logger } from './logger.js';
 import { uninitializedChunks } from './uninitialized-chunks.js';
@@ -52,7 +53,7 @@ export class ViewRuntime {
   /** Between installView and viewTableReady: connecting to joiners before the new table exists. */
   private installing = false;
   /** Sends of this tick, per subgroup (cooked ones under -1 - subgroup). */
-  private readonly pendingSends = new Map<number, { subgroup: number; cooked: boolean; payloads: Uint8Array[]; sendWallUs: number }>();
+  private readonly pendingSends = new Map<number, { subgroup: number; cooked: boolean; payloads: Uint8Array[]; sendWallUs: number; rdmcHeaderRoom: boolean }>();
   private flushScheduled = false;
   /** Send copies come out of shared chunks: one allocation per chunk, not per message. */
   private readonly sendSlab = new PayloadSlab(uninitializedChunks);
@@ -140,10 +141,14 @@ export class ViewRuntime {
     vm.core.checkSend(subgroup, payload, sendWallUs, cooked);
     const key = cooked ? -1 - subgroup : subgroup;
     let batch = this.pendingSends.get(key);
-    if (batch === undefined) this.pendingSends.set(key, (batch = { subgroup, cooked, payloads: [], sendWallUs }));
+    if (batch === undefined) this.pendingSends.set(key, (batch = { subgroup, cooked, payloads: [], sendWallUs, rdmcHeaderRoom: !owned }));
     // Copied now (unless handed over): the batch reaches the core at the next microtask, and the
     // caller may reuse its buffer as soon as send() returns. The core takes the copy as its own.
-    batch.payloads.push(owned ? payload : this.sendSlab.copy(payload));
+    // A copy that will travel by RDMC gets room for the message header in front of it, so the
+    // core need not copy it again into a header + payload message.
+    if (owned && !batch.rdmcHeaderRoom) batch.payloads.push(payload);
+    else if (payload.length > this.fabric.layout.subgroups[subgroup].params.maxSmcPayloadBytes) batch.payloads.push(this.sendSlab.copyWithRoom(payload, HEADER_BYTES));
+    else batch.payloads.push(this.sendSlab.copy(payload));
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => this.flushSends());
@@ -155,7 +160,7 @@ export class ViewRuntime {
     if (this.vm === undefined || this.closed) return;
     const batches = [...this.pendingSends.values()];
     this.pendingSends.clear();
-    for (const b of batches) this.run(this.vm.step({ kind: 'sendBatch', subgroup: b.subgroup, payloads: b.payloads, sendWallUs: b.sendWallUs, cooked: b.cooked, owned: true }));
+    for (const b of batches) this.run(this.vm.step({ kind: 'sendBatch', subgroup: b.subgroup, payloads: b.payloads, sendWallUs: b.sendWallUs, cooked: b.cooked, owned: true, rdmcHeaderRoom: b.rdmcHeaderRoom }));
   }
 
   tick(nowUs: number): void {

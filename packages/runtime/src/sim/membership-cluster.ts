@@ -17,6 +17,7 @@ import { ViewManager } from '../core/membership/view-manager.js';
 import { SstLayout } from '../core/sst-layout.js';
 import { applyRemoteWrite, initializeSstTable } from '../core/sst-table.js';
 import { EventQueue } from './event-queue.js';
+import { withHeaderRoom } from './sim-cluster.js';
 import { SimNetwork, type NetworkOptions } from './network.js';
 import type { Prng } from './prng.js';
 
@@ -331,7 +332,10 @@ export class MembershipCluster {
         // Half the sends go through sendBatch, as the real driver sends.
         const batch = this.prng.chance(0.5);
         const owned = this.prng.chance(0.5);
-        this.stepNode(n, () => (batch ? vm.step({ kind: 'sendBatch', subgroup: e.subgroup, payloads: [payload], sendWallUs: this.nowUs, owned }) : vm.send(e.subgroup, payload, this.nowUs)));
+        const room = owned && counter % 2 === 0;
+        this.stepNode(n, () =>
+          batch ? vm.step({ kind: 'sendBatch', subgroup: e.subgroup, payloads: [room ? withHeaderRoom(payload) : payload], sendWallUs: this.nowUs, owned, rdmcHeaderRoom: room }) : vm.send(e.subgroup, payload, this.nowUs),
+        );
         return;
       }
       case 'trimLogged': {

@@ -5,6 +5,7 @@
  * (copy the writer's bytes to the same offsets of the writer's row in the reader's table), then
  * tells the core in one batch; it carries RDMC messages and reports their completion; it ticks.
  */
+import { HEADER_BYTES } from '../core/sst-layout.js';
 import type { CoreInput, CoreOutput, DeliverOutput } from '../core/core-io.js';
 import { MulticastCore } from '../core/multicast-core.js';
 import { SstLayout } from '../core/sst-layout.js';
@@ -234,9 +235,15 @@ export class SimCluster {
     this.log(`r${m.row} send g${subgroup} #${index} ${payload.length}B (queued ${m.core.queuedSends(subgroup)})`);
     // Half the sends go through sendBatch, as the real driver sends (some with the payload handed
     // over), so the swarm covers both paths.
-    const outputs = this.prng.chance(0.5)
-      ? m.core.send(subgroup, payload, this.nowUs, cooked)
-      : m.core.step({ kind: 'sendBatch', subgroup, payloads: [payload], sendWallUs: this.nowUs, cooked, owned: this.prng.chance(0.5) });
+    let outputs;
+    if (this.prng.chance(0.5)) outputs = m.core.send(subgroup, payload, this.nowUs, cooked);
+    else {
+      const owned = this.prng.chance(0.5);
+      // Every other owned send leaves room for the RDMC header in front of the payload, as the
+      // driver does for copies that travel by RDMC (no extra draw: seeds keep their scenarios).
+      const room = owned && index % 2 === 0;
+      outputs = m.core.step({ kind: 'sendBatch', subgroup, payloads: [room ? withHeaderRoom(payload) : payload], sendWallUs: this.nowUs, cooked, owned, rdmcHeaderRoom: room });
+    }
     this.observer.onSend?.(m.row, subgroup, index, payload, cooked);
     this.handleOutputs(m, outputs);
   }
@@ -312,4 +319,11 @@ export class SimCluster {
       }
     }
   }
+}
+
+/** A copy of `payload` with HEADER_BYTES of its own in front of it (see sendBatch rdmcHeaderRoom). */
+export function withHeaderRoom(payload: Uint8Array): Uint8Array {
+  const whole = new Uint8Array(HEADER_BYTES + payload.length);
+  whole.set(payload, HEADER_BYTES);
+  return whole.subarray(HEADER_BYTES);
 }
