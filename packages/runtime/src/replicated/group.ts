@@ -118,14 +118,20 @@ export class Group extends EventEmitter<GroupEvents> {
           multicast: (subgroupId, payload) => node.send(subgroupId, payload, true),
           sendP2P: (to, chunks) => node.endpoint.sendP2P(to, chunks),
           dropPeer: (peer, why) => node.dropPeer(peer, why),
+          persisted: (subgroupId, version) => node.persisted(subgroupId, version),
         },
         new SchemaCodec(rpc.schema, rpc.wireClasses),
         rpc.factories,
         new SchemaCodec(rpc.schema, rpc.wireClasses, { copyBuffers: false }),
+        { persistence: config.persistence },
       );
       this.rpc = engine;
       node.setRpcHandler((from, frame) => engine.onFrame(from, frame));
       node.on('peerFailed', (f) => engine.onPeerFailed(f.nodeId, f.reason));
+      node.setPersistenceHandler({
+        persist: (subgroupId, version) => engine.onPersist(subgroupId, version),
+        globalPersisted: (subgroupId, version) => engine.onGlobalPersisted(subgroupId, version),
+      });
       node.setStateHandler({
         snapshot: (subgroupId) => engine.snapshotReplica(subgroupId),
         install: (view, subgroupId, state) => engine.installReplicaState(view, subgroupId, state),
@@ -138,7 +144,7 @@ export class Group extends EventEmitter<GroupEvents> {
     node.on('peerFailed', (f) => this.emit('peerFailed', f));
     node.on('shutdown', (e) => {
       // Removed, partitioned or left: calls still waiting for replies can never get them.
-      this.rpc?.close(e.message);
+      this.closing = this.rpc?.close(e.message);
       this.emit('shutdown', e);
     });
     node.on('deliver', (d) => this.onDeliver(d));
@@ -311,12 +317,18 @@ export class Group extends EventEmitter<GroupEvents> {
     this.node.leave();
   }
 
-  /** Stops this node at once and releases every socket and thread (the others see it fail). */
-  close(): void {
-    if (this.closed) return;
+  /**
+   * Stops this node at once and releases every socket and thread (the others see it fail). The
+   * replicas' logs are synced and closed; the promise resolves once they are (it never rejects).
+   */
+  close(): Promise<void> {
+    if (this.closed) return this.closing ?? Promise.resolve();
     this.closed = true;
-    this.rpc?.close('the group was closed');
+    this.closing ??= this.rpc?.close('the group was closed');
     this.node.close();
     this.removeAllListeners();
+    return this.closing ?? Promise.resolve();
   }
+
+  private closing: Promise<void> | undefined;
 }
