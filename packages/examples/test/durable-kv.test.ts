@@ -154,6 +154,22 @@ describe('durable replicated objects (Persistent fields in persistent shards, in
     }
   });
 
+  it('a group formed anew over logs of an earlier run is refused with an error naming them (no total restart yet)', async () => {
+    const layout = shards({ minNodes: 1, mode: 'persistent' });
+    const { members, ports } = await start(1, layout);
+    await members[0].subgroup(DurableKV).ordered.put('a', bytes('1')).globalPersistence();
+    await Promise.all(groups.splice(0).map((g) => g.close()));
+    const again = Group.join({ schema: wireSchema, minMembers: 1, joinTimeoutMs: 20_000, subgroups: [{ type: DurableKV, layout }], config: { ...configFor(0, ports, root), logging: { level: 'silent' } } });
+    const error = await again.then(
+      (g) => {
+        groups.push(g);
+        return undefined;
+      },
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).to.match(/hold versions up to .* from an earlier run.*not supported yet: remove the sg0-sh0-\*\.log files/);
+  });
+
   it('with persistence.enabled false nothing is written, versions are still kept in memory, and persistence promises resolve', async () => {
     const { members } = await start(3, shards({ minNodes: 3, mode: 'persistent' }), false);
     const calls = putFromEveryone(members).slice(0, 30);

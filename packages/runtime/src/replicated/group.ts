@@ -138,7 +138,16 @@ export class Group extends EventEmitter<GroupEvents> {
       });
     }
     node.on('view', (v) => {
-      this.rpc?.onView(v);
+      try {
+        this.rpc?.onView(v);
+      } catch (err) {
+        // A replica could not be built (its factory threw, or its logs are from an earlier
+        // run): this node cannot serve its shard. It stops; a join in progress fails with this.
+        this.fatal = err instanceof Error ? err : new Error(String(err));
+        node.log.error({ vid: v.vid }, 'cannot build this node\'s replicas; the node stops: %s', this.fatal.message);
+        void this.close();
+        return;
+      }
       this.emit('view', v);
     });
     node.on('peerFailed', (f) => this.emit('peerFailed', f));
@@ -173,7 +182,12 @@ export class Group extends EventEmitter<GroupEvents> {
     const node = GroupNode.create({ config, layout, minMembers: options.minMembers, joinTimeoutMs: options.joinTimeoutMs, schemaHash: options.schema?.hash });
     // Subscribe before joining: the first deliveries can come with the view's start.
     const group = new Group(node, config, schema === undefined ? undefined : { schema, wireClasses: options.wireClasses, factories });
-    await node.start();
+    try {
+      await node.start();
+    } catch (err) {
+      throw group.fatal ?? err;
+    }
+    if (group.fatal !== undefined) throw group.fatal;
     return group;
   }
 
@@ -331,4 +345,6 @@ export class Group extends EventEmitter<GroupEvents> {
   }
 
   private closing: Promise<void> | undefined;
+  /** Why this node stopped on its own (a replica could not be built). */
+  private fatal: Error | undefined;
 }
