@@ -370,7 +370,13 @@ export class RpcEngine {
     let replica = this.replicas.get(d.subgroup);
     if (replica === undefined) {
       // Deliveries can come with a view's start, before its 'view' event built the replicas.
-      this.ensureReplicas(view);
+      try {
+        this.ensureReplicas(view);
+      } catch (err) {
+        // The 'view' event meets the same failure and stops the node (Group); skip until then.
+        this.transport.log.error({ subgroup: d.subgroup }, 'cannot build the replica for a delivery: %s', (err as Error).message);
+        return;
+      }
       replica = this.replicas.get(d.subgroup);
       if (replica === undefined) {
         this.transport.log.error({ subgroup: d.subgroup, sender: d.senderNode }, 'an RPC message for a subgroup without a local replica; skipped');
