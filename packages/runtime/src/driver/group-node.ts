@@ -9,6 +9,7 @@ import { ANY_NODE, Endpoint, type PollResult } from '@derecho-ts/rdma-native';
 import type { DerechoConfig } from '../config/schema.js';
 import { profileSettings } from '../config/validate.js';
 import type { DeliverOutput } from '../core/core-io.js';
+import type { Version } from '../core/version.js';
 import { GroupFormation, type FormationOutput } from '../core/membership/formation.js';
 import type { GroupSubgroup, GroupView, MemberAddress, SubgroupParams } from '../core/membership/group-view.js';
 import type { ShutdownReason } from '../core/membership/membership-io.js';
@@ -71,6 +72,14 @@ export interface GroupNodeStats {
   deliveries: number;
 }
 
+/** Makes persistent subgroups durable (the RPC layer's replicas' logs). */
+export interface PersistenceHandler {
+  /** The core asks for `subgroup` to be durable through `version`; answer with `GroupNode.persisted`. */
+  persist(subgroup: number, version: Version): void;
+  /** Every member of my shard of `subgroup` is durable through `version`. */
+  globalPersisted(subgroup: number, version: Version): void;
+}
+
 /** Snapshots and installs replica state for state transfer (bytes opaque to the driver). */
 export interface StateHandler {
   snapshot(subgroupId: number): Uint8Array | null;
@@ -93,6 +102,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   private tickTimer: NodeJS.Timeout | undefined;
   private joinDeadlineMs = 0;
   private stateHandler: StateHandler | undefined;
+  private persistenceHandler: PersistenceHandler | undefined;
   /** States received for a view this node is joining, by "vid:subgroup". */
   private readonly receivedStates = new Map<string, Uint8Array | null>();
   private stateWaiters: (() => void)[] = [];
@@ -434,6 +444,12 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
           this.stats.deliveries++;
           this.emit('deliver', d);
         },
+        // Without a handler (no typed subgroups) nothing is written: persisted at once.
+        persist: (p) => {
+          if (this.persistenceHandler !== undefined) this.persistenceHandler.persist(p.subgroup, p.version);
+          else this.runtime?.persisted(p.subgroup, p.version);
+        },
+        globalPersisted: (p) => this.persistenceHandler?.globalPersisted(p.subgroup, p.version),
         inadequate: (vid, message) => {
           this.inadequateReason = `view ${vid} cannot install its successor: ${message}`;
         },
@@ -455,6 +471,16 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
         log: this.log,
       },
     );
+  }
+
+  /** Who makes persistent subgroups durable (set before the group starts). */
+  setPersistenceHandler(handler: PersistenceHandler): void {
+    this.persistenceHandler = handler;
+  }
+
+  /** This node's log of `subgroup` is durable through `version` (the answer to `persist`). */
+  persisted(subgroup: number, version: Version): void {
+    if (!this.closed) this.runtime?.persisted(subgroup, version);
   }
 
   /** Where subgroup state comes from and goes to (the RPC layer's replicas). */

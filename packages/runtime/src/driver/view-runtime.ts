@@ -14,6 +14,7 @@ import { ViewManager } from '../core/membership/view-manager.js';
 import { PayloadSlab } from '../core/payload-slab.js';
 import { HEADER_BYTES } from '../core/sst-layout.js';
 import { findMyShard } from '../core/view.js';
+import { formatVersion, versionVid, type Version } from '../core/version.js';
 import type { Logger } from './logger.js';
 import { uninitializedChunks } from './uninitialized-chunks.js';
 import { ViewFabric } from './view-fabric.js';
@@ -106,6 +107,21 @@ export class ViewRuntime {
       if (this.closed) return;
     }
     if (result.changed.some((c) => c.regionId === this.fabric.vid)) this.run(vm.onRowsChanged());
+  }
+
+  /**
+   * The answer to a `persist` output: this node's log of `subgroup` is durable through
+   * `version`. A report for an earlier view is dropped (that view waited for it before ending,
+   * so it cannot be one the protocol still needs).
+   */
+  persisted(subgroup: number, version: Version): void {
+    const vm = this.vm;
+    if (vm === undefined || this.closed) return;
+    if (versionVid(version) !== vm.view.vid) {
+      this.options.log.debug({ subgroup, version: formatVersion(version), vid: vm.view.vid }, 'a persistence report for an earlier view; dropped');
+      return;
+    }
+    this.run(vm.step({ kind: 'persisted', subgroup, version }));
   }
 
   /** A peer's connection broke or its heartbeat went unacknowledged. */

@@ -35,6 +35,11 @@ export interface FileLogOptions {
    * damage and reports the loss.
    */
   repair?: 'refuse' | 'truncate';
+  /**
+   * Whether persist() syncs the file (fdatasync). Default true. Off, persist() only hands the
+   * bytes to the OS: they survive the process crashing but not the machine (config `persistence.fsync`).
+   */
+  fsync?: boolean;
 }
 
 /** What opening a log found and did. */
@@ -71,6 +76,7 @@ export class FileLog extends RecordLog {
   private pending: Buffer = Buffer.allocUnsafe(64 * 1024);
   private pendingBytes = 0;
   private readonly flushThresholdBytes: number;
+  private readonly fsync: boolean;
   private readonly compactMinBytes: number;
   private readonly compactDeadFraction: number;
   private closed = false;
@@ -89,6 +95,7 @@ export class FileLog extends RecordLog {
     this.flushedBytes = size;
     this.durableBytes = size;
     this.flushThresholdBytes = options.flushThresholdBytes ?? 4 << 20;
+    this.fsync = options.fsync ?? true;
     this.compactMinBytes = options.compactMinBytes ?? 64 << 20;
     this.compactDeadFraction = options.compactDeadFraction ?? 0.5;
     this.recovery = recovery;
@@ -315,7 +322,7 @@ export class FileLog extends RecordLog {
     this.checkOpen();
     if (this.pendingBytes > 0) this.flush();
     if (this.flushedBytes !== this.durableBytes) {
-      fs.fdatasyncSync(this.fd);
+      if (this.fsync) fs.fdatasyncSync(this.fd);
       this.durableBytes = this.flushedBytes;
     }
   }
@@ -325,7 +332,8 @@ export class FileLog extends RecordLog {
     if (this.pendingBytes > 0) this.flush();
     const coveredBytes = this.flushedBytes;
     const coveredVersion = this.floorVersion;
-    if (coveredBytes !== this.durableBytes) {
+    if (coveredBytes !== this.durableBytes && !this.fsync) this.durableBytes = coveredBytes;
+    else if (coveredBytes !== this.durableBytes) {
       this.syncsInFlight++;
       try {
         await new Promise<void>((resolve, reject) => fs.fdatasync(this.fd, (err) => (err ? reject(err) : resolve())));

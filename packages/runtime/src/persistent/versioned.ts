@@ -305,6 +305,17 @@ export class Persistent<T> extends VersionedField<T> {
     return log.recovery;
   }
 
+  /**
+   * Keeps this field's versions in memory, as a Volatile's: for a replica whose node runs with
+   * `persistence.enabled` off, or whose shard is not in persistent mode (nothing would ever ask
+   * its log to be durable). The API stays the same; nothing is written.
+   */
+  attachInMemory(name: string): void {
+    if (this.store !== undefined) throw new Error(`this Persistent field is already attached to ${this.store.description}`);
+    this.store = new MemoryLog(`${name} (in memory)`);
+    this.recoveryReport = { file: name, created: true, records: 0, latestVersion: INVALID_VERSION, droppedBytes: 0, scanMs: 0 };
+  }
+
   /** What opening the log found (torn tail cut, records recovered). */
   get recovery(): RecoveryReport {
     if (this.recoveryReport === undefined) throw new Error('this Persistent field is not attached to storage yet');

@@ -119,27 +119,42 @@ export class Group extends EventEmitter<GroupEvents> {
           multicast: (subgroupId, payload) => node.send(subgroupId, payload, true, true),
           sendP2P: (to, chunks) => node.endpoint.sendP2P(to, chunks),
           dropPeer: (peer, why) => node.dropPeer(peer, why),
+          persisted: (subgroupId, version) => node.persisted(subgroupId, version),
         },
         new SchemaCodec(rpc.schema, rpc.wireClasses),
         rpc.factories,
         new SchemaCodec(rpc.schema, rpc.wireClasses, { copyBuffers: false }),
+        { persistence: config.persistence },
       );
       this.rpc = engine;
       node.setRpcHandler((from, frame) => engine.onFrame(from, frame));
       node.on('peerFailed', (f) => engine.onPeerFailed(f.nodeId, f.reason));
+      node.setPersistenceHandler({
+        persist: (subgroupId, version) => engine.onPersist(subgroupId, version),
+        globalPersisted: (subgroupId, version) => engine.onGlobalPersisted(subgroupId, version),
+      });
       node.setStateHandler({
         snapshot: (subgroupId) => engine.snapshotReplica(subgroupId),
         install: (view, subgroupId, state) => engine.installReplicaState(view, subgroupId, state),
       });
     }
     node.on('view', (v) => {
-      this.rpc?.onView(v);
+      try {
+        this.rpc?.onView(v);
+      } catch (err) {
+        // A replica could not be built (its factory threw, or its logs are from an earlier
+        // run): this node cannot serve its shard. It stops; a join in progress fails with this.
+        this.fatal = err instanceof Error ? err : new Error(String(err));
+        node.log.error({ vid: v.vid }, 'cannot build this node\'s replicas; the node stops: %s', this.fatal.message);
+        void this.close();
+        return;
+      }
       this.emit('view', v);
     });
     node.on('peerFailed', (f) => this.emit('peerFailed', f));
     node.on('shutdown', (e) => {
       // Removed, partitioned or left: calls still waiting for replies can never get them.
-      this.rpc?.close(e.message);
+      this.closing = this.rpc?.close(e.message);
       this.emit('shutdown', e);
     });
     node.on('deliver', (d) => this.onDeliver(d));
@@ -168,7 +183,12 @@ export class Group extends EventEmitter<GroupEvents> {
     const node = GroupNode.create({ config, layout, minMembers: options.minMembers, joinTimeoutMs: options.joinTimeoutMs, schemaHash: options.schema?.hash });
     // Subscribe before joining: the first deliveries can come with the view's start.
     const group = new Group(node, config, schema === undefined ? undefined : { schema, wireClasses: options.wireClasses, factories });
-    await node.start();
+    try {
+      await node.start();
+    } catch (err) {
+      throw group.fatal ?? err;
+    }
+    if (group.fatal !== undefined) throw group.fatal;
     return group;
   }
 
@@ -312,12 +332,20 @@ export class Group extends EventEmitter<GroupEvents> {
     this.node.leave();
   }
 
-  /** Stops this node at once and releases every socket and thread (the others see it fail). */
-  close(): void {
-    if (this.closed) return;
+  /**
+   * Stops this node at once and releases every socket and thread (the others see it fail). The
+   * replicas' logs are synced and closed; the promise resolves once they are (it never rejects).
+   */
+  close(): Promise<void> {
+    if (this.closed) return this.closing ?? Promise.resolve();
     this.closed = true;
-    this.rpc?.close('the group was closed');
+    this.closing ??= this.rpc?.close('the group was closed');
     this.node.close();
     this.removeAllListeners();
+    return this.closing ?? Promise.resolve();
   }
+
+  private closing: Promise<void> | undefined;
+  /** Why this node stopped on its own (a replica could not be built). */
+  private fatal: Error | undefined;
 }

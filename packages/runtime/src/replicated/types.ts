@@ -53,9 +53,16 @@ export interface QueryResults<R> {
   readonly version: Promise<Version>;
   /** The HLC stamped on that version. */
   readonly hlc: Promise<Hlc>;
-  /** Resolves when this node has persisted the version (persistent subgroups). */
+  /**
+   * Resolves when this node's log is durable through the call's version (persistent shards: the
+   * object's Persistent fields are synced; see persistent/README.md). Ordered shards: at delivery.
+   * Rejects if the call is aborted, or this node cannot make it durable (disk error, it left).
+   */
   localPersistence(): Promise<void>;
-  /** Resolves when every shard member has persisted the version (persistent subgroups). */
+  /**
+   * Resolves when every member of the delivering shard made the call's version durable (the
+   * shard's global persistence frontier reached it). Ordered shards: at delivery.
+   */
   globalPersistence(): Promise<void>;
 }
 

@@ -11,6 +11,7 @@
 import type { Hlc } from '../core/hlc.js';
 import { INVALID_VERSION, type Version } from '../core/version.js';
 import type { NodeId, QueryResults } from '../replicated/types.js';
+import type { PersistenceFrontier } from './persistence-frontier.js';
 import { NodeRemovedError } from './rpc-errors.js';
 
 export type ReplyOutcome<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: Error };
@@ -59,8 +60,11 @@ interface Waiters<R> {
   versionWaiter?: Deferred<Version>;
   hlc?: Promise<Hlc>;
   hlcWaiter?: Deferred<Hlc>;
-  persistence?: Promise<void>;
-  persistenceWaiter?: Deferred<void>;
+  /** localPersistence() / globalPersistence() promises, and their deferreds while not yet delivered. */
+  local?: Promise<void>;
+  localWaiter?: Deferred<void>;
+  global?: Promise<void>;
+  globalWaiter?: Deferred<void>;
   /** Per member position, the entry promises still waiting for their reply. */
   entries?: (Deferred<R> | undefined)[];
   replyMap?: ReadonlyMap<NodeId, Promise<R>>;
@@ -75,7 +79,8 @@ export class OrderedCallResults<R> implements QueryResults<R> {
   private members: readonly NodeId[] = NO_MEMBERS;
   private versionValue: Version = INVALID_VERSION;
   private hlcValue: Hlc | undefined;
-  private persistent = false;
+  /** The subgroup's persistence frontiers (persistent subgroups only; set at delivery). */
+  private frontier: PersistenceFrontier | undefined;
   private abortError: Error | undefined;
   /** Per member position, each settled reply; absent for void methods (nobody answers). */
   private outcomes: (ReplyOutcome<R> | undefined)[] | undefined;
@@ -169,29 +174,44 @@ export class OrderedCallResults<R> implements QueryResults<R> {
     });
   }
 
-  /** For non-persistent subgroups, delivery is all there is; see `delivered` for persistent ones. */
-  async localPersistence(): Promise<void> {
-    return this.persistencePromise();
+  /**
+   * Resolves once this node's log is durable through the call's version (persistent subgroups);
+   * for ordered (volatile) subgroups delivery is all there is. Rejects when the call is aborted,
+   * or when this node cannot make it durable (a disk error, or it left the group first).
+   */
+  localPersistence(): Promise<void> {
+    return this.persistencePromise('local');
   }
 
-  async globalPersistence(): Promise<void> {
-    return this.persistencePromise();
+  /**
+   * Resolves once every member of the delivering shard made the call's version durable (the
+   * shard's global persistence frontier reached it; at a view change, the members that carry on
+   * into the next view all did). Ordered (volatile) subgroups: at delivery.
+   */
+  globalPersistence(): Promise<void> {
+    return this.persistencePromise('global');
   }
 
-  private persistencePromise(): Promise<void> {
+  private persistencePromise(which: 'local' | 'global'): Promise<void> {
     const w = (this.waiters ??= {});
-    if (w.persistence !== undefined) return w.persistence;
+    const given = w[which];
+    if (given !== undefined) return given;
     if (this.phase === Phase.Sent) {
-      w.persistenceWaiter = deferred<void>();
-      return (w.persistence = w.persistenceWaiter.promise);
+      const waiter = deferred<void>();
+      if (which === 'local') w.localWaiter = waiter;
+      else w.globalWaiter = waiter;
+      return (w[which] = waiter.promise);
     }
-    return (w.persistence = settledPromise(this.persistenceOutcome()));
+    return (w[which] = this.persistenceAfterDelivery(which));
   }
 
-  private persistenceOutcome(): ReplyOutcome<void> {
-    if (this.phase === Phase.Aborted) return { ok: false, error: this.abortError! };
-    if (this.persistent) return { ok: false, error: new Error('persistence frontiers of persistent subgroups are not wired to RPC results yet') };
-    return DELIVERED_OK;
+  private persistenceAfterDelivery(which: 'local' | 'global'): Promise<void> {
+    if (this.phase === Phase.Aborted) return settledPromise<void>({ ok: false, error: this.abortError! });
+    const frontier = this.frontier;
+    if (frontier === undefined) return settledPromise(DELIVERED_OK);
+    const p = which === 'local' ? frontier.waitLocal(this.versionValue) : frontier.waitGlobal(this.versionValue);
+    p.catch(() => undefined);
+    return p;
   }
 
   private deliveredPromise(): Promise<void> {
@@ -226,12 +246,12 @@ export class OrderedCallResults<R> implements QueryResults<R> {
    * resolves now: the map then says which members the call was delivered to. Returns whether the
    * call is complete (every entry settled).
    */
-  delivered(members: readonly NodeId[], version: Version, hlc: Hlc, replyExpected: boolean, persistent: boolean, removed: ReadonlyMap<NodeId, string>): boolean {
+  delivered(members: readonly NodeId[], version: Version, hlc: Hlc, replyExpected: boolean, frontier: PersistenceFrontier | undefined, removed: ReadonlyMap<NodeId, string>): boolean {
     if (this.phase !== Phase.Sent) return this.unsettled === 0;
     this.members = members;
     this.versionValue = version;
     this.hlcValue = hlc;
-    this.persistent = persistent;
+    this.frontier = frontier;
     if (replyExpected) {
       this.outcomes = new Array<ReplyOutcome<R> | undefined>(members.length).fill(undefined);
       this.unsettled = members.length;
@@ -251,13 +271,9 @@ export class OrderedCallResults<R> implements QueryResults<R> {
     if (w !== undefined) {
       w.versionWaiter?.resolve(version);
       w.hlcWaiter?.resolve(hlc);
-      const p = w.persistenceWaiter;
-      if (p !== undefined) {
-        const o = this.persistenceOutcome();
-        if (o.ok) p.resolve();
-        else p.reject(o.error);
-      }
-      w.versionWaiter = w.hlcWaiter = w.persistenceWaiter = undefined;
+      if (w.localWaiter !== undefined) this.persistenceAfterDelivery('local').then(w.localWaiter.resolve, w.localWaiter.reject);
+      if (w.globalWaiter !== undefined) this.persistenceAfterDelivery('global').then(w.globalWaiter.resolve, w.globalWaiter.reject);
+      w.versionWaiter = w.hlcWaiter = w.localWaiter = w.globalWaiter = undefined;
       w.delivered?.resolve();
       w.delivered = undefined;
       if (w.all !== undefined) {
@@ -298,10 +314,11 @@ export class OrderedCallResults<R> implements QueryResults<R> {
       if (w !== undefined) {
         w.versionWaiter?.reject(error);
         w.hlcWaiter?.reject(error);
-        w.persistenceWaiter?.reject(error);
+        w.localWaiter?.reject(error);
+        w.globalWaiter?.reject(error);
         w.delivered?.reject(error);
         for (const waiter of w.all ?? []) waiter.reject(error);
-        w.versionWaiter = w.hlcWaiter = w.persistenceWaiter = w.delivered = w.all = undefined;
+        w.versionWaiter = w.hlcWaiter = w.localWaiter = w.globalWaiter = w.delivered = w.all = undefined;
       }
       return;
     }

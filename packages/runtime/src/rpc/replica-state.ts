@@ -3,7 +3,8 @@
  * boundary. A class may say how itself, with `snapshotState(): unknown` and
  * `restoreState(state: unknown): void`; otherwise its own enumerable fields are sent, structured
  * (Maps, Sets, Dates, typed arrays, bigints and shared references survive), and assigned onto
- * the joiner's fresh instance.
+ * the joiner's fresh instance. Versioned fields (`Persistent`/`Volatile`) are left out: they travel
+ * as their logs (see RpcEngine.snapshotReplica), so `exclude` names them.
  */
 import { Packr } from 'msgpackr';
 
@@ -20,17 +21,22 @@ function hasHooks(instance: object): instance is StateHooks {
   return typeof o.snapshotState === 'function' && typeof o.restoreState === 'function';
 }
 
-export function snapshotReplica(instance: object): Uint8Array {
-  const state = hasHooks(instance) ? instance.snapshotState() : { ...instance };
+export function snapshotReplica(instance: object, exclude: readonly string[] = []): Uint8Array {
+  if (hasHooks(instance)) return packr.pack(instance.snapshotState());
+  const state: Record<string, unknown> = { ...instance };
+  for (const name of exclude) delete state[name];
   return packr.pack(state);
 }
 
-export function restoreReplica(instance: object, bytes: Uint8Array): void {
+export function restoreReplica(instance: object, bytes: Uint8Array, exclude: readonly string[] = []): void {
   const state = packr.unpack(bytes) as unknown;
   if (hasHooks(instance)) {
     instance.restoreState(state);
     return;
   }
   if (typeof state !== 'object' || state === null) throw new TypeError(`replica state must be an object of fields, got ${state === null ? 'null' : typeof state}`);
-  Object.assign(instance, state);
+  const fields = state as Record<string, unknown>;
+  // A versioned field of the joiner's instance is never replaced by plain data.
+  for (const name of exclude) delete fields[name];
+  Object.assign(instance, fields);
 }

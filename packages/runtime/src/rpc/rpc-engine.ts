@@ -10,6 +10,7 @@ import type { DeliverOutput } from '../core/core-io.js';
 import type { Hlc } from '../core/hlc.js';
 import type { GroupView } from '../core/membership/group-view.js';
 import { invariant } from '../core/invariant.js';
+import { Packr } from 'msgpackr';
 import type { Version } from '../core/version.js';
 import type { Logger } from '../driver/logger.js';
 import { NotAMemberError } from '../replicated/errors.js';
@@ -17,7 +18,9 @@ import type { NodeId } from '../replicated/types.js';
 import type { MethodCodec, SchemaCodec } from './marshal.js';
 import { enterApplied, exitApplied } from './current-version.js';
 import { OrderedCallResults, type ReplyOutcome } from './query-results.js';
+import { PersistenceFrontier } from './persistence-frontier.js';
 import { restoreReplica, snapshotReplica } from './replica-state.js';
+import { ReplicaVersions, type PersistenceSettings } from './replica-versions.js';
 import { InvalidNodeError, NodeRemovedError, RemoteError, RpcWireError, SenderRemovedError } from './rpc-errors.js';
 import {
   checkOrderedRequest,
@@ -50,7 +53,20 @@ export interface RpcTransport {
   sendP2P(to: number, chunks: readonly Uint8Array[]): void;
   /** Drops the connection to a misbehaving peer, with a log line naming why. */
   dropPeer(peer: number, why: string): void;
+  /** Tells the core this node's log of `subgroupId` is durable through `version` (its `persisted` input). */
+  persisted?(subgroupId: number, version: Version): void;
 }
+
+export interface RpcEngineOptions {
+  /**
+   * Where replicas keep their Persistent fields (the config's `persistence` section). Without
+   * it, versioned fields are kept in memory only.
+   */
+  readonly persistence?: PersistenceSettings;
+}
+
+/** State transfer of a replica: its plain fields, and its versioned fields' whole logs. */
+const transferPackr = new Packr({ useRecords: false, mapsAsObjects: true });
 
 /** How to build this node's replica of a typed subgroup's shard. */
 export interface ReplicaFactory {
@@ -63,6 +79,10 @@ interface Replica {
   readonly className: string;
   readonly instance: Record<string, unknown>;
   readonly persistent: boolean;
+  /** Its versioned fields (absent when it has none). */
+  readonly versions: ReplicaVersions | undefined;
+  /** Ordered calls create versions (ordered and persistent shards, not unordered ones). */
+  readonly versioning: boolean;
   /** Delivery-codec lookups by wire id, filled as ids are first seen (a table per replica, not a Map per call). */
   readonly ordered: (MethodCodec | undefined)[];
 }
@@ -119,6 +139,8 @@ export class RpcEngine {
   private replyFlushScheduled = false;
   /** Which subgroups this node is a member of, for the view it was computed in. */
   private memberOf: { view: GroupView; subgroups: boolean[] } | undefined;
+  /** Persistence frontiers of the persistent subgroups this node holds a replica of. */
+  private readonly frontiers = new Map<number, PersistenceFrontier>();
 
   constructor(
     private readonly transport: RpcTransport,
@@ -126,6 +148,7 @@ export class RpcEngine {
     private readonly factories: ReadonlyMap<string, ReplicaFactory>,
     /** Decodes delivered ordered calls: their payload is a copy the core handed over, so byte arrays may alias it. */
     private readonly deliveryCodec: SchemaCodec = codec,
+    private readonly options: RpcEngineOptions = {},
   ) {}
 
   /** Whether `type` (a subgroup's type in the view) is one of the typed classes. */
@@ -136,6 +159,13 @@ export class RpcEngine {
   /** A view started: build the replicas this node now holds, and send calls that waited for it. */
   onView(view: GroupView): void {
     this.ensureReplicas(view);
+    // The previous view ended only once its trimmed prefix was persisted at every member that
+    // carries on (view-manager install()): its versions are globally persisted now, even if
+    // the old view's frontier never said so (a failed member held it back).
+    if (view.vid > 0) {
+      const beforeThisView = (BigInt(view.vid) << 32n) - 1n;
+      for (const frontier of this.frontiers.values()) frontier.advanceGlobal(beforeThisView);
+    }
     const early = this.beforeView;
     this.beforeView = [];
     for (const { from, bytes } of early) this.onFrame(from, bytes);
@@ -149,10 +179,16 @@ export class RpcEngine {
     return this.replicas.get(subgroupId)?.instance;
   }
 
-  /** The state of my replica of `subgroupId` for a joiner, or null when I hold none. */
+  /**
+   * The state of my replica of `subgroupId` for a joiner, or null when I hold none: its plain
+   * fields (or its snapshotState()), and the whole retained log of each versioned field, so the
+   * joiner ends with the same values and the same version history.
+   */
   snapshotReplica(subgroupId: number): Uint8Array | null {
     const replica = this.replicas.get(subgroupId);
-    return replica === undefined ? null : snapshotReplica(replica.instance);
+    if (replica === undefined) return null;
+    const versioned = replica.versions?.registry.fieldNames ?? [];
+    return transferPackr.pack({ fields: snapshotReplica(replica.instance, versioned), versions: replica.versions?.serialize() ?? null });
   }
 
   /**
@@ -160,24 +196,81 @@ export class RpcEngine {
    * the factory as usual, then restore the transferred state into it.
    */
   installReplicaState(view: GroupView, subgroupId: number, state: Uint8Array | null): void {
-    this.ensureReplicas(view);
+    this.createReplica(view, subgroupId, state === null);
     const replica = this.replicas.get(subgroupId);
     if (replica === undefined || state === null) return;
-    restoreReplica(replica.instance, state);
+    const transfer = transferPackr.unpack(state) as { fields?: unknown; versions?: unknown } | null;
+    if (typeof transfer !== 'object' || transfer === null || !(transfer.fields instanceof Uint8Array)) throw new TypeError(`the state transferred for ${replica.className} subgroup ${subgroupId} is not a replica state`);
+    restoreReplica(replica.instance, transfer.fields, replica.versions?.registry.fieldNames ?? []);
+    const versions = transfer.versions;
+    if (versions instanceof Uint8Array) {
+      if (replica.versions === undefined) throw new Error(`the state transferred for ${replica.className} subgroup ${subgroupId} carries versioned fields, but this node's replica has none (different builds?)`);
+      replica.versions.restore(versions);
+    } else if (replica.versions !== undefined) {
+      throw new Error(`the state transferred for ${replica.className} subgroup ${subgroupId} carries no versioned fields, but this node's replica has ${replica.versions.registry.fieldNames.join(', ')} (different builds?)`);
+    }
   }
 
   private ensureReplicas(view: GroupView): void {
+    for (let subgroupId = 0; subgroupId < view.subgroups.length; subgroupId++) this.createReplica(view, subgroupId, true);
+  }
+
+  /** Builds my replica of `subgroupId` if I am in one of its shards and hold none yet. */
+  private createReplica(view: GroupView, subgroupId: number, startsEmpty: boolean): void {
+    if (this.replicas.has(subgroupId)) return;
+    const sg = view.subgroups[subgroupId];
+    const factory = sg === undefined ? undefined : this.factories.get(sg.type);
+    if (factory === undefined) return;
     const me = this.transport.nodeId;
-    view.subgroups.forEach((sg, subgroupId) => {
-      if (this.replicas.has(subgroupId)) return;
-      const factory = this.factories.get(sg.type);
-      if (factory === undefined) return;
-      const shard = sg.shards.findIndex((s) => s.members.includes(me));
-      if (shard < 0) return;
-      const instance = factory.create({ subgroupIndex: sg.index, shard, nodeId: me });
-      if (typeof instance !== 'object' || instance === null) throw new TypeError(`the factory of ${sg.type} returned ${instance === null ? 'null' : typeof instance}, expected an instance`);
-      this.replicas.set(subgroupId, { className: sg.type, instance: instance as Record<string, unknown>, persistent: sg.shards[shard].mode === 'persistent', ordered: [] });
-    });
+    const shard = sg.shards.findIndex((s) => s.members.includes(me));
+    if (shard < 0) return;
+    const instance = factory.create({ subgroupIndex: sg.index, shard, nodeId: me });
+    if (typeof instance !== 'object' || instance === null) throw new TypeError(`the factory of ${sg.type} returned ${instance === null ? 'null' : typeof instance}, expected an instance`);
+    const mode = sg.shards[shard].mode;
+    const persistent = mode === 'persistent';
+    const settings = this.options.persistence;
+    let frontier: PersistenceFrontier | undefined;
+    if (persistent) this.frontiers.set(subgroupId, (frontier = new PersistenceFrontier(subgroupId)));
+    const versions = ReplicaVersions.create(
+      instance,
+      {
+        subgroupId,
+        shard,
+        className: sg.type,
+        durable: persistent && settings !== undefined && settings.enabled,
+        settings: settings ?? { enabled: false, dir: '', fsync: false },
+        log: this.transport.log,
+        onPersisted: (version) => {
+          this.transport.persisted?.(subgroupId, version);
+          frontier?.advanceLocal(version);
+        },
+        onFailed: (error) => frontier?.fail(new Error(`node ${me} cannot make ${sg.type} subgroup ${subgroupId} durable: ${error.message}`)),
+      },
+      startsEmpty,
+    );
+    this.replicas.set(subgroupId, { className: sg.type, instance: instance as Record<string, unknown>, persistent, versions, versioning: mode !== 'unordered', ordered: [] });
+  }
+
+  // ---- persistence ----------------------------------------------------------------------------
+
+  /**
+   * The core asks for `subgroupId` to be made durable through `version` (its `persist` output).
+   * A replica with Persistent fields on disk runs a group commit and answers when it is done;
+   * anything else has nothing to write and answers at once.
+   */
+  onPersist(subgroupId: number, version: Version): void {
+    const versions = this.replicas.get(subgroupId)?.versions;
+    if (versions !== undefined && versions.durable) {
+      versions.requestPersist(version);
+      return;
+    }
+    this.transport.persisted?.(subgroupId, version);
+    this.frontiers.get(subgroupId)?.advanceLocal(version);
+  }
+
+  /** Every member of my shard of `subgroupId` persisted through `version` (the core's globalPersisted). */
+  onGlobalPersisted(subgroupId: number, version: Version): void {
+    this.frontiers.get(subgroupId)?.advanceGlobal(version);
   }
 
   private invocationId(): number {
@@ -277,7 +370,13 @@ export class RpcEngine {
     let replica = this.replicas.get(d.subgroup);
     if (replica === undefined) {
       // Deliveries can come with a view's start, before its 'view' event built the replicas.
-      this.ensureReplicas(view);
+      try {
+        this.ensureReplicas(view);
+      } catch (err) {
+        // The 'view' event meets the same failure and stops the node (Group); skip until then.
+        this.transport.log.error({ subgroup: d.subgroup }, 'cannot build the replica for a delivery: %s', (err as Error).message);
+        return;
+      }
       replica = this.replicas.get(d.subgroup);
       if (replica === undefined) {
         this.transport.log.error({ subgroup: d.subgroup, sender: d.senderNode }, 'an RPC message for a subgroup without a local replica; skipped');
@@ -315,7 +414,7 @@ export class RpcEngine {
     const replyExpected = codec.method.result.t !== 'void';
     if (mine !== undefined) {
       const members = view.subgroups[d.subgroup].shards[d.shard].members;
-      if (mine.delivered(members, d.version, d.hlc, replyExpected, replica.persistent, this.removed)) this.ordered.delete(invocation);
+      if (mine.delivered(members, d.version, d.hlc, replyExpected, replica.persistent ? this.frontiers.get(d.subgroup) : undefined, this.removed)) this.ordered.delete(invocation);
     }
 
     // Run the handler inline (no closure or outcome object per call): this is the hot path.
@@ -333,6 +432,9 @@ export class RpcEngine {
     } finally {
       exitApplied(outer);
     }
+    // The version holds what the handler did synchronously: an async handler's work after its
+    // first await is not part of it (it lands in a later version, differently at each replica).
+    if (replica.versions !== undefined && replica.versioning) this.stampVersion(replica, d);
     if (!replyExpected) {
       if (threw) this.logHandlerError(codec, value);
       else if (isThenable(value)) Promise.resolve(value).catch((err: unknown) => this.logHandlerError(codec, err));
@@ -346,6 +448,16 @@ export class RpcEngine {
         (error: unknown) => this.answerOrdered(caller, d.subgroup, invocation, c, false, error),
       );
     } else this.answerOrdered(caller, d.subgroup, invocation, codec, true, value);
+  }
+
+  private stampVersion(replica: Replica, d: DeliverOutput): void {
+    try {
+      replica.versions!.version(d.version, d.hlc);
+    } catch (err) {
+      // Every replica stamps the same versions, so this is a local fault (a closed log, a full
+      // disk buffer): say so loudly; the replica's history now has a hole at this version.
+      this.transport.log.error({ subgroup: d.subgroup, version: String(d.version) }, 'cannot record version %s of %s: %s', String(d.version), replica.className, (err as Error).message);
+    }
   }
 
   private logHandlerError(codec: MethodCodec, err: unknown): void {
@@ -574,9 +686,12 @@ export class RpcEngine {
     }
   }
 
-  /** This node leaves: every call it still waits on rejects with SenderRemovedError. */
-  close(reason: string): void {
-    if (this.closed) return;
+  /**
+   * This node leaves: every call it still waits on rejects with SenderRemovedError, and the
+   * replicas' logs are closed (flushed and synced). Resolves once they are; never rejects.
+   */
+  close(reason: string): Promise<void> {
+    if (this.closed) return this.closing ?? Promise.resolve();
     // Replies this node already computed still go out (they were due before it left).
     this.flushReplies();
     this.replyFrames.clear();
@@ -588,7 +703,14 @@ export class RpcEngine {
     this.p2p.clear();
     this.p2pQueue.length = 0;
     this.waitingForView = [];
+    for (const frontier of this.frontiers.values()) frontier.fail(error);
+    const logs: Promise<void>[] = [];
+    for (const replica of this.replicas.values()) if (replica.versions !== undefined) logs.push(replica.versions.close());
+    this.closing = Promise.all(logs).then(() => undefined);
+    return this.closing;
   }
+
+  private closing: Promise<void> | undefined;
 }
 
 type Outcome = { kind: 'value'; value: unknown } | { kind: 'threw'; error: unknown } | { kind: 'async'; promise: Promise<unknown> };

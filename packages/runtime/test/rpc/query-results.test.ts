@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { makeVersion } from '../../src/core/version.js';
+import { PersistenceFrontier } from '../../src/rpc/persistence-frontier.js';
 import { OrderedCallResults } from '../../src/rpc/query-results.js';
 import { NodeRemovedError, RemoteError, SenderRemovedError } from '../../src/rpc/rpc-errors.js';
 
@@ -25,7 +26,7 @@ describe('OrderedCallResults', () => {
     const h = r.hlc;
     const persisted = r.globalPersistence();
     expect(r.reply(5, { ok: true, value: 'five' })).to.equal(false); // early: waits for delivery
-    expect(r.delivered(members, version, hlc, true, false, none)).to.equal(false);
+    expect(r.delivered(members, version, hlc, true, undefined, none)).to.equal(false);
     expect(await v).to.equal(version);
     expect(await h).to.deep.equal(hlc);
     await persisted;
@@ -44,7 +45,7 @@ describe('OrderedCallResults', () => {
 
   it('asked after everything settled: the same answers', async () => {
     const r = new OrderedCallResults<number>();
-    r.delivered(members, version, hlc, true, false, none);
+    r.delivered(members, version, hlc, true, undefined, none);
     for (const m of members) r.reply(m, { ok: true, value: m * 10 });
     expect([...(await r.all())]).to.deep.equal([[4, 40], [5, 50], [6, 60]]);
     expect(await r.first()).to.equal(40);
@@ -53,7 +54,7 @@ describe('OrderedCallResults', () => {
 
   it('void calls resolve every entry at delivery', async () => {
     const r = new OrderedCallResults<void>();
-    expect(r.delivered(members, version, hlc, false, false, none)).to.equal(true);
+    expect(r.delivered(members, version, hlc, false, undefined, none)).to.equal(true);
     expect([...(await r.all())]).to.deep.equal([[4, undefined], [5, undefined], [6, undefined]]);
     expect(await (await r.replies).get(6)).to.equal(undefined);
   });
@@ -62,11 +63,11 @@ describe('OrderedCallResults', () => {
     const early = new OrderedCallResults<number>();
     early.reply(6, { ok: false, error: new RemoteError(6, 'TypeError', 'six') });
     early.reply(5, { ok: false, error: new RemoteError(5, 'TypeError', 'five') });
-    early.delivered(members, version, hlc, true, false, none);
+    early.delivered(members, version, hlc, true, undefined, none);
     expect(((await settle(early.all())).error as Error).message).to.match(/node 5/);
 
     const late = new OrderedCallResults<number>();
-    late.delivered(members, version, hlc, true, false, none);
+    late.delivered(members, version, hlc, true, undefined, none);
     const all = late.all();
     late.reply(4, { ok: true, value: 1 });
     late.reply(6, { ok: false, error: new RemoteError(6, 'TypeError', 'six') });
@@ -77,7 +78,7 @@ describe('OrderedCallResults', () => {
 
   it('removed members reject their open entries with NodeRemovedError, only theirs', async () => {
     const r = new OrderedCallResults<number>();
-    r.delivered(members, version, hlc, true, false, new Map([[6, 'crashed before delivery']]));
+    r.delivered(members, version, hlc, true, undefined, new Map([[6, 'crashed before delivery']]));
     r.reply(4, { ok: true, value: 4 });
     expect(r.nodeRemoved(4, 'too late')).to.equal(false); // already answered: stays answered
     expect(r.nodeRemoved(5, 'crashed')).to.equal(true);
@@ -96,10 +97,10 @@ describe('OrderedCallResults', () => {
     const v = before.version;
     before.abort(new SenderRemovedError('left'));
     for (const p of [v, before.hlc, before.replies, before.all(), before.localPersistence()]) expect((await settle(p as Promise<unknown>)).error).to.be.instanceOf(SenderRemovedError);
-    expect(before.delivered(members, version, hlc, true, false, none)).to.equal(true);
+    expect(before.delivered(members, version, hlc, true, undefined, none)).to.equal(true);
 
     const after = new OrderedCallResults<number>();
-    after.delivered(members, version, hlc, true, false, none);
+    after.delivered(members, version, hlc, true, undefined, none);
     after.reply(4, { ok: true, value: 4 });
     const all = after.all();
     after.abort(new SenderRemovedError('left'));
@@ -108,10 +109,40 @@ describe('OrderedCallResults', () => {
     expect(await (await after.replies).get(4)).to.equal(4);
   });
 
-  it('persistent subgroups say their persistence promises are not wired yet; nobody awaiting a failure is not a crash', async () => {
+  it('persistent subgroups: local and global persistence follow the frontiers, asked before or after delivery', async () => {
+    const frontier = new PersistenceFrontier(0);
     const r = new OrderedCallResults<number>();
-    r.delivered(members, version, hlc, true, true, none);
-    expect(((await settle(r.localPersistence())).error as Error).message).to.match(/not wired/);
+    const localEarly = r.localPersistence();
+    const globalEarly = r.globalPersistence();
+    let localDone = false;
+    let globalDone = false;
+    void localEarly.then(() => (localDone = true));
+    void globalEarly.then(() => (globalDone = true));
+    r.delivered(members, version, hlc, true, frontier, none);
+    const globalLate = r.globalPersistence();
+    await tick();
+    expect([localDone, globalDone]).to.deep.equal([false, false]);
+    frontier.advanceLocal(version - 1n);
+    await tick();
+    expect(localDone).to.equal(false);
+    frontier.advanceLocal(version);
+    await tick();
+    expect([localDone, globalDone]).to.deep.equal([true, false]);
+    frontier.advanceGlobal(version + 5n);
+    await globalEarly;
+    await globalLate;
+    await r.localPersistence();
+    // A frontier that failed (disk error, or the node left) rejects what is still beyond it.
+    const s = new OrderedCallResults<number>();
+    s.delivered(members, version + 10n, hlc, true, frontier, none);
+    const waiting = s.globalPersistence();
+    frontier.fail(new Error('EIO'));
+    expect(((await settle(waiting)).error as Error).message).to.equal('EIO');
+    expect(((await settle(s.localPersistence())).error as Error).message).to.equal('EIO');
+    await r.globalPersistence(); // already reached: still resolved
+  });
+
+  it('nobody awaiting a failure is not a crash', async () => {
     // Failures nobody awaits must not become unhandled rejections.
     const unhandled: unknown[] = [];
     const onUnhandled = (e: unknown) => unhandled.push(e);
@@ -122,7 +153,7 @@ describe('OrderedCallResults', () => {
       void q.version;
       q.abort(new Error('x'));
       const d = new OrderedCallResults<number>();
-      d.delivered(members, version, hlc, true, false, none);
+      d.delivered(members, version, hlc, true, undefined, none);
       void d.replies;
       void d.all();
       d.reply(4, { ok: false, error: new RemoteError(4, 'E', 'm') });
