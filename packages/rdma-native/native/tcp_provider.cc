@@ -930,7 +930,10 @@ bool TcpProvider::put(uint32_t regionId, const uint8_t* row, const PutRange* ran
       c->pendingAcks.push_back({s.ackSeq, nowMs() + cfg_.heartbeatTimeoutMs});
     }
     std::memcpy(head.data() + sizeof h, &s, sizeof s);
-    if (!cfg_.batchPuts) {
+    if (!cfg_.batchPuts || dataBytes >= kDirectPutBytes) {
+      // A large put gains nothing from the cork (it would fill it alone) and would cost a copy
+      // per target: write it straight from the row, after what is corked (order is kept).
+      if (cfg_.batchPuts) flushCork(*c);
       sendv(*c, iov.data(), int(iov.size()), none);
       continue;
     }

@@ -68,6 +68,7 @@ constexpr size_t kMaxReadPerEvent = 4 << 20;     // fairness between connections
 constexpr size_t kMaxOwnedQueueBytes = 256 << 20; // a peer this far behind is failed
 constexpr int kMaxIov = 64;
 constexpr size_t kCorkFlushBytes = 64 * 1024;
+constexpr size_t kDirectPutBytes = 8 * 1024;  // batched puts this large skip the cork
 
 enum class ConnState { Connecting, WaitHello, WaitHelloAck, WaitProof, Established, Closed };
 

@@ -79,7 +79,8 @@ export interface EndpointOptions {
    * Batch puts: each put is copied into a per-connection buffer and all of them go out in one
    * write at the end of the current JS task (a microtask), at the next poll(), at flush(), or when
    * 64 KiB accumulate — far fewer syscalls for many small puts, at the price of a put leaving only
-   * at one of those points. Order is unchanged (also against later sendP2P). Default false.
+   * at one of those points. Puts of 8 KiB or more are written at once (after what is corked).
+   * Order is unchanged (also against later sendP2P). Default false.
    */
   batchPuts?: boolean;
   /**

@@ -102,6 +102,16 @@ describe('SST puts and P2P between processes (tcp provider)', function () {
     expect(o.violations).to.equal(0);
   });
 
+  it('keeps the order with batched puts when large puts skip the cork and small ones take it (20,000 writes)', async () => {
+    const [writer, reader] = await pool.cluster([19, 20], { batchPuts: true });
+    const count = 20_000;
+    const r = await runFence(writer, reader, { writer: 19, reader: 20, regionId: 25 }, count, 'fenceRead', 16 * 1024);
+    expect(r.violations).to.equal(0);
+    expect(r.regressions).to.equal(0);
+    expect(r.finalData).to.equal(count);
+    expect(r.writes).to.equal(2 * count);
+  });
+
   it('holds writes for a region created late, then applies them', async () => {
     const [a, b] = await pool.cluster([21, 22]);
     // b pushes its row before a has created the region; a creates it afterwards.

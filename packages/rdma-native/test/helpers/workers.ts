@@ -135,10 +135,10 @@ export interface FenceResult {
  * of [writer, reader]; `reader` (with `readCmd`) checks after each batch that the counter never
  * runs ahead of the data.
  */
-export async function runFence(writer: Worker, reader: Worker, ids: { writer: number; reader: number; regionId: number }, count: number, readCmd = 'fenceRead'): Promise<FenceResult> {
+export async function runFence(writer: Worker, reader: Worker, ids: { writer: number; reader: number; regionId: number }, count: number, readCmd = 'fenceRead', bigBytes = 0): Promise<FenceResult> {
   const members = [ids.writer, ids.reader];
-  const done = reader.request(readCmd, { regionId: ids.regionId, members, writer: ids.writer, count }, 120_000);
+  const done = reader.request(readCmd, { regionId: ids.regionId, members, writer: ids.writer, count, bigBytes }, 120_000);
   await reader.waitEvent((e) => e.event === 'ready', 10_000, 'reader ready');
-  await writer.request('fenceWrite', { regionId: ids.regionId, members, count }, 120_000);
+  await writer.request('fenceWrite', { regionId: ids.regionId, members, count, bigBytes }, 120_000);
   return (await done) as unknown as FenceResult;
 }

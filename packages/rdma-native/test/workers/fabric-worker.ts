@@ -90,10 +90,16 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
     await e.waitFor(() => members.every(matches), 10_000, 'all rows');
     return { rows: Object.fromEntries(members.map((m) => [m, Array.from(region.rowOf(m).subarray(0, 4))])) };
   },
-  /** Data (bytes 0..8) then counter (8..16) as two separate puts, `count` times. */
+  /**
+   * Data (bytes 0..8) then counter (8..16) as two separate puts, `count` times. With `bigBytes`,
+   * the counter put also carries that many bytes after the counter, all set to i & 255: a put
+   * large enough to skip the cork of batched puts, after a small one that takes it (were it
+   * written first, the reader would see the counter ahead of the data).
+   */
   async fenceWrite(req) {
     const e = endpoint();
-    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: 16, members: req.members as number[] });
+    const big = (req.bigBytes as number | undefined) ?? 0;
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: 16 + big, members: req.members as number[] });
     const row = region.ownRow();
     const count = req.count as number;
     const targets = (req.members as number[]).filter((m) => m !== e.nodeId);
@@ -101,7 +107,8 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
       setU64(row, 0, BigInt(i));
       region.put([[0, 8]], targets);
       setU64(row, 8, BigInt(i));
-      region.put([[8, 8]], targets);
+      if (big > 0) row.fill(i & 255, 16, 16 + big);
+      region.put(big > 0 ? [[8, 8], [16, big]] : [[8, 8]], targets);
       if (i % 2000 === 0) await new Promise((r) => setImmediate(r));
     }
     return {};
@@ -109,7 +116,8 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
   /** Checks after every batch that the writer's counter never runs ahead of its data. */
   async fenceRead(req) {
     const e = endpoint();
-    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: 16, members: req.members as number[] });
+    const big = (req.bigBytes as number | undefined) ?? 0;
+    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: 16 + big, members: req.members as number[] });
     const writerRow = region.rowOf(req.writer as number);
     const count = BigInt(req.count as number);
     let violations = 0;
@@ -123,6 +131,8 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
       const counter = u64(writerRow, 8);
       checks++;
       if (counter > data) violations++;
+      // The large bytes came in the same put as the counter: they always match it.
+      if (big > 0 && counter > 0n && (writerRow[16] !== Number(counter & 255n) || writerRow[15 + big] !== Number(counter & 255n))) violations++;
       if (counter < lastCounter) regressions++;
       lastCounter = counter;
     };
