@@ -8,29 +8,32 @@
  * The three members share this process's event loop and the machine's cores, so absolute figures
  * are lower than one member per process; the differences between configurations are the point.
  *
- *   node --conditions=@derecho-ts/source --import tsx packages/examples/src/bench/durable-kv.ts [--count N] [--samples N] [--payload-bytes N] [--keys N]
+ *   derecho bench durable-kv [--count N] [--samples N] [--payload-bytes N] [--keys N] [--json]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Group, shards } from '@derecho-ts/runtime';
-import { freeLoopbackPorts } from '@derecho-ts/runtime/testing';
+import { BenchUsageError, freeLoopbackPorts, intArg, parseBenchArgs } from '@derecho-ts/runtime/testing';
 import { wireSchema } from '../derecho.generated.js';
 import { DurableKV } from '../durable-kv/durable-kv.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const n = Number(process.argv[i + 1]);
-  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`--${name} must be a positive integer, got ${process.argv[i + 1]}`);
-  return n;
+const USAGE = 'usage: derecho bench durable-kv [--count N] [--samples N] [--payload-bytes N] [--keys N] [--json]\n';
+
+interface Options {
+  readonly count: number;
+  readonly samples: number;
+  readonly payloadBytes: number;
+  /** A Persistent map without deltas logs the whole map per version: the key space bounds what each version costs. */
+  readonly keys: number;
 }
 
-const count = arg('count', 5000);
-const samples = arg('samples', 300);
-const payloadBytes = arg('payload-bytes', 100);
-// A Persistent map without deltas logs the whole map per version: the key space bounds what each version costs.
-const keys = arg('keys', 16);
+interface Figure {
+  readonly setup: string;
+  readonly putsPerSecond: number;
+  readonly putToGlobalPersistenceP50Us: number;
+  readonly putToGlobalPersistenceP99Us: number;
+}
 
 interface Setup {
   readonly name: string;
@@ -50,7 +53,8 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-async function run(setup: Setup): Promise<string> {
+async function runSetup(setup: Setup, o: Options): Promise<Figure> {
+  const { count, samples, payloadBytes, keys } = o;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'derecho-bench-durable-kv-'));
   const ports = await freeLoopbackPorts(3);
   const members = await Promise.all(
@@ -86,13 +90,38 @@ async function run(setup: Setup): Promise<string> {
       latenciesUs.push(Number(process.hrtime.bigint() - t0) / 1000);
     }
     latenciesUs.sort((a, b) => a - b);
-    return `${setup.name.padEnd(30)} ${Math.round(count / seconds).toString().padStart(8)} puts/s   put->globalPersistence p50 ${Math.round(percentile(latenciesUs, 0.5))} us, p99 ${Math.round(percentile(latenciesUs, 0.99))} us`;
+    return { setup: setup.name, putsPerSecond: count / seconds, putToGlobalPersistenceP50Us: percentile(latenciesUs, 0.5), putToGlobalPersistenceP99Us: percentile(latenciesUs, 0.99) };
   } finally {
     await Promise.all(members.map((g) => g.close()));
     fs.rmSync(root, { recursive: true, force: true });
   }
 }
 
-console.log(`DurableKV, 3 members in one process, ${payloadBytes}-byte values over ${keys} keys, ${count} pipelined puts, ${samples} sequential samples; logs under ${os.tmpdir()}`);
-for (const setup of setups) console.log(await run(setup));
-process.exit(0);
+export async function run(args: string[]): Promise<number> {
+  let o: Options;
+  let json: boolean;
+  try {
+    const { positional, flags } = parseBenchArgs(args, ['count', 'samples', 'payload-bytes', 'keys'], ['json']);
+    if (positional.length > 0) throw new BenchUsageError(`expected no positional arguments, got ${positional.join(' ')}`);
+    o = {
+      count: intArg(flags.get('count'), '--count', 1, 10_000_000, 5000),
+      samples: intArg(flags.get('samples'), '--samples', 1, 1_000_000, 300),
+      payloadBytes: intArg(flags.get('payload-bytes'), '--payload-bytes', 0, 1 << 20, 100),
+      keys: intArg(flags.get('keys'), '--keys', 1, 1_000_000, 16),
+    };
+    json = flags.has('json');
+  } catch (err) {
+    if (!(err instanceof BenchUsageError)) throw err;
+    process.stderr.write(`derecho bench durable-kv: ${err.message}\n${USAGE}`);
+    return 2;
+  }
+  if (!json) process.stdout.write(`DurableKV, 3 members in one process, ${o.payloadBytes}-byte values over ${o.keys} keys, ${o.count} pipelined puts, ${o.samples} sequential samples; logs under ${os.tmpdir()}\n`);
+  const figures: Figure[] = [];
+  for (const setup of setups) {
+    const f = await runSetup(setup, o);
+    figures.push(f);
+    if (!json) process.stdout.write(`${f.setup.padEnd(30)} ${Math.round(f.putsPerSecond).toString().padStart(8)} puts/s   put->globalPersistence p50 ${Math.round(f.putToGlobalPersistenceP50Us)} us, p99 ${Math.round(f.putToGlobalPersistenceP99Us)} us\n`);
+  }
+  if (json) process.stdout.write(`${JSON.stringify({ benchmark: 'durable-kv', ...o, figures, loadAverage: os.loadavg() })}\n`);
+  return 0;
+}

@@ -23,4 +23,5 @@ export const benches: Record<string, () => Promise<BenchModule>> = {
   viewchange: () => import('./bench-viewchange.js'),
   typed: fromExamples('typed'),
   'p2p-latency': fromExamples('p2p-latency'),
+  'durable-kv': fromExamples('durable-kv'),
 };
