@@ -69,4 +69,19 @@ describe('the derecho command and the examples', function () {
     expect(p.p50Us).to.be.a('number').above(0);
     expect(p.rawPingPongP50Us).to.be.a('number').above(0);
   });
+
+  it('derecho bench durable-kv reports every configuration, and names a bad option', async () => {
+    const run = await derecho(['bench', 'durable-kv', '--count', '200', '--samples', '10', '--json']);
+    expect(run.code, run.stderr).to.equal(0);
+    const d = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { benchmark: string; figures: { setup: string; putsPerSecond: number; putToGlobalPersistenceP50Us: number }[] };
+    expect(d.benchmark).to.equal('durable-kv');
+    expect(d.figures.map((f) => f.setup)).to.deep.equal(['persistent, fsync', 'persistent, no fsync', 'persistent, persistence off', 'ordered (volatile)']);
+    for (const f of d.figures) {
+      expect(f.putsPerSecond).to.be.above(0);
+      expect(f.putToGlobalPersistenceP50Us).to.be.above(0);
+    }
+    const bad = await derecho(['bench', 'durable-kv', '--count', 'many']);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.match(/--count/);
+  });
 });
