@@ -197,4 +197,38 @@ describe('durable replicated objects (Persistent fields in persistent shards, in
       expect(fs.existsSync(dir) ? fs.readdirSync(dir) : []).to.deep.equal([]);
     }
   });
+
+  it('a member whose disk fails leaves the group, saying why; the others go on and persist', async () => {
+    const instances = new Map<number, DurableKV>();
+    const p = await freeLoopbackPorts(3);
+    const layout = shards({ minNodes: 2, maxNodes: 3, mode: 'persistent' });
+    const members = await Promise.all(
+      [0, 1, 2].map((id) =>
+        Group.join({
+          schema: wireSchema,
+          minMembers: 3,
+          joinTimeoutMs: 20_000,
+          subgroups: [{ type: DurableKV, layout, factory: () => { const kv = new DurableKV(); instances.set(id, kv); return kv; } }],
+          config: configFor(id, p, root),
+        }),
+      ),
+    );
+    groups.push(...members);
+    await members[0].subgroup(DurableKV).ordered.put('a', bytes('1')).globalPersistence();
+    const stopped = new Promise<{ reason: string; message: string }>((resolve) => members[2].once('shutdown', resolve));
+    // Node 2's disk starts failing: its next group commit rejects as an fdatasync would.
+    const eio = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    instances.get(2)!.data.persistAsync = () => Promise.reject(eio);
+    const during = members[0].subgroup(DurableKV).ordered.put('b', bytes('2'));
+    const e = await stopped;
+    expect(e.reason).to.equal('left');
+    expect(e.message).to.match(/cannot make DurableKV subgroup \d+ durable: EIO/);
+    // The call delivered while node 2 was still there is globally persisted once the view without it installs.
+    await during.globalPersistence();
+    const after = members[0].subgroup(DurableKV).ordered.put('c', bytes('3'));
+    expect([...(await after.replies).keys()].sort()).to.deep.equal([0, 1]);
+    await after.globalPersistence();
+    expect(members[1].view.members.map((m) => m.id)).to.deep.equal([0, 1]);
+    for (const g of members.slice(0, 2)) expect(text(instances.get(g.nodeId)!.data.current.get('c'))).to.equal('3');
+  });
 });

@@ -120,6 +120,7 @@ export class Group extends EventEmitter<GroupEvents> {
           sendP2P: (to, chunks) => node.endpoint.sendP2P(to, chunks),
           dropPeer: (peer, why) => node.dropPeer(peer, why),
           persisted: (subgroupId, version) => node.persisted(subgroupId, version),
+          persistenceFailed: (subgroupId, error) => this.leaveAfterDiskFailure(subgroupId, error),
         },
         new SchemaCodec(rpc.schema, rpc.wireClasses),
         rpc.factories,
@@ -154,8 +155,9 @@ export class Group extends EventEmitter<GroupEvents> {
     node.on('peerFailed', (f) => this.emit('peerFailed', f));
     node.on('shutdown', (e) => {
       // Removed, partitioned or left: calls still waiting for replies can never get them.
-      this.closing = this.rpc?.close(e.message);
-      this.emit('shutdown', e);
+      const event = this.diskFailure !== undefined && e.reason === 'left' ? { reason: e.reason, message: `${e.message}, because ${this.diskFailure.message}` } : e;
+      this.closing = this.rpc?.close(event.message);
+      this.emit('shutdown', event);
     });
     node.on('deliver', (d) => this.onDeliver(d));
     node.on('progress', () => {
@@ -319,6 +321,22 @@ export class Group extends EventEmitter<GroupEvents> {
     return handle;
   }
 
+  /**
+   * A replica's log cannot be made durable (EIO, ENOSPC, ...). This node could never again report
+   * its shard's versions persisted, so the shard's persistence frontier would stop and the next
+   * view change (which waits for every live member to persist what it delivered) would hang. It
+   * leaves instead: the others install a view without it and go on. `shutdown` says why.
+   */
+  private leaveAfterDiskFailure(subgroupId: number, error: Error): void {
+    if (this.diskFailure !== undefined || this.closed) return;
+    this.diskFailure = error;
+    this.node.log.error({ subgroup: subgroupId }, 'this node leaves the group: %s', error.message);
+    // Not from inside the persistence callback: the leave runs the protocol.
+    queueMicrotask(() => {
+      if (!this.closed) this.node.leave();
+    });
+  }
+
   /** Reports `nodeId` as failed: the group removes it in the next view (Derecho's report_failure). */
   reportFailure(nodeId: number): void {
     this.node.reportFailure(nodeId);
@@ -348,4 +366,6 @@ export class Group extends EventEmitter<GroupEvents> {
   private closing: Promise<void> | undefined;
   /** Why this node stopped on its own (a replica could not be built). */
   private fatal: Error | undefined;
+  /** Set when a replica's disk failed and this node left because of it. */
+  private diskFailure: Error | undefined;
 }

@@ -139,7 +139,7 @@ export class ReplicaVersions {
     const code = (error as NodeJS.ErrnoException).code;
     this.options.log.error(
       { subgroup: this.options.subgroupId, shard: this.options.shard, code, dir: this.options.settings.dir },
-      'cannot make the %s log durable: %s. This node no longer reports versions persisted; the shard\'s persistence frontier stops here and the next view change cannot complete until this node is removed',
+      'cannot make the %s log durable: %s. This node no longer reports versions persisted (a group member then leaves the group, so the others can go on)',
       this.options.className,
       error.message,
     );

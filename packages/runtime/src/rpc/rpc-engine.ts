@@ -55,6 +55,8 @@ export interface RpcTransport {
   dropPeer(peer: number, why: string): void;
   /** Tells the core this node's log of `subgroupId` is durable through `version` (its `persisted` input). */
   persisted?(subgroupId: number, version: Version): void;
+  /** This node can no longer make `subgroupId` durable (its disk failed): it must leave. */
+  persistenceFailed?(subgroupId: number, error: Error): void;
 }
 
 export interface RpcEngineOptions {
@@ -244,7 +246,11 @@ export class RpcEngine {
           this.transport.persisted?.(subgroupId, version);
           frontier?.advanceLocal(version);
         },
-        onFailed: (error) => frontier?.fail(new Error(`node ${me} cannot make ${sg.type} subgroup ${subgroupId} durable: ${error.message}`)),
+        onFailed: (error) => {
+          const failure = new Error(`node ${me} cannot make ${sg.type} subgroup ${subgroupId} durable: ${error.message}`);
+          frontier?.fail(failure);
+          this.transport.persistenceFailed?.(subgroupId, failure);
+        },
       },
       startsEmpty,
     );
