@@ -400,10 +400,6 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
   stats() {
     return { ...endpoint().stats() };
   },
-  pollOnce() {
-    const r = endpoint().poll({ inline: true });
-    return { writes: r.writes, p2p: r.p2p.length };
-  },
   close() {
     ep?.close();
     return {};
