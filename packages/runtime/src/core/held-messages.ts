@@ -9,6 +9,9 @@
  * reference: its bytes stay in the sender's SST slot until delivery copies them out (see
  * ShardMulticast for why the slot cannot be reused before that).
  *
+ * Which message a key is needs no column: in ordered shards seq = index·S + sender, in unordered
+ * ones each sender has its own table keyed by index.
+ *
  * Live keys always lie in a window narrower than the capacity (the multicast window bounds them);
  * the table is direct-mapped by `key & mask` and doubles when two live keys would collide.
  */
@@ -31,8 +34,6 @@ export class HeldMessages {
   private mask = 0;
   private keys = new Float64Array(0);
   private kinds = new Uint8Array(0);
-  private senders = new Int32Array(0);
-  private indices = new Float64Array(0);
   private slotAts = new Float64Array(0);
   private sizes = new Float64Array(0);
   private sendWallUss = new Float64Array(0);
@@ -51,8 +52,6 @@ export class HeldMessages {
     this.mask = capacity - 1;
     this.keys = new Float64Array(capacity).fill(EMPTY_KEY);
     this.kinds = new Uint8Array(capacity);
-    this.senders = new Int32Array(capacity);
-    this.indices = new Float64Array(capacity);
     this.slotAts = new Float64Array(capacity);
     this.sizes = new Float64Array(capacity);
     this.sendWallUss = new Float64Array(capacity);
@@ -75,7 +74,7 @@ export class HeldMessages {
   }
 
   /** Holds a message under `key` (not held yet); returns nothing, read it back with find(). */
-  put(key: number, kind: HeldKind, sender: number, index: number, slotAt: number, size: number, sendWallUs: number, cooked: boolean, payload: Uint8Array | undefined): void {
+  put(key: number, kind: HeldKind, slotAt: number, size: number, sendWallUs: number, cooked: boolean, payload: Uint8Array | undefined): void {
     invariant(key >= 0 && Number.isSafeInteger(key), 'held keys are non-negative integers', () => `key ${key}`);
     let pos = key & this.mask;
     while (this.keys[pos] !== EMPTY_KEY) {
@@ -85,8 +84,6 @@ export class HeldMessages {
     }
     this.keys[pos] = key;
     this.kinds[pos] = kind;
-    this.senders[pos] = sender;
-    this.indices[pos] = index;
     this.slotAts[pos] = slotAt;
     this.sizes[pos] = size;
     this.sendWallUss[pos] = sendWallUs;
@@ -97,12 +94,6 @@ export class HeldMessages {
 
   kind(pos: number): HeldKind {
     return this.kinds[pos] as HeldKind;
-  }
-  sender(pos: number): number {
-    return this.senders[pos];
-  }
-  index(pos: number): number {
-    return this.indices[pos];
   }
   slotAt(pos: number): number {
     return this.slotAts[pos];
@@ -133,8 +124,6 @@ export class HeldMessages {
     const old = {
       keys: this.keys,
       kinds: this.kinds,
-      senders: this.senders,
-      indices: this.indices,
       slotAts: this.slotAts,
       sizes: this.sizes,
       sendWallUss: this.sendWallUss,
@@ -164,8 +153,6 @@ export class HeldMessages {
       const at = key & this.mask;
       this.keys[at] = key;
       this.kinds[at] = old.kinds[p];
-      this.senders[at] = old.senders[p];
-      this.indices[at] = old.indices[p];
       this.slotAts[at] = old.slotAts[p];
       this.sizes[at] = old.sizes[p];
       this.sendWallUss[at] = old.sendWallUss[p];

@@ -454,23 +454,22 @@ export class ShardMulticast {
       invariant(i >= 0 && i > this.contiguous[k] && !this.beyondGap[k].has(i), 'each message is received once', () => `sender ${k} index ${i}, contiguous ${this.contiguous[k]}`);
       this.beyondGap[k].add(i);
     }
-    if (this.ordered) this.heldBySeq.put(i * this.numSenders + k, kind, k, i, slotAt, size, sendWallUs, cooked, payload);
-    else this.heldByIndex[k].put(i, kind, k, i, slotAt, size, sendWallUs, cooked, payload);
+    if (this.ordered) this.heldBySeq.put(i * this.numSenders + k, kind, slotAt, size, sendWallUs, cooked, payload);
+    else this.heldByIndex[k].put(i, kind, slotAt, size, sendWallUs, cooked, payload);
   }
 
   /**
-   * The payload of the held message at `pos` for delivery: RDMC buffers as they are, SMC bytes
-   * copied out of the slot now (after delivery the sender may rewrite it).
+   * The payload of message `index` of sender rank `k`, held at `pos`, for delivery: RDMC buffers
+   * as they are, SMC bytes copied out of the slot now (after delivery the sender may rewrite it).
    */
-  private takePayload(held: HeldMessages, pos: number): Uint8Array {
+  private takePayload(held: HeldMessages, pos: number, k: number, index: number): Uint8Array {
     const own = held.payload(pos);
     if (own !== undefined) return own;
     const at = held.slotAt(pos);
     const headerAt = at - HEADER_BYTES;
-    const index = held.index(pos);
     const data = this.table.data;
     if (headerIndex(data, headerAt) !== index || headerNumNulls(data, headerAt) !== 0) {
-      invariant(false, 'an SMC slot is not rewritten before its message is delivered', () => `subgroup ${this.subgroup} sender ${held.sender(pos)} index ${index}: slot now holds index ${headerIndex(data, headerAt)}`);
+      invariant(false, 'an SMC slot is not rewritten before its message is delivered', () => `subgroup ${this.subgroup} sender ${k} index ${index}: slot now holds index ${headerIndex(data, headerAt)}`);
     }
     return this.deliverySlab.copyRange(this.table.bytes, at, held.payloadSize(pos));
   }
@@ -548,9 +547,9 @@ export class ShardMulticast {
       held.remove(pos);
       return undefined;
     }
-    const payload = this.takePayload(held, pos);
-    const senderRank = held.sender(pos);
-    const index = held.index(pos);
+    const senderRank = seq % this.numSenders;
+    const index = (seq - senderRank) / this.numSenders;
+    const payload = this.takePayload(held, pos, senderRank, index);
     const sendWallUs = held.sendWallUs(pos);
     const cooked = held.cooked(pos);
     held.remove(pos);
@@ -647,7 +646,7 @@ export class ShardMulticast {
       const held = this.heldByIndex[k];
       const pos = held.find(index);
       if (pos < 0 || held.kind(pos) === HeldKind.Null) invariant(false, 'unordered message held until delivery', () => `sender ${k} index ${index}`);
-      const payload = this.takePayload(held, pos);
+      const payload = this.takePayload(held, pos, k, index);
       const sendWallUs = held.sendWallUs(pos);
       const cooked = held.cooked(pos);
       held.remove(pos);
