@@ -10,4 +10,4 @@ export { rawPingPongUs, rawStreamGBps, percentile } from './cli/loopback-limits.
 export { measureMarshalCost, type MarshalBenchFigure, type MarshalBenchOptions } from './rpc/marshal-bench.js';
 export { measureRpcLayerCost, type RpcLayerBenchOptions, type RpcLayerFigure } from './rpc/rpc-layer-bench.js';
 export { parseBenchArgs, intArg, BenchUsageError, type ParsedBenchArgs } from './cli/bench-args.js';
-export { spawnLineProcess, type LineProcess } from './cli/line-process.js';
+export { onLines, spawnLineProcess, type LineProcess } from './cli/line-process.js';

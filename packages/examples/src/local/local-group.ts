@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { freeLoopbackPorts } from '@derecho-ts/runtime/testing';
+import { freeLoopbackPorts, onLines } from '@derecho-ts/runtime/testing';
 
 export interface LocalGroupOptions<Task> {
   /** The member program: command and arguments (see childScriptArgs). */
@@ -58,25 +58,17 @@ export async function runLocalGroup<Task, StepResult>(options: LocalGroupOptions
           stdio: ['pipe', 'pipe', 'inherit'],
         });
         children.push(child);
-        let buffered = '';
         let step = 0;
-        child.stdout!.setEncoding('utf8');
-        child.stdout!.on('data', (chunk: string) => {
-          buffered += chunk;
-          let nl;
-          while ((nl = buffered.indexOf('\n')) >= 0) {
-            const line = buffered.slice(0, nl);
-            buffered = buffered.slice(nl + 1);
-            if (!line.startsWith('STEP ')) continue;
-            results[step][id] = JSON.parse(line.slice(5)) as StepResult;
-            if (++counts[step] === n) {
-              if (step + 1 === options.steps) {
-                clearTimeout(timer);
-                resolve();
-              } else for (const c of children) c.stdin!.write('go\n');
-            }
-            step++;
+        onLines(child.stdout!, (line) => {
+          if (!line.startsWith('STEP ')) return;
+          results[step][id] = JSON.parse(line.slice(5)) as StepResult;
+          if (++counts[step] === n) {
+            if (step + 1 === options.steps) {
+              clearTimeout(timer);
+              resolve();
+            } else for (const c of children) c.stdin!.write('go\n');
           }
+          step++;
         });
         child.on('exit', (code, signal) => {
           if (step < options.steps) fail(new Error(`member ${id} exited (${signal ?? `code ${code}`}) after ${step} of ${options.steps} steps`));

@@ -4,6 +4,7 @@
  * matches, with a deadline and an error that shows the last lines seen.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 
 export interface LineProcess {
   readonly child: ChildProcess;
@@ -16,17 +17,9 @@ export function spawnLineProcess(label: string, command: string, args: readonly 
   const child = spawn(command, [...args], { env, stdio: [stdin, 'pipe', stderr] });
   const lines: string[] = [];
   let waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
-  let buffered = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    buffered += chunk;
-    let nl;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      lines.push(line);
-      waiters = waiters.filter((w) => (w.test(line) ? (w.resolve(line), false) : true));
-    }
+  onLines(child.stdout!, (line) => {
+    lines.push(line);
+    waiters = waiters.filter((w) => (w.test(line) ? (w.resolve(line), false) : true));
   });
   const waitLine = (test: (line: string) => boolean, timeoutMs: number, what: string): Promise<string> => {
     const seen = lines.find(test);
@@ -37,4 +30,19 @@ export function spawnLineProcess(label: string, command: string, args: readonly 
     });
   };
   return { child, lines, waitLine };
+}
+
+/** Calls `onLine` with every complete line (without its newline) the stream emits, as text. */
+export function onLines(stream: Readable, onLine: (line: string) => void): void {
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      onLine(line);
+    }
+  });
 }
