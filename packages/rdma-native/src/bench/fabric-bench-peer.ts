@@ -26,6 +26,23 @@ function endpoint(): Endpoint {
   return ep;
 }
 
+/** The SST of a ping pair: my row and the partner's, the 32-bit counter at offset 0 of each, and the put that sends my row. */
+function pingPair(req: Request) {
+  const size = req.size as number;
+  const region = endpoint().createRegion({ regionId: req.regionId as number, rowBytes: size, members: req.members as number[] });
+  const mine = region.ownRow();
+  const theirs = region.rowOf(req.partner as number);
+  const target = [req.partner as number];
+  const range: [number, number][] = [[0, size]];
+  return {
+    mine,
+    theirs,
+    myView: new DataView(mine.buffer, mine.byteOffset),
+    theirView: new DataView(theirs.buffer, theirs.byteOffset),
+    sendMine: () => region.put(range, target),
+  };
+}
+
 const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>> | Record<string, unknown>> = {
   open(req) {
     ep = Endpoint.open({ nodeId: req.nodeId as number, buildHash: 'bench', secret: 'bench-secret', heartbeatTimeoutMs: 5000, batchPuts: req.batchPuts === true });
@@ -42,22 +59,15 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
   },
   /** Echoes the partner's first `size` bytes back into my row whenever they change. */
   sstEchoStart(req) {
-    const e = endpoint();
-    const size = req.size as number;
-    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: size, members: req.members as number[] });
-    const theirs = region.rowOf(req.partner as number);
-    const mine = region.ownRow();
-    const view = new DataView(theirs.buffer, theirs.byteOffset);
+    const { mine, theirs, theirView, sendMine } = pingPair(req);
     let last = 0;
-    const target = [req.partner as number];
-    const range: [number, number][] = [[0, size]];
     if (echoHook) hooks.delete(echoHook);
     echoHook = () => {
-      const v = view.getUint32(0, true);
+      const v = theirView.getUint32(0, true);
       if (v !== last) {
         last = v;
         mine.set(theirs);
-        region.put(range, target);
+        sendMine();
       }
     };
     hooks.add(echoHook);
@@ -65,16 +75,8 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
   },
   /** Round trips: write a counter into my row, put it, wait until the partner echoes it. */
   sstPing(req) {
-    const e = endpoint();
-    const size = req.size as number;
     const iterations = req.iterations as number;
-    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: size, members: req.members as number[] });
-    const mine = region.ownRow();
-    const theirs = region.rowOf(req.partner as number);
-    const myView = new DataView(mine.buffer, mine.byteOffset);
-    const theirView = new DataView(theirs.buffer, theirs.byteOffset);
-    const target = [req.partner as number];
-    const range: [number, number][] = [[0, size]];
+    const { myView, theirView, sendMine } = pingPair(req);
     const rtts = new Float64Array(iterations);
     let i = 0;
     let t0 = 0;
@@ -82,7 +84,7 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
       const issue = () => {
         myView.setUint32(0, i + 1, true);
         t0 = performance.now();
-        region.put(range, target);
+        sendMine();
       };
       const hook = () => {
         if (theirView.getUint32(0, true) !== i + 1) return;
@@ -105,24 +107,18 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
    */
   sstEchoSpin(req) {
     const e = endpoint();
-    const size = req.size as number;
-    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: size, members: req.members as number[] });
+    const { mine, theirs, theirView, sendMine } = pingPair(req);
     spinAfterReply = () => {
-      const theirs = region.rowOf(req.partner as number);
-      const mine = region.ownRow();
-      const view = new DataView(theirs.buffer, theirs.byteOffset);
-      const target = [req.partner as number];
-      const range: [number, number][] = [[0, size]];
       const deadline = Date.now() + 60_000;
       let last = 0;
       let echoed = 0;
       while (echoed < (req.iterations as number) && (echoed % 1024 !== 0 || Date.now() < deadline)) {
         e.poll({ inline: true });
-        const v = view.getUint32(0, true);
+        const v = theirView.getUint32(0, true);
         if (v !== last) {
           last = v;
           mine.set(theirs);
-          region.put(range, target);
+          sendMine();
           echoed++;
         }
       }
@@ -133,21 +129,14 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
   /** Busy-poll round trips: put, then spin on poll({ inline: true }) until the echo is back. */
   sstPingSpin(req) {
     const e = endpoint();
-    const size = req.size as number;
     const iterations = req.iterations as number;
-    const region = e.createRegion({ regionId: req.regionId as number, rowBytes: size, members: req.members as number[] });
-    const mine = region.ownRow();
-    const theirs = region.rowOf(req.partner as number);
-    const myView = new DataView(mine.buffer, mine.byteOffset);
-    const theirView = new DataView(theirs.buffer, theirs.byteOffset);
-    const target = [req.partner as number];
-    const range: [number, number][] = [[0, size]];
+    const { myView, theirView, sendMine } = pingPair(req);
     const rtts: number[] = [];
     const deadline = Date.now() + 60_000;
     for (let i = 1; i <= iterations && Date.now() < deadline; i++) {
       myView.setUint32(0, i, true);
       const t0 = performance.now();
-      region.put(range, target);
+      sendMine();
       while (theirView.getUint32(0, true) !== i) e.poll({ inline: true });
       rtts.push((performance.now() - t0) * 1000);
     }
