@@ -4,6 +4,7 @@
  * control bodies are msgpack. Decoding validates every field: a peer that sends something else is
  * misbehaving, and the caller drops its connection instead of acting on garbage.
  */
+import { hlc, type Hlc } from '../core/hlc.js';
 import { Packr } from 'msgpackr';
 import type { GroupSubgroup, GroupView, MemberAddress } from '../core/membership/group-view.js';
 import type { StateTransfer } from '../core/membership/next-view.js';
@@ -17,11 +18,16 @@ export const enum Channel {
 export type ControlMessage =
   | { readonly type: 'join'; readonly member: MemberAddress }
   | { readonly type: 'refused'; readonly code: string; readonly message: string }
+  /** To a joiner: the join is pending, but the group cannot admit it yet, and why. */
+  | { readonly type: 'deferred'; readonly message: string }
   /** A view for a member to install; `stateTransfers` (joins after formation) says which old
    *  shard leader sends which subgroup's state to whom. */
   | { readonly type: 'view'; readonly view: GroupView; readonly stateTransfers?: readonly StateTransfer[] }
-  /** The state of one subgroup replica at the boundary of view `vid` (msgpack; null: no state). */
-  | { readonly type: 'state'; readonly vid: number; readonly subgroup: number; readonly state: Uint8Array | null }
+  /**
+   * The state of one subgroup replica at the boundary of view `vid` (msgpack; null: no state), and
+   * the shard's last delivered HLC, which the receiver's deliveries continue from.
+   */
+  | { readonly type: 'state'; readonly vid: number; readonly subgroup: number; readonly state: Uint8Array | null; readonly hlc: Hlc }
   /** Not the leader: ask `leader` instead. */
   | { readonly type: 'redirect'; readonly leader: MemberAddress }
   | { readonly type: 'ready'; readonly vid: number }
@@ -135,6 +141,8 @@ export function decodeControl(body: Uint8Array): ControlMessage {
       return { type: 'join', member: member(m.member, 'member') };
     case 'refused':
       return { type: 'refused', code: str(m.code, 'code', 64), message: str(m.message, 'message') };
+    case 'deferred':
+      return { type: 'deferred', message: str(m.message, 'message') };
     case 'view': {
       const view = groupView(m.view);
       if (m.stateTransfers === undefined) return { type: 'view', view };
@@ -146,7 +154,14 @@ export function decodeControl(body: Uint8Array): ControlMessage {
     }
     case 'state': {
       if (m.state !== null && !(m.state instanceof Uint8Array)) fail('state must be bytes or null');
-      return { type: 'state', vid: u32(m.vid, 'vid'), subgroup: u32(m.subgroup, 'subgroup'), state: m.state as Uint8Array | null };
+      const t = obj(m.hlc, 'hlc');
+      let stamp: Hlc;
+      try {
+        stamp = hlc(t.wallUs as number, t.logical as number);
+      } catch (err) {
+        fail(`hlc: ${(err as Error).message}`);
+      }
+      return { type: 'state', vid: u32(m.vid, 'vid'), subgroup: u32(m.subgroup, 'subgroup'), state: m.state as Uint8Array | null, hlc: stamp };
     }
     case 'redirect':
       return { type: 'redirect', leader: member(m.leader, 'leader') };

@@ -12,7 +12,7 @@ import type { DeliverOutput } from '../core/core-io.js';
 import type { Version } from '../core/version.js';
 import { GroupFormation, type FormationOutput } from '../core/membership/formation.js';
 import type { GroupSubgroup, GroupView, MemberAddress, SubgroupParams } from '../core/membership/group-view.js';
-import type { ShutdownReason } from '../core/membership/membership-io.js';
+import type { Hlc } from '../core/hlc.js';
 import type { StateTransfer } from '../core/membership/next-view.js';
 import { describeViewChange, type ViewChange } from '../core/membership/view-change.js';
 import { SubgroupAllocator } from '../layout/allocate.js';
@@ -23,7 +23,7 @@ import type { GroupLayout } from '../layout/spec.js';
 import { wallClockUs } from './clock.js';
 import { Channel, ControlMessageError, decodeControl, encodeControl, type ControlMessage } from './control-messages.js';
 import { createLogger, type Logger } from './logger.js';
-import { ViewRuntime } from './view-runtime.js';
+import { ViewRuntime, type NodeShutdownReason } from './view-runtime.js';
 
 /** Identifies the wire protocol and build; peers with another one are refused in the handshake. */
 export const BUILD_HASH = 'derecho-ts/0.1.0';
@@ -54,7 +54,7 @@ export interface GroupNodeEvents {
   deliver: [DeliverOutput];
   /** This node stopped: the rest of the group removed it, it was on the minority side of a
    *  partition, or it left. Nothing is delivered after this. */
-  shutdown: [{ reason: ShutdownReason; message: string }];
+  shutdown: [{ reason: NodeShutdownReason; message: string }];
   peerFailed: [{ nodeId: number; reason: string }];
   /** After each polled batch was handed to the core: send queues may have shrunk. */
   progress: [];
@@ -104,7 +104,11 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   private stateHandler: StateHandler | undefined;
   private persistenceHandler: PersistenceHandler | undefined;
   /** States received for a view this node is joining, by "vid:subgroup". */
-  private readonly receivedStates = new Map<string, Uint8Array | null>();
+  private readonly receivedStates = new Map<string, { readonly state: Uint8Array | null; readonly hlc: Hlc }>();
+  /** Why the leader cannot admit this joiner yet (its last `deferred` answer). */
+  private joinDeferredReason: string | undefined;
+  /** A joiner's first view: the HLC that came with each shard state it installed. */
+  private joinedHlcFloors: ReadonlyMap<number, Hlc> | undefined;
   private stateWaiters: (() => void)[] = [];
   private joinWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private closed = false;
@@ -180,7 +184,10 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     const joined = new Promise<void>((resolve, reject) => {
       this.joinWaiter = { resolve, reject };
     });
-    const timer = setTimeout(() => this.failJoin(new JoinError(`node ${this.nodeId} did not join within ${timeoutMs} ms (contact ${this.config.cluster.contact.host}:${this.config.cluster.contact.port})`)), timeoutMs);
+    const timer = setTimeout(() => {
+      const why = this.joinDeferredReason !== undefined ? `: ${this.joinDeferredReason}` : '';
+      this.failJoin(new JoinError(`node ${this.nodeId} did not join within ${timeoutMs} ms (contact ${this.config.cluster.contact.host}:${this.config.cluster.contact.port})${why}`));
+    }, timeoutMs);
     if (this.isLeader) {
       this.formation = new GroupFormation({ leader: this.me(), allocate: (ids) => this.allocate(ids), minMembers: this.options.minMembers });
       this.log.info({ port: this.endpoint.port }, 'forming the group as its initial leader');
@@ -254,7 +261,27 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     }
   }
 
+  /**
+   * The fabric's wake-up. Whatever throws below it (a malformed message a check missed, a handler,
+   * a native call) must not escape into the native callback and kill the process: this node fails
+   * itself instead, with a `shutdown` event that says why.
+   */
   private onPoll(result: PollResult): void {
+    try {
+      this.handlePoll(result);
+    } catch (err) {
+      this.failSelf(`an exception escaped the receive path: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
+  }
+
+  private failSelf(message: string): void {
+    if (this.closed) return;
+    this.failJoin(new JoinError(message));
+    if (this.runtime?.started) this.runtime.fail(message);
+    if (!this.closed) this.onShutdown('failed', message);
+  }
+
+  private handlePoll(result: PollResult): void {
     if (this.closed) return;
     this.stats.pollBatches++;
     this.stats.remoteWrites += result.writes;
@@ -345,8 +372,13 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
           (err: Error) => this.failJoin(new JoinError(`cannot reach the leader node ${m.leader.id} at ${m.leader.host}:${m.leader.port}: ${err.message}`)),
         );
         break;
+      case 'deferred':
+        if (this.runtime !== undefined) return;
+        if (m.message !== this.joinDeferredReason) this.log.info({ from }, 'the join is pending: %s', m.message);
+        this.joinDeferredReason = m.message;
+        break;
       case 'state':
-        this.receivedStates.set(`${m.vid}:${m.subgroup}`, m.state);
+        this.receivedStates.set(`${m.vid}:${m.subgroup}`, { state: m.state, hlc: m.hlc });
         this.stateWaiters.splice(0).forEach((w) => w());
         break;
       case 'refused':
@@ -390,8 +422,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     try {
       await this.connectToMembers(view);
       const mine = stateTransfers.filter((t) => t.to === this.nodeId);
-      await this.waitForStates(view.vid, mine.map((t) => t.subgroup), this.joinTimeoutMs);
-      for (const t of mine) this.stateHandler?.install(view, t.subgroup, this.receivedStates.get(`${view.vid}:${t.subgroup}`) ?? null);
+      this.joinedHlcFloors = await this.receiveStates(view, mine);
       this.runtime = this.createRuntime(view);
       this.startView(view.vid);
     } catch (err) {
@@ -410,6 +441,23 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     await this.endpoint.waitConnected(others.map((m) => m.id), this.joinTimeoutMs);
   }
 
+  /**
+   * Waits for the state of every transfer to me (`mine`), installs it in the replicas, and returns
+   * the HLC each came with: a joiner's first view, or a member moving into shards at a view change.
+   */
+  private async receiveStates(view: GroupView, mine: readonly StateTransfer[]): Promise<ReadonlyMap<number, Hlc>> {
+    await this.waitForStates(view.vid, mine.map((t) => t.subgroup), this.joinTimeoutMs);
+    const floors = new Map<number, Hlc>();
+    for (const t of mine) {
+      const key = `${view.vid}:${t.subgroup}`;
+      const received = this.receivedStates.get(key)!;
+      this.receivedStates.delete(key);
+      this.stateHandler?.install(view, t.subgroup, received.state);
+      floors.set(t.subgroup, received.hlc);
+    }
+    return floors;
+  }
+
   private waitForStates(vid: number, subgroups: readonly number[], timeoutMs: number): Promise<void> {
     const have = (): boolean => subgroups.every((g) => this.receivedStates.has(`${vid}:${g}`));
     if (have()) return Promise.resolve();
@@ -426,11 +474,11 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   }
 
   /** As an old shard leader: snapshot the subgroup now (the view boundary), then send it. */
-  private sendState(subgroup: number, to: MemberAddress, vid: number): void {
+  private sendState(subgroup: number, to: MemberAddress, vid: number, hlc: Hlc): void {
     const state = this.stateHandler?.snapshot(subgroup) ?? null;
     this.endpoint.connect(to.id, to.host, to.port);
     void this.endpoint.waitConnected([to.id], 5000).then(
-      () => this.sendControl(to.id, { type: 'state', vid, subgroup, state }),
+      () => this.sendControl(to.id, { type: 'state', vid, subgroup, state, hlc }),
       (err: Error) => this.log.warn({ joiner: to.id, subgroup }, 'cannot send state to the joiner: %s', err.message),
     );
   }
@@ -460,14 +508,19 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
         },
         shutdown: (reason, message) => this.onShutdown(reason, message),
         sendView: (to, v, stateTransfers) => this.sendControl(to.id, { type: 'view', view: v, stateTransfers }),
-        sendState: (subgroup, to, vid) => this.sendState(subgroup, to, vid),
+        sendState: (subgroup, to, vid, hlc) => this.sendState(subgroup, to, vid, hlc),
+        receiveStates: (v, mine) => this.receiveStates(v, mine),
         joinReply: (to, reply) =>
-          this.sendControl(to.id, reply.kind === 'redirect' ? { type: 'redirect', leader: reply.leader } : { type: 'refused', code: reply.code, message: reply.message }),
+          this.sendControl(
+            to.id,
+            reply.kind === 'redirect' ? { type: 'redirect', leader: reply.leader } : reply.kind === 'deferred' ? { type: 'deferred', message: reply.message } : { type: 'refused', code: reply.code, message: reply.message },
+          ),
       },
       {
         heartbeatIntervalUs: this.config.failure.heartbeatMs * 1000,
         allocate: nextViewAllocator(this.allocator, (sg) => this.paramsFor(sg)),
         partitionSafety: this.config.failure.partitionSafety,
+        failureTimeoutMs: this.config.failure.failureTimeoutMs,
         log: this.log,
       },
     );
@@ -491,7 +544,8 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   private startView(vid: number): void {
     const runtime = this.runtime;
     if (runtime === undefined || runtime.view.vid !== vid || runtime.started) return;
-    runtime.start();
+    runtime.start(this.joinedHlcFloors);
+    this.joinedHlcFloors = undefined;
     const heartbeatMs = this.config.failure.heartbeatMs;
     this.tickTimer = setInterval(() => this.runtime?.tick(wallClockUs()), heartbeatMs);
     this.log.info({ vid, members: runtime.view.members.map((m) => m.id) }, 'view installed');
@@ -500,7 +554,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     this.joinWaiter = undefined;
   }
 
-  private onShutdown(reason: ShutdownReason, message: string): void {
+  private onShutdown(reason: NodeShutdownReason, message: string): void {
     this.log.warn({ reason }, 'this node is stopping: %s', message);
     this.emit('shutdown', { reason, message });
     this.close();

@@ -9,6 +9,7 @@ import type { DeliverOutput } from '../core/core-io.js';
 import type { GroupView } from '../core/membership/group-view.js';
 import { Channel } from '../driver/control-messages.js';
 import { GroupNode, type GroupNodeStats } from '../driver/group-node.js';
+import type { NodeShutdownReason } from '../driver/view-runtime.js';
 import { resolveGroupLayout } from '../layout/group-layout.js';
 import type { TypeLayout } from '../layout/spec.js';
 import { SchemaCodec } from '../rpc/marshal.js';
@@ -65,8 +66,12 @@ export interface GroupEvents {
    *  joined, who departed, and this node's shards. */
   view: [ViewChange];
   peerFailed: [{ nodeId: number; reason: string }];
-  /** This node stopped (removed by the others, minority side of a partition, or left). */
-  shutdown: [{ reason: 'partitioned' | 'removed' | 'left'; message: string }];
+  /**
+   * This node stopped: `removed` by the others, `partitioned` (minority side of a partition),
+   * `left`, or `failed` (it could not carry out the protocol: the message says what went wrong;
+   * the others remove it as if it had crashed, and the group goes on).
+   */
+  shutdown: [{ reason: NodeShutdownReason; message: string }];
 }
 
 function isTyped(spec: SubgroupSpec): spec is TypedSubgroupSpec {

@@ -9,6 +9,7 @@
  * The replicated state of every member is modelled as one hash per subgroup over the sequence it
  * delivered (FNV-1a over payloads); joiners receive it by state transfer from the old shard leader.
  */
+import type { Hlc } from '../core/hlc.js';
 import type { DeliverOutput } from '../core/core-io.js';
 import { viewLayoutFor, type GroupView, type MemberAddress } from '../core/membership/group-view.js';
 import type { MembershipInput, MembershipOutput, ShutdownReason } from '../core/membership/membership-io.js';
@@ -84,7 +85,7 @@ type Control =
   | { readonly kind: 'joinRedirect'; readonly leader: MemberAddress }
   | { readonly kind: 'joinRefused'; readonly message: string }
   | { readonly kind: 'view'; readonly view: GroupView; readonly transfers: readonly StateTransfer[] }
-  | { readonly kind: 'state'; readonly vid: number; readonly subgroup: number; readonly hash: number };
+  | { readonly kind: 'state'; readonly vid: number; readonly subgroup: number; readonly hash: number; readonly hlc: Hlc };
 
 type Item =
   | { readonly kind: 'writes'; readonly vid: number; readonly from: number; readonly writes: readonly RowWrite[] }
@@ -134,7 +135,7 @@ export interface SimNode {
   shutdown: ShutdownReason | undefined;
   // Joiner side.
   pendingView: { view: GroupView; transfers: readonly StateTransfer[] } | undefined;
-  receivedState: Map<string, number>;
+  receivedState: Map<string, { readonly hash: number; readonly hlc: Hlc }>;
   leaveRequested: boolean;
 }
 
@@ -264,7 +265,7 @@ export class MembershipCluster {
   }
 
   /** A fresh member of `view` (view 0, or a joiner that has its state). */
-  private startView(node: SimNode, view: GroupView, state: ReadonlyMap<number, number>, joiner: boolean): void {
+  private startView(node: SimNode, view: GroupView, state: ReadonlyMap<number, { readonly hash: number; readonly hlc: Hlc }>, joiner: boolean): void {
     const layout = SstLayout.forView(viewLayoutFor(view, node.id));
     const buffer = new ArrayBuffer(layout.tableBytes);
     initializeSstTable(layout, buffer, view.vid);
@@ -275,11 +276,12 @@ export class MembershipCluster {
       allocate: this.options.allocate,
       heartbeatIntervalUs: this.options.heartbeatIntervalUs,
       partitionSafety: this.options.partitionSafety,
+      hlcFloors: new Map([...state].map(([g, x]) => [g, x.hlc])),
     });
     node.layout = layout;
     node.bytes = new Uint8Array(buffer);
     node.state = 'member';
-    node.appState = new Map(view.subgroups.map((_, g) => [g, state.get(g) ?? FNV_OFFSET]));
+    node.appState = new Map(view.subgroups.map((_, g) => [g, state.get(g)?.hash ?? FNV_OFFSET]));
     node.deliveredInView = new Map();
     for (const m of view.members) node.lastHeardUs.set(m.id, this.nowUs);
     this.log(`n${node.id} starts view ${view.vid} [${view.members.map((m) => m.id).join(',')}]${joiner ? ' (joiner)' : ''}`);
@@ -372,13 +374,18 @@ export class MembershipCluster {
           } else this.queue.schedule(this.nowUs + 10, e);
           return;
         }
-        for (const x of mine) n.appState.set(x.subgroup, n.receivedState.get(`${t.vid}/${x.subgroup}`)!);
+        const hlcFloors = new Map<number, Hlc>();
+        for (const x of mine) {
+          const received = n.receivedState.get(`${t.vid}/${x.subgroup}`)!;
+          n.appState.set(x.subgroup, received.hash);
+          hlcFloors.set(x.subgroup, received.hlc);
+        }
         n.nextTable = undefined;
         n.layout = t.layout;
         n.bytes = new Uint8Array(t.buffer);
         n.deliveredInView = new Map();
         const view = n.vm!.view;
-        this.stepNode(n, () => n.vm!.step({ kind: 'viewTableReady', vid: e.vid, table: t.buffer }));
+        this.stepNode(n, () => n.vm!.step({ kind: 'viewTableReady', vid: e.vid, table: t.buffer, hlcFloors }));
         if (n.state !== 'member') return;
         const newView = n.vm!.view;
         invariantSim(newView.vid === e.vid, () => `n${n.id} installed ${newView.vid}, expected ${e.vid} (was ${view.vid})`);
@@ -583,7 +590,7 @@ export class MembershipCluster {
         return;
       }
       case 'state':
-        n.receivedState.set(`${msg.vid}/${msg.subgroup}`, msg.hash);
+        n.receivedState.set(`${msg.vid}/${msg.subgroup}`, { hash: msg.hash, hlc: msg.hlc });
         if (n.state === 'joining') this.maybeStartJoiner(n);
         return;
     }
@@ -676,13 +683,16 @@ export class MembershipCluster {
           this.sendControl(n.id, out.to.id, { kind: 'view', view: out.view, transfers: out.stateTransfers });
           break;
         case 'sendState':
-          this.sendControl(n.id, out.to.id, { kind: 'state', vid: out.vid, subgroup: out.subgroup, hash: n.appState.get(out.subgroup) ?? FNV_OFFSET });
+          this.sendControl(n.id, out.to.id, { kind: 'state', vid: out.vid, subgroup: out.subgroup, hash: n.appState.get(out.subgroup) ?? FNV_OFFSET, hlc: out.hlc });
           break;
         case 'joinRedirect':
           this.sendControl(n.id, out.to.id, { kind: 'joinRedirect', leader: out.leader });
           break;
         case 'joinRefused':
           this.sendControl(n.id, out.to.id, { kind: 'joinRefused', message: out.message });
+          break;
+        case 'joinDeferred':
+          this.log(`n${n.id} tells joiner n${out.to.id}: ${out.message}`);
           break;
         case 'inadequate':
           this.log(`n${n.id} inadequate: ${out.message}`);
