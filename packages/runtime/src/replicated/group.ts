@@ -7,9 +7,9 @@ import { resolveConfig } from '../config/load.js';
 import type { DerechoConfig } from '../config/schema.js';
 import type { DeliverOutput } from '../core/core-io.js';
 import type { GroupView } from '../core/membership/group-view.js';
-import { Channel } from '../driver/control-messages.js';
+import { Channel } from '../core/member/control-messages.js';
 import { GroupNode, type GroupNodeStats } from '../driver/group-node.js';
-import type { NodeShutdownReason } from '../driver/view-runtime.js';
+import type { MemberShutdownReason } from '../core/member/member-io.js';
 import { resolveGroupLayout } from '../layout/group-layout.js';
 import type { TypeLayout } from '../layout/spec.js';
 import { SchemaCodec } from '../rpc/marshal.js';
@@ -71,7 +71,7 @@ export interface GroupEvents {
    * `left`, or `failed` (it could not carry out the protocol: the message says what went wrong;
    * the others remove it as if it had crashed, and the group goes on).
    */
-  shutdown: [{ reason: NodeShutdownReason; message: string }];
+  shutdown: [{ reason: MemberShutdownReason; message: string }];
 }
 
 function isTyped(spec: SubgroupSpec): spec is TypedSubgroupSpec {
@@ -290,9 +290,9 @@ export class Group extends EventEmitter<GroupEvents> {
       index,
       shard,
       members: () => this.node.view?.subgroups[subgroupId]?.shards[shard]?.members ?? [],
-      queued: () => this.node.currentRuntime?.queuedSends(subgroupId) ?? 0,
+      queued: () => this.node.queuedSends(subgroupId),
       whenWritable: (maxQueued) => {
-        const queued = (): number => this.node.currentRuntime?.queuedSends(subgroupId) ?? 0;
+        const queued = (): number => this.node.queuedSends(subgroupId);
         if (queued() < maxQueued) return Promise.resolve();
         return new Promise<void>((resolve) => {
           const check = (): void => {
@@ -306,7 +306,7 @@ export class Group extends EventEmitter<GroupEvents> {
   }
 
   private onDeliver(d: DeliverOutput): void {
-    const view = this.node.currentRuntime?.view;
+    const view = this.node.view;
     const sg = view?.subgroups[d.subgroup];
     if (sg === undefined) return;
     if (d.cooked) {

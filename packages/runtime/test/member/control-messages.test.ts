@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
-import { Channel, ControlMessageError, decodeControl, encodeControl, type ControlMessage } from '../../src/driver/control-messages.js';
+import { Channel, ControlMessageError, decodeControl, encodeControl, type ControlMessage } from '../../src/core/member/control-messages.js';
 
 const view: ControlMessage = {
   type: 'view',

@@ -4,11 +4,11 @@
  * control bodies are msgpack. Decoding validates every field: a peer that sends something else is
  * misbehaving, and the caller drops its connection instead of acting on garbage.
  */
-import { hlc, type Hlc } from '../core/hlc.js';
+import { hlc, type Hlc } from '../hlc.js';
 import { Packr } from 'msgpackr';
-import type { GroupSubgroup, GroupView, MemberAddress } from '../core/membership/group-view.js';
-import type { StateTransfer } from '../core/membership/next-view.js';
-import { validateViewLayout } from '../core/view.js';
+import type { GroupSubgroup, GroupView, MemberAddress } from '../membership/group-view.js';
+import type { StateTransfer } from '../membership/next-view.js';
+import { validateViewLayout } from '../view.js';
 
 export const enum Channel {
   Control = 1,
