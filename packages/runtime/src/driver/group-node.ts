@@ -129,7 +129,9 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
       allocateNext: nextViewAllocator(this.allocator, (sg) => this.paramsFor(sg)),
       minMembers: options.minMembers,
       joinTimeoutUs: this.joinTimeoutMs * 1000,
+      stateTimeoutUs: this.joinTimeoutMs * 1000,
       retryUs: CONTACT_RETRY_MS * 1000,
+      joinRetryUs: JOIN_RETRY_MS * 1000,
       joinerConnectTimeoutUs: INSTALL_CONNECT_TIMEOUT_MS * 1000,
       stallReportUs: STALL_REPORT_TIMEOUTS * failureTimeoutUs,
       heartbeatIntervalUs: config.failure.heartbeatMs * 1000,
@@ -392,6 +394,9 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
         this.step({ kind: 'tableReady', vid: o.view.vid, table: this.fabric.table });
         break;
       }
+      case 'installing':
+        this.log.debug({ vid: o.view.vid, removed: o.removed, joined: o.joined.map((j) => j.id) }, 'installing the next view');
+        break;
       case 'installState':
         this.stateHandler?.install(o.view, o.subgroup, o.state);
         break;
@@ -568,6 +573,8 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   }
 }
 
+/** A join request unanswered this long is asked again (then the contact is dialed anew). */
+const JOIN_RETRY_MS = 2000;
 /** How long members wait for the connections to joiners while installing a view. */
 const INSTALL_CONNECT_TIMEOUT_MS = 5000;
 /** How many failure timeouts a view change may take before the node reports what it waits for. */

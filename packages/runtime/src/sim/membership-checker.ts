@@ -5,7 +5,8 @@
 import type { DeliverOutput } from '../core/core-io.js';
 import { compareHlc, formatHlc, type Hlc } from '../core/hlc.js';
 import type { GroupView } from '../core/membership/group-view.js';
-import type { MembershipOutput, ShutdownReason } from '../core/membership/membership-io.js';
+import type { MembershipOutput } from '../core/membership/membership-io.js';
+import type { MemberShutdownReason as ShutdownReason } from '../core/member/member-io.js';
 import type { AllocateNextView } from '../core/membership/next-view.js';
 import { CheckFailure } from './checkers.js';
 import type { MembershipCluster, MembershipObserver } from './membership-cluster.js';
@@ -45,18 +46,19 @@ export class MembershipChecker implements MembershipObserver {
   inadequateReports = 0;
   outsideLeaderInstalls = 0;
   movedIntoShard = 0;
-  readonly shutdownCounts = { partitioned: 0, removed: 0, left: 0 };
+  readonly shutdownCounts = { partitioned: 0, removed: 0, left: 0, failed: 0 };
   joinerStarts = 0;
   rejoins = 0;
   deliveries = 0;
   installs = 0;
   maxVid = 0;
 
+  /** `view0`: the group's first view when known in advance; otherwise the first one formed. */
   constructor(
-    view0: GroupView,
+    view0: GroupView | undefined,
     private readonly allocate: AllocateNextView,
   ) {
-    this.views.set(0, { key: viewKey(view0), view: view0 });
+    if (view0 !== undefined) this.views.set(0, { key: viewKey(view0), view: view0 });
   }
 
   attach(cluster: MembershipCluster): void {
@@ -173,7 +175,8 @@ export class MembershipChecker implements MembershipObserver {
   onViewStart(node: number, view: GroupView, state: ReadonlyMap<number, number>, joiner: boolean): void {
     if (joiner) this.joinerStarts++;
     const known = this.views.get(view.vid);
-    if (!known) {
+    if (!known && view.vid === 0) this.views.set(0, { key: viewKey(view), view });
+    else if (!known) {
       if (!joiner) fail('§2.15(7) views come from installs', `n${node} starts unknown view ${view.vid}`);
     } else if (known.key !== viewKey(view)) fail('§2.15(12) one view per vid', `n${node} starts a view ${view.vid} that differs from the installed one`);
     // A member's replicated state at the start of a view equals every other member's of its shard:

@@ -6,7 +6,8 @@
  * checker, and finally checks liveness. A failing seed replays exactly:
  *   node --conditions=@derecho-ts/source --import tsx packages/runtime/src/sim/replay.ts --membership --seed N
  */
-import type { GroupView } from '../core/membership/group-view.js';
+import type { GroupSubgroup, GroupView } from '../core/membership/group-view.js';
+import { InadequateLayoutError } from '../layout/errors.js';
 import { SubgroupAllocator } from '../layout/allocate.js';
 import { nextViewAllocator } from '../layout/next-view-allocation.js';
 import type { GroupLayout, ShardPolicy } from '../layout/spec.js';
@@ -180,14 +181,19 @@ export function runMembershipSeed(seed: number, options: { trace?: (line: string
   const allocator = new SubgroupAllocator(s.layout);
   const allocate = nextViewAllocator(allocator, () => PARAMS);
   const ids = Array.from({ length: s.initialMembers }, (_, i) => i + 1);
-  const view0: GroupView = {
-    vid: 0,
-    members: ids.map((id) => ({ id, host: `10.0.0.${id}`, port: 7000 })),
-    subgroups: numberSubgroups(allocator.allocate(ids)).map((sg) => ({ type: sg.type, index: sg.index, shards: sg.shards, params: PARAMS })),
+  // The initial members form the group through node 1, the contact, as real processes do.
+  const allocateFirst = (memberIds: readonly number[]): GroupSubgroup[] | undefined => {
+    try {
+      return numberSubgroups(allocator.allocate(memberIds)).map((sg) => ({ type: sg.type, index: sg.index, shards: sg.shards, params: PARAMS }));
+    } catch (e) {
+      if (e instanceof InadequateLayoutError) return undefined;
+      throw e;
+    }
   };
-  const checker = new MembershipChecker(view0, allocate);
+  const checker = new MembershipChecker(undefined, allocate);
   const cluster = new MembershipCluster({
-    view0,
+    initialMembers: ids.map((id) => ({ id, host: `10.0.0.${id}`, port: 7000 })),
+    allocateFirst,
     allocate,
     network: s.network,
     prng,
@@ -205,7 +211,7 @@ export function runMembershipSeed(seed: number, options: { trace?: (line: string
   });
   checker.attach(cluster);
   let nextJoinerId = 100;
-  const numSubgroups = view0.subgroups.length;
+  const numSubgroups = allocateFirst(ids)!.length;
   const scheduleSends = (id: number, fromUs: number): void => {
     for (let t = fromUs + faultPrng.int(0, s.sendIntervalUs); t < s.sendUntilUs; t += s.sendIntervalUs) cluster.scheduleAppSend(t, id, faultPrng.int(0, numSubgroups - 1));
   };

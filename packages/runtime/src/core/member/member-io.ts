@@ -47,6 +47,11 @@ export type MemberOutput =
   | { readonly kind: 'connect'; readonly peers: readonly MemberAddress[] }
   /** Close the connections to these nodes (removed from the group). */
   | { readonly kind: 'dropPeers'; readonly nodes: readonly number[]; readonly reason: string }
+  /**
+   * The closing view delivered its trim; this node installs `view` next (the view manager's
+   * `installView`, for logs and observers: the member carries it out itself).
+   */
+  | (Omit<Extract<MembershipOutput, { kind: 'installView' }>, 'kind'> & { readonly kind: 'installing' })
   /** Allocate and initialize the table of `view` (initializeSstTable), then input `tableReady`. */
   | { readonly kind: 'createTable'; readonly view: GroupView }
   /** Install `state` (from `sendState` of the old shard leader) in this node's replica of `subgroup`. */

@@ -35,8 +35,15 @@ export interface MemberOptions {
   readonly minMembers?: number;
   /** Joining (or forming) fails after this long. */
   readonly joinTimeoutUs: number;
-  /** Pause before dialing the contact again, or asking again after a `busy` answer. */
+  /** Pause before dialing the contact again, or asking again after a refusal that may pass. */
   readonly retryUs: number;
+  /**
+   * A join request without an answer for this long is asked again (a leader may fail or move on);
+   * after a second silence the connection is dropped and the contact dialed anew.
+   */
+  readonly joinRetryUs: number;
+  /** A member moving into shards waits this long for their state (then fails). */
+  readonly stateTimeoutUs: number;
   /** How long a view change waits for connections to its joiners (then suspects them). */
   readonly joinerConnectTimeoutUs: number;
   /** A view change this much older says what it waits for (a `note` at warn level). */
@@ -52,8 +59,11 @@ type Phase =
   | { readonly kind: 'forming' }
   /** A joiner dialing the contact (again at `retryAtUs`, when set). */
   | { readonly kind: 'dialing'; retryAtUs: number | undefined }
-  /** A joiner that asked node `to` to join (again at `retryAtUs`, after a `busy` answer). */
-  | { readonly kind: 'asking'; readonly to: number; retryAtUs: number | undefined }
+  /**
+   * A joiner that asked node `to` to join at `askedAtUs`; asks again at `retryAtUs` after a
+   * refusal that may pass, or after `joinRetryUs` of silence (`silences` in a row).
+   */
+  | { readonly kind: 'asking'; readonly to: number; askedAtUs: number; retryAtUs: number | undefined; silences: number }
   /** A joiner redirected to the leader, connecting to it. */
   | { readonly kind: 'redirected'; readonly leader: MemberAddress }
   /**
@@ -93,7 +103,7 @@ export class Member {
   private readonly connectedPeers = new Set<number>();
   /** States received for views being entered or installed, by "vid:subgroup". */
   private readonly states = new Map<string, ReceivedState>();
-  /** The leader's last word on why this joiner is not admitted yet. */
+  /** The last word of a leader on why this joiner is not admitted yet (a deferral or refusal). */
   private deferredReason: string | undefined;
   private readonly out: MemberOutput[] = [];
   /** Control messages to myself, handled after the input that sent them (never re-entrantly). */
@@ -188,6 +198,7 @@ export class Member {
   private formationOutputs(outputs: readonly FormationOutput[]): void {
     for (const o of outputs) {
       if (o.kind === 'refuse') this.sendControl(o.to, { type: 'refused', code: o.code, message: o.message });
+      else if (o.kind === 'defer') this.sendControl(o.to, { type: 'deferred', message: o.message });
       else if (o.kind === 'announce') this.sendControl(o.to, { type: 'view', view: o.view });
       else this.sendControl(o.to, { type: 'start', vid: o.vid });
     }
@@ -209,9 +220,18 @@ export class Member {
     if (p.kind === 'dialing' && p.retryAtUs !== undefined && this.nowUs >= p.retryAtUs) {
       p.retryAtUs = undefined;
       this.out.push({ kind: 'dialContact' });
-    } else if (p.kind === 'asking' && p.retryAtUs !== undefined && this.nowUs >= p.retryAtUs) {
-      p.retryAtUs = undefined;
-      this.sendControl(p.to, { type: 'join', member: this.options.me });
+    } else if (p.kind === 'asking' && ((p.retryAtUs !== undefined && this.nowUs >= p.retryAtUs) || this.nowUs - p.askedAtUs >= this.options.joinRetryUs)) {
+      const silent = p.retryAtUs === undefined;
+      if (silent && p.silences >= 1) {
+        // Asked twice without an answer: the contact is gone or stuck. Dial it anew.
+        this.note('info', `node ${p.to} did not answer the join request; dialing the contact again`);
+        this.connectedPeers.delete(p.to);
+        this.out.push({ kind: 'dropPeers', nodes: [p.to], reason: 'no answer to a join request' });
+        this.phase = { kind: 'dialing', retryAtUs: undefined };
+        this.out.push({ kind: 'dialContact' });
+        return;
+      }
+      this.ask(p.to, silent ? p.silences + 1 : 0);
     }
   }
 
@@ -231,13 +251,16 @@ export class Member {
     const p = this.phase;
     if (p.kind === 'dialing') {
       // The first connection of a joiner is the contact's (its id comes from the handshake).
-      this.phase = { kind: 'asking', to: node, retryAtUs: undefined };
-      this.sendControl(node, { type: 'join', member: this.options.me });
+      this.ask(node, 0);
     } else if (p.kind === 'redirected' && node === p.leader.id) {
-      this.phase = { kind: 'asking', to: node, retryAtUs: undefined };
-      this.sendControl(node, { type: 'join', member: this.options.me });
+      this.ask(node, 0);
     } else if (p.kind === 'entering') this.advanceEntering();
     else if (p.kind === 'installing') this.advanceInstall();
+  }
+
+  private ask(to: number, silences: number): void {
+    this.phase = { kind: 'asking', to, askedAtUs: this.nowUs, retryAtUs: undefined, silences };
+    this.sendControl(to, { type: 'join', member: this.options.me });
   }
 
   private onPeerFailed(node: number): void {
@@ -248,7 +271,12 @@ export class Member {
         return;
       case 'asking':
       case 'redirected':
-        if (node === (p.kind === 'asking' ? p.to : p.leader.id)) this.failJoin(`lost the connection to node ${node} while joining through it`);
+        // The node asked may have failed or left; the contact may know a new leader. Until the
+        // join deadline, dial it again.
+        if (node === (p.kind === 'asking' ? p.to : p.leader.id)) {
+          this.note('info', `lost the connection to node ${node} while joining through it; dialing the contact again`);
+          this.phase = { kind: 'dialing', retryAtUs: this.nowUs + this.options.retryUs };
+        }
         return;
       case 'entering':
         if (p.view.members.some((m) => m.id === node) && node !== this.myId) this.failJoin(`node ${node} of view ${p.view.vid} failed while this node was joining it`);
@@ -283,13 +311,22 @@ export class Member {
         return;
       case 'refused':
         if (p.kind !== 'asking') return;
-        if (m.code === 'busy') p.retryAtUs = this.nowUs + this.options.retryUs;
-        else this.failJoin(`node ${from} refused the join (${m.code}): ${m.message}`);
+        // Every refusal may pass: a group not running yet, an id still held by a failed
+        // incarnation of this node until the group removes it, a member that is leaving. Ask again
+        // until the join deadline, whose error then says what the last refusal was.
+        if (m.code !== 'busy') {
+          if (m.message !== this.deferredReason) this.note('info', `node ${from} refused the join for now (${m.code}): ${m.message}`);
+          this.deferredReason = `node ${from} refused the join (${m.code}): ${m.message}`;
+        }
+        p.retryAtUs = this.nowUs + this.options.retryUs;
         return;
       case 'deferred':
         if (p.kind !== 'asking') return;
         if (m.message !== this.deferredReason) this.note('info', `the join is pending: ${m.message}`);
         this.deferredReason = m.message;
+        // An answer: the leader holds the request, so silence from now on is expected.
+        p.askedAtUs = this.nowUs;
+        p.silences = 0;
         return;
       case 'view':
         this.onView(from, m.view, m.stateTransfers);
@@ -421,6 +458,7 @@ export class Member {
     for (const o of outputs) {
       switch (o.kind) {
         case 'installView':
+          this.out.push({ ...o, kind: 'installing' });
           this.beginInstall(o.view, o.removed, o.joined, o.stateTransfers);
           break;
         case 'sendView':
@@ -459,7 +497,7 @@ export class Member {
       joined,
       mine: transfers.filter((t) => t.to === this.myId),
       joinersDeadlineUs: this.nowUs + this.options.joinerConnectTimeoutUs,
-      statesDeadlineUs: this.nowUs + this.options.joinTimeoutUs,
+      statesDeadlineUs: this.nowUs + this.options.stateTimeoutUs,
       tableRequested: false,
     };
     this.advanceInstall();
@@ -472,7 +510,7 @@ export class Member {
     if (missingStates.length > 0) {
       if (this.nowUs >= p.statesDeadlineUs) {
         this.phase = { kind: 'stopped' };
-        this.out.push({ kind: 'shutdown', reason: 'failed', message: `node ${this.myId} moves into shards of view ${p.view.vid}, but the state of subgroups ${missingStates.map((t) => t.subgroup).join(', ')} did not arrive within ${Math.round(this.options.joinTimeoutUs / 1000)} ms` });
+        this.out.push({ kind: 'shutdown', reason: 'failed', message: `node ${this.myId} moves into shards of view ${p.view.vid}, but the state of subgroups ${missingStates.map((t) => t.subgroup).join(', ')} did not arrive within ${Math.round(this.options.stateTimeoutUs / 1000)} ms` });
       }
       return;
     }

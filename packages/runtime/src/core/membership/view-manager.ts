@@ -222,10 +222,11 @@ export class ViewManager {
    */
   stallReason(): string | undefined {
     if (this.stoppedReason !== undefined) return undefined;
+    if (this.awaiting) return `installing view ${this.awaiting.next.view.vid}: connecting to its joiners and receiving the state of shards this node moves into`;
+    // Runs on every tick: nothing to compute while the view runs normally.
+    if (!this.currentCore.isWedged) return undefined;
     const ids = (rows: number[]): string => rows.map((r) => this.currentView.members[r].id).join(', ');
     const live = Array.from({ length: this.cols.numRows }, (_, r) => r).filter((r) => !this.failed(r));
-    if (this.awaiting) return `installing view ${this.awaiting.next.view.vid}: connecting to its joiners and receiving the state of shards this node moves into`;
-    if (!this.currentCore.isWedged) return undefined;
     const suspected = this.suspectedIds;
     const prefix = `view ${this.vid} is wedged${suspected.length > 0 ? ` (suspected: ${suspected.join(', ')})` : ''}`;
     if (this.inadequateMessage !== undefined) return `${prefix}; the next view cannot be provisioned, so the group waits for more nodes to join: ${this.inadequateMessage}`;
