@@ -25,7 +25,7 @@ import {
   type MulticastProfile,
   type SectionName,
 } from './schema.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../util/did-you-mean.js';
 
 export interface ValidateConfigOptions {
   /** Relative paths in the config are resolved against this (the config file's directory). */

@@ -22,7 +22,7 @@ import { InadequateLayoutError } from '../layout/errors.js';
 import type { GroupLayout } from '../layout/spec.js';
 import { wallClockUs } from './clock.js';
 import { Channel, ControlMessageError, decodeControl, encodeControl, type ControlMessage } from './control-messages.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, type Logger } from '../util/logger.js';
 import { ViewRuntime } from './view-runtime.js';
 
 /** Identifies the wire protocol and build; peers with another one are refused in the handshake. */

@@ -15,7 +15,7 @@ import { PayloadSlab } from '../core/payload-slab.js';
 import { HEADER_BYTES } from '../core/sst-layout.js';
 import { findMyShard } from '../core/view.js';
 import { formatVersion, versionVid, type Version } from '../core/version.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../util/logger.js';
 import { uninitializedChunks } from './uninitialized-chunks.js';
 import { ViewFabric } from './view-fabric.js';
 

@@ -19,7 +19,7 @@
  * entries to the group's types by alias when every alias names one of them, else by position.
  */
 import type { DeliveryMode } from '../core/view.js';
-import { didYouMean } from '../config/suggest.js';
+import { didYouMean } from '../util/did-you-mean.js';
 import { LayoutSpecError, type LayoutIssue } from './errors.js';
 import { show } from './show.js';
 import { DEFAULT_PROFILE, type GroupLayout, type ShardPolicy, type SubgroupRef, type TypeLayout, type TypeLayoutEntry } from './spec.js';
