@@ -7,7 +7,7 @@ import { resolveConfig } from '../config/load.js';
 import type { DerechoConfig } from '../config/schema.js';
 import type { DeliverOutput } from '../core/core-io.js';
 import type { GroupView } from '../core/membership/group-view.js';
-import { Channel } from '../core/member/control-messages.js';
+import { Channel } from '../driver/control-codec.js';
 import { GroupNode, type GroupNodeStats } from '../driver/group-node.js';
 import type { MemberShutdownReason } from '../core/member/member-io.js';
 import { resolveGroupLayout } from '../layout/group-layout.js';

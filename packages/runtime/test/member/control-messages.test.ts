@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
-import { Channel, ControlMessageError, decodeControl, encodeControl, type ControlMessage } from '../../src/core/member/control-messages.js';
+import { ControlMessageError, type ControlMessage } from '../../src/core/member/control-messages.js';
+import { Channel, decodeControl, encodeControl } from '../../src/driver/control-codec.js';
 
 const view: ControlMessage = {
   type: 'view',

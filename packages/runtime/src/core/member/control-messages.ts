@@ -1,19 +1,14 @@
 /**
- * Control-plane messages (joins, views, the start barrier) carried as P2P messages. Every P2P
- * message starts with a channel byte so control traffic and RPC traffic share one connection;
- * control bodies are msgpack. Decoding validates every field: a peer that sends something else is
- * misbehaving, and the caller drops its connection instead of acting on garbage.
+ * Control-plane messages (joins, views, state, the start barrier) as the Member sends and takes
+ * them, and `parseControl`, which checks every field of a decoded message: a peer that sends
+ * something else is misbehaving, and the driver drops its connection instead of acting on
+ * garbage. The wire encoding (msgpack behind a channel byte) is the driver's
+ * (`../../driver/control-codec.ts`).
  */
 import { hlc, type Hlc } from '../hlc.js';
-import { Packr } from 'msgpackr';
 import type { GroupSubgroup, GroupView, MemberAddress } from '../membership/group-view.js';
 import type { StateTransfer } from '../membership/next-view.js';
 import { validateViewLayout } from '../view.js';
-
-export const enum Channel {
-  Control = 1,
-  Rpc = 2,
-}
 
 export type ControlMessage =
   | { readonly type: 'join'; readonly member: MemberAddress }
@@ -35,16 +30,6 @@ export type ControlMessage =
 
 export class ControlMessageError extends Error {
   override readonly name = 'ControlMessageError';
-}
-
-const packr = new Packr({ useRecords: false, moreTypes: false });
-
-export function encodeControl(message: ControlMessage): Uint8Array {
-  const body = packr.pack(message);
-  const out = new Uint8Array(body.length + 1);
-  out[0] = Channel.Control;
-  out.set(body, 1);
-  return out;
 }
 
 /** Names a decoded value in an error message; never throws (msgpack can yield BigInts, etc.). */
@@ -127,14 +112,8 @@ function groupView(x: unknown): GroupView {
   return view;
 }
 
-/** Decodes the body of a control-channel message (without the channel byte). */
-export function decodeControl(body: Uint8Array): ControlMessage {
-  let raw: unknown;
-  try {
-    raw = packr.unpack(body);
-  } catch (err) {
-    fail(`not msgpack (${(err as Error).message})`);
-  }
+/** Checks a decoded control message field by field; throws ControlMessageError naming the first bad one. */
+export function parseControl(raw: unknown): ControlMessage {
   const m = obj(raw, 'message');
   switch (m.type) {
     case 'join':
