@@ -76,6 +76,7 @@ export {
   NotStableError,
   NoVersionAtTimeError,
   CorruptLogError,
+  DirectoryLockedError,
   type FileLogOptions,
   type RecoveryReport,
   PersistentRegistry,
