@@ -86,5 +86,12 @@ export {
   Persistent,
   Volatile,
   type VersionedOptions,
+  PersistentMap,
+  PersistentSet,
+  PersistentLog,
+  VersionedMap,
+  VersionedSet,
+  VersionedLog,
+  type CollectionOptions,
 } from './persistent/index.js';
 export type { ViewChange, ShardPlacement } from './core/membership/view-change.js';

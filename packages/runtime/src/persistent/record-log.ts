@@ -162,6 +162,10 @@ export abstract class RecordLog {
     return this.index.kind(entry);
   }
 
+  payloadBytesAt(entry: number): number {
+    return this.index.payloadBytes(entry);
+  }
+
   payloadAt(entry: number): Uint8Array {
     return this.readPayload(entry);
   }

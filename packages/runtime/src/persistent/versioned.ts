@@ -20,6 +20,13 @@ export interface VersionedOptions<T> {
   delta?: DeltaForm<T>;
   /** Delta types: write a full value every this many versions (bounds the replay of `get`). Default 32. */
   checkpointEvery?: number;
+  /**
+   * Delta types: also write a full value once the deltas since the last one add up to its size.
+   * A version then costs about its change (a full value is written once per value's worth of
+   * deltas), and `get` replays at most about one value's worth of deltas, whatever the value's
+   * size. The collections (collections.ts) use this; default false.
+   */
+  checkpointBySize?: boolean;
   /** The stability frontier temporal reads are refused at or beyond, unless a call passes its own. */
   stabilityFrontier?: () => Hlc | undefined;
 }
@@ -55,6 +62,9 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
   protected readonly codec: Codec<T>;
   protected readonly delta: DeltaForm<T> | undefined;
   private readonly checkpointEvery: number;
+  private readonly checkpointBySize: boolean;
+  /** The delta chain the next version would extend; undefined until measured from the log. */
+  private chain: { length: number; deltaBytes: number; baseBytes: number } | undefined;
   private readonly stabilityFrontier: (() => Hlc | undefined) | undefined;
 
   constructor(
@@ -76,6 +86,7 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
     const checkpointEvery = options.checkpointEvery ?? 32;
     if (!Number.isSafeInteger(checkpointEvery) || checkpointEvery < 1) throw new RangeError(`checkpointEvery must be a positive integer, got ${checkpointEvery}`);
     this.checkpointEvery = checkpointEvery;
+    this.checkpointBySize = options.checkpointBySize === true;
     this.stabilityFrontier = options.stabilityFrontier;
   }
 
@@ -113,15 +124,36 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
     if (this.delta === undefined) payload = this.codec.encode(this.value);
     else {
       const change = this.delta.take(this.value);
-      const last = log.entryByIndex(log.count - 1);
-      const chain = last < 0 ? Infinity : last - log.baseOf(last) + 1;
-      if (chain >= this.checkpointEvery) payload = this.codec.encode(this.value);
+      const chain = this.currentChain();
+      const due = chain === undefined || chain.length >= this.checkpointEvery || (this.checkpointBySize && chain.deltaBytes + change.byteLength > chain.baseBytes);
+      if (due) payload = this.codec.encode(this.value);
       else {
         kind = RecordKind.Delta;
         payload = change;
       }
     }
     log.append(v, time, kind, payload);
+    if (this.delta !== undefined) {
+      if (kind === RecordKind.Full) this.chain = { length: 1, deltaBytes: 0, baseBytes: payload.byteLength };
+      else if (this.chain !== undefined) {
+        this.chain.length++;
+        this.chain.deltaBytes += payload.byteLength;
+      }
+    }
+  }
+
+  /** The chain ending at the newest visible version (undefined when none is visible: the next record is full). */
+  private currentChain(): { length: number; deltaBytes: number; baseBytes: number } | undefined {
+    const log = this.log;
+    const last = log.entryByIndex(log.count - 1);
+    if (last < 0) return (this.chain = undefined);
+    if (this.chain === undefined) {
+      const base = log.baseOf(last);
+      let deltaBytes = 0;
+      for (let j = base + 1; j <= last; j++) deltaBytes += log.payloadBytesAt(j);
+      this.chain = { length: last - base + 1, deltaBytes, baseBytes: log.payloadBytesAt(base) };
+    }
+    return this.chain;
   }
 
   /** Makes every recorded version durable; returns the newest durable version. */
@@ -233,6 +265,7 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
   // ---- internals -----------------------------------------------------------------------------
   protected resetCurrentToLatest(): void {
     const log = this.log;
+    this.chain = undefined;
     this.value = log.count === 0 ? this.initial() : this.reconstruct(log.entryByIndex(log.count - 1));
     // A rebuilt value starts with an empty delta, whatever its applyDelta did.
     if (this.delta !== undefined) this.delta.take(this.value);
