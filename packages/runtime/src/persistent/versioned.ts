@@ -3,12 +3,12 @@ import { invariant } from '../core/invariant.js';
 import { INVALID_VERSION, type Version } from '../core/version.js';
 import { msgpackCodec, type Codec } from './codec.js';
 import { hasDeltaSupport, methodDeltaForm, type DeltaForm, type DeltaSupport } from './delta.js';
-import { NotStableError, NoVersionAtTimeError, VersionNotFoundError } from './errors.js';
+import { NotStableError, NoVersionAtTimeError, TimeTrimmedError, VersionNotFoundError, VersionTrimmedError } from './errors.js';
 import { FileLog, type FileLogOptions, type RecoveryReport } from './file-log.js';
 import { decodeLogTail, encodeLogTail } from './log-tail.js';
 import { MemoryLog } from './memory-log.js';
 import { RecordKind } from './record-format.js';
-import type { RecordLog } from './record-log.js';
+import { checkRetentionPolicy, type RecordLog, type RetentionPolicy } from './record-log.js';
 
 export interface VersionedOptions<T> {
   /** How values (and full checkpoints of delta types) become bytes. Default: msgpackr (see codec.ts). */
@@ -29,6 +29,12 @@ export interface VersionedOptions<T> {
   checkpointBySize?: boolean;
   /** The stability frontier temporal reads are refused at or beyond, unless a call passes its own. */
   stabilityFrontier?: () => Hlc | undefined;
+  /**
+   * How many versions to keep (the last N, the last T seconds, at most B bytes). Applied by the
+   * runtime after group commits, only below the shard's global persistence frontier; without it
+   * (and without a shard or config default) every version is kept.
+   */
+  retention?: RetentionPolicy;
 }
 
 function isHlc(x: Version | Hlc): x is Hlc {
@@ -48,6 +54,11 @@ export interface VersionedFieldHandle {
   truncate(v: Version): void;
   serializeTail(afterVersion: Version): Uint8Array;
   applyTail(bytes: Uint8Array): void;
+  /** The field's own retention policy, or undefined (the registry's default then applies). */
+  readonly retention: RetentionPolicy | undefined;
+  applyRetention(policy: RetentionPolicy, stableThrough: Version, nowUs: number): Version;
+  /** Runs a compaction a trim made due, off the event loop (file logs with deferred compaction). */
+  compactAsync(): Promise<unknown>;
   close(): void;
 }
 
@@ -66,6 +77,9 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
   /** The delta chain the next version would extend; undefined until measured from the log. */
   private chain: { length: number; deltaBytes: number; baseBytes: number } | undefined;
   private readonly stabilityFrontier: (() => Hlc | undefined) | undefined;
+  readonly retention: RetentionPolicy | undefined;
+  /** Versions held by pinned reads, with how many pins each. */
+  private readonly pins = new Map<Version, number>();
 
   constructor(
     protected readonly initial: () => T,
@@ -88,6 +102,10 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
     this.checkpointEvery = checkpointEvery;
     this.checkpointBySize = options.checkpointBySize === true;
     this.stabilityFrontier = options.stabilityFrontier;
+    if (options.retention !== undefined) {
+      checkRetentionPolicy(options.retention, 'versioned field option "retention"');
+      this.retention = { ...options.retention };
+    }
   }
 
   protected get log(): RecordLog {
@@ -198,6 +216,53 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
     return this.reconstruct(entry);
   }
 
+  /**
+   * Holds the state as of version v against retention until `release()` is called: for a read
+   * that spans awaits (reads that return at once need no pin). Throws if v is not readable now.
+   */
+  pin(v: Version): { readonly version: Version; release(): void } {
+    const entry = this.log.entryAsOf(v);
+    if (entry < 0) throw this.notFound('version', v);
+    const held = this.log.versionAt(entry);
+    this.pins.set(held, (this.pins.get(held) ?? 0) + 1);
+    let released = false;
+    return {
+      version: held,
+      release: () => {
+        if (released) return;
+        released = true;
+        const n = this.pins.get(held)! - 1;
+        if (n === 0) this.pins.delete(held);
+        else this.pins.set(held, n);
+      },
+    };
+  }
+
+  /** Pins the version at time t (see pin); throws like getByTime. */
+  pinAtTime(t: Hlc, frontier?: Hlc): { readonly version: Version; release(): void } {
+    const entry = this.entryAtStableTime(t, frontier);
+    if (entry < 0) throw this.noVersionAtTime(t);
+    return this.pin(this.log.versionAt(entry));
+  }
+
+  /**
+   * Trims what `policy` (default: this field's own) no longer keeps, never at or above the newest
+   * full record at or below `stableThrough` and never a pinned version. Returns the version
+   * trimmed through, or INVALID_VERSION when nothing was.
+   */
+  applyRetention(policy: RetentionPolicy | undefined, stableThrough: Version, nowUs: number): Version {
+    const use = policy ?? this.retention;
+    if (use === undefined) return INVALID_VERSION;
+    let pinnedFrom: Version | undefined;
+    for (const v of this.pins.keys()) if (pinnedFrom === undefined || v < pinnedFrom) pinnedFrom = v;
+    return this.log.applyRetention(use, { stableThrough, pinnedFrom, nowUs });
+  }
+
+  compactAsync(): Promise<unknown> {
+    const log = this.log;
+    return log instanceof FileLog ? log.compactAsync() : Promise.resolve(undefined);
+  }
+
   /** The i-th retained version (0 = earliest). */
   getByIndex(i: number): T {
     const entry = this.log.entryByIndex(i);
@@ -208,7 +273,7 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
   /** The state at time t: the newest version stamped at or before t. */
   getByTime(t: Hlc, frontier?: Hlc): T {
     const entry = this.entryAtStableTime(t, frontier);
-    if (entry < 0) throw new NoVersionAtTimeError(t);
+    if (entry < 0) throw this.noVersionAtTime(t);
     return this.reconstruct(entry);
   }
 
@@ -288,8 +353,20 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
     return this.log.entryAtTime(t);
   }
 
+  private noVersionAtTime(t: Hlc): NoVersionAtTimeError {
+    const log = this.log;
+    // No retained version at or before t, but versions were trimmed: t falls in the trimmed history.
+    if (log.trimmedThroughVersion >= 0n) return new TimeTrimmedError(t, log.trimmedThroughTime);
+    return new NoVersionAtTimeError(t);
+  }
+
   private notFound(what: string, v: Version): VersionNotFoundError {
     const log = this.log;
+    const trimmed = log.trimmedThroughVersion;
+    if (trimmed >= 0n && (log.count === 0 ? v <= trimmed : v < log.earliestVersion)) {
+      const kept = log.count === 0 ? 'none is kept' : `the log keeps ${log.earliestVersion}..${log.latestVersion}`;
+      return new VersionTrimmedError(`${log.description}: ${what} ${v} was trimmed (everything through ${trimmed} is gone; ${kept}); see the field's retention policy`, v, trimmed);
+    }
     const range = log.count === 0 ? 'the log is empty' : `the log holds versions ${log.earliestVersion}..${log.latestVersion}`;
     return new VersionNotFoundError(`${log.description}: ${what} ${v} is not in the log (${range})`, v);
   }

@@ -246,6 +246,7 @@ export class RpcEngine {
           this.transport.persisted?.(subgroupId, version);
           frontier?.advanceLocal(version);
         },
+        globalPersisted: frontier === undefined ? undefined : () => frontier.global,
         onFailed: (error) => {
           const failure = new Error(`node ${me} cannot make ${sg.type} subgroup ${subgroupId} durable: ${error.message}`);
           frontier?.fail(failure);
