@@ -76,6 +76,7 @@ export {
   NotStableError,
   NoVersionAtTimeError,
   CorruptLogError,
+  DirectoryLockedError,
   type FileLogOptions,
   type RecoveryReport,
   PersistentRegistry,
@@ -85,5 +86,12 @@ export {
   Persistent,
   Volatile,
   type VersionedOptions,
+  PersistentMap,
+  PersistentSet,
+  PersistentLog,
+  VersionedMap,
+  VersionedSet,
+  VersionedLog,
+  type CollectionOptions,
 } from './persistent/index.js';
 export type { ViewChange, ShardPlacement } from './core/membership/view-change.js';

@@ -18,6 +18,7 @@ import { RpcEngine, type ReplicaFactory } from '../rpc/rpc-engine.js';
 import type { ViewChange } from '../core/membership/view-change.js';
 import { InadequateViewError, GroupClosedError, NotAMemberError, UnknownSubgroupError } from './errors.js';
 import { getReplicatedMetadata } from './metadata.js';
+import { lockDirectory, type DirectoryLock } from '../persistent/dir-lock.js';
 import { RawSubgroup } from './raw-subgroup.js';
 import { checkClassAgainstSchema } from './schema-check.js';
 import { createPeerCaller, createReplicatedHandle, type PeerCaller, type ReplicatedHandle, type SubgroupTarget } from './typed-subgroup.js';
@@ -74,6 +75,11 @@ export interface GroupEvents {
   shutdown: [{ reason: MemberShutdownReason; message: string }];
 }
 
+function hasPersistentShard(layout: TypeLayout): boolean {
+  if (layout.kind !== 'sharded') return layout.mode === 'persistent';
+  return layout.subgroups.some((sg) => sg.shards.some((shard) => shard.mode === 'persistent'));
+}
+
 function isTyped(spec: SubgroupSpec): spec is TypedSubgroupSpec {
   return typeof (spec as TypedSubgroupSpec).type === 'function';
 }
@@ -111,6 +117,7 @@ export class Group extends EventEmitter<GroupEvents> {
     private readonly node: GroupNode,
     readonly config: DerechoConfig,
     rpc?: { schema: WireSchema; wireClasses?: WireClassTable; factories: Map<string, ReplicaFactory> },
+    private readonly dirLock?: DirectoryLock,
   ) {
     super();
     if (rpc !== undefined) {
@@ -162,6 +169,7 @@ export class Group extends EventEmitter<GroupEvents> {
       // Removed, partitioned or left: calls still waiting for replies can never get them.
       const event = this.diskFailure !== undefined && e.reason === 'left' ? { reason: e.reason, message: `${e.message}, because ${this.diskFailure.message}` } : e;
       this.closing = this.rpc?.close(event.message);
+      this.releaseDirectoryAfterClose();
       this.emit('shutdown', event);
     });
     node.on('deliver', (d) => this.onDeliver(d));
@@ -187,15 +195,33 @@ export class Group extends EventEmitter<GroupEvents> {
       factories.set(names[i]!, { className: names[i]!, create: make });
     });
     const schema = factories.size > 0 ? options.schema : undefined;
-    const node = GroupNode.create({ config, layout, minMembers: options.minMembers, joinTimeoutMs: options.joinTimeoutMs, schemaHash: options.schema?.hash });
-    // Subscribe before joining: the first deliveries can come with the view's start.
-    const group = new Group(node, config, schema === undefined ? undefined : { schema, wireClasses: options.wireClasses, factories });
+    // Typed replicas of persistent shards keep logs in persistence.dir: one process per directory
+    // (refused here, before anything opens a log).
+    const writesLogs = schema !== undefined && config.persistence.enabled && layout.some((entry) => factories.has(entry.type) && hasPersistentShard(entry.layout));
+    const dirLock = writesLogs ? lockDirectory(config.persistence.dir) : undefined;
+    let node: GroupNode;
+    let group: Group;
+    try {
+      node = GroupNode.create({ config, layout, minMembers: options.minMembers, joinTimeoutMs: options.joinTimeoutMs, schemaHash: options.schema?.hash });
+      if (dirLock?.takenOverFromPid !== undefined) {
+        node.log.warn({ dir: dirLock.dir, pid: dirLock.takenOverFromPid }, 'took over the lock of the log directory %s from process %d, which no longer runs', dirLock.dir, dirLock.takenOverFromPid);
+      }
+      // Subscribe before joining: the first deliveries can come with the view's start.
+      group = new Group(node, config, schema === undefined ? undefined : { schema, wireClasses: options.wireClasses, factories }, dirLock);
+    } catch (err) {
+      dirLock?.release();
+      throw err;
+    }
     try {
       await node.start();
     } catch (err) {
+      group.releaseDirectoryAfterClose();
       throw group.fatal ?? err;
     }
-    if (group.fatal !== undefined) throw group.fatal;
+    if (group.fatal !== undefined) {
+      group.releaseDirectoryAfterClose();
+      throw group.fatal;
+    }
     return group;
   }
 
@@ -365,7 +391,15 @@ export class Group extends EventEmitter<GroupEvents> {
     this.closing ??= this.rpc?.close('the group was closed');
     this.node.close();
     this.removeAllListeners();
+    this.releaseDirectoryAfterClose();
     return this.closing ?? Promise.resolve();
+  }
+
+  /** The log directory's lock goes once the replicas' logs are closed (at once when none are). */
+  private releaseDirectoryAfterClose(): void {
+    if (this.dirLock === undefined) return;
+    const lock = this.dirLock;
+    void (this.closing ?? Promise.resolve()).then(() => lock.release());
   }
 
   private closing: Promise<void> | undefined;

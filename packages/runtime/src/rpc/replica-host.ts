@@ -98,6 +98,8 @@ export class ReplicaHost {
         settings: settings ?? { enabled: false, dir: '', fsync: false },
         log: this.transport.log,
         onPersisted: (version) => this.frontiers.persisted(subgroupId, version),
+        // Retention trims only below what every replica of the shard has persisted.
+        globalPersisted: persistent ? () => this.frontiers.get(subgroupId)!.global : undefined,
         onFailed: (error) => this.frontiers.failed(subgroupId, new Error(`node ${me} cannot make ${sg.type} subgroup ${subgroupId} durable: ${error.message}`)),
       },
       startsEmpty,
