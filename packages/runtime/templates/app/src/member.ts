@@ -20,7 +20,8 @@ const group = await Group.join({
   config: {
     cluster: { secret, contact: `127.0.0.1:${ports[0]}` },
     node: { id: nodeId, host: '127.0.0.1', port: ports[nodeId] },
-    logging: { level: 'warn' },
+    // 'info' shows membership events; members starting at the same moment retry their first connections.
+    logging: { level: 'error' },
   },
   schema: wireSchema,
   subgroups: [{ type: Counter, layout: shards({ minNodes: 3 }) }],
