@@ -94,6 +94,14 @@ describe('packages installed from their tarballs in a new project', function () 
     expect(check.output).to.contain('derecho-codegen: up to date');
     const help = await runCommand('npx', ['derecho', '--help'], { cwd: app, env, timeoutMs: 60_000 });
     expect(help.output).to.match(/usage: derecho/);
+    // The installed (compiled) initProject finds the template inside the installed package.
+    const init = await runCommand(process.execPath, ['--input-type=module', '-e', "const { initProject } = await import('@derecho-ts/runtime/init'); console.log(JSON.stringify(initProject('second')));"], {
+      cwd: app,
+      env,
+      timeoutMs: 60_000,
+    });
+    expect((JSON.parse(init.output) as { files: string[] }).files).to.include.members(['package.json', '.gitignore', join('src', 'counter.ts')]);
+    expect(readFileSync(join(app, 'second', 'src', 'member.ts'), 'utf8')).to.contain('Group.join');
     console.log(`      npm install ${(install.ms / 1000).toFixed(0)} s (addon compiled), build ${(build.ms / 1000).toFixed(0)} s, start ${(start.ms / 1000).toFixed(0)} s`);
   });
 });
