@@ -4,7 +4,7 @@
  * Each subcommand lives in its own module and is loaded only when asked for, so one command's
  * dependencies never slow down another's start.
  */
-import { benches } from './benches.js';
+import { benches } from '../bench/registry.js';
 
 const usage = `usage: derecho <command> [args]
 

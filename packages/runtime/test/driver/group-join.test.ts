@@ -8,7 +8,7 @@ import { Group, type GroupJoinOptions } from '../../src/replicated/group.js';
 import { JoinError } from '../../src/driver/group-node.js';
 import { UnknownSubgroupError } from '../../src/replicated/errors.js';
 import { shards } from '../../src/layout/constructors.js';
-import { freeLoopbackPorts } from '../../src/cli/local-ports.js';
+import { freeLoopbackPorts } from '../../src/bench/local-ports.js';
 import type { RawDelivery } from '../../src/replicated/raw-subgroup.js';
 
 function config(id: number, ports: number[], secret = 'a-test-cluster-secret') {

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { Group, customShards, InadequateViewError, type ViewChange } from '../../src/index.js';
-import { freeLoopbackPorts } from '../../src/cli/local-ports.js';
+import { freeLoopbackPorts } from '../../src/bench/local-ports.js';
 
 const cfg = (id: number, ports: readonly number[]) => ({
   cluster: { secret: 'a-test-cluster-secret', contact: `127.0.0.1:${ports[0]}` },

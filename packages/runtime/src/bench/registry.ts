@@ -16,11 +16,11 @@ const EXAMPLES = '@derecho-ts/examples';
 const fromExamples = (name: string) => async (): Promise<BenchModule> => ((await import(EXAMPLES)) as ExamplesBenches).benches[name]();
 
 export const benches: Record<string, () => Promise<BenchModule>> = {
-  bandwidth: async () => (await import('./bench-multicast.js')).bandwidth,
-  latency: async () => (await import('./bench-multicast.js')).latency,
-  fabric: () => import('./bench-fabric.js'),
-  log: () => import('./bench-log.js'),
-  viewchange: () => import('./bench-viewchange.js'),
+  bandwidth: async () => (await import('./multicast.js')).bandwidth,
+  latency: async () => (await import('./multicast.js')).latency,
+  fabric: () => import('./fabric.js'),
+  log: () => import('./log.js'),
+  viewchange: () => import('./viewchange.js'),
   typed: fromExamples('typed'),
   'p2p-latency': fromExamples('p2p-latency'),
   'durable-kv': fromExamples('durable-kv'),

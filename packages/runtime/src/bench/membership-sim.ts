@@ -2,14 +2,14 @@
 /**
  * Prints what the view manager costs on top of the multicast core when nothing is changing (the
  * membership predicates run after every input), and the speed of the membership swarm:
- *   node --conditions=@derecho-ts/source --import tsx packages/runtime/src/sim/bench-membership.ts [--steps 100000] [--seeds 200]
+ *   node --conditions=@derecho-ts/source --import tsx packages/runtime/src/bench/membership-sim.ts [--steps 100000] [--seeds 200]
  */
 import type { GroupView } from '../core/membership/group-view.js';
 import { viewLayoutFor } from '../core/membership/group-view.js';
 import { ViewManager } from '../core/membership/view-manager.js';
 import { SstLayout } from '../core/sst-layout.js';
 import { initializeSstTable } from '../core/sst-table.js';
-import { runMembershipSeed } from './membership-swarm.js';
+import { runMembershipSeed } from '../sim/membership-swarm.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -11,9 +11,9 @@ import type { GroupView } from '../core/membership/group-view.js';
 import { makeVersion } from '../core/version.js';
 import { createLogger } from '../driver/logger.js';
 import type { QueryResults } from '../replicated/types.js';
-import type { WireSchema } from './marshal-schema.js';
-import { SchemaCodec } from './marshal.js';
-import { RpcEngine, type RpcTransport } from './rpc-engine.js';
+import type { WireSchema } from '../rpc/marshal-schema.js';
+import { SchemaCodec } from '../rpc/marshal.js';
+import { RpcEngine, type RpcTransport } from '../rpc/rpc-engine.js';
 
 export interface RpcLayerBenchOptions {
   readonly schema: WireSchema;

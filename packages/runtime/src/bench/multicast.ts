@@ -6,7 +6,7 @@
  */
 import { loadavg } from 'node:os';
 import type { MulticastMemberResult } from './multicast-member.js';
-import { BenchUsageError, intArg, parseBenchArgs } from './bench-args.js';
+import { BenchUsageError, intArg, parseBenchArgs } from './args.js';
 import { percentile, rawPingPongUs, rawStreamGBps } from './loopback-limits.js';
 import { runLocalMulticast, senderIdsFor } from './multicast-run.js';
 

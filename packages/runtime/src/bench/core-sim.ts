@@ -2,10 +2,10 @@
 /**
  * Prints how fast the multicast core runs in the simulator (CPU cost of the protocol alone, no
  * network): N members all sending M messages of B bytes to one ordered shard.
- *   node --conditions=@derecho-ts/source --import tsx packages/runtime/src/sim/bench-core.ts [--members 3] [--messages 20000] [--bytes 64] [--window 16] [--smc 1024]
+ *   node --conditions=@derecho-ts/source --import tsx packages/runtime/src/bench/core-sim.ts [--members 3] [--messages 20000] [--bytes 64] [--window 16] [--smc 1024]
  */
-import { Prng } from './prng.js';
-import { SimCluster } from './sim-cluster.js';
+import { Prng } from '../sim/prng.js';
+import { SimCluster } from '../sim/sim-cluster.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);

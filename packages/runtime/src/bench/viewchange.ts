@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { childScriptArgs } from '@derecho-ts/rdma-native';
-import { BenchUsageError, intArg, parseBenchArgs } from './bench-args.js';
+import { BenchUsageError, intArg, parseBenchArgs } from './args.js';
 import { spawnLineProcess, type LineProcess } from './line-process.js';
 import { freeLoopbackPorts } from './local-ports.js';
 import { percentile } from './loopback-limits.js';
