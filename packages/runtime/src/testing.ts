@@ -9,5 +9,5 @@ export { freeLoopbackPorts } from './bench/local-ports.js';
 export { rawPingPongUs, rawStreamGBps, percentile } from './bench/loopback-limits.js';
 export { measureMarshalCost, type MarshalBenchFigure, type MarshalBenchOptions } from './bench/marshal.js';
 export { measureRpcLayerCost, type RpcLayerBenchOptions, type RpcLayerFigure } from './bench/rpc-layer.js';
-export { parseBenchArgs, intArg, BenchUsageError, type ParsedBenchArgs } from './bench/args.js';
+export { parseCommand, intValue, numberValue, printUsage, runCommand, subcommands, program, main, packageVersion, UsageError, EXIT_CODES_HELP, type Command, type Subcommand, type OptionSpec, type OptionSpecs, type ParsedCommand } from './cli/command.js';
 export { onLines, spawnLineProcess, type LineProcess } from './bench/line-process.js';

@@ -3,41 +3,47 @@
  * the native data plane against raw TCP on loopback (peer processes are spawned here).
  */
 import { runFabricBench, type FabricBenchOptions } from '@derecho-ts/rdma-native';
+import { intValue, parseCommand, printUsage, UsageError, type Command } from '../cli/command.js';
 
-function parse(args: string[]): { json: boolean; options: FabricBenchOptions } {
+const USAGE = `usage: derecho bench fabric [--iterations N] [--rdmc-mib N] [--block-kib N] [--puts N] [--only PARTS] [--json]
+  The native data plane against raw TCP on loopback (peer processes are spawned here).
+  --iterations N  round trips timed per latency figure
+  --rdmc-mib N    RDMC message size in MiB
+  --block-kib N   RDMC block size in KiB
+  --puts N        SST puts timed for the put-rate figure
+  --only PARTS    comma-separated subset of latency,rdmc,rate (default: all)
+  --json          print one JSON object instead of text
+`;
+
+const PARTS = ['latency', 'rdmc', 'rate'] as const;
+
+function parse(args: string[]): { json: boolean; options: FabricBenchOptions } | undefined {
+  const parsed = parseCommand(args, {
+    iterations: { type: 'string' },
+    'rdmc-mib': { type: 'string' },
+    'block-kib': { type: 'string' },
+    puts: { type: 'string' },
+    only: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (parsed === undefined) return undefined;
+  const v = parsed.values;
   const options: FabricBenchOptions = {};
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const num = (): number => {
-      const v = Number(args[++i]);
-      if (!Number.isFinite(v) || v <= 0) throw new Error(`${a} needs a positive number, got ${JSON.stringify(args[i])}`);
-      return v;
-    };
-    if (a === '--json') json = true;
-    else if (a === '--iterations') options.iterations = Math.floor(num());
-    else if (a === '--rdmc-mib') options.rdmcBytes = Math.floor(num() * 1024 * 1024);
-    else if (a === '--block-kib') options.rdmcBlockBytes = Math.floor(num() * 1024);
-    else if (a === '--puts') options.putCount = Math.floor(num());
-    else if (a === '--only') {
-      const names = (args[++i] ?? '').split(',');
-      for (const n of names)
-        if (n !== 'latency' && n !== 'rdmc' && n !== 'rate') throw new Error(`--only takes latency,rdmc,rate; got ${JSON.stringify(n)}`);
-      options.parts = names as ('latency' | 'rdmc' | 'rate')[];
-    }
-    else throw new Error(`unknown argument ${JSON.stringify(a)} (expected --json, --iterations, --rdmc-mib, --block-kib, --puts, --only)`);
+  if (v.iterations !== undefined) options.iterations = intValue(v.iterations, '--iterations', 1, 10_000_000);
+  if (v['rdmc-mib'] !== undefined) options.rdmcBytes = intValue(v['rdmc-mib'], '--rdmc-mib', 1, 4096) * 1024 * 1024;
+  if (v['block-kib'] !== undefined) options.rdmcBlockBytes = intValue(v['block-kib'], '--block-kib', 1, 1 << 20) * 1024;
+  if (v.puts !== undefined) options.putCount = intValue(v.puts, '--puts', 1, 100_000_000);
+  if (v.only !== undefined) {
+    const names = v.only.split(',');
+    for (const n of names) if (!(PARTS as readonly string[]).includes(n)) throw new UsageError(`--only takes a comma-separated subset of ${PARTS.join(',')}; got ${JSON.stringify(n)}`);
+    options.parts = names as (typeof PARTS)[number][];
   }
-  return { json, options };
+  return { json: v.json === true, options };
 }
 
-export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parse(args);
-  } catch (err) {
-    process.stderr.write(`derecho bench fabric: ${(err as Error).message}\n`);
-    return 2;
-  }
+async function run(args: string[]): Promise<number> {
+  const parsed = parse(args);
+  if (parsed === undefined) return printUsage({ usage: USAGE });
   const r = await runFabricBench(parsed.options);
   if (parsed.json) {
     process.stdout.write(`${JSON.stringify(r)}\n`);
@@ -66,3 +72,5 @@ export async function run(args: string[]): Promise<number> {
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }
+
+export const fabric: Command = { name: 'derecho bench fabric', usage: USAGE, run };

@@ -1,27 +1,19 @@
 /**
- * The benchmarks `derecho bench <name>` knows. Each entry loads a module whose `run(args)` parses
- * its own arguments, prints its figures (or one JSON object with --json) and returns an exit code.
+ * The benchmarks `derecho bench <name>` runs. Each loads only when asked for. The RPC benchmarks
+ * need replicated classes with a generated schema, so they live in @derecho-ts/examples and run
+ * from its own command (`derecho-examples bench ...`): the runtime never loads the examples.
  */
-export interface BenchModule {
-  run(args: string[]): Promise<number>;
-}
+import type { Subcommand } from '../cli/command.js';
 
-interface ExamplesBenches {
-  readonly benches: Readonly<Record<string, () => Promise<BenchModule>>>;
-}
-
-// The RPC benchmarks need a replicated class with a generated schema, so they live with the
-// examples (which depend on the runtime); loaded by name at run time, never at compile time.
-const EXAMPLES = '@derecho-ts/examples';
-const fromExamples = (name: string) => async (): Promise<BenchModule> => ((await import(EXAMPLES)) as ExamplesBenches).benches[name]();
-
-export const benches: Record<string, () => Promise<BenchModule>> = {
-  bandwidth: async () => (await import('./multicast.js')).bandwidth,
-  latency: async () => (await import('./multicast.js')).latency,
-  fabric: () => import('./fabric.js'),
-  log: () => import('./log.js'),
-  viewchange: () => import('./viewchange.js'),
-  typed: fromExamples('typed'),
-  'p2p-latency': fromExamples('p2p-latency'),
-  'durable-kv': fromExamples('durable-kv'),
+export const benches: Readonly<Record<string, Subcommand>> = {
+  bandwidth: { summary: "multicast throughput (Derecho's bandwidth_test arguments)", load: async () => (await import('./multicast.js')).bandwidth },
+  latency: { summary: "multicast send-to-delivery latency (Derecho's latency_test arguments)", load: async () => (await import('./multicast.js')).latency },
+  fabric: { summary: 'the native data plane (SST puts, RDMC) against raw TCP on loopback', load: async () => (await import('./fabric.js')).fabric },
+  log: { summary: 'the versioned log store on this disk: durable versions/s, reads, recovery', load: async () => (await import('./log.js')).log },
+  viewchange: { summary: 'kill -9 to new view, and join to first delivery, on local groups', load: async () => (await import('./viewchange.js')).viewchange },
+  core: { summary: 'the multicast core alone in the simulator (CPU cost of the protocol)', load: async () => (await import('./core-sim.js')).core },
+  membership: { summary: 'the view manager per step, and the membership swarm speed', load: async () => (await import('./membership-sim.js')).membership },
 };
+
+/** Benchmarks of the examples package: `derecho bench <name>` says where they are. */
+export const EXAMPLES_BENCHES = ['typed', 'p2p-latency', 'durable-kv'] as const;
