@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { Group, customShards } from '@derecho-ts/runtime';
-import { fillPayload } from '@derecho-ts/runtime/testing';
+import { fillPayload } from '@derecho-ts/runtime/internals';
 
 interface ChurnTask {
   readonly config: object;

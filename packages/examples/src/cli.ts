@@ -3,7 +3,7 @@
  * `derecho-examples`: the demos and RPC benchmarks that need the examples' replicated classes.
  * Same conventions as `derecho` (--help everywhere, --version, exit 2 with one line for bad usage).
  */
-import { main, program, subcommands } from '@derecho-ts/runtime/testing';
+import { main, program, subcommands } from '@derecho-ts/runtime/internals';
 import { benches } from './bench/benches.js';
 
 main(

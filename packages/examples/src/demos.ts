@@ -1,5 +1,5 @@
 /** `derecho-examples demo [name]`: one example on a local multi-process group on loopback. */
-import { parseCommand, printUsage, UsageError, type Command } from '@derecho-ts/runtime/testing';
+import { parseCommand, printUsage, UsageError, type Command } from '@derecho-ts/runtime/internals';
 
 const demos: Readonly<Record<string, { readonly summary: string; run(): Promise<number> }>> = {
   'foo-bar': { summary: "Derecho's simple replicated objects: Foo on 3 replicas, Bar on a 4th member", run: async () => (await import('./foo-bar/demo.js')).fooBarDemo() },

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Persistent } from '@derecho-ts/runtime';
-import { freeLoopbackPorts } from '@derecho-ts/runtime/testing';
+import { freeLoopbackPorts } from '@derecho-ts/runtime/internals';
 
 const MEMBER = fileURLToPath(new URL('./fixtures/durable-kv-member.ts', import.meta.url));
 const PUTS = 300;

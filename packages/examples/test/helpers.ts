@@ -1,6 +1,6 @@
 /** In-process groups for the RPC tests: every member has its own endpoint on loopback. */
 import { Group, type GroupJoinOptions } from '@derecho-ts/runtime';
-import { freeLoopbackPorts } from '@derecho-ts/runtime/testing';
+import { freeLoopbackPorts } from '@derecho-ts/runtime/internals';
 import { wireSchema } from '../src/derecho.generated.js';
 
 export const SECRET = 'an-examples-test-secret';

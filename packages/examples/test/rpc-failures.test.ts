@@ -14,10 +14,9 @@ import {
   Replicated,
   SenderRemovedError,
   StaleSchemaError,
-  buildHashWithSchema,
   shards,
 } from '@derecho-ts/runtime';
-import { freeLoopbackPorts } from '@derecho-ts/runtime/testing';
+import { freeLoopbackPorts, buildHashWithSchema } from '@derecho-ts/runtime/internals';
 import { wireSchema } from '../src/derecho.generated.js';
 import { RpcProbe } from '../src/testing/rpc-probe.js';
 import { SECRET, memberConfig, sorted, startGroup } from './helpers.js';

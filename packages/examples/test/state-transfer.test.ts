@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { Group, customShards, type ViewChange } from '@derecho-ts/runtime';
-import { freeLoopbackPorts } from '@derecho-ts/runtime/testing';
+import { freeLoopbackPorts } from '@derecho-ts/runtime/internals';
 import { wireSchema } from '../src/derecho.generated.js';
 import { Bar, Foo } from '../src/foo-bar/objects.js';
 import { memberConfig, sorted, startGroup } from './helpers.js';

@@ -1,5 +1,5 @@
 /** The RPC benchmarks of the examples, run by `derecho-examples bench <name>`; each loads only when asked for. */
-import type { Subcommand } from '@derecho-ts/runtime/testing';
+import type { Subcommand } from '@derecho-ts/runtime/internals';
 
 export const benches: Readonly<Record<string, Subcommand>> = {
   typed: { summary: "ordered RPC throughput (Derecho's typed_subgroup_bw_test)", load: async () => (await import('./typed.js')).typed },

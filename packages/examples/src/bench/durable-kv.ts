@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Group, shards } from '@derecho-ts/runtime';
-import { freeLoopbackPorts, intValue, parseCommand, printUsage, type Command } from '@derecho-ts/runtime/testing';
+import { freeLoopbackPorts, intValue, parseCommand, printUsage, type Command } from '@derecho-ts/runtime/internals';
 import { wireSchema } from '../derecho.generated.js';
 import { DurableKV } from '../durable-kv/durable-kv.js';
 

@@ -5,7 +5,7 @@
  */
 import { loadavg } from 'node:os';
 import { childScriptArgs } from '@derecho-ts/rdma-native';
-import { intValue, parseCommand, percentile, printUsage, rawPingPongUs, type Command } from '@derecho-ts/runtime/testing';
+import { intValue, parseCommand, percentile, printUsage, rawPingPongUs, type Command } from '@derecho-ts/runtime/internals';
 import { runLocalGroup } from '../local/local-group.js';
 import type { P2PLatencyResult, P2PLatencyTask } from './p2p-latency-member.js';
 

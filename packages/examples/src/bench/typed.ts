@@ -8,8 +8,7 @@
  */
 import { loadavg } from 'node:os';
 import { childScriptArgs } from '@derecho-ts/rdma-native';
-import { SchemaCodec } from '@derecho-ts/runtime';
-import { intValue, measureMarshalCost, measureRpcLayerCost, parseCommand, printUsage, type Command } from '@derecho-ts/runtime/testing';
+import { intValue, measureMarshalCost, measureRpcLayerCost, parseCommand, printUsage, type Command, SchemaCodec } from '@derecho-ts/runtime/internals';
 import { wireSchema } from '../derecho.generated.js';
 import { runLocalGroup } from '../local/local-group.js';
 import { RpcProbe } from '../testing/rpc-probe.js';

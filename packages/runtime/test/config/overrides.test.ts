@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { ConfigError, applyOverrides, closestKey, envOverrides, parseConfigArgs, validateConfig } from '../../src/index.js';
+import { ConfigError } from '../../src/index.js';
+import { applyOverrides, closestKey, envOverrides, parseConfigArgs, validateConfig } from '../../src/internals.js';
 
 const SECRET = 'correct horse battery staple';
 
