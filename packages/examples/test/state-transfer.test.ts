@@ -31,7 +31,7 @@ describe('state transfer to a joiner (in-process members)', function () {
 
     const changes: ViewChange[] = [];
     started.groups[0].on('view', (v) => changes.push(v));
-    const joiner = await Group.join({ schema: wireSchema, subgroups, joinTimeoutMs: 10_000, config: memberConfig(3, ports) });
+    const joiner = await Group.join({ argv: [], schema: wireSchema, subgroups, joinTimeoutMs: 10_000, config: memberConfig(3, ports) });
     groups.push(joiner);
     expect(joiner.view.vid).to.equal(1);
     await new Promise((r) => setTimeout(r, 50));

@@ -67,6 +67,7 @@ async function runSetup(setup: Setup, o: Options): Promise<Figure> {
   const members = await Promise.all(
     [0, 1, 2].map((id) =>
       Group.join({
+        argv: [],
         schema: wireSchema,
         minMembers: 3,
         subgroups: [{ type: DurableKV, layout: shards({ minNodes: 3, mode: setup.mode }) }],

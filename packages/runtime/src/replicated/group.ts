@@ -51,7 +51,14 @@ export interface GroupJoinOptions {
   readonly schema?: WireSchema;
   /** The generated `wireClasses` (self-marshalling classes the schema names). */
   readonly wireClasses?: WireClassTable;
-  /** Configuration flags (`--node-id 3`, ...); default none. */
+  /**
+   * Where the configuration flags (`--node-id 3`, `--config cluster.json`, `--set key=value`, the
+   * table in the config README) are read. Default: this process's command line
+   * (`process.argv.slice(2)`), of which only those flags are taken: the program's other arguments
+   * are left to it. Given explicitly, the list must hold configuration flags only (anything else
+   * is an error). Pass `[]` to read no flags, e.g. when the program has flags of its own with the
+   * same names (`--port`, `--host`, `--config`) or runs under a test runner.
+   */
   readonly argv?: readonly string[];
   /** Where DERECHO_* variables are read; default process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -171,7 +178,7 @@ export class Group extends EventEmitter<GroupEvents> {
   }
 
   static async join(options: GroupJoinOptions): Promise<Group> {
-    const config = resolveConfig(options.config, { argv: options.argv, env: options.env });
+    const config = resolveConfig(options.config, options.argv === undefined ? { argv: process.argv.slice(2), otherArgs: 'ignore', env: options.env } : { argv: options.argv, env: options.env });
     const names = typedNames(options);
     const layout = resolveGroupLayout(options.subgroups.map((s, i) => ({ type: names[i] ?? (s as RawSubgroupSpec).name, layout: s.layout })), config.layout);
     const factories = new Map<string, ReplicaFactory>();

@@ -32,6 +32,17 @@ describe('config: flags and environment', () => {
     expect(parseConfigArgs(['--set', `cluster.secret=${SECRET}`]).issues[0].message).to.match(/^the cluster secret is not accepted on the command line/);
   });
 
+  it("from a whole command line (others: 'ignore'), takes the configuration flags and leaves the program's own", () => {
+    const parsed = parseConfigArgs(['--verbose', '--node-id', '2', 'serve', '--workers', '4', '--set=multicast.windowSize=8', '--secret', 'app-own'], { others: 'ignore' });
+    expect(parsed.issues).to.deep.equal([]);
+    expect(parsed.overrides).to.deep.equal([
+      { path: 'node.id', value: '2', label: '--node-id' },
+      { path: 'multicast.windowSize', value: '8', label: '--set multicast.windowSize' },
+    ]);
+    // A configuration flag without its value is still a mistake.
+    expect(parseConfigArgs(['--node-id'], { others: 'ignore' }).issues).to.deep.equal([{ path: '--node-id', message: 'expected a value after it' }]);
+  });
+
   it('reads DERECHO_* variables; empty counts as unset', () => {
     expect(envOverrides({ DERECHO_NODE_ID: '7', DERECHO_SECRET: SECRET, DERECHO_PORT: '', DERECHO_CONFIG: '/etc/d.json', HOME: '/root' })).to.deep.equal({
       configPath: '/etc/d.json',
