@@ -110,6 +110,9 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   private closed = false;
   readonly stats: GroupNodeStats = { pollBatches: 0, remoteWrites: 0, deliveries: 0 };
   private rpcHandler: ((from: number, frame: Uint8Array) => void) | undefined;
+  /** Failed dials to the contact so far, and when joining started: for the retry summary. */
+  private contactDialFailures = 0;
+  private joinStartedMs = 0;
 
   private constructor(private readonly options: GroupNodeOptions) {
     super();
@@ -188,7 +191,8 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     } else {
       const { host, port } = this.config.cluster.contact;
       this.log.info({ contact: `${host}:${port}` }, 'joining through the contact');
-      this.joinDeadlineMs = Date.now() + timeoutMs;
+      this.joinStartedMs = Date.now();
+      this.joinDeadlineMs = this.joinStartedMs + timeoutMs;
       this.endpoint.connectAny(host, port);
     }
     return joined.finally(() => clearTimeout(timer));
@@ -258,26 +262,53 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     if (this.closed) return;
     this.stats.pollBatches++;
     this.stats.remoteWrites += result.writes;
-    for (const l of result.logs) this.log[l.level]({ fabric: true }, l.message);
+    this.logFabricLines(result);
     if (this.contactId === undefined && !this.isLeader && result.connected.length > 0) {
       this.contactId = result.connected[0];
+      if (this.contactDialFailures > 0) {
+        const { host, port } = this.config.cluster.contact;
+        this.log.info({ contact: `${host}:${port}` }, 'reached the contact at %s:%d after %d attempts (%d ms)', host, port, this.contactDialFailures + 1, Date.now() - this.joinStartedMs);
+      }
       this.sendControl(this.contactId, { type: 'join', member: this.me() });
     }
     for (const m of result.p2p) this.onP2P(m.from, m.data);
     this.runtime?.onPoll(result);
     this.emit('progress');
     for (const f of result.failures) {
-      this.log.warn({ peer: f.nodeId }, 'peer failed: %s', f.reason);
-      this.apply(this.formationStep((fm) => fm.onJoinerLost(f.nodeId)));
       // While joining, before the contact answered, any failure is the dial to the contact: under
       // ANY_NODE when the dial itself failed, under the contact's id when its handshake did.
-      if (f.nodeId === ANY_NODE || (!this.isLeader && this.contactId === undefined && this.runtime === undefined)) {
+      if (f.nodeId === ANY_NODE || this.dialingContact()) {
         this.onContactDialFailed(f.reason);
         continue;
       }
+      if (this.runtime?.departed(f.nodeId)) this.log.info({ peer: f.nodeId }, 'node %d left the group (%s)', f.nodeId, f.reason);
+      else this.log.warn({ peer: f.nodeId }, 'peer failed: %s', f.reason);
+      this.apply(this.formationStep((fm) => fm.onJoinerLost(f.nodeId)));
       if (!this.runtime?.started && f.nodeId === this.contactId) this.failJoin(new JoinError(`lost the contact (node ${f.nodeId}) while joining: ${f.reason}`));
       if (this.runtime?.started) this.runtime.onPeerFailed(f.nodeId);
       this.emit('peerFailed', f);
+    }
+  }
+
+  /** Before the contact answered, a joiner's failures are dials to it (retried until the deadline). */
+  private dialingContact(): boolean {
+    return !this.isLeader && this.contactId === undefined && this.runtime === undefined;
+  }
+
+  /**
+   * The data plane's own log lines, at their level, except the connection drops that come with
+   * routine events: while the contact is dialed (each failed dial is a retry, summarized at info
+   * once the contact answers) and when every peer lost in the batch had left or been removed.
+   * Those go to debug: an operator has nothing to do about them.
+   */
+  private logFabricLines(result: PollResult): void {
+    if (result.logs.length === 0) return;
+    const routine =
+      (this.dialingContact() && this.joinWaiter !== undefined) ||
+      (result.failures.length > 0 && result.failures.every((f) => f.nodeId !== ANY_NODE && this.runtime?.departed(f.nodeId) === true));
+    for (const l of result.logs) {
+      const level = routine && (l.level === 'warn' || l.level === 'error') ? 'debug' : l.level;
+      this.log[level]({ fabric: true }, l.message);
     }
   }
 
@@ -292,7 +323,12 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
       this.failJoin(new JoinError(`cannot join through the contact at ${host}:${port}: ${reason}`));
       return;
     }
-    this.log.debug({ contact: `${host}:${port}` }, 'contact not reachable yet (%s); retrying', reason);
+    // The first failure says what is going on, once; each retry after it is debug.
+    if (this.contactDialFailures++ === 0) {
+      this.log.info({ contact: `${host}:${port}` }, 'the contact at %s:%d is not reachable yet (%s); retrying every %d ms until the join deadline', host, port, reason, CONTACT_RETRY_MS);
+    } else {
+      this.log.debug({ contact: `${host}:${port}`, attempt: this.contactDialFailures }, 'contact not reachable yet (%s); retrying', reason);
+    }
     setTimeout(() => {
       if (!this.closed && this.joinWaiter && this.contactId === undefined) this.endpoint.connectAny(host, port);
     }, CONTACT_RETRY_MS);
@@ -501,7 +537,9 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   }
 
   private onShutdown(reason: ShutdownReason, message: string): void {
-    this.log.warn({ reason }, 'this node is stopping: %s', message);
+    // Leaving is what the application asked for; being removed or partitioned is for an operator.
+    if (reason === 'left') this.log.info({ reason }, 'this node is stopping: %s', message);
+    else this.log.warn({ reason }, 'this node is stopping: %s', message);
     this.emit('shutdown', { reason, message });
     this.close();
   }

@@ -88,6 +88,15 @@ export class ViewRuntime {
     return this.vm !== undefined;
   }
 
+  /**
+   * Whether the loss of `node` is routine: it left gracefully (its row says so) or is no longer a
+   * member of the installed view (removed already, or a joiner that was not admitted).
+   */
+  departed(node: number): boolean {
+    if (this.vm === undefined) return false;
+    return this.vm.ripIds.includes(node) || !this.vm.view.members.some((m) => m.id === node);
+  }
+
   /** The installed view. */
   get view(): GroupView {
     return this.vm?.view ?? this.fabric.view;
@@ -247,7 +256,11 @@ export class ViewRuntime {
           this.run(this.vm!.step({ kind: 'trimLogged', vid: o.vid, subgroup: o.subgroup }));
           break;
         case 'installView':
-          void this.install(o.view, o.removed, o.joined);
+          // After the outputs still to handle here and in the runs this one is nested in: they
+          // belong to the closing view (pushes to its ranks, through its table), and an install
+          // with no joiners to wait for would otherwise switch the table under them.
+          this.installing = true;
+          queueMicrotask(() => void this.install(o.view, o.removed, o.joined));
           break;
         case 'inadequate':
           this.options.log.warn({ vid: o.vid }, 'the next view cannot be provisioned; the group stays wedged until more nodes join: %s', o.message);
@@ -282,6 +295,7 @@ export class ViewRuntime {
    * message), then create the view's table and let the protocol go on in it.
    */
   private async install(view: GroupView, removed: readonly number[], joined: readonly MemberAddress[]): Promise<void> {
+    if (this.closed) return;
     this.installing = true;
     for (const id of removed) this.endpoint.failPeer(id, `removed from the group in view ${view.vid}`);
     for (const j of joined) this.endpoint.connect(j.id, j.host, j.port);

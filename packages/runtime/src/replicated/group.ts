@@ -3,6 +3,7 @@
  * maps the program's subgroups onto the layout, and hands out subgroup handles.
  */
 import { EventEmitter } from 'eventemitter3';
+import type { Logger } from 'pino';
 import { resolveConfig } from '../config/load.js';
 import type { DerechoConfig } from '../config/schema.js';
 import type { DeliverOutput } from '../core/core-io.js';
@@ -62,6 +63,14 @@ export interface GroupJoinOptions {
   readonly argv?: readonly string[];
   /** Where DERECHO_* variables are read; default process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * A pino logger for this node's log lines (child loggers work: `logger.child({ service })`).
+   * Default: a new pino logger on stderr at `logging.level`, bound to `{ node: <id> }`. Levels:
+   * error and warn are for an operator to act on (a peer failed, a node is stopping, a send was
+   * lost); info is routine membership (joined, a view installed, a peer left gracefully, a retry
+   * summary); debug is every retry and dropped connection.
+   */
+  readonly logger?: Logger;
   /** The initial leader waits for this many members before forming view 0 (default: as soon as the layout is adequate). */
   readonly minMembers?: number;
   readonly joinTimeoutMs?: number;
@@ -189,7 +198,7 @@ export class Group extends EventEmitter<GroupEvents> {
       factories.set(names[i]!, { className: names[i]!, create: make });
     });
     const schema = factories.size > 0 ? options.schema : undefined;
-    const node = GroupNode.create({ config, layout, minMembers: options.minMembers, joinTimeoutMs: options.joinTimeoutMs, schemaHash: options.schema?.hash });
+    const node = GroupNode.create({ config, layout, minMembers: options.minMembers, joinTimeoutMs: options.joinTimeoutMs, schemaHash: options.schema?.hash, logger: options.logger });
     // Subscribe before joining: the first deliveries can come with the view's start.
     const group = new Group(node, config, schema === undefined ? undefined : { schema, wireClasses: options.wireClasses, factories });
     try {
