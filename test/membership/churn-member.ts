@@ -106,7 +106,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   } else if (line === 'leave') {
     sending = false;
     await loop;
-    group.leave();
+    void group.leave();
   } else if (line === 'exit') {
     break;
   }

@@ -90,6 +90,7 @@ export type { ReplicatedHandle, PeerCaller } from './replicated/typed-subgroup.j
 export { StaleSchemaError } from './replicated/schema-check.js';
 export { currentVersion, type AppliedVersion } from './rpc/current-version.js';
 export { RemoteError, NodeRemovedError, SenderRemovedError, InvalidNodeError, RpcWireError } from './rpc/rpc-errors.js';
+export { isCallError, type CallError, type CallPromise } from './replicated/call-errors.js';
 export { RawSubgroup, type RawDelivery, type RawSubgroupEvents } from './replicated/raw-subgroup.js';
 export { NotAMemberError, UnknownSubgroupError, GroupClosedError, InadequateViewError } from './replicated/errors.js';
 export { JoinError } from './driver/group-node.js';

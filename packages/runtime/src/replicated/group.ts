@@ -172,6 +172,7 @@ export class Group extends EventEmitter<GroupEvents> {
     node.on('shutdown', (e) => {
       // Removed, partitioned or left: calls still waiting for replies can never get them.
       const event = this.diskFailure !== undefined && e.reason === 'left' ? { reason: e.reason, message: `${e.message}, because ${this.diskFailure.message}` } : e;
+      this.stopped = true;
       this.closing = this.rpc?.close(event.message);
       this.emit('shutdown', event);
     });
@@ -360,11 +361,24 @@ export class Group extends EventEmitter<GroupEvents> {
 
   /**
    * Leaves the group gracefully: the others install a view without this node; this node emits
-   * `shutdown` with reason 'left' and stops.
+   * `shutdown` with reason 'left' and stops. Resolves once it has stopped and its replicas' logs
+   * are synced and closed (never rejects; if the node stopped for another reason first, e.g. it
+   * was removed, `shutdown` says why and this resolves all the same). Calls still waiting for
+   * replies reject with SenderRemovedError. A group that is wedged waiting for more members
+   * leaves once its next view is installed.
    */
-  leave(): void {
-    this.node.leave();
+  leave(): Promise<void> {
+    if (this.closed || this.stopped) return this.closing ?? Promise.resolve();
+    this.leaving ??= new Promise<void>((resolve) => {
+      this.node.once('shutdown', () => resolve());
+      this.node.leave();
+    }).then(() => this.closing);
+    return this.leaving;
   }
+
+  private leaving: Promise<void> | undefined;
+  /** Set when the node stopped on its own (left, removed, partitioned). */
+  private stopped = false;
 
   /**
    * Stops this node at once and releases every socket and thread (the others see it fail). The

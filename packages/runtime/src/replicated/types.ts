@@ -14,6 +14,7 @@
  */
 import type { Hlc } from '../core/hlc.js';
 import type { Version } from '../core/version.js';
+import type { CallPromise } from './call-errors.js';
 
 /** Node ids as the rest of the runtime uses them. */
 export type NodeId = number;
@@ -42,13 +43,14 @@ export interface QueryResults<R> {
   /**
    * Per-member reply promises, keyed by node id; resolves once the call is delivered, with
    * exactly the shard members of the delivering view. A member that leaves before replying
-   * rejects its entry with NodeRemovedError; a handler that threw rejects it with RemoteError.
+   * rejects its entry with NodeRemovedError; a handler that threw rejects it with RemoteError;
+   * SenderRemovedError when this node left first (see `CallError`).
    */
-  readonly replies: Promise<ReadonlyMap<NodeId, Promise<R>>>;
-  /** Every member's reply; rejects with the first member's failure. */
-  all(): Promise<Map<NodeId, R>>;
-  /** The first reply to arrive (all replicas compute the same value): its value, or its RemoteError. */
-  first(): Promise<R>;
+  readonly replies: Promise<ReadonlyMap<NodeId, CallPromise<R>>>;
+  /** Every member's reply; rejects with the first member's failure (a `CallError`). */
+  all(): CallPromise<Map<NodeId, R>>;
+  /** The first reply to arrive (all replicas compute the same value): its value, or its RemoteError (a `CallError`). */
+  first(): CallPromise<R>;
   /** The version the call created, once delivered. */
   readonly version: Promise<Version>;
   /** The HLC stamped on that version. */
@@ -105,9 +107,9 @@ export type OrderedStubOf<T, Names extends keyof T> = {
   readonly [K in Names]: T[K] extends (...args: infer A) => infer R ? (...args: A) => QueryResults<Awaited<R>> : never;
 };
 
-/** The point-to-point surface of `T` for `Names`: each method returns a promise of its result. */
+/** The point-to-point surface of `T` for `Names`: each method returns a promise of its result, rejected with a `CallError`. */
 export type P2PStubOf<T, Names extends keyof T> = {
-  readonly [K in Names]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+  readonly [K in Names]: T[K] extends (...args: infer A) => infer R ? (...args: A) => CallPromise<Awaited<R>> : never;
 };
 
 /** `handle.ordered` for the registered class `T`: only its `@Ordered()` methods. */

@@ -123,4 +123,25 @@ describe('joining a group (in-process members over loopback)', function () {
     expect(missing.status).to.not.equal(0);
     expect(missing.stderr).to.match(/node\.id: required: give each node its id with --node-id or DERECHO_NODE_ID/);
   });
+
+  it('await leave() resolves after this node stopped with reason "left"; the others go on without it', async () => {
+    const ports = await freeLoopbackPorts(3);
+    const subgroups = [{ name: 's', layout: shards({ minNodes: 1 }) }];
+    const [a, b, c] = await Promise.all([0, 1, 2].map((id) => join({ config: config(id, ports), subgroups, minMembers: 3 })));
+    const events: string[] = [];
+    c.on('shutdown', (e) => events.push(`shutdown ${e.reason}`));
+    const views = Promise.all([a, b].map((g) => new Promise<number[]>((resolve) => g.on('view', (v) => v.departed.includes(2) && resolve(v.members.map((m) => m.id))))));
+    const leaving = c.leave();
+    const again = c.leave();
+    await leaving.then(() => events.push('left'));
+    await again;
+    expect(events).to.deep.equal(['shutdown left', 'left']);
+    expect(await views).to.deep.equal([
+      [0, 1],
+      [0, 1],
+    ]);
+    // Leaving again (or closing) after the node stopped is a no-op that resolves.
+    await c.leave();
+    await c.close();
+  });
 });
