@@ -8,7 +8,7 @@
 export { InvariantViolation } from './core/invariant.js';
 export { type Version, INVALID_VERSION, makeVersion, versionVid, versionSeq, formatVersion } from './core/version.js';
 export { type Hlc, HLC_ZERO, hlc, compareHlc, formatHlc } from './core/hlc.js';
-export type { DeliveryMode } from './core/view.js';
+export type { DeliveryMode, ShardLayout } from './core/view.js';
 export {
   DELIVERY_MODES,
   DEFAULT_PROFILE,
@@ -93,8 +93,8 @@ export { RemoteError, NodeRemovedError, SenderRemovedError, InvalidNodeError, Rp
 export { isCallError, type CallError, type CallPromise } from './replicated/call-errors.js';
 export { RawSubgroup, type RawDelivery, type RawSubgroupEvents } from './replicated/raw-subgroup.js';
 export { NotAMemberError, UnknownSubgroupError, GroupClosedError, InadequateViewError } from './replicated/errors.js';
-export { JoinError } from './driver/group-node.js';
-export type { GroupView, GroupSubgroup, MemberAddress } from './core/membership/group-view.js';
+export { JoinError, type GroupNodeStats } from './driver/group-node.js';
+export type { GroupView, GroupSubgroup, MemberAddress, SubgroupParams } from './core/membership/group-view.js';
 export type { ViewChange, ShardPlacement } from './core/membership/view-change.js';
 export {
   type Codec,
@@ -107,6 +107,7 @@ export {
   NotStableError,
   NoVersionAtTimeError,
   CorruptLogError,
+  type FileLogOptions,
   type RecoveryReport,
   type VersionedFieldHandle,
   Persistent,

@@ -6,7 +6,7 @@
  */
 export { invariant } from './core/invariant.js';
 export { nextHlc, mergeHlc } from './core/hlc.js';
-export { type ShardLayout, type MulticastParams, type SubgroupLayout, type ViewLayout, type MyShard, findMyShard, validateViewLayout } from './core/view.js';
+export { type MulticastParams, type SubgroupLayout, type ViewLayout, type MyShard, findMyShard, validateViewLayout } from './core/view.js';
 export { SstLayout, type ByteRange, type Column, type ColumnName, type SubgroupColumns, HEADER_BYTES, SLOT_SIZE_FIELD_BYTES } from './core/sst-layout.js';
 export { SstTable, initializeSstTable, applyRemoteWrite } from './core/sst-table.js';
 export { type MessageHeader, readHeader, writeHeader, encodeMessage, decodeMessage } from './core/message-header.js';
@@ -27,7 +27,7 @@ export * from './config/index.js';
 export { getReplicatedMetadata, isReplicatedClass, type ReplicatedMetadata, type DecoratorDialect } from './replicated/metadata.js';
 export { SchemaCodec, createPackr, type MethodCodec } from './rpc/marshal.js';
 export { BUILD_HASH, buildHashWithSchema } from './driver/group-node.js';
-export { hasDeltaSupport, FileLog, type FileLogOptions, MemoryLog, FORMAT_VERSION, PersistentRegistry, type RegistryOptions, VersionedField } from './persistent/index.js';
+export { hasDeltaSupport, FileLog, MemoryLog, FORMAT_VERSION, PersistentRegistry, type RegistryOptions, VersionedField } from './persistent/index.js';
 
 // Local process groups, loopback limits and benchmark figures, for tests and benchmarks.
 export { runLocalMulticast, senderIdsFor, type MulticastRunOptions } from './bench/multicast-run.js';

@@ -68,7 +68,6 @@ export interface QueryResults<R> {
   globalPersistence(): Promise<void>;
 }
 
-type Entries = ReplicatedRegistry[keyof ReplicatedRegistry];
 
 /**
  * The wire name of the registered class whose instance type is exactly `T` (assignable both ways,
@@ -88,7 +87,7 @@ export type ReplicatedName<T> = {
 export type RegistryEntryOf<T> = ReplicatedRegistry[ReplicatedName<T>];
 
 /** Instance types of every registered class. */
-export type RegisteredInstance = Entries extends { instance: infer I } ? I : never;
+export type RegisteredInstance = ReplicatedRegistry[keyof ReplicatedRegistry] extends { instance: infer I } ? I : never;
 
 /** Method names of `T` that the registry lists as ordered / p2p. */
 export type OrderedMethodName<T> = RegistryEntryOf<T> extends { ordered: infer N extends string } ? N & keyof T : never;
