@@ -73,8 +73,10 @@ export {
   PersistentError,
   VersionOrderError,
   VersionNotFoundError,
+  VersionTrimmedError,
   NotStableError,
   NoVersionAtTimeError,
+  TimeTrimmedError,
   CorruptLogError,
   DirectoryLockedError,
   type FileLogOptions,
@@ -93,5 +95,7 @@ export {
   VersionedSet,
   VersionedLog,
   type CollectionOptions,
+  type RetentionPolicy,
+  type CompactionReport,
 } from './persistent/index.js';
 export type { ViewChange, ShardPlacement } from './core/membership/view-change.js';
