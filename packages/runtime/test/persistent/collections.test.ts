@@ -51,6 +51,7 @@ describe('persistent collections', function () {
   it('a put costs about its change, in a map of 10 keys or of 100,000', () => {
     const small = bytesPerPut(10, 5000);
     const large = bytesPerPut(100_000, 5000);
+    process.stdout.write(`      (bytes per put: 10 keys ${small.bytes.toFixed(0)} (${small.fullRecords} checkpoints), 100,000 keys ${large.bytes.toFixed(0)} (${large.fullRecords}))\n`);
     // A delta record is ~48 header + ~120 payload bytes. The small map checkpoints (~1.2 KB) about
     // every 10 puts, doubling its cost at most; the large one (~11 MB) not once in 5,000 puts.
     expect(large.fullRecords).to.equal(0);
