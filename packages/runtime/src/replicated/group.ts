@@ -7,8 +7,9 @@ import { resolveConfig } from '../config/load.js';
 import type { DerechoConfig } from '../config/schema.js';
 import type { DeliverOutput } from '../core/core-io.js';
 import type { GroupView } from '../core/membership/group-view.js';
-import { Channel } from '../driver/control-messages.js';
+import { Channel } from '../driver/control-codec.js';
 import { GroupNode, type GroupNodeStats } from '../driver/group-node.js';
+import type { MemberShutdownReason } from '../core/member/member-io.js';
 import { resolveGroupLayout } from '../layout/group-layout.js';
 import type { TypeLayout } from '../layout/spec.js';
 import { SchemaCodec } from '../rpc/marshal.js';
@@ -66,8 +67,12 @@ export interface GroupEvents {
    *  joined, who departed, and this node's shards. */
   view: [ViewChange];
   peerFailed: [{ nodeId: number; reason: string }];
-  /** This node stopped (removed by the others, minority side of a partition, or left). */
-  shutdown: [{ reason: 'partitioned' | 'removed' | 'left'; message: string }];
+  /**
+   * This node stopped: `removed` by the others, `partitioned` (minority side of a partition),
+   * `left`, or `failed` (it could not carry out the protocol: the message says what went wrong;
+   * the others remove it as if it had crashed, and the group goes on).
+   */
+  shutdown: [{ reason: MemberShutdownReason; message: string }];
 }
 
 function hasPersistentShard(layout: TypeLayout): boolean {
@@ -311,9 +316,9 @@ export class Group extends EventEmitter<GroupEvents> {
       index,
       shard,
       members: () => this.node.view?.subgroups[subgroupId]?.shards[shard]?.members ?? [],
-      queued: () => this.node.currentRuntime?.queuedSends(subgroupId) ?? 0,
+      queued: () => this.node.queuedSends(subgroupId),
       whenWritable: (maxQueued) => {
-        const queued = (): number => this.node.currentRuntime?.queuedSends(subgroupId) ?? 0;
+        const queued = (): number => this.node.queuedSends(subgroupId);
         if (queued() < maxQueued) return Promise.resolve();
         return new Promise<void>((resolve) => {
           const check = (): void => {
@@ -327,7 +332,7 @@ export class Group extends EventEmitter<GroupEvents> {
   }
 
   private onDeliver(d: DeliverOutput): void {
-    const view = this.node.currentRuntime?.view;
+    const view = this.node.view;
     const sg = view?.subgroups[d.subgroup];
     if (sg === undefined) return;
     if (d.cooked) {

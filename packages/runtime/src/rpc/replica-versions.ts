@@ -14,7 +14,7 @@
  */
 import type { Hlc } from '../core/hlc.js';
 import { INVALID_VERSION, type Version } from '../core/version.js';
-import type { Logger } from '../driver/logger.js';
+import type { Logger } from '../util/logger.js';
 import { PersistentRegistry } from '../persistent/registry.js';
 import type { RetentionPolicy } from '../persistent/record-log.js';
 import { Persistent, VersionedField } from '../persistent/versioned.js';
