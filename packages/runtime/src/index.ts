@@ -105,8 +105,10 @@ export {
   PersistentError,
   VersionOrderError,
   VersionNotFoundError,
+  VersionTrimmedError,
   NotStableError,
   NoVersionAtTimeError,
+  TimeTrimmedError,
   CorruptLogError,
   DirectoryLockedError,
   type FileLogOptions,
@@ -122,4 +124,6 @@ export {
   VersionedSet,
   VersionedLog,
   type CollectionOptions,
+  type RetentionPolicy,
+  type CompactionReport,
 } from './persistent/index.js';
