@@ -124,6 +124,7 @@ export {
   VersionedSet,
   VersionedLog,
   type CollectionOptions,
+  type RecordsChanges,
   type RetentionPolicy,
   type CompactionReport,
 } from './persistent/index.js';
