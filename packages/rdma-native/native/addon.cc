@@ -158,6 +158,11 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     if (o.Get("busyPollWindowMs").IsNumber()) cfg.busyPollWindowMs = toU32(o.Get("busyPollWindowMs"), "busyPollWindowMs");
     if (o.Get("receiveOnJsThread").IsBoolean()) cfg.receiveOnJsThread = o.Get("receiveOnJsThread").As<Napi::Boolean>().Value();
     if (o.Get("lingerMs").IsNumber()) cfg.lingerMs = toU32(o.Get("lingerMs"), "lingerMs");
+    if (o.Get("maxPendingHandshakes").IsNumber()) cfg.maxPendingHandshakes = toU32(o.Get("maxPendingHandshakes"), "maxPendingHandshakes");
+    if (cfg.maxPendingHandshakes == 0) throw Napi::RangeError::New(env, "maxPendingHandshakes must be at least 1");
+    if (o.Get("handshakesPerSecondPerAddress").IsNumber())
+      cfg.handshakesPerSecondPerAddress = toU32(o.Get("handshakesPerSecondPerAddress"), "handshakesPerSecondPerAddress");
+    if (cfg.handshakesPerSecondPerAddress == 0) throw Napi::RangeError::New(env, "handshakesPerSecondPerAddress must be at least 1");
     if (o.Get("maxHeldBytes").IsNumber()) maxHeldBytes_ = toU32(o.Get("maxHeldBytes"), "maxHeldBytes");
     if (!o.Get("onWake").IsFunction()) throw Napi::TypeError::New(env, "onWake must be a function");
     nodeId_ = cfg.nodeId;
@@ -285,6 +290,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
         throw Napi::RangeError::New(env, "initialContents must be exactly rowBytes x members (" + std::to_string(ab.ByteLength()) + " bytes), got " + std::to_string(init.ByteLength()));
       std::memcpy(ab.Data(), init.Data(), init.ByteLength());
     }
+    provider_->expectPeers(members);
     r->ref = Napi::Persistent(ab);
     r->data = static_cast<uint8_t*>(ab.Data());
     r->rowBytes = rowBytes;
@@ -400,6 +406,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     if (!found) throw Napi::Error::New(env, "members must include this node (" + std::to_string(nodeId_) + ")");
     if (rdmcGroups_.count(id)) throw Napi::Error::New(env, "rdmc group " + std::to_string(id) + " already exists");
     rdmcGroups_[id] = members;
+    rdmcBlockBytes_[id] = blockBytes;
     provider_->rdmcCreateGroup(id, members, blockBytes);
     return env.Undefined();
   }
@@ -408,6 +415,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     uint32_t id = toU32(info[0], "groupId");
     if (!closed_) provider_->rdmcDestroyGroup(id);
     rdmcGroups_.erase(id);
+    rdmcBlockBytes_.erase(id);
     // Sends still queued are released only after the I/O thread dropped the group: keep them
     // until close() (the I/O thread may still be writing from them).
     return info.Env().Undefined();
@@ -423,6 +431,11 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
       throw Napi::TypeError::New(env, "data must be a Uint8Array");
     Napi::Uint8Array u = info[1].As<Napi::Uint8Array>();
+    uint64_t blocks = rdmcBlockCount(u.ByteLength(), rdmcBlockBytes_[id]);
+    if (blocks > kMaxRdmcBlocks || u.ByteLength() > kMaxRdmcMessageBytes)
+      throw Napi::RangeError::New(env, "an rdmc message of " + std::to_string(u.ByteLength()) + " bytes has " + std::to_string(blocks) +
+                                           " blocks of " + std::to_string(rdmcBlockBytes_[id]) + " bytes; at most " + std::to_string(kMaxRdmcBlocks) +
+                                           " are allowed: use a larger blockBytes for this group");
     auto buf = std::make_shared<RdmcBuffer>();
     buf->data = u.Data();
     buf->size = u.ByteLength();
@@ -657,6 +670,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
   std::unordered_map<uint32_t, std::vector<uint8_t>> held_;
   std::unordered_map<uint32_t, uint64_t> heldBytes_;
   std::unordered_map<uint32_t, std::vector<uint32_t>> rdmcGroups_;
+  std::unordered_map<uint32_t, uint32_t> rdmcBlockBytes_;
   std::unordered_map<uint32_t, std::deque<Napi::Reference<Napi::Uint8Array>>> rdmcSending_;
   std::vector<uint32_t> touched_;
   std::vector<LogLine> pendingLogs_;
@@ -677,6 +691,8 @@ Napi::Value DecodeFramesForTest(const Napi::CallbackInfo& info) {
   if (!info[0].IsTypedArray()) throw Napi::TypeError::New(env, "bytes must be a Uint8Array");
   Napi::Uint8Array u = info[0].As<Napi::Uint8Array>();
   FrameDecoder dec;
+  // Decodes as an authenticated connection would unless asked for the pre-handshake rules.
+  dec.setAuthenticated(!(info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value() == false));
   CountingSink sink;
   // Fed in uneven slices so the incremental paths (split headers, split payloads) run too.
   size_t chunk = info[1].IsNumber() ? std::max<size_t>(1, info[1].As<Napi::Number>().Uint32Value()) : u.ByteLength();

@@ -31,7 +31,22 @@ uint64_t maxPayload(FrameType t) {
 }
 }  // namespace
 
-bool FrameDecoder::validateHeader(const FrameHeader& h, std::string& why) {
+const char* frameTypeName(uint8_t type) {
+  switch (static_cast<FrameType>(type)) {
+    case FrameType::Hello: return "hello";
+    case FrameType::HelloAck: return "hello-ack";
+    case FrameType::Reject: return "reject";
+    case FrameType::Proof: return "proof";
+    case FrameType::Put: return "put";
+    case FrameType::PutAck: return "put-ack";
+    case FrameType::P2P: return "p2p";
+    case FrameType::RdmcBlock: return "rdmc-block";
+    case FrameType::RdmcDone: return "rdmc-done";
+  }
+  return "unknown";
+}
+
+bool FrameDecoder::validateHeader(const FrameHeader& h, std::string& why, bool authenticated) {
   if (h.magic != kFrameMagic) {
     why = "bad frame magic 0x" + [](unsigned v) { char b[8]; snprintf(b, sizeof b, "%04x", v); return std::string(b); }(h.magic);
     return false;
@@ -51,8 +66,17 @@ bool FrameDecoder::validateHeader(const FrameHeader& h, std::string& why) {
     return false;
   }
   if (h.payloadLen > maxPayload(t)) {
-    why = "frame type " + std::to_string(h.type) + " with payload of " + std::to_string(h.payloadLen) +
+    why = "field payloadLen: frame type " + std::to_string(h.type) + " with payload of " + std::to_string(h.payloadLen) +
           " bytes (at most " + std::to_string(maxPayload(t)) + ")";
+    return false;
+  }
+  if (!authenticated && !isHandshakeFrame(h.type)) {
+    why = std::string("field type: a ") + frameTypeName(h.type) + " frame before the handshake finished (only handshake frames are read before the peer's proof)";
+    return false;
+  }
+  if (!authenticated && sizeof h + h.subLen + h.payloadLen > kMaxHandshakeFrameBytes) {
+    why = "field payloadLen: a handshake frame of " + std::to_string(sizeof h + h.subLen + h.payloadLen) + " bytes before the handshake finished (at most " +
+          std::to_string(kMaxHandshakeFrameBytes) + ")";
     return false;
   }
   return true;
@@ -80,7 +104,19 @@ bool FrameDecoder::validateSub(const FrameHeader& h, const uint8_t* sub, std::st
         why = "rdmc block size " + std::to_string(s.blockBytes) + " out of range";
         return false;
       }
+      if (s.totalBytes > kMaxRdmcMessageBytes) {
+        why = "field totalBytes: rdmc message of " + std::to_string(s.totalBytes) + " bytes (at most " + std::to_string(kMaxRdmcMessageBytes) + ")";
+        return false;
+      }
       uint64_t count = rdmcBlockCount(s.totalBytes, s.blockBytes);
+      if (count > kMaxRdmcBlocks) {
+        why = "field totalBytes: rdmc message of " + std::to_string(count) + " blocks (at most " + std::to_string(kMaxRdmcBlocks) + ")";
+        return false;
+      }
+      if (s.reserved != 0) {
+        why = "field reserved: rdmc block with a non-zero reserved field";
+        return false;
+      }
       if (s.blockNo >= count) {
         why = "rdmc block " + std::to_string(s.blockNo) + " of a " + std::to_string(count) + "-block message";
         return false;
@@ -121,7 +157,7 @@ bool FrameDecoder::headerDone(Sink& sink) {
   std::memcpy(&hdr_, hdrBuf_, sizeof hdr_);
   hdrFill_ = 0;
   std::string why;
-  if (!validateHeader(hdr_, why)) {
+  if (!validateHeader(hdr_, why, authenticated_)) {
     fail(why);
     return false;
   }

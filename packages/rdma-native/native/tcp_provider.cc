@@ -154,6 +154,7 @@ void TcpProvider::receiveInlineFrom(Conn& c, EventBatch& out) {
           }
           std::memcpy(data, payload, h.payloadLen);
         }
+        markKnown(c.peer);
         out.p2p.push_back({c.peer, data, h.payloadLen});
       } else {
         PutAckSub a;
@@ -263,18 +264,30 @@ void TcpProvider::handleAccept() {
     sockaddr_in sa{};
     socklen_t len = sizeof sa;
     int fd = accept4(listenFd_, reinterpret_cast<sockaddr*>(&sa), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;
+    if (fd < 0) break;
+    uint64_t now = nowMs();
+    std::string why;
+    if (!admitPending(sa.sin_addr.s_addr, now, why)) {
+      // Closed before any byte is read or any memory is set aside for it.
+      ::close(fd);
+      ++refusedSinceLog_;
+      lastRefusal_ = why;
+      continue;
+    }
     setNoDelay(fd);
     auto c = std::make_shared<Conn>();
     c->owner = this;
     c->fd = fd;
+    c->ip = sa.sin_addr.s_addr;
+    c->countedPending = true;
     char ip[INET_ADDRSTRLEN] = "?";
     inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof ip);
     c->addr = std::string(ip) + ":" + std::to_string(ntohs(sa.sin_port));
     c->state = ConnState::WaitHello;
-    c->handshakeDeadlineMs = nowMs() + cfg_.handshakeTimeoutMs;
-    c->rx.resize(kRxBytes);
+    c->handshakeDeadlineMs = now + cfg_.handshakeTimeoutMs;
+    c->rx.resize(kHandshakeRxBytes);
     if (getrandom(c->myNonce, kNonceBytes, 0) != ssize_t(kNonceBytes)) {
+      releasePending(*c);
       ::close(fd);
       continue;
     }
@@ -284,9 +297,82 @@ void TcpProvider::handleAccept() {
     epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
     conns_[c.get()] = c;
   }
+  uint64_t now = nowMs();
+  if (refusedSinceLog_ > 0 && now >= refusalLoggedMs_ + 1000) {
+    // One line per second at most: a flood must not become a flood of log lines.
+    log(LogLevel::Warn, "refused " + std::to_string(refusedSinceLog_) + " incoming connection(s) without reading them: " + lastRefusal_);
+    refusedSinceLog_ = 0;
+    refusalLoggedMs_ = now;
+  }
+}
+
+bool TcpProvider::admitPending(uint32_t ip, uint64_t now, std::string& why) {
+  uint32_t perAddress = std::max<uint32_t>(1, cfg_.maxPendingHandshakes / 4);
+  if (pendingHandshakes_ >= cfg_.maxPendingHandshakes) {
+    why = "too many unauthenticated connections (" + std::to_string(cfg_.maxPendingHandshakes) + ", maxPendingHandshakes)";
+    return false;
+  }
+  if (budgets_.size() > 4096) {
+    // Forget addresses with nothing pending whose budget has refilled completely anyway.
+    double burst = cfg_.handshakesPerSecondPerAddress;
+    for (auto it = budgets_.begin(); it != budgets_.end();) {
+      double refill = double(now - it->second.refilledMs) / 1000.0 * cfg_.handshakesPerSecondPerAddress;
+      if (it->second.pending == 0 && it->second.tokens + refill >= burst) it = budgets_.erase(it);
+      else ++it;
+    }
+  }
+  auto [it, fresh] = budgets_.try_emplace(ip);
+  AddressBudget& b = it->second;
+  if (fresh) {
+    b.tokens = cfg_.handshakesPerSecondPerAddress;
+    b.refilledMs = now;
+  } else {
+    b.tokens = std::min<double>(cfg_.handshakesPerSecondPerAddress,
+                                b.tokens + double(now - b.refilledMs) / 1000.0 * cfg_.handshakesPerSecondPerAddress);
+    b.refilledMs = now;
+  }
+  char text[INET_ADDRSTRLEN] = "?";
+  inet_ntop(AF_INET, &ip, text, sizeof text);
+  if (b.pending >= perAddress) {
+    why = "too many unauthenticated connections from " + std::string(text) + " (" + std::to_string(perAddress) + ", a quarter of maxPendingHandshakes)";
+    return false;
+  }
+  if (b.tokens < 1) {
+    why = "more than " + std::to_string(cfg_.handshakesPerSecondPerAddress) + " new connections per second from " + std::string(text) +
+          " (handshakesPerSecondPerAddress)";
+    return false;
+  }
+  b.tokens -= 1;
+  ++b.pending;
+  ++pendingHandshakes_;
+  return true;
+}
+
+void TcpProvider::releasePending(Conn& c) {
+  if (!c.countedPending) return;
+  c.countedPending = false;
+  --pendingHandshakes_;
+  auto it = budgets_.find(c.ip);
+  if (it != budgets_.end() && it->second.pending > 0) --it->second.pending;
+}
+
+void TcpProvider::expectPeers(const std::vector<uint32_t>& nodeIds) {
+  std::lock_guard<std::mutex> lk(knownMu_);
+  known_.insert(nodeIds.begin(), nodeIds.end());
+}
+
+void TcpProvider::markKnown(uint32_t nodeId) {
+  std::lock_guard<std::mutex> lk(knownMu_);
+  known_.insert(nodeId);
+}
+
+bool TcpProvider::isKnown(uint32_t nodeId) {
+  std::lock_guard<std::mutex> lk(knownMu_);
+  return known_.count(nodeId) > 0;
 }
 
 void TcpProvider::connect(uint32_t nodeId, const std::string& host, uint16_t port) {
+  if (nodeId != kAnyNode) markKnown(nodeId);
   command([this, nodeId, host, port] { dialNow(nodeId, host, port); });
 }
 
@@ -295,7 +381,13 @@ void TcpProvider::dialNow(uint32_t nodeId, const std::string& host, uint16_t por
     std::lock_guard<std::mutex> lk(peersMu_);
     if (peers_.count(nodeId)) return;
   }
-  if (dialing_.count(nodeId) || accepting_.count(nodeId)) return;
+  if (dialing_.count(nodeId)) return;
+  if (accepting_.count(nodeId)) {
+    // That node may be dialing us right now; dialing too would race it. Should that connection
+    // turn out to be someone else claiming the id (it closes without a proof), dial then.
+    deferredDials_[nodeId] = {host, port};
+    return;
+  }
   if (nodeId == cfg_.nodeId) {
     log(LogLevel::Error, "refusing to connect to myself (node " + std::to_string(nodeId) + ")");
     return;
@@ -321,7 +413,7 @@ void TcpProvider::dialNow(uint32_t nodeId, const std::string& host, uint16_t por
   c->expectedPeer = nodeId;
   c->peer = nodeId;
   c->addr = host + ":" + std::to_string(port);
-  c->rx.resize(kRxBytes);
+  c->rx.resize(kHandshakeRxBytes);
   c->handshakeDeadlineMs = nowMs() + cfg_.handshakeTimeoutMs;
   if (getrandom(c->myNonce, kNonceBytes, 0) != ssize_t(kNonceBytes)) {
     ::close(fd);
@@ -377,15 +469,27 @@ void TcpProvider::sendHello(Conn& c) {
   sendFrame(c, FrameType::Hello, &s, sizeof s, cfg_.buildHash.data(), cfg_.buildHash.size());
 }
 
-void TcpProvider::reject(Conn& c, const std::string& reason) {
-  sendFrame(c, FrameType::Reject, nullptr, 0, reason.data(), std::min(reason.size(), kMaxReasonBytes));
+void TcpProvider::reject(Conn& c, const std::string& code) {
+  // `code` is one of a few fixed phrases: a peer that has not proved the secret learns nothing
+  // about this node (its build, version or id); the details go to our own log.
+  sendFrame(c, FrameType::Reject, nullptr, 0, code.data(), std::min(code.size(), kMaxReasonBytes));
 }
 
 void TcpProvider::establish(Conn& c) {
   c.state = ConnState::Established;
+  c.dec.setAuthenticated(true);
   c.handshakeDeadlineMs = 0;
-  if (c.dialer) dialing_.erase(c.peer);
-  else accepting_.erase(c.peer);
+  releasePending(c);
+  deferredDials_.erase(c.peer);
+  if (c.dialer) {
+    dialing_.erase(c.peer);
+  } else {
+    for (auto [a, end] = accepting_.equal_range(c.peer); a != end; ++a)
+      if (a->second == &c) {
+        accepting_.erase(a);
+        break;
+      }
+  }
   {
     std::lock_guard<std::mutex> lk(peersMu_);
     peers_[c.peer] = conns_[&c];
@@ -613,6 +717,7 @@ void TcpProvider::readConn(Conn* c) {
     uint8_t* p;
     size_t len;
     bool direct = c->dec.directSpan(&p, &len);
+    if (!direct && c->state == ConnState::Established && c->rx.size() < kRxBytes) c->rx.resize(kRxBytes);
     if (!direct) {
       p = c->rx.data();
       len = c->headerOnlyRead && c->dec.atBoundary() ? sizeof(FrameHeader) + sizeof(RdmcBlockSub) : c->rx.size();
@@ -671,9 +776,21 @@ void TcpProvider::closeConn(Conn* c, const std::string& givenReason, LogLevel le
     auto d = dialing_.find(c->expectedPeer);
     if (d != dialing_.end() && d->second == c) dialing_.erase(d);
   } else if (c->peer != UINT32_MAX) {
-    auto a = accepting_.find(c->peer);
-    if (a != accepting_.end() && a->second == c) accepting_.erase(a);
+    for (auto [a, end] = accepting_.equal_range(c->peer); a != end; ++a)
+      if (a->second == c) {
+        accepting_.erase(a);
+        break;
+      }
+    auto deferred = deferredDials_.find(c->peer);
+    if (!wasEstablished && deferred != deferredDials_.end() && !accepting_.count(c->peer)) {
+      // The connection that claimed this id never proved it: make the dial we held back.
+      auto [host, port] = deferred->second;
+      uint32_t id = c->peer;
+      deferredDials_.erase(deferred);
+      command([this, id, host = host, port = port] { dialNow(id, host, port); });
+    }
   }
+  releasePending(*c);
   if (wasEstablished) {
     std::lock_guard<std::mutex> lk(peersMu_);
     auto p = peers_.find(c->peer);
@@ -684,7 +801,10 @@ void TcpProvider::closeConn(Conn* c, const std::string& givenReason, LogLevel le
   std::string who = c->peer != UINT32_MAX ? "node " + std::to_string(c->peer) + " (" + c->addr + ")" : c->addr;
   if (!c->superseded) log(level, "connection to " + who + " dropped: " + reason);
   if (failure && !c->superseded && (c->peer != UINT32_MAX || c->dialer) && (wasEstablished || c->dialer)) {
-    pending_.failures.push_back({c->peer, reason});
+    // A node this process never dealt with (not dialed, in no region or group, sent no message)
+    // is not a failure of anything the application knows: the log line above is all.
+    if (c->dialer || isKnown(c->peer)) pending_.failures.push_back({c->peer, reason});
+    else log(LogLevel::Info, "node " + std::to_string(c->peer) + " was not a member of anything here: no failure reported");
   }
 }
 
@@ -709,45 +829,44 @@ bool Conn::onFrame(const FrameHeader& h, const uint8_t* sub, const uint8_t* payl
 
 bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub, const uint8_t* payload) {
   FrameType t = static_cast<FrameType>(h.type);
-  auto refuse = [&](const std::string& why, bool tellPeer) {
-    if (tellPeer) reject(c, why);
+  // `code` is all the peer is told (it may not be who it claims); `why` is the full local reason.
+  auto refuse = [&](const std::string& why, const char* code) {
+    if (code) reject(c, code);
     // A dial we refuse is a failed connect attempt for whoever asked for it.
     closeConn(&c, "handshake refused: " + why, LogLevel::Error, c.dialer);
     return false;
   };
   switch (c.state) {
     case ConnState::WaitHello: {
-      if (t != FrameType::Hello) return refuse("expected a hello frame, got frame type " + std::to_string(h.type), false);
+      if (t != FrameType::Hello) return refuse("expected a hello frame, got frame type " + std::to_string(h.type), nullptr);
       HelloSub s;
       std::memcpy(&s, sub, sizeof s);
       std::string hash(reinterpret_cast<const char*>(payload), h.payloadLen);
       c.peer = s.nodeId;
       if (s.protocolVersion != kProtocolVersion)
         return refuse("protocol version mismatch (peer " + std::to_string(s.protocolVersion) + ", ours " +
-                          std::to_string(kProtocolVersion) + ")", true);
+                          std::to_string(kProtocolVersion) + ")", "protocol version mismatch");
       if (hash != cfg_.buildHash)
-        return refuse("build hash mismatch (peer \"" + hex(hash, 64) + "\", ours \"" + hex(cfg_.buildHash, 64) + "\")", true);
-      if (s.nodeId == cfg_.nodeId) return refuse("peer claims my own node id " + std::to_string(s.nodeId), true);
-      // One connection per pair: the dial of the lower node id wins.
+        return refuse("build hash mismatch (peer \"" + hex(hash, 64) + "\", ours \"" + hex(cfg_.buildHash, 64) + "\")", "build hash mismatch");
+      if (s.nodeId == cfg_.nodeId) return refuse("peer claims my own node id " + std::to_string(s.nodeId), "node id conflict");
+      if (s.nodeId == kAnyNode) return refuse("peer claims the reserved node id " + std::to_string(s.nodeId), "node id conflict");
+      // One connection per pair: the dial of the lower node id wins. Only decisions that refuse
+      // this (unproven) connection are taken here; what it would cost others (our own dial, another
+      // connection claiming the same id) waits for its proof, so a bare claim cannot squat an id.
       bool havePeer;
       {
         std::lock_guard<std::mutex> lk(peersMu_);
         havePeer = peers_.count(s.nodeId) > 0;
       }
       auto d = dialing_.find(s.nodeId);
-      if (havePeer || accepting_.count(s.nodeId) || (d != dialing_.end() && cfg_.nodeId < s.nodeId)) {
+      if (havePeer || (d != dialing_.end() && cfg_.nodeId < s.nodeId)) {
         reject(c, "duplicate connection");
         c.superseded = true;
         closeConn(&c, "duplicate", LogLevel::Debug, false);
         return false;
       }
-      if (d != dialing_.end()) {
-        Conn* mine = d->second;
-        mine->superseded = true;
-        closeConn(mine, "superseded by the peer's dial", LogLevel::Debug, false);
-      }
       std::memcpy(c.peerNonce, s.nonce, kNonceBytes);
-      accepting_[s.nodeId] = &c;
+      accepting_.emplace(s.nodeId, &c);
       HelloAckSub a{};
       a.protocolVersion = kProtocolVersion;
       a.nodeId = cfg_.nodeId;
@@ -769,19 +888,21 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
           closeConn(&c, "duplicate", LogLevel::Debug, false);
         } else {
           std::string who = c.expectedPeer == kAnyNode ? "the node at " + c.addr : "node " + std::to_string(c.peer);
-          closeConn(&c, who + " refused our connection: " + why, LogLevel::Error, true);
+          std::string ours = why == "build hash mismatch" ? " (ours \"" + hex(cfg_.buildHash, 64) + "\")"
+                             : why == "protocol version mismatch" ? " (ours " + std::to_string(kProtocolVersion) + ")" : "";
+          closeConn(&c, who + " refused our connection: " + hex(why, 128) + ours, LogLevel::Error, true);
         }
         return false;
       }
-      if (t != FrameType::HelloAck) return refuse("expected a hello-ack frame, got frame type " + std::to_string(h.type), false);
+      if (t != FrameType::HelloAck) return refuse("expected a hello-ack frame, got frame type " + std::to_string(h.type), nullptr);
       HelloAckSub s;
       std::memcpy(&s, sub, sizeof s);
       std::string hash(reinterpret_cast<const char*>(payload), h.payloadLen);
       if (s.protocolVersion != kProtocolVersion)
         return refuse("protocol version mismatch (peer " + std::to_string(s.protocolVersion) + ", ours " +
-                          std::to_string(kProtocolVersion) + ")", true);
+                          std::to_string(kProtocolVersion) + ")", "protocol version mismatch");
       if (hash != cfg_.buildHash)
-        return refuse("build hash mismatch (peer \"" + hex(hash, 64) + "\", ours \"" + hex(cfg_.buildHash, 64) + "\")", true);
+        return refuse("build hash mismatch (peer \"" + hex(hash, 64) + "\", ours \"" + hex(cfg_.buildHash, 64) + "\")", "build hash mismatch");
       if (c.expectedPeer == kAnyNode) {
         // A dial by address only (a joiner knows the contact's address, not its id): the
         // answer names the peer, and from here on the connection is that node's.
@@ -792,6 +913,7 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
           std::lock_guard<std::mutex> lk(peersMu_);
           known = peers_.count(s.nodeId) > 0;
         }
+        if (s.nodeId == kAnyNode || s.nodeId == cfg_.nodeId) return refuse("the node at " + c.addr + " claims node id " + std::to_string(s.nodeId), "node id conflict");
         if (known || dialing_.count(s.nodeId) || accepting_.count(s.nodeId)) {
           c.superseded = true;
           closeConn(&c, "duplicate", LogLevel::Debug, false);
@@ -803,12 +925,12 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
         dialing_[s.nodeId] = &c;
       }
       if (s.nodeId != c.expectedPeer)
-        return refuse("dialed node " + std::to_string(c.expectedPeer) + " but node " + std::to_string(s.nodeId) + " answered", true);
+        return refuse("dialed node " + std::to_string(c.expectedPeer) + " but node " + std::to_string(s.nodeId) + " answered", "node id conflict");
       std::memcpy(c.peerNonce, s.nonce, kNonceBytes);
       uint8_t expect[kMacBytes];
       mac("derecho-ts acceptor proof", c, true, expect);
       if (!equalConstantTime(expect, s.mac, kMacBytes))
-        return refuse("node " + std::to_string(s.nodeId) + " failed to prove the cluster secret (wrong secret?)", true);
+        return refuse("node " + std::to_string(s.nodeId) + " failed to prove the cluster secret (wrong secret?)", "authentication failed (wrong cluster secret?)");
       ProofSub p{};
       mac("derecho-ts dialer proof", c, true, p.mac);
       sendFrame(c, FrameType::Proof, &p, sizeof p, nullptr, 0);
@@ -818,16 +940,36 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
     case ConnState::WaitProof: {
       if (t == FrameType::Reject) {
         std::string why(reinterpret_cast<const char*>(payload), h.payloadLen);
-        closeConn(&c, "node " + std::to_string(c.peer) + " refused the connection: " + why, LogLevel::Error, false);
+        closeConn(&c, "node " + std::to_string(c.peer) + " (unauthenticated) refused the connection: " + hex(why, 128), LogLevel::Error, false);
         return false;
       }
-      if (t != FrameType::Proof) return refuse("expected a proof frame, got frame type " + std::to_string(h.type), false);
+      if (t != FrameType::Proof) return refuse("expected a proof frame, got frame type " + std::to_string(h.type), nullptr);
       ProofSub p;
       std::memcpy(&p, sub, sizeof p);
       uint8_t expect[kMacBytes];
       mac("derecho-ts dialer proof", c, false, expect);
       if (!equalConstantTime(expect, p.mac, kMacBytes))
-        return refuse("node " + std::to_string(c.peer) + " failed to prove the cluster secret (wrong secret?)", true);
+        return refuse("node " + std::to_string(c.peer) + " failed to prove the cluster secret (wrong secret?)", "authentication failed (wrong cluster secret?)");
+      // Proven: now the id is this connection's. Another connection that proved the same id first
+      // keeps it (two processes with one id: the later one is refused).
+      bool havePeer;
+      {
+        std::lock_guard<std::mutex> lk(peersMu_);
+        havePeer = peers_.count(c.peer) > 0;
+      }
+      if (havePeer) {
+        reject(c, "duplicate connection");
+        closeConn(&c, "node " + std::to_string(c.peer) + " is already connected; a second connection proved the same id (two processes with one id?)",
+                  LogLevel::Error, false);
+        return false;
+      }
+      auto d = dialing_.find(c.peer);
+      if (d != dialing_.end()) {
+        // Its dial beat ours (its id is lower; otherwise it was refused at its hello).
+        Conn* mine = d->second;
+        mine->superseded = true;
+        closeConn(mine, "superseded by the peer's dial", LogLevel::Debug, false);
+      }
       establish(c);
       return true;
     }
@@ -861,6 +1003,7 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
       return true;
     }
     case FrameType::P2P: {
+      markKnown(c.peer);  // the application hears from it: its failure matters from now on
       pending_.p2p.push_back({c.peer, c.p2pBuf, h.payloadLen});
       c.p2pBuf = nullptr;
       return true;
@@ -887,16 +1030,37 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
       std::memcpy(&s, sub, sizeof s);
       if (destroyedRdmc_.count(s.groupId)) return true;
       auto it = rdmc_.find(s.groupId);
-      if (it == rdmc_.end() || !it->second.cur || it->second.myIndex != 0 || it->second.cur->index != s.msgIndex) {
+      if (it == rdmc_.end() || !it->second.cur || !it->second.created || it->second.myIndex != 0 || it->second.cur->index != s.msgIndex) {
         log(LogLevel::Warn, "unexpected rdmc completion for group " + std::to_string(s.groupId) + " message " + std::to_string(s.msgIndex) + " from node " + std::to_string(c.peer));
         return true;
       }
-      ++it->second.cur->acks;
-      rdmcMaybeComplete(it->second);
+      RdmcGroup& g = it->second;
+      auto member = std::find(g.members.begin(), g.members.end(), c.peer);
+      if (member == g.members.end() || member == g.members.begin()) {
+        c.dec.fail("field groupId: rdmc completion from node " + std::to_string(c.peer) + ", which is not a receiver in rdmc group " + std::to_string(s.groupId));
+        return false;
+      }
+      size_t idx = size_t(member - g.members.begin());
+      DTS_ASSERT(idx < g.cur->acked.size(), "ack table sized to the group");
+      if (g.cur->acked[idx]) {
+        c.dec.fail("field msgIndex: a second rdmc completion for message " + std::to_string(s.msgIndex) + " of group " + std::to_string(s.groupId));
+        return false;
+      }
+      g.cur->acked[idx] = 1;
+      ++g.cur->acks;
+      rdmcMaybeComplete(g);
       return true;
     }
+    case FrameType::Reject: {
+      // The acceptor took our proof but another connection had proved our id first.
+      std::string why(reinterpret_cast<const char*>(payload), h.payloadLen);
+      closeConn(&c, "node " + std::to_string(c.peer) + " refused the connection after the handshake: " + hex(why, 128) +
+                        (why == "duplicate connection" ? " (it already has a connection from a node with id " + std::to_string(cfg_.nodeId) + ": is that id in use by another process?)" : ""),
+                LogLevel::Error, true);
+      return false;
+    }
     default:
-      return refuse("unexpected handshake frame type " + std::to_string(h.type) + " on an established connection", false);
+      return refuse("unexpected handshake frame type " + std::to_string(h.type) + " on an established connection", nullptr);
   }
 }
 
