@@ -14,6 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "debug_assert.h"
 #include "frame_decoder.h"
 #include "provider.h"
 #include "raw_tcp.h"
@@ -500,7 +501,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     auto row = r.rowOf.find(h.from);
     if (row == r.rowOf.end() || row->second == r.myRow) {
       pendingLogs_.push_back({LogLevel::Error, "node " + std::to_string(nodeId_) + ": node " + std::to_string(h.from) +
-                                                   " wrote to region " + std::to_string(regionId) + " but owns no row in it"});
+                                                   " wrote to region " + std::to_string(regionId) + " but owns no row in it (field regionId)"});
       provider_->failPeer(h.from, "wrote to a region it owns no row in");
       return false;
     }
@@ -511,16 +512,19 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       if (uint64_t(pr.offset) + pr.length > r.rowBytes) {
         pendingLogs_.push_back({LogLevel::Error, "node " + std::to_string(nodeId_) + ": node " + std::to_string(h.from) +
                                                      " wrote outside its " + std::to_string(r.rowBytes) + "-byte row of region " +
-                                                     std::to_string(regionId)});
+                                                     std::to_string(regionId) + " (field ranges: offset " + std::to_string(pr.offset) +
+                                                     ", length " + std::to_string(pr.length) + ")"});
         provider_->failPeer(h.from, "wrote outside its row");
         return false;
       }
     }
     uint8_t* dst = r.data + size_t(row->second) * r.rowBytes;
     const uint8_t* src = body + h.rangeCount * sizeof(PutRange);
+    const uint8_t* end = src + h.dataBytes;
     for (uint32_t i = 0; i < h.rangeCount; ++i) {
       PutRange pr;
       std::memcpy(&pr, ranges + i, sizeof pr);
+      DTS_ASSERT(uint64_t(pr.offset) + pr.length <= r.rowBytes && src + pr.length <= end, "a put range inside its row and its record");
       std::memcpy(dst + pr.offset, src, pr.length);
       src += pr.length;
     }
@@ -546,6 +550,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       PutRecordHeader h;
       std::memcpy(&h, p.data() + at, sizeof h);
       size_t len = sizeof h + h.rangeCount * sizeof(PutRange) + h.dataBytes;
+      DTS_ASSERT(at + len <= p.size(), "a put record of " + std::to_string(len) + " bytes inside a batch of " + std::to_string(p.size() - at));
       const uint8_t* body = p.data() + at + sizeof h;
       at += len;
       auto it = regions_.find(h.regionId);

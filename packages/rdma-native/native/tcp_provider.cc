@@ -160,6 +160,10 @@ void TcpProvider::receiveInlineFrom(Conn& c, EventBatch& out) {
         PutAckSub a;
         std::memcpy(&a, sub, sizeof a);
         std::lock_guard<std::mutex> lk(c.sendMu);
+        if (a.ackSeq == 0 || a.ackSeq >= c.nextAckSeq) {
+          needIoThread = true;  // it reports the violation and drops the connection
+          break;
+        }
         while (!c.pendingAcks.empty() && c.pendingAcks.front().first <= a.ackSeq) c.pendingAcks.pop_front();
       }
       at += size_t(frameLen);
@@ -999,6 +1003,10 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
       PutAckSub a;
       std::memcpy(&a, sub, sizeof a);
       std::lock_guard<std::mutex> lk(c.sendMu);
+      if (a.ackSeq == 0 || a.ackSeq >= c.nextAckSeq) {
+        c.dec.fail("field ackSeq: acknowledgement of put " + std::to_string(a.ackSeq) + ", never asked for (last asked " + std::to_string(c.nextAckSeq - 1) + ")");
+        return false;
+      }
       while (!c.pendingAcks.empty() && c.pendingAcks.front().first <= a.ackSeq) c.pendingAcks.pop_front();
       return true;
     }
@@ -1030,9 +1038,14 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
       std::memcpy(&s, sub, sizeof s);
       if (destroyedRdmc_.count(s.groupId)) return true;
       auto it = rdmc_.find(s.groupId);
-      if (it == rdmc_.end() || !it->second.cur || !it->second.created || it->second.myIndex != 0 || it->second.cur->index != s.msgIndex) {
-        log(LogLevel::Warn, "unexpected rdmc completion for group " + std::to_string(s.groupId) + " message " + std::to_string(s.msgIndex) + " from node " + std::to_string(c.peer));
-        return true;
+      if (it == rdmc_.end() || !it->second.created || it->second.myIndex != 0) {
+        c.dec.fail("field groupId: rdmc completion for group " + std::to_string(s.groupId) + ", in which this node sends nothing");
+        return false;
+      }
+      if (!it->second.cur || it->second.cur->index != s.msgIndex) {
+        c.dec.fail("field msgIndex: rdmc completion for message " + std::to_string(s.msgIndex) + " of group " + std::to_string(s.groupId) +
+                   ", which is not in flight");
+        return false;
       }
       RdmcGroup& g = it->second;
       auto member = std::find(g.members.begin(), g.members.end(), c.peer);

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { connect as netConnect, type Socket } from 'node:net';
-import { FrameType, RawPeer, frame, rdmcBlockSub } from './helpers/raw-peer.js';
+import { FrameType, RawPeer, frame, helloSub, putFrame, rdmcBlockSub } from './helpers/raw-peer.js';
 import { WorkerPool, type Worker } from './helpers/workers.js';
 
 const logMatching = (re: RegExp) => (e: { event: string; message?: unknown }) => e.event === 'log' && re.test(String(e.message));
@@ -180,5 +180,45 @@ describe('security: hostile and broken peers (issue 13)', function () {
     await q.hello(2, build, 99);
     await q.waitUntil(() => q.frames.length > 0 || q.closed, 10_000, 'a reject');
     expect(q.frames.map((f) => f.payload.toString('latin1')).join('|')).not.to.match(/ours 1|\b1\)/);
+  });
+
+  it('checks every field of every frame kind from an authenticated peer: a violation drops it, naming the peer and the field', async () => {
+    const { w: a, port } = await member(1);
+    await a.request('createRegion', { regionId: 7, peek: 1, rowBytes: 64, members: [1, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42] });
+    await a.request('createRdmc', { groupId: 8, members: [50, 1, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42], blockBytes: 16 });
+    const doneSub = (groupId: number, reserved: number, msgIndex: bigint) => {
+      const b = Buffer.alloc(16);
+      b.writeUInt32LE(groupId, 0);
+      b.writeUInt32LE(reserved, 4);
+      b.writeBigUInt64LE(msgIndex, 8);
+      return b;
+    };
+    const withFlags = frame(FrameType.PutAck, Buffer.alloc(8));
+    withFlags[3] = 1;
+    const cases: { nodeId: number; bytes: Buffer; log: RegExp }[] = [
+      { nodeId: 20, bytes: putFrame(7, [[0, 8]]), log: /node 20 wrote to region 7 but owns no row in it \(field regionId\)/ },
+      { nodeId: 30, bytes: putFrame(7, [[60, 8]]), log: /node 30 wrote outside its 64-byte row of region 7 \(field ranges/ },
+      { nodeId: 31, bytes: frame(FrameType.Put, Buffer.alloc(16)), log: /node 31 .*field rangeCount/ },
+      { nodeId: 32, bytes: frame(FrameType.PutAck, Buffer.from([5, 0, 0, 0, 0, 0, 0, 0])), log: /node 32 .*field ackSeq/ },
+      { nodeId: 33, bytes: frame(FrameType.RdmcBlock, rdmcBlockSub({ groupId: 8, blockNo: 9, msgIndex: 0n, totalBytes: 32n, blockBytes: 16 }), Buffer.alloc(16)), log: /node 33 .*field blockNo/ },
+      { nodeId: 34, bytes: frame(FrameType.RdmcBlock, rdmcBlockSub({ groupId: 8, blockNo: 0, msgIndex: 0n, totalBytes: 32n, blockBytes: 8 }), Buffer.alloc(8)), log: /node 34 .*field blockBytes/ },
+      { nodeId: 35, bytes: frame(FrameType.RdmcBlock, rdmcBlockSub({ groupId: 8, blockNo: 0, msgIndex: 3n, totalBytes: 32n, blockBytes: 16 }), Buffer.alloc(16)), log: /node 35 .*field msgIndex/ },
+      { nodeId: 36, bytes: frame(FrameType.RdmcBlock, rdmcBlockSub({ groupId: 8, blockNo: 0, msgIndex: 0n, totalBytes: 32n, blockBytes: 16 }), Buffer.alloc(15)), log: /node 36 .*field payloadLen/ },
+      { nodeId: 37, bytes: frame(FrameType.RdmcDone, doneSub(8, 0, 0n)), log: /node 37 .*field groupId/ },
+      { nodeId: 38, bytes: frame(FrameType.RdmcDone, doneSub(8, 1, 0n)), log: /node 38 .*field reserved/ },
+      { nodeId: 39, bytes: frame(FrameType.Hello, helloSub(39, Buffer.alloc(32)), Buffer.from('test-build')), log: /node 39 .*unexpected handshake frame/ },
+      { nodeId: 40, bytes: withFlags, log: /node 40 .*field flags/ },
+      { nodeId: 41, bytes: frame(FrameType.PutAck, Buffer.alloc(4)), log: /node 41 .*field subLen/ },
+      { nodeId: 42, bytes: frame(FrameType.P2P, Buffer.alloc(0), Buffer.alloc(0), 1n << 40n), log: /node 42 .*field payloadLen/ },
+    ];
+    for (const c of cases) {
+      const p = await raw(port);
+      await p.authenticate(c.nodeId);
+      await a.waitEvent(logMatching(new RegExp(`connected to node ${c.nodeId} `)), 10_000, `node ${c.nodeId} connected`);
+      await p.write(c.bytes);
+      await p.waitClosed(10_000);
+      await a.waitEvent(logMatching(c.log), 10_000, `the log line for node ${c.nodeId}`);
+    }
+    await stillServes(a, 1, port, 2);
   });
 });
