@@ -542,7 +542,19 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     // Nothing arrived (the common case in a busy-polling loop): no result object at all.
     if (batch_.empty() && touched_.empty() && pendingLogs_.empty()) return env.Undefined();
     Napi::Object out = Napi::Object::New(env);
-    // Apply the writes in arrival order: per writer this is issue order (one FIFO connection).
+    out.Set("writes", ApplyWrites());
+    out.Set("changed", ChangedRows(env));
+    out.Set("p2p", P2PMessages(env));
+    out.Set("rdmc", RdmcMessages(env));
+    out.Set("failures", Failures(env));
+    out.Set("logs", Logs(env));
+    out.Set("connected", Connected(env));
+    return out;
+  }
+
+  // Applies the batch's remote writes in arrival order (per writer this is issue order: one FIFO
+  // connection); writes for regions not created yet are held. Returns how many were applied.
+  uint32_t ApplyWrites() {
     uint32_t applied = 0;
     size_t at = 0;
     const std::vector<uint8_t>& p = batch_.puts;
@@ -571,7 +583,10 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       auto& v = held_[h.regionId];
       v.insert(v.end(), p.data() + at - len, p.data() + at);
     }
-    out.Set("writes", applied);
+    return applied;
+  }
+
+  Napi::Array ChangedRows(Napi::Env env) {
     Napi::Array changed = Napi::Array::New(env);
     uint32_t ci = 0;
     for (uint32_t id : touched_) {
@@ -590,8 +605,10 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       changed.Set(ci++, c);
     }
     touched_.clear();
-    out.Set("changed", changed);
+    return changed;
+  }
 
+  Napi::Array P2PMessages(Napi::Env env) {
     Napi::Array p2p = Napi::Array::New(env, batch_.p2p.size());
     for (uint32_t i = 0; i < batch_.p2p.size(); ++i) {
       P2PMessage& m = batch_.p2p[i];
@@ -605,8 +622,10 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       p2p.Set(i, o);
     }
     batch_.p2p.clear();
-    out.Set("p2p", p2p);
+    return p2p;
+  }
 
+  Napi::Array RdmcMessages(Napi::Env env) {
     Napi::Array rdmc = Napi::Array::New(env, batch_.rdmc.size());
     for (uint32_t i = 0; i < batch_.rdmc.size(); ++i) {
       RdmcDelivery& d = batch_.rdmc[i];
@@ -632,8 +651,10 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       o.Set("ownMessage", d.ownMessage);
       rdmc.Set(i, o);
     }
-    out.Set("rdmc", rdmc);
+    return rdmc;
+  }
 
+  Napi::Array Failures(Napi::Env env) {
     Napi::Array failures = Napi::Array::New(env, batch_.failures.size());
     for (uint32_t i = 0; i < batch_.failures.size(); ++i) {
       Napi::Object o = Napi::Object::New(env);
@@ -641,8 +662,10 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       o.Set("reason", batch_.failures[i].reason);
       failures.Set(i, o);
     }
-    out.Set("failures", failures);
+    return failures;
+  }
 
+  Napi::Array Logs(Napi::Env env) {
     for (auto& l : pendingLogs_) batch_.logs.push_back(std::move(l));
     pendingLogs_.clear();
     Napi::Array logs = Napi::Array::New(env, batch_.logs.size());
@@ -652,12 +675,13 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       o.Set("message", batch_.logs[i].message);
       logs.Set(i, o);
     }
-    out.Set("logs", logs);
+    return logs;
+  }
 
+  Napi::Array Connected(Napi::Env env) {
     Napi::Array connected = Napi::Array::New(env, batch_.connected.size());
     for (uint32_t i = 0; i < batch_.connected.size(); ++i) connected.Set(i, batch_.connected[i]);
-    out.Set("connected", connected);
-    return out;
+    return connected;
   }
 
   Napi::Env env_{nullptr};

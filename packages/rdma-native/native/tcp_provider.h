@@ -216,6 +216,21 @@ class TcpProvider : public Provider {
   void closeConn(Conn* c, const std::string& reason, LogLevel level, bool failure);
   void dialNow(uint32_t nodeId, const std::string& host, uint16_t port);
   void sendHello(Conn& c);
+  // The handshake (tcp_handshake.cc), one function per frame kind.
+  bool onHandshakeFrame(Conn& c, const FrameHeader& h, const uint8_t* sub, const uint8_t* payload);
+  bool onHello(Conn& c, const FrameHeader& h, const uint8_t* sub, const uint8_t* payload);
+  bool onHelloAck(Conn& c, const FrameHeader& h, const uint8_t* sub, const uint8_t* payload);
+  bool onProof(Conn& c, const uint8_t* sub);
+  bool onRejectAsDialer(Conn& c, const FrameHeader& h, const uint8_t* payload);
+  bool onRejectAsAcceptor(Conn& c, const FrameHeader& h, const uint8_t* payload);
+  bool refuseHandshake(Conn& c, const std::string& why, const char* code);
+  // Established connections (tcp_frames.cc), one function per frame kind.
+  bool onPut(Conn& c, const FrameHeader& h, const uint8_t* sub, const uint8_t* payload);
+  bool onPutAck(Conn& c, const uint8_t* sub);
+  bool onP2P(Conn& c, const FrameHeader& h);
+  bool onRdmcBlock(Conn& c, const FrameHeader& h, const uint8_t* sub);
+  bool onRdmcDone(Conn& c, const uint8_t* sub);
+  bool onRejectEstablished(Conn& c, const FrameHeader& h, const uint8_t* payload);
   void establish(Conn& c);
   void mac(const char* label, const Conn& c, bool dialerSide, uint8_t out[kMacBytes]);
   bool sendFrame(Conn& c, FrameType type, const void* sub, size_t subLen, const void* payload, size_t payloadLen);
