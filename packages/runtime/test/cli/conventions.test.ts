@@ -52,7 +52,7 @@ describe('derecho command conventions', function () {
   });
 
   it('bad usage exits 2 with one line naming the problem and where to look', () => {
-    expectUsageError([], /^derecho: missing <command>; one of: demo, sim, bench, config-schema \(see derecho --help\)$/);
+    expectUsageError([], /^derecho: missing <command>; one of: init, demo, sim, bench, config-schema \(see derecho --help\)$/);
     expectUsageError(['config-schema', 'extra'], /^derecho config-schema: Unexpected argument 'extra'/);
     expectUsageError(['nope'], /^derecho: unknown command "nope"/);
     expectUsageError(['sim'], /^derecho sim: missing --seed N/);
