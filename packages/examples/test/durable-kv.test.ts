@@ -1,5 +1,5 @@
 /**
- * Versioned, durable state in replicated objects, end to end (DESIGN.md §4-5): a persistent-mode
+ * Versioned, durable state in replicated objects, end to end: a persistent-mode
  * shard of 3 in-process members whose object holds a Persistent map. Every ordered call creates
  * the same version at every replica, the logs reach the disk, `localPersistence()` and
  * `globalPersistence()` resolve, the logs reopen with the same history, a joiner takes the
