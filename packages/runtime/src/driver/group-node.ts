@@ -341,6 +341,10 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
       this.fail(`the protocol rejected input ${input.kind}${this.where()}: ${errorText(err)}`);
       return;
     }
+    this.carryOutAll(outputs);
+  }
+
+  private carryOutAll(outputs: readonly MemberOutput[]): void {
     for (const o of outputs) {
       if (this.closed) return;
       try {
@@ -549,16 +553,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
 
   /** An application input: its errors are the caller's (thrown), its outputs carried out. */
   private step0(input: MemberInput): void {
-    const outputs = this.member.step(input);
-    for (const o of outputs) {
-      if (this.closed) return;
-      try {
-        this.carryOut(o);
-      } catch (err) {
-        this.fail(`invariant violated: cannot carry out ${describeOutput(o)}${this.where()}: ${errorText(err)}`);
-        return;
-      }
-    }
+    this.carryOutAll(this.member.step(input));
   }
 
   /**
