@@ -25,7 +25,6 @@ import { createLogger, type Logger } from '../util/logger.js';
 import { invariant } from '../core/invariant.js';
 import { Member } from '../core/member/member.js';
 import type { MemberInput, MemberOutput, MemberShutdownReason } from '../core/member/member-io.js';
-import { formatVersion, versionVid } from '../core/version.js';
 import { SendBatcher } from './send-batcher.js';
 import { uninitializedChunks } from './uninitialized-chunks.js';
 import { ViewFabric } from './view-fabric.js';
@@ -477,13 +476,6 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
 
   /** This node's log of `subgroup` is durable through `version` (the answer to `persist`). */
   persisted(subgroup: number, version: Version): void {
-    const vm = this.member.viewManager;
-    if (vm === undefined) return;
-    // A report for an earlier view is dropped: that view waited for it before ending.
-    if (versionVid(version) !== vm.vid) {
-      this.log.debug({ subgroup, version: formatVersion(version), vid: vm.vid }, 'a persistence report for an earlier view; dropped');
-      return;
-    }
     this.step({ kind: 'persisted', subgroup, version });
   }
 

@@ -13,6 +13,7 @@
 import type { ChunkAllocator } from '../payload-slab.js';
 import type { Hlc } from '../hlc.js';
 import { invariant } from '../invariant.js';
+import { formatVersion, versionVid } from '../version.js';
 import { GroupFormation, type AllocateSubgroups, type FormationOutput } from '../membership/formation.js';
 import type { GroupView, MemberAddress } from '../membership/group-view.js';
 import type { MembershipInput, MembershipOutput } from '../membership/membership-io.js';
@@ -457,6 +458,12 @@ export class Member {
       if (input.kind === 'send' || input.kind === 'sendBatch' || input.kind === 'reportFailure' || input.kind === 'leave') {
         throw new Error(`${input.kind}: node ${this.myId} has no running view yet (phase ${p.kind})`);
       }
+      return;
+    }
+    // A persistence report for an earlier view is late: that view waited for what it needed
+    // before it ended, and its versions mean nothing to the current core.
+    if (input.kind === 'persisted' && versionVid(input.version) !== this.vm!.vid) {
+      this.note('debug', `a persistence report of ${formatVersion(input.version)} for an earlier view; dropped in view ${this.vm!.vid}`);
       return;
     }
     this.fromViewManager(this.vm!.step(input));
