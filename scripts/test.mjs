@@ -39,7 +39,7 @@ let failed = 0;
 let exitCode = 0;
 
 // The addon first: a no-op when its sources are unchanged, a rebuild after pulling native changes.
-const native = await run(process.execPath, [join(root, 'scripts', 'build-native.mjs')]);
+const native = await run(process.execPath, [join(root, 'packages', 'rdma-native', 'scripts', 'build-addon.mjs')]);
 if (native.code !== 0) {
   console.error('test: building the native addon failed');
   console.log('\n0 passed, 1 failed');

@@ -1,7 +1,7 @@
 /**
  * The durability promise between real processes: once `globalPersistence()` resolved for a call,
  * every member's log holds its version, even if every member is killed with SIGKILL right then
- * (the writer kills itself in the same tick). The logs are reopened with `Persistent.open`.
+ * (the writer kills itself in the same tick). The logs are reopened as `PersistentMap`s.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -9,8 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { Persistent } from '@derecho-ts/runtime';
 import { freeLoopbackPorts } from '@derecho-ts/runtime/internals';
+import { openDataLog } from './helpers.js';
 
 const MEMBER = fileURLToPath(new URL('./fixtures/durable-kv-member.ts', import.meta.url));
 const PUTS = 300;
@@ -86,7 +86,7 @@ describe('durability of globally persisted versions (processes killed with SIGKI
     const version = BigInt(persisted.split(' ')[1]);
 
     for (const dir of dirs) {
-      const log = Persistent.open<Map<string, Uint8Array>>(path.join(dir, 'sg0-sh0-data.log'), () => new Map());
+      const log = openDataLog(path.join(dir, 'sg0-sh0-data.log'));
       try {
         expect(log.latestVersion >= version, `${dir}: latest ${log.latestVersion} < ${version}`).to.equal(true);
         expect(log.count).to.be.at.least(PUTS);

@@ -9,11 +9,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { customShards, Group, Persistent, shards, type QueryResults } from '@derecho-ts/runtime';
+import { customShards, Group, shards, type QueryResults } from '@derecho-ts/runtime';
 import { freeLoopbackPorts } from '@derecho-ts/runtime/internals';
 import { wireSchema } from '../src/derecho.generated.js';
 import { DurableKV } from '../src/durable-kv/durable-kv.js';
-import { memberConfig } from './helpers.js';
+import { memberConfig, openDataLog } from './helpers.js';
 
 const PUTS_PER_MEMBER = 40;
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -108,7 +108,7 @@ describe('durable replicated objects (Persistent fields in persistent shards, in
     await Promise.all(groups.splice(0).map((g) => g.close()));
 
     for (const f of files) {
-      const reopened = Persistent.open<Map<string, Uint8Array>>(f, () => new Map());
+      const reopened = openDataLog(f);
       try {
         expect(reopened.recovery.droppedBytes).to.equal(0);
         expect(reopened.count).to.equal(calls.length);

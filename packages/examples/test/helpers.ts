@@ -1,5 +1,5 @@
 /** In-process groups for the RPC tests: every member has its own endpoint on loopback. */
-import { Group, type GroupJoinOptions } from '@derecho-ts/runtime';
+import { Group, PersistentMap, type GroupJoinOptions } from '@derecho-ts/runtime';
 import { freeLoopbackPorts } from '@derecho-ts/runtime/internals';
 import { wireSchema } from '../src/derecho.generated.js';
 
@@ -25,4 +25,11 @@ export async function startGroup(n: number, options: (id: number) => Omit<GroupJ
 
 export function sorted(ids: Iterable<number>): number[] {
   return [...ids].sort((a, b) => a - b);
+}
+
+/** Opens a DurableKV "data" log file (a PersistentMap) outside any group, to check what it holds. */
+export function openDataLog(file: string): PersistentMap<string, Uint8Array> {
+  const map = new PersistentMap<string, Uint8Array>();
+  map.attach(file);
+  return map;
 }

@@ -76,7 +76,10 @@ export interface NativeAddon {
 
 let cached: NativeAddon | undefined;
 
-/** Loads the compiled addon; a clear error when `npm ci` did not build it. */
+/**
+ * Loads the compiled addon; a clear error when it was not built (npm 11 skips a dependency's install
+ * script until the project approves it in `allowScripts`).
+ */
 export function loadAddon(): NativeAddon {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
@@ -85,6 +88,12 @@ export function loadAddon(): NativeAddon {
     cached = require(path) as NativeAddon;
     return cached;
   } catch (err) {
-    throw new AddonLoadError(`the native data plane is not built (${path}): run \`npm ci\` or \`npm run build:native\` at the repository root`, { cause: err });
+    throw new AddonLoadError(
+      `the native data plane of @derecho-ts/rdma-native is not built (${path} did not load: ${(err as Error).message}). ` +
+        'Build it with `npm rebuild @derecho-ts/rdma-native` (it needs python3, make and a C++17 compiler). ' +
+        'npm 11 skips install scripts of dependencies it has not been allowed to run: add ' +
+        '"allowScripts": { "@derecho-ts/rdma-native": true } to your package.json so `npm install` builds it.',
+      { cause: err },
+    );
   }
 }

@@ -9,8 +9,8 @@
 import type { DeliverOutput } from '../core/core-io.js';
 import type { GroupView } from '../core/membership/group-view.js';
 import { makeVersion } from '../core/version.js';
-import { createLogger } from '../driver/logger.js';
-import type { QueryResults } from '../replicated/types.js';
+import { createLogger } from '../util/logger.js';
+import type { QueryResults } from '../rpc/query-results-api.js';
 import type { WireSchema } from '../rpc/marshal-schema.js';
 import { SchemaCodec } from '../rpc/marshal.js';
 import { RpcEngine, type RpcTransport } from '../rpc/rpc-engine.js';

@@ -31,4 +31,4 @@ export {
 } from './overrides.js';
 export { JsonSyntaxError, parseJsonText } from './json-text.js';
 export { loadConfig, resolveConfig, type LoadConfigOptions } from './load.js';
-export { didYouMean, closestKey } from './suggest.js';
+export { didYouMean, closestKey } from '../util/did-you-mean.js';

@@ -7,7 +7,7 @@
  */
 import type { ConfigIssue } from './errors.js';
 import { leafPaths, type LeafSpec } from './schema.js';
-import { closestKey, didYouMean } from './suggest.js';
+import { closestKey, didYouMean } from '../util/did-you-mean.js';
 
 export interface NodeOption {
   /** Command-line flag, or undefined for values that must not appear in argv. */

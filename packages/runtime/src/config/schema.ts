@@ -59,6 +59,10 @@ export interface DerechoConfig {
     readonly enabled: boolean;
     readonly dir: string;
     readonly fsync: boolean;
+    /** Default retention of every versioned field (unset: keep every version). */
+    readonly retainVersions?: number;
+    readonly retainSeconds?: number;
+    readonly retainBytes?: number;
   };
   readonly logging: {
     readonly level: LogLevel;
@@ -131,6 +135,9 @@ export const SECTIONS = {
     enabled: { kind: { type: 'bool' }, default: true, doc: 'Keep Persistent<T> logs on disk (off: Persistent fields behave as Volatile).' },
     dir: { kind: { type: 'path' }, doc: 'Directory of the logs. Default: "<node.dataDir>/log".' },
     fsync: { kind: { type: 'bool' }, default: true, doc: 'fdatasync each delivery batch before reporting it persisted (off: faster, loses the tail on power failure).' },
+    retainVersions: { kind: positiveInt, doc: 'Keep only the newest this many versions of each versioned field (a field\'s own `retention` option wins). Default: keep all.' },
+    retainSeconds: { kind: positiveInt, doc: 'Keep only the versions of the last this many seconds of each versioned field. Default: keep all.' },
+    retainBytes: { kind: bytes(), doc: 'Keep at most this many bytes of version records per versioned field. Default: keep all. Retention trims only below the shard\'s global persistence frontier.' },
   },
   logging: {
     level: { kind: { type: 'enum', values: LOG_LEVELS }, default: 'info', doc: 'Least severe level logged.' },

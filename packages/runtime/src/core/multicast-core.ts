@@ -5,6 +5,7 @@
  * a new core over a new table (the layout depends on the view).
  */
 import type { CoreInput, CoreOutput } from './core-io.js';
+import type { Hlc } from './hlc.js';
 import { invariant } from './invariant.js';
 import { PredicateEngine } from './predicates.js';
 import type { ChunkAllocator } from './payload-slab.js';
@@ -23,6 +24,8 @@ export interface MulticastCoreOptions {
   readonly heartbeatIntervalUs?: number;
   /** Memory for payload copies (default zero-filled; see payload-slab.ts). */
   readonly payloadChunks?: ChunkAllocator;
+  /** Per subgroup: the HLC its deliveries in this view must follow (see ShardContext.hlcFloor). */
+  readonly hlcFloors?: ReadonlyMap<number, Hlc>;
 }
 
 export class MulticastCore {
@@ -55,7 +58,7 @@ export class MulticastCore {
     this.shards = view.subgroups.map((sub, g) => {
       const my = findMyShard(view, g);
       if (!my) return undefined;
-      return new ShardMulticast({ table: this.table, layout: this.layout, view, subgroup: g, my, params: sub.params, push: this.push, out: this.out, payloadChunks: options.payloadChunks });
+      return new ShardMulticast({ table: this.table, layout: this.layout, view, subgroup: g, my, params: sub.params, push: this.push, out: this.out, payloadChunks: options.payloadChunks, hlcFloor: options.hlcFloors?.get(g) });
     });
     for (const s of this.shards) if (s && s.numSenders > 0) this.registerPredicates(s);
   }

@@ -56,6 +56,13 @@ export interface ShardContext {
   readonly params: MulticastParams;
   readonly push: PushBatch;
   readonly out: CoreOutput[];
+  /**
+   * The HLC of the shard's last delivery in the previous view (identical at every member of the
+   * new shard: survivors carry their own, members moving in get it with the state transfer).
+   * Without it a view's first HLCs restart from zero and a re-sent message, stamped with its
+   * original send time, could go back in time across the view change.
+   */
+  readonly hlcFloor?: Hlc;
   readonly payloadChunks?: ChunkAllocator;
 }
 
@@ -147,6 +154,7 @@ export class ShardMulticast {
     this.maxSmcPayloadBytes = ctx.params.maxSmcPayloadBytes;
     this.push = ctx.push;
     this.out = ctx.out;
+    this.lastHlc = ctx.hlcFloor ?? HLC_ZERO;
     const rowOf = (node: number): number => view.members.indexOf(node);
     this.memberRows = my.shard.members.map(rowOf);
     this.peerRows = this.memberRows.filter((r) => r !== this.myRow);
@@ -766,6 +774,11 @@ export class ShardMulticast {
   /** Highest index i such that messages 0..i from sender rank k were all received here. */
   receivedThrough(senderRank: number): number {
     return this.contiguous[senderRank];
+  }
+
+  /** The HLC of the last delivery (or the view's floor before the first). */
+  get lastDeliveredHlc(): Hlc {
+    return this.lastHlc;
   }
 
   get lastDeliveredVersion(): Version {

@@ -10,10 +10,8 @@ import type { DerechoConfig } from '../config/schema.js';
 import { profileSettings } from '../config/validate.js';
 import type { DeliverOutput } from '../core/core-io.js';
 import type { Version } from '../core/version.js';
-import { GroupFormation, type FormationOutput } from '../core/membership/formation.js';
 import type { GroupSubgroup, GroupView, MemberAddress, SubgroupParams } from '../core/membership/group-view.js';
-import type { ShutdownReason } from '../core/membership/membership-io.js';
-import type { StateTransfer } from '../core/membership/next-view.js';
+import type { Hlc } from '../core/hlc.js';
 import { describeViewChange, type ViewChange } from '../core/membership/view-change.js';
 import { SubgroupAllocator } from '../layout/allocate.js';
 import { numberSubgroups, type NumberedSubgroup } from '../layout/allocation.js';
@@ -21,9 +19,16 @@ import { nextViewAllocator } from '../layout/next-view-allocation.js';
 import { InadequateLayoutError } from '../layout/errors.js';
 import type { GroupLayout } from '../layout/spec.js';
 import { wallClockUs } from './clock.js';
-import { Channel, ControlMessageError, decodeControl, encodeControl, type ControlMessage } from './control-messages.js';
-import { createLogger, type Logger } from './logger.js';
-import { ViewRuntime } from './view-runtime.js';
+import { ControlMessageError, type ControlMessage } from '../core/member/control-messages.js';
+import { Channel, decodeControl, encodeControl } from './control-codec.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { invariant } from '../core/invariant.js';
+import { Member } from '../core/member/member.js';
+import type { MemberInput, MemberOutput, MemberShutdownReason } from '../core/member/member-io.js';
+import { formatVersion, versionVid } from '../core/version.js';
+import { SendBatcher } from './send-batcher.js';
+import { uninitializedChunks } from './uninitialized-chunks.js';
+import { ViewFabric } from './view-fabric.js';
 
 /** Identifies the wire protocol and build; peers with another one are refused in the handshake. */
 export const BUILD_HASH = 'derecho-ts/0.1.0';
@@ -54,7 +59,7 @@ export interface GroupNodeEvents {
   deliver: [DeliverOutput];
   /** This node stopped: the rest of the group removed it, it was on the minority side of a
    *  partition, or it left. Nothing is delivered after this. */
-  shutdown: [{ reason: ShutdownReason; message: string }];
+  shutdown: [{ reason: MemberShutdownReason; message: string }];
   peerFailed: [{ nodeId: number; reason: string }];
   /** After each polled batch was handed to the core: send queues may have shrunk. */
   progress: [];
@@ -96,23 +101,21 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   readonly log: Logger;
   private readonly config: DerechoConfig;
   private readonly allocator: SubgroupAllocator;
-  private formation: GroupFormation | undefined;
-  private runtime: ViewRuntime | undefined;
-  private contactId: number | undefined;
+  /** The protocol: formation, joining and every view, sans-I/O. This class only carries it out. */
+  private readonly member: Member;
+  /** The fabric resources of the current view (its table, its RDMC groups). */
+  private fabric: ViewFabric | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
-  private joinDeadlineMs = 0;
   private stateHandler: StateHandler | undefined;
   private persistenceHandler: PersistenceHandler | undefined;
-  /** States received for a view this node is joining, by "vid:subgroup". */
-  private readonly receivedStates = new Map<string, Uint8Array | null>();
-  private stateWaiters: (() => void)[] = [];
-  private joinWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private joinWaiter: { resolve: () => void; reject: (err: Error) => void } | undefined;
   private closed = false;
   readonly stats: GroupNodeStats = { pollBatches: 0, remoteWrites: 0, deliveries: 0 };
   private rpcHandler: ((from: number, frame: Uint8Array) => void) | undefined;
-  /** Failed dials to the contact so far, and when joining started: for the retry summary. */
+  private readonly sends = new SendBatcher((batch) => this.step(batch));
+  /** Failed dials to the contact so far, and when the first failed: for the retry summary. */
   private contactDialFailures = 0;
-  private joinStartedMs = 0;
+  private firstDialFailureMs = 0;
 
   private constructor(private readonly options: GroupNodeOptions) {
     super();
@@ -121,6 +124,24 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     this.nodeId = config.node.id;
     this.log = options.logger ?? createLogger(config.logging.level, { node: config.node.id });
     this.allocator = new SubgroupAllocator(options.layout);
+    const failureTimeoutUs = config.failure.failureTimeoutMs * 1000;
+    this.member = new Member({
+      me: this.me(),
+      isContact: this.isLeader,
+      contact: config.cluster.contact,
+      allocateFirst: (ids) => this.allocate(ids),
+      allocateNext: nextViewAllocator(this.allocator, (sg) => this.paramsFor(sg)),
+      minMembers: options.minMembers,
+      joinTimeoutUs: this.joinTimeoutMs * 1000,
+      stateTimeoutUs: this.joinTimeoutMs * 1000,
+      retryUs: CONTACT_RETRY_MS * 1000,
+      joinRetryUs: JOIN_RETRY_MS * 1000,
+      joinerConnectTimeoutUs: INSTALL_CONNECT_TIMEOUT_MS * 1000,
+      stallReportUs: STALL_REPORT_TIMEOUTS * failureTimeoutUs,
+      heartbeatIntervalUs: config.failure.heartbeatMs * 1000,
+      partitionSafety: config.failure.partitionSafety,
+      payloadChunks: uninitializedChunks,
+    });
     this.endpoint = Endpoint.open({
       nodeId: config.node.id,
       host: config.node.host,
@@ -156,53 +177,36 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     return contact.port === this.config.node.port && contact.host === this.config.node.host;
   }
 
+  /** The running view (undefined before the first one starts and after shutdown). */
   get view(): GroupView | undefined {
-    return this.runtime?.started ? this.runtime.view : undefined;
-  }
-
-  get currentRuntime(): ViewRuntime | undefined {
-    return this.runtime?.started ? this.runtime : undefined;
+    return this.closed ? undefined : this.member.view;
   }
 
   private me(): MemberAddress {
     return { id: this.nodeId, host: this.config.node.host, port: this.config.node.port };
   }
 
+  private get joinTimeoutMs(): number {
+    return this.options.joinTimeoutMs ?? 30_000;
+  }
+
   /** Joins or forms the group; resolves once a view has started here. Closes the node on failure. */
   async start(): Promise<void> {
+    const joined = new Promise<void>((resolve, reject) => {
+      this.joinWaiter = { resolve, reject };
+    });
+    // The protocol's clock: retries and deadlines while joining, heartbeats once running.
+    this.tickTimer = setInterval(() => this.step({ kind: 'tick', nowUs: wallClockUs() }), this.config.failure.heartbeatMs);
+    this.step({ kind: 'start', nowUs: wallClockUs() });
     try {
-      await this.joinOrForm();
+      await joined;
     } catch (err) {
       this.close();
       throw err;
     }
   }
 
-  private joinOrForm(): Promise<void> {
-    const timeoutMs = this.joinTimeoutMs;
-    const joined = new Promise<void>((resolve, reject) => {
-      this.joinWaiter = { resolve, reject };
-    });
-    const timer = setTimeout(() => this.failJoin(new JoinError(`node ${this.nodeId} did not join within ${timeoutMs} ms (contact ${this.config.cluster.contact.host}:${this.config.cluster.contact.port})`)), timeoutMs);
-    if (this.isLeader) {
-      this.formation = new GroupFormation({ leader: this.me(), allocate: (ids) => this.allocate(ids), minMembers: this.options.minMembers });
-      this.log.info({ port: this.endpoint.port }, 'forming the group as its initial leader');
-      this.apply(this.formation.start());
-    } else {
-      const { host, port } = this.config.cluster.contact;
-      this.log.info({ contact: `${host}:${port}` }, 'joining through the contact');
-      this.joinStartedMs = Date.now();
-      this.joinDeadlineMs = this.joinStartedMs + timeoutMs;
-      this.endpoint.connectAny(host, port);
-    }
-    return joined.finally(() => clearTimeout(timer));
-  }
-
-  private formationStep(f: (formation: GroupFormation) => FormationOutput[]): FormationOutput[] {
-    return this.formation ? f(this.formation) : [];
-  }
-
-  /** The subgroups of a candidate view, or undefined when it is inadequate. */
+  /** The subgroups of a candidate view 0, or undefined when it is inadequate. */
   private allocate(memberIds: readonly number[]): GroupSubgroup[] | undefined {
     let allocation;
     try {
@@ -228,110 +232,98 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     return { windowSize: p.windowSize, maxPayloadBytes: p.maxPayloadBytes, maxSmcPayloadBytes: p.maxSmcPayloadBytes, blockBytes: p.blockBytes };
   }
 
-  private apply(outputs: readonly FormationOutput[]): void {
-    for (const o of outputs) {
-      switch (o.kind) {
-        case 'refuse':
-          this.log.warn({ joiner: o.to, code: o.code }, 'refusing a join: %s', o.message);
-          this.sendControl(o.to, { type: 'refused', code: o.code, message: o.message });
-          break;
-        case 'announce':
-          this.sendControl(o.to, { type: 'view', view: o.view });
-          break;
-        case 'start':
-          this.sendControl(o.to, { type: 'start', vid: o.vid });
-          break;
-      }
-    }
-  }
+  // ---- inputs ----
 
-  private sendControl(to: number, message: ControlMessage): void {
-    if (to === this.nodeId) {
-      // Loop back asynchronously, as if it came over the wire, to keep handlers non-reentrant.
-      queueMicrotask(() => this.onControl(this.nodeId, message));
-      return;
-    }
-    try {
-      this.endpoint.sendP2P(to, encodeControl(message));
-    } catch (err) {
-      this.log.warn({ to, type: message.type }, 'cannot send a control message: %s', (err as Error).message);
-    }
-  }
-
+  /**
+   * The fabric's wake-up. Whatever throws below it (a malformed message a check missed, a handler,
+   * a native call) must not escape into the native callback and kill the process: this node fails
+   * itself instead, with a `shutdown` event that says why.
+   */
   private onPoll(result: PollResult): void {
+    try {
+      this.handlePoll(result);
+    } catch (err) {
+      this.fail(`an exception escaped the receive path: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
+  }
+
+  private handlePoll(result: PollResult): void {
     if (this.closed) return;
     this.stats.pollBatches++;
     this.stats.remoteWrites += result.writes;
     this.logFabricLines(result);
-    if (this.contactId === undefined && !this.isLeader && result.connected.length > 0) {
-      this.contactId = result.connected[0];
-      if (this.contactDialFailures > 0) {
-        const { host, port } = this.config.cluster.contact;
-        this.log.info({ contact: `${host}:${port}` }, 'reached the contact at %s:%d after %d attempts (%d ms)', host, port, this.contactDialFailures + 1, Date.now() - this.joinStartedMs);
-      }
-      this.sendControl(this.contactId, { type: 'join', member: this.me() });
+    const dialing = this.member.phaseName === 'dialing';
+    for (const id of result.connected) this.step({ kind: 'connected', node: id });
+    if (dialing && result.connected.length > 0 && this.contactDialFailures > 0) {
+      const { host, port } = this.config.cluster.contact;
+      this.log.info({ contact: `${host}:${port}` }, 'reached the contact at %s:%d after %d attempts (%d ms)', host, port, this.contactDialFailures + 1, Date.now() - this.firstDialFailureMs);
+      this.contactDialFailures = 0;
     }
     for (const m of result.p2p) this.onP2P(m.from, m.data);
-    this.runtime?.onPoll(result);
+    const fabric = this.fabric;
+    if (fabric !== undefined && !this.closed) {
+      for (const m of result.rdmc) {
+        // Completions of groups of an older view are late: that view's trim already decided.
+        const route = fabric.route(m.groupId);
+        if (route !== undefined && this.fabric === fabric) this.step({ kind: 'rdmcComplete', subgroup: route.subgroup, senderRow: route.senderRow, message: m.data });
+      }
+      if (this.fabric === fabric && result.changed.some((c) => c.regionId === fabric.vid)) this.step({ kind: 'rowsChanged' });
+    }
     this.emit('progress');
     for (const f of result.failures) {
-      // While joining, before the contact answered, any failure is the dial to the contact: under
-      // ANY_NODE when the dial itself failed, under the contact's id when its handshake did.
-      if (f.nodeId === ANY_NODE || this.dialingContact()) {
-        this.onContactDialFailed(f.reason);
+      if (this.closed) return;
+      // While the contact is being dialed, any failure is that dial's: under ANY_NODE when the
+      // dial itself failed, under the contact's id when its handshake did.
+      if (f.nodeId === ANY_NODE || this.member.phaseName === 'dialing') {
+        this.onContactUnreachable(f.reason);
         continue;
       }
-      if (this.runtime?.departed(f.nodeId)) this.log.info({ peer: f.nodeId }, 'node %d left the group (%s)', f.nodeId, f.reason);
+      if (this.departed(f.nodeId)) this.log.info({ peer: f.nodeId }, 'node %d left the group (%s)', f.nodeId, f.reason);
       else this.log.warn({ peer: f.nodeId }, 'peer failed: %s', f.reason);
-      this.apply(this.formationStep((fm) => fm.onJoinerLost(f.nodeId)));
-      if (!this.runtime?.started && f.nodeId === this.contactId) this.failJoin(new JoinError(`lost the contact (node ${f.nodeId}) while joining: ${f.reason}`));
-      if (this.runtime?.started) this.runtime.onPeerFailed(f.nodeId);
+      this.step({ kind: 'peerFailed', node: f.nodeId });
       this.emit('peerFailed', f);
     }
   }
 
-  /** Before the contact answered, a joiner's failures are dials to it (retried until the deadline). */
-  private dialingContact(): boolean {
-    return !this.isLeader && this.contactId === undefined && this.runtime === undefined;
+  /**
+   * A failed dial to the contact, which may simply not listen yet (members start in any order):
+   * the protocol retries until the join deadline. The first failure is said once at info (each
+   * retry is debug); reaching the contact later is one more info line.
+   */
+  private onContactUnreachable(reason: string): void {
+    if (this.contactDialFailures++ === 0) {
+      this.firstDialFailureMs = Date.now();
+      const { host, port } = this.config.cluster.contact;
+      this.log.info({ contact: `${host}:${port}` }, 'the contact at %s:%d is not reachable yet (%s); retrying every %d ms until the join deadline', host, port, reason, CONTACT_RETRY_MS);
+    }
+    this.step({ kind: 'contactUnreachable', final: isFinalRefusal(reason), reason });
+  }
+
+  /**
+   * Whether the loss of `node` is routine: it left gracefully (its row says so) or is no longer a
+   * member of the installed view (removed already, or a joiner that was not admitted).
+   */
+  private departed(node: number): boolean {
+    const vm = this.member.viewManager;
+    if (vm === undefined) return false;
+    return vm.ripIds.includes(node) || !vm.view.members.some((m) => m.id === node);
   }
 
   /**
    * The data plane's own log lines, at their level, except the connection drops that come with
-   * routine events: while the contact is dialed (each failed dial is a retry, summarized at info
-   * once the contact answers) and when every peer lost in the batch had left or been removed.
-   * Those go to debug: an operator has nothing to do about them.
+   * routine events: while the contact is dialed (each failed dial is a retry) and when every peer
+   * lost in the batch had left or been removed. Those go to debug: an operator has nothing to do
+   * about them.
    */
   private logFabricLines(result: PollResult): void {
     if (result.logs.length === 0) return;
     const routine =
-      (this.dialingContact() && this.joinWaiter !== undefined) ||
-      (result.failures.length > 0 && result.failures.every((f) => f.nodeId !== ANY_NODE && this.runtime?.departed(f.nodeId) === true));
+      this.member.phaseName === 'dialing' ||
+      (result.failures.length > 0 && result.failures.every((f) => f.nodeId !== ANY_NODE && this.departed(f.nodeId)));
     for (const l of result.logs) {
       const level = routine && (l.level === 'warn' || l.level === 'error') ? 'debug' : l.level;
       this.log[level]({ fabric: true }, l.message);
     }
-  }
-
-  /**
-   * The contact may simply not be listening yet (members start in any order): retry until the join
-   * deadline. A refusal in the handshake (wrong secret or build) is final.
-   */
-  private onContactDialFailed(reason: string): void {
-    const { host, port } = this.config.cluster.contact;
-    const final = /refused our connection|secret|hash mismatch|version mismatch|in use/.test(reason);
-    if (final || Date.now() + CONTACT_RETRY_MS > this.joinDeadlineMs) {
-      this.failJoin(new JoinError(`cannot join through the contact at ${host}:${port}: ${reason}`));
-      return;
-    }
-    // The first failure says what is going on, once; each retry after it is debug.
-    if (this.contactDialFailures++ === 0) {
-      this.log.info({ contact: `${host}:${port}` }, 'the contact at %s:%d is not reachable yet (%s); retrying every %d ms until the join deadline', host, port, reason, CONTACT_RETRY_MS);
-    } else {
-      this.log.debug({ contact: `${host}:${port}`, attempt: this.contactDialFailures }, 'contact not reachable yet (%s); retrying', reason);
-    }
-    setTimeout(() => {
-      if (!this.closed && this.joinWaiter && this.contactId === undefined) this.endpoint.connectAny(host, port);
-    }, CONTACT_RETRY_MS);
   }
 
   /** Who handles Channel.Rpc messages (the frame without its channel byte); without one they drop the peer. */
@@ -350,7 +342,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
       if (!(err instanceof ControlMessageError)) throw err;
       return this.dropPeer(from, err.message);
     }
-    this.onControl(from, message);
+    this.step({ kind: 'control', from, message });
   }
 
   /** Drops the connection to a misbehaving peer, with an error log line saying why. */
@@ -359,153 +351,143 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     this.endpoint.failPeer(peer, why);
   }
 
-  private onControl(from: number, m: ControlMessage): void {
-    if (this.closed) return;
-    switch (m.type) {
-      case 'join':
-        if (from !== m.member.id) return this.dropPeer(from, `node ${from} asked to join as node ${m.member.id}`);
-        this.log.info({ joiner: m.member.id }, 'join request');
-        // A running group: the membership protocol decides (it redirects to the leader, or
-        // proposes the join). Still forming: the formation collects joiners.
-        if (this.runtime?.started) this.runtime.onJoinRequest(m.member);
-        else if (this.formation && !this.formation.formedView) this.apply(this.formation.onJoinRequest(m.member));
-        else this.sendControl(from, { type: 'refused', code: 'busy', message: `node ${this.nodeId} is not running a view yet; try again` });
-        break;
-      case 'redirect':
-        if (this.runtime !== undefined) return;
-        this.log.info({ leader: m.leader.id }, 'redirected to the leader');
-        this.contactId = m.leader.id;
-        this.endpoint.connect(m.leader.id, m.leader.host, m.leader.port);
-        void this.endpoint.waitConnected([m.leader.id], 5000).then(
-          () => this.sendControl(m.leader.id, { type: 'join', member: this.me() }),
-          (err: Error) => this.failJoin(new JoinError(`cannot reach the leader node ${m.leader.id} at ${m.leader.host}:${m.leader.port}: ${err.message}`)),
-        );
-        break;
-      case 'state':
-        this.receivedStates.set(`${m.vid}:${m.subgroup}`, m.state);
-        this.stateWaiters.splice(0).forEach((w) => w());
-        break;
-      case 'refused':
-        if (m.code === 'busy' && this.joinWaiter) {
-          setTimeout(() => this.joinWaiter && this.sendControl(from, { type: 'join', member: this.me() }), CONTACT_RETRY_MS);
-          break;
-        }
-        this.failJoin(new JoinError(`node ${from} refused the join (${m.code}): ${m.message}`));
-        break;
-      case 'view':
-        if (m.view.vid === 0 && m.stateTransfers === undefined) void this.installView(m.view, from);
-        else void this.installJoinedView(m.view, m.stateTransfers ?? []);
-        break;
-      case 'ready':
-        this.apply(this.formationStep((f) => f.onReady(from, m.vid)));
-        break;
-      case 'start':
-        this.startView(m.vid);
-        break;
-    }
-  }
-
-  private async installView(view: GroupView, leaderId: number): Promise<void> {
-    try {
-      if (this.runtime !== undefined) throw new JoinError(`received view ${view.vid} but view ${this.runtime.view.vid} is installed (view changes come with membership)`);
-      await this.connectToMembers(view);
-      this.runtime = this.createRuntime(view);
-      this.sendControl(leaderId, { type: 'ready', vid: view.vid });
-    } catch (err) {
-      this.failJoin(err instanceof Error ? err : new Error(String(err)));
-    }
-  }
-
   /**
-   * A joiner's first view (a view change of a running group): connect to every member, receive
-   * the state of each shard it joins from that shard's old leader, install it, and start. The
-   * members already run this view; their writes wait in the fabric until the table exists.
+   * One input to the protocol and its outputs carried out. Nothing thrown here may escape into a
+   * poll callback, a timer or a microtask (it would kill the process, and the others would count
+   * this node as one more failure at the worst moment): an input the protocol rejects, or an
+   * output this driver cannot carry out, ends this node instead (`failed`).
    */
-  private async installJoinedView(view: GroupView, stateTransfers: readonly StateTransfer[]): Promise<void> {
-    if (this.runtime !== undefined || !this.joinWaiter) return;
+  private step(input: MemberInput): void {
+    if (this.closed || this.member.stopped) return;
+    let outputs: MemberOutput[];
     try {
-      await this.connectToMembers(view);
-      const mine = stateTransfers.filter((t) => t.to === this.nodeId);
-      await this.waitForStates(view.vid, mine.map((t) => t.subgroup), this.joinTimeoutMs);
-      for (const t of mine) this.stateHandler?.install(view, t.subgroup, this.receivedStates.get(`${view.vid}:${t.subgroup}`) ?? null);
-      this.runtime = this.createRuntime(view);
-      this.startView(view.vid);
+      outputs = this.member.step(input);
     } catch (err) {
-      this.failJoin(err instanceof Error ? err : new Error(String(err)));
+      this.fail(`the protocol rejected input ${input.kind}${this.where()}: ${errorText(err)}`);
+      return;
+    }
+    for (const o of outputs) {
+      if (this.closed) return;
+      try {
+        this.carryOut(o);
+      } catch (err) {
+        this.fail(`invariant violated: cannot carry out ${describeOutput(o)}${this.where()}: ${errorText(err)}`);
+        return;
+      }
     }
   }
 
-  private get joinTimeoutMs(): number {
-    return this.options.joinTimeoutMs ?? 30_000;
+  private where(): string {
+    const vm = this.member.viewManager;
+    return vm === undefined ? ` while ${this.member.phaseName}` : ` in view ${vm.vid} at rank ${vm.myRank}`;
   }
 
-  /** Dials every other member of `view` and waits until all are connected (one connection per pair). */
-  private async connectToMembers(view: GroupView): Promise<void> {
-    const others = view.members.filter((m) => m.id !== this.nodeId);
-    for (const m of others) this.endpoint.connect(m.id, m.host, m.port);
-    await this.endpoint.waitConnected(others.map((m) => m.id), this.joinTimeoutMs);
+  // ---- outputs ----
+
+  private carryOut(o: MemberOutput): void {
+    switch (o.kind) {
+      case 'push':
+        this.fabric!.put(o.ranges, o.targets, o.withCompletion);
+        break;
+      case 'rdmcSend': {
+        const fabric = this.fabric!;
+        const group = fabric.sendGroup(o.subgroup);
+        if (group === undefined) {
+          // A singleton shard: RDMC to nobody but me completes at once.
+          invariant(o.groupRows.length === 1, 'an RDMC send has a group', () => `subgroup ${o.subgroup} rows ${o.groupRows.join(',')}`);
+          queueMicrotask(() => {
+            if (this.fabric === fabric) this.step({ kind: 'rdmcComplete', subgroup: o.subgroup, senderRow: fabric.layout.myRank, message: o.message });
+          });
+        } else group.send(o.message);
+        break;
+      }
+      case 'deliver':
+        this.stats.deliveries++;
+        this.emit('deliver', o);
+        break;
+      case 'persist':
+        // Without a handler (no typed subgroups) nothing is written: persisted at once.
+        if (this.persistenceHandler !== undefined) this.persistenceHandler.persist(o.subgroup, o.version);
+        else this.step({ kind: 'persisted', subgroup: o.subgroup, version: o.version });
+        break;
+      case 'globalPersisted':
+        this.persistenceHandler?.globalPersisted(o.subgroup, o.version);
+        break;
+      case 'logTrim':
+        // No restart log yet (issue 12): the trim is as durable as it needs to be at once.
+        this.step({ kind: 'trimLogged', vid: o.vid, subgroup: o.subgroup });
+        break;
+      case 'inadequate':
+        this.inadequateReason = `view ${o.vid} cannot install its successor: ${o.message}`;
+        this.log.warn({ vid: o.vid }, 'the next view cannot be provisioned; the group stays wedged until more nodes join: %s', o.message);
+        break;
+      case 'sendsDropped':
+        this.log.warn({ subgroup: o.subgroup, count: o.count }, 'own messages of the closing view could not be re-sent: this node no longer sends in that subgroup');
+        break;
+      case 'sendState':
+        this.sendState(o.subgroup, o.to, o.vid, o.hlc);
+        break;
+      case 'sendControl':
+        this.sendControl(o.to, o.message);
+        break;
+      case 'dialContact':
+        this.endpoint.connectAny(this.config.cluster.contact.host, this.config.cluster.contact.port);
+        break;
+      case 'connect':
+        for (const m of o.peers) this.endpoint.connect(m.id, m.host, m.port);
+        break;
+      case 'dropPeers':
+        for (const id of o.nodes) this.endpoint.failPeer(id, o.reason);
+        break;
+      case 'createTable': {
+        const old = this.fabric;
+        this.fabric = new ViewFabric(this.endpoint, o.view);
+        old?.close();
+        this.step({ kind: 'tableReady', vid: o.view.vid, table: this.fabric.table });
+        break;
+      }
+      case 'installing':
+        this.log.debug({ vid: o.view.vid, removed: o.removed, joined: o.joined.map((j) => j.id) }, 'installing the next view');
+        break;
+      case 'installState':
+        this.stateHandler?.install(o.view, o.subgroup, o.state);
+        break;
+      case 'viewStarted':
+        this.inadequateReason = undefined;
+        this.log.info({ vid: o.view.vid, members: o.view.members.map((m) => m.id), removed: o.removed }, 'view installed');
+        this.emitView(o.view);
+        if (o.first) {
+          this.joinWaiter?.resolve();
+          this.joinWaiter = undefined;
+        }
+        break;
+      case 'joinFailed':
+        this.failJoin(new JoinError(o.message));
+        break;
+      case 'note':
+        this.log[o.level](o.message);
+        break;
+      case 'shutdown':
+        this.onShutdown(o.reason, o.message);
+        break;
+    }
   }
 
-  private waitForStates(vid: number, subgroups: readonly number[], timeoutMs: number): Promise<void> {
-    const have = (): boolean => subgroups.every((g) => this.receivedStates.has(`${vid}:${g}`));
-    if (have()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new JoinError(`the state of subgroups ${subgroups.join(', ')} for view ${vid} did not arrive within ${timeoutMs} ms`)), timeoutMs);
-      const check = (): void => {
-        if (have()) {
-          clearTimeout(timer);
-          resolve();
-        } else this.stateWaiters.push(check);
-      };
-      this.stateWaiters.push(check);
-    });
+  private sendControl(to: number, message: ControlMessage): void {
+    try {
+      this.endpoint.sendP2P(to, encodeControl(message));
+    } catch (err) {
+      this.log.warn({ to, type: message.type }, 'cannot send a control message: %s', (err as Error).message);
+    }
   }
 
   /** As an old shard leader: snapshot the subgroup now (the view boundary), then send it. */
-  private sendState(subgroup: number, to: MemberAddress, vid: number): void {
+  private sendState(subgroup: number, to: MemberAddress, vid: number, hlc: Hlc): void {
     const state = this.stateHandler?.snapshot(subgroup) ?? null;
     this.endpoint.connect(to.id, to.host, to.port);
-    void this.endpoint.waitConnected([to.id], 5000).then(
-      () => this.sendControl(to.id, { type: 'state', vid, subgroup, state }),
-      (err: Error) => this.log.warn({ joiner: to.id, subgroup }, 'cannot send state to the joiner: %s', err.message),
-    );
-  }
-
-  private createRuntime(view: GroupView): ViewRuntime {
-    return new ViewRuntime(
-      this.endpoint,
-      view,
-      {
-        deliver: (d) => {
-          this.stats.deliveries++;
-          this.emit('deliver', d);
-        },
-        // Without a handler (no typed subgroups) nothing is written: persisted at once.
-        persist: (p) => {
-          if (this.persistenceHandler !== undefined) this.persistenceHandler.persist(p.subgroup, p.version);
-          else this.runtime?.persisted(p.subgroup, p.version);
-        },
-        globalPersisted: (p) => this.persistenceHandler?.globalPersisted(p.subgroup, p.version),
-        inadequate: (vid, message) => {
-          this.inadequateReason = `view ${vid} cannot install its successor: ${message}`;
-        },
-        installed: (v, removed) => {
-          this.inadequateReason = undefined;
-          this.log.info({ vid: v.vid, members: v.members.map((m) => m.id), removed }, 'view installed');
-          this.emitView(v);
-        },
-        shutdown: (reason, message) => this.onShutdown(reason, message),
-        sendView: (to, v, stateTransfers) => this.sendControl(to.id, { type: 'view', view: v, stateTransfers }),
-        sendState: (subgroup, to, vid) => this.sendState(subgroup, to, vid),
-        joinReply: (to, reply) =>
-          this.sendControl(to.id, reply.kind === 'redirect' ? { type: 'redirect', leader: reply.leader } : { type: 'refused', code: reply.code, message: reply.message }),
-      },
-      {
-        heartbeatIntervalUs: this.config.failure.heartbeatMs * 1000,
-        allocate: nextViewAllocator(this.allocator, (sg) => this.paramsFor(sg)),
-        partitionSafety: this.config.failure.partitionSafety,
-        log: this.log,
-      },
+    void this.endpoint.waitConnected([to.id], INSTALL_CONNECT_TIMEOUT_MS).then(
+      () => this.sendControl(to.id, { type: 'state', vid, subgroup, state, hlc }),
+      (err: Error) => this.log.warn({ to: to.id, subgroup }, 'cannot send state to node %d: %s', to.id, err.message),
     );
   }
 
@@ -516,7 +498,14 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
 
   /** This node's log of `subgroup` is durable through `version` (the answer to `persist`). */
   persisted(subgroup: number, version: Version): void {
-    if (!this.closed) this.runtime?.persisted(subgroup, version);
+    const vm = this.member.viewManager;
+    if (vm === undefined) return;
+    // A report for an earlier view is dropped: that view waited for it before ending.
+    if (versionVid(version) !== vm.vid) {
+      this.log.debug({ subgroup, version: formatVersion(version), vid: vm.vid }, 'a persistence report for an earlier view; dropped');
+      return;
+    }
+    this.step({ kind: 'persisted', subgroup, version });
   }
 
   /** Where subgroup state comes from and goes to (the RPC layer's replicas). */
@@ -524,36 +513,41 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     this.stateHandler = handler;
   }
 
-  private startView(vid: number): void {
-    const runtime = this.runtime;
-    if (runtime === undefined || runtime.view.vid !== vid || runtime.started) return;
-    runtime.start();
-    const heartbeatMs = this.config.failure.heartbeatMs;
-    this.tickTimer = setInterval(() => this.runtime?.tick(wallClockUs()), heartbeatMs);
-    this.log.info({ vid, members: runtime.view.members.map((m) => m.id) }, 'view installed');
-    this.emitView(runtime.view);
-    this.joinWaiter?.resolve();
-    this.joinWaiter = undefined;
-  }
-
-  private onShutdown(reason: ShutdownReason, message: string): void {
+  private onShutdown(reason: MemberShutdownReason, message: string): void {
     // Leaving is what the application asked for; being removed or partitioned is for an operator.
     if (reason === 'left') this.log.info({ reason }, 'this node is stopping: %s', message);
     else this.log.warn({ reason }, 'this node is stopping: %s', message);
+    this.failJoin(new JoinError(message));
     this.emit('shutdown', { reason, message });
     this.close();
   }
 
+  /**
+   * This node cannot go on: it leaves (its rip tells the others at once, if the protocol can still
+   * write it; otherwise they see its connections close) and says why in its `shutdown`.
+   */
+  private fail(message: string): void {
+    if (this.closed) return;
+    this.log.error('this node fails itself: %s', message);
+    try {
+      const vm = this.member.viewManager;
+      if (vm !== undefined && this.fabric !== undefined) for (const o of vm.step({ kind: 'leave' })) if (o.kind === 'push') this.fabric.put(o.ranges, o.targets, o.withCompletion);
+    } catch {
+      // The protocol is past helping: the closed connections tell the others.
+    }
+    this.onShutdown('failed', message);
+  }
+
   /** Reports `node` as failed, as the failure detector would (Derecho's report_failure). */
   reportFailure(node: number): void {
-    const runtime = this.currentRuntime;
-    if (runtime === undefined) throw new Error(`node ${this.nodeId} has no installed view`);
-    runtime.reportFailure(node);
+    this.requireView('reportFailure');
+    // Application mistakes (not a member, myself) throw to the caller, not into the node's failure.
+    this.step0({ kind: 'reportFailure', node });
   }
 
   /** Leaves the group gracefully: the others install a view without this node, then it stops. */
   leave(): void {
-    this.currentRuntime?.leave();
+    if (this.member.view !== undefined) this.step({ kind: 'leave' });
   }
 
   private lastView: GroupView | undefined;
@@ -572,12 +566,54 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     this.joinWaiter = undefined;
   }
 
-  /** Multicasts `payload` to subgroup `subgroupId` (queued in the core when the window is full). */
-  /** `owned`: the caller never writes `payload` again, so it is kept as is instead of copied. */
+  private requireView(what: string): GroupView {
+    const view = this.view;
+    if (view === undefined) throw new Error(`${what}: node ${this.nodeId} has no installed view`);
+    return view;
+  }
+
+  /** An application input: its errors are the caller's (thrown), its outputs carried out. */
+  private step0(input: MemberInput): void {
+    const outputs = this.member.step(input);
+    for (const o of outputs) {
+      if (this.closed) return;
+      try {
+        this.carryOut(o);
+      } catch (err) {
+        this.fail(`invariant violated: cannot carry out ${describeOutput(o)}${this.where()}: ${errorText(err)}`);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Multicasts `payload` to subgroup `subgroupId` (queued in the core when the window is full). A
+   * bad payload is refused here, synchronously, before anything is queued. `owned`: the caller
+   * never writes `payload` again, so it is kept as is instead of copied.
+   */
   send(subgroupId: number, payload: Uint8Array, cooked = false, owned = false): void {
-    const runtime = this.currentRuntime;
-    if (runtime === undefined) throw new Error(`node ${this.nodeId} has no installed view to send in`);
-    runtime.send(subgroupId, payload, wallClockUs(), cooked, owned);
+    this.requireView('send');
+    const vm = this.member.viewManager!;
+    const sendWallUs = wallClockUs();
+    vm.core.checkSend(subgroupId, payload, sendWallUs, cooked);
+    this.sends.add(subgroupId, payload, sendWallUs, cooked, owned, payload.length > vm.view.subgroups[subgroupId].params.maxSmcPayloadBytes);
+  }
+
+  /** Sends not yet published: waiting for the next flush, a window slot, or the next view. */
+  queuedSends(subgroup: number): number {
+    let inCore = 0;
+    try {
+      inCore = this.member.viewManager?.core.queuedSends(subgroup) ?? 0;
+    } catch {
+      // Not in that subgroup in the current view.
+    }
+    return this.sends.queued(subgroup) + inCore;
+  }
+
+  /** Whether this node is a member of some shard of `subgroup` in the installed view. */
+  isMember(subgroup: number): boolean {
+    const vm = this.member.viewManager;
+    return vm !== undefined && vm.core.shardOf(subgroup) !== undefined;
   }
 
   close(): void {
@@ -585,8 +621,35 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     this.closed = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.failJoin(new JoinError('the node was closed while joining'));
-    this.runtime?.close();
+    this.fabric?.close();
     this.endpoint.close();
     this.removeAllListeners();
   }
+}
+
+/** A join request unanswered this long is asked again (then the contact is dialed anew). */
+const JOIN_RETRY_MS = 2000;
+/** How long members wait for the connections to joiners while installing a view. */
+const INSTALL_CONNECT_TIMEOUT_MS = 5000;
+/** How many failure timeouts a view change may take before the node reports what it waits for. */
+const STALL_REPORT_TIMEOUTS = 3;
+
+/** A refusal in the handshake (wrong secret, build or version; id in use) is final; anything else may pass. */
+function isFinalRefusal(reason: string): boolean {
+  return /refused our connection|secret|hash mismatch|version mismatch|in use/.test(reason);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** An output as a log line: its kind and fields, payloads and tables by size only. */
+export function describeOutput(o: MemberOutput): string {
+  const text = JSON.stringify(o, (_, v: unknown) => {
+    if (typeof v === 'bigint') return v.toString();
+    if (v instanceof Uint8Array) return `<${v.length} bytes>`;
+    if (v instanceof ArrayBuffer) return `<${v.byteLength}-byte table>`;
+    return v;
+  });
+  return text.length > 400 ? `${text.slice(0, 400)}...` : text;
 }

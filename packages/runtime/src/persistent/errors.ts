@@ -14,12 +14,24 @@ export class VersionOrderError extends PersistentError {
 
 /** A read named a version or index the log does not hold (trimmed, truncated, or never written). */
 export class VersionNotFoundError extends PersistentError {
-  override readonly name = 'VersionNotFoundError';
+  override readonly name: string = 'VersionNotFoundError';
   constructor(
     message: string,
     readonly version?: Version,
   ) {
     super(message);
+  }
+}
+
+/** A read asked for a version that retention (or a trim) removed: it is older than the retained range. */
+export class VersionTrimmedError extends VersionNotFoundError {
+  override readonly name = 'VersionTrimmedError';
+  constructor(
+    message: string,
+    version: Version,
+    readonly trimmedThrough: Version,
+  ) {
+    super(message, version);
   }
 }
 
@@ -36,9 +48,21 @@ export class NotStableError extends PersistentError {
 
 /** A temporal read found no version at or before the requested time. */
 export class NoVersionAtTimeError extends PersistentError {
-  override readonly name = 'NoVersionAtTimeError';
+  override readonly name: string = 'NoVersionAtTimeError';
   constructor(readonly time: Hlc) {
     super(`no version at or before time ${formatHlc(time)} is held in the log`);
+  }
+}
+
+/** A temporal read asked for a time whose version retention (or a trim) removed. */
+export class TimeTrimmedError extends NoVersionAtTimeError {
+  override readonly name = 'TimeTrimmedError';
+  constructor(
+    time: Hlc,
+    readonly trimmedTime: Hlc,
+  ) {
+    super(time);
+    this.message = `no retained version at or before time ${formatHlc(time)}: versions through ${formatHlc(trimmedTime)} were trimmed (see the field's retention policy)`;
   }
 }
 

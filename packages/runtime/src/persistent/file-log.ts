@@ -30,6 +30,13 @@ export interface FileLogOptions {
   /** ...and this fraction of the file. Default 0.5. */
   compactDeadFraction?: number;
   /**
+   * 'inline' (default): a trim that leaves enough dead bytes rewrites the file before it returns.
+   * 'deferred': the trim only notes it; `compactAsync()` (which the runtime runs after a group
+   * commit) copies the kept bytes in steps off the event loop and swaps the file in one short
+   * final step, so deliveries are not held up by the rewrite.
+   */
+  compaction?: 'inline' | 'deferred';
+  /**
    * What to do when a damaged record is followed by intact ones (damage inside durable data rather
    * than a torn tail): 'refuse' (default) throws CorruptLogError; 'truncate' cuts the log at the
    * damage and reports the loss.
@@ -59,6 +66,17 @@ export interface RecoveryReport {
 }
 
 const SCAN_CHUNK_BYTES = 8 << 20;
+/** A deferred compaction copies this much per asynchronous step. */
+const COMPACT_STEP_BYTES = 1 << 20;
+/** ...and leaves at most this much (plus the unflushed appends) to its synchronous final step. */
+const COMPACT_FINAL_STEP_BYTES = 64 << 10;
+
+/** What a deferred compaction did; `finalStepMs` is how long it held the event loop at the swap. */
+export interface CompactionReport {
+  bytesBefore: number;
+  bytesAfter: number;
+  finalStepMs: number;
+}
 
 /**
  * The on-disk RecordLog: one append-only, checksummed file per field (layout in FORMAT.md).
@@ -81,6 +99,14 @@ export class FileLog extends RecordLog {
   private readonly compactDeadFraction: number;
   private closed = false;
   private syncsInFlight = 0;
+  private readonly deferCompaction: boolean;
+  /** A trim left enough dead bytes for compactAsync() to reclaim. */
+  private compactionDue = false;
+  private compacting: Promise<CompactionReport | undefined> | undefined;
+  /** Bumped by every change that moves records in the file: a deferred compaction started before it is abandoned. */
+  private layoutGeneration = 0;
+  /** Descriptors replaced by a deferred compaction while a sync used them. */
+  private retiredFds: number[] = [];
   readonly recovery: RecoveryReport;
 
   private constructor(
@@ -98,6 +124,7 @@ export class FileLog extends RecordLog {
     this.fsync = options.fsync ?? true;
     this.compactMinBytes = options.compactMinBytes ?? 64 << 20;
     this.compactDeadFraction = options.compactDeadFraction ?? 0.5;
+    this.deferCompaction = options.compaction === 'deferred';
     this.recovery = recovery;
   }
 
@@ -334,13 +361,17 @@ export class FileLog extends RecordLog {
     const coveredVersion = this.floorVersion;
     if (coveredBytes !== this.durableBytes && !this.fsync) this.durableBytes = coveredBytes;
     else if (coveredBytes !== this.durableBytes) {
+      const generation = this.layoutGeneration;
+      const fd = this.fd;
       this.syncsInFlight++;
       try {
-        await new Promise<void>((resolve, reject) => fs.fdatasync(this.fd, (err) => (err ? reject(err) : resolve())));
+        await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
       } finally {
         this.syncsInFlight--;
+        if (this.syncsInFlight === 0) for (const retired of this.retiredFds.splice(0)) fs.closeSync(retired);
       }
-      if (coveredBytes > this.durableBytes) this.durableBytes = coveredBytes;
+      // After a compaction swapped the file, offsets are the new file's (already synced whole).
+      if (generation === this.layoutGeneration && coveredBytes > this.durableBytes) this.durableBytes = coveredBytes;
     }
     this.markPersisted(coveredVersion);
     return this.lastPersistedVersion;
@@ -354,6 +385,7 @@ export class FileLog extends RecordLog {
   protected storeTruncate(i: number): void {
     this.checkOpen();
     this.checkNoSyncInFlight('truncate');
+    this.layoutGeneration++;
     const cut = this.index.location(i);
     if (cut >= this.flushedBytes) {
       this.pendingBytes = cut - this.flushedBytes;
@@ -372,6 +404,7 @@ export class FileLog extends RecordLog {
   protected storeReset(): void {
     this.checkOpen();
     this.checkNoSyncInFlight('replace the log');
+    this.layoutGeneration++;
     this.pendingBytes = 0;
     fs.ftruncateSync(this.fd, FILE_HEADER_BYTES);
     fs.fsyncSync(this.fd);
@@ -387,8 +420,115 @@ export class FileLog extends RecordLog {
     const endBytes = this.flushedBytes + this.pendingBytes;
     const keepOffset = keepFrom < n ? this.index.location(keepFrom) : endBytes;
     const deadBytes = keepOffset - FILE_HEADER_BYTES;
+    if (!(deadBytes > 0 && deadBytes >= this.compactMinBytes && deadBytes >= endBytes * this.compactDeadFraction)) return;
+    if (this.deferCompaction) this.compactionDue = true;
     // Compaction swaps the descriptor; with a sync in flight it waits for a later trim.
-    if (this.syncsInFlight === 0 && deadBytes > 0 && deadBytes >= this.compactMinBytes && deadBytes >= endBytes * this.compactDeadFraction) this.compact(keepFrom, keepOffset);
+    else if (this.syncsInFlight === 0) this.compact(keepFrom, keepOffset);
+  }
+
+  /** Where the kept part of the file starts: the delta base of the oldest visible version. */
+  private keptRegion(): { keepFrom: number; keepOffset: number } {
+    const start = this.index.start;
+    const n = this.index.physicalLength;
+    const base = start < n ? this.index.baseOf(start) : -1;
+    const keepFrom = base >= 0 ? base : start;
+    return { keepFrom, keepOffset: keepFrom < n ? this.index.location(keepFrom) : this.flushedBytes + this.pendingBytes };
+  }
+
+  /** Whether a trim left bytes for compactAsync() to reclaim. */
+  get wantsCompaction(): boolean {
+    return this.compactionDue;
+  }
+
+  /**
+   * The deferred compaction: copies the kept records to `<file>.compact` in 1 MiB steps with
+   * asynchronous reads and writes (deliveries run between them), syncs the copy, then in one
+   * short synchronous step copies what was appended meanwhile, writes the trim marker, syncs,
+   * renames the copy over the log and swaps the descriptor. Abandoned (the copy deleted) when the
+   * log is truncated, replaced or closed meanwhile. Resolves to what it did, or undefined.
+   */
+  compactAsync(): Promise<CompactionReport | undefined> {
+    if (this.compacting !== undefined) return this.compacting;
+    if (!this.compactionDue || this.closed) return Promise.resolve(undefined);
+    this.compactionDue = false;
+    const run = this.compactInSteps().finally(() => {
+      this.compacting = undefined;
+    });
+    this.compacting = run;
+    return run;
+  }
+
+  private async compactInSteps(): Promise<CompactionReport | undefined> {
+    const generation = this.layoutGeneration;
+    const { keepFrom, keepOffset } = this.keptRegion();
+    const bytesBefore = this.flushedBytes + this.pendingBytes;
+    const tmp = `${this.file}.compact`;
+    const out = await fs.promises.open(tmp, 'w');
+    let outBytes = 0;
+    let finished = false;
+    const stale = (): boolean => this.closed || this.layoutGeneration !== generation;
+    try {
+      const header = Buffer.alloc(FILE_HEADER_BYTES);
+      readFully(this.fd, header, 0, FILE_HEADER_BYTES, 0);
+      await out.write(header, 0, FILE_HEADER_BYTES, 0);
+      outBytes = FILE_HEADER_BYTES;
+      const newBase = outBytes;
+      const chunk = Buffer.allocUnsafe(COMPACT_STEP_BYTES);
+      let copied = Math.min(keepOffset, this.flushedBytes);
+      // Bytes flushed while we copy and sync are copied too, until only a little is left for the
+      // final step (whose sync then has little to write).
+      while (this.flushedBytes - copied > COMPACT_FINAL_STEP_BYTES) {
+        while (copied < this.flushedBytes) {
+          const bytesRead = await readAsync(this.fd, chunk, Math.min(COMPACT_STEP_BYTES, this.flushedBytes - copied), copied).catch(() => -1);
+          if (stale() || bytesRead <= 0) return undefined;
+          await out.write(chunk, 0, bytesRead, outBytes);
+          outBytes += bytesRead;
+          copied += bytesRead;
+        }
+        await out.datasync();
+        if (stale()) return undefined;
+      }
+      const pauseStarted = process.hrtime.bigint();
+      const write = (bytes: Buffer, from: number, length: number): void => {
+        let done = 0;
+        while (done < length) done += fs.writeSync(out.fd, bytes, from + done, length - done, outBytes + done);
+        outBytes += length;
+      };
+      for (let at = copied; at < this.flushedBytes; ) {
+        const got = readFully(this.fd, chunk, 0, Math.min(chunk.length, this.flushedBytes - at), at);
+        invariant(got > 0, 'compaction reads the whole kept region', () => `short read at ${at}`);
+        write(chunk, 0, got);
+        at += got;
+      }
+      const pendingFrom = Math.max(0, keepOffset - this.flushedBytes);
+      write(this.pending, pendingFrom, this.pendingBytes - pendingFrom);
+      if (this.trimmedThrough >= 0n) {
+        const marker = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
+        writeRecordHeader(marker, 0, this.trimmedThrough, this.trimmedTime, RecordKind.Trim, new Uint8Array(0));
+        write(marker, 0, RECORD_HEADER_BYTES);
+      }
+      fs.fdatasyncSync(out.fd);
+      await out.close();
+      finished = true;
+      fs.renameSync(tmp, this.file);
+      fsyncDirectory(path.dirname(this.file));
+      // A sync in flight on the old descriptor finishes on it (what it covers is in the new file,
+      // synced above); the descriptor is closed once no sync uses it.
+      if (this.syncsInFlight > 0) this.retiredFds.push(this.fd);
+      else fs.closeSync(this.fd);
+      this.fd = fs.openSync(this.file, 'r+');
+      this.index.dropBefore(keepFrom, (location) => location - keepOffset + newBase);
+      this.flushedBytes = outBytes;
+      this.durableBytes = outBytes;
+      this.pendingBytes = 0;
+      this.layoutGeneration++;
+      return { bytesBefore, bytesAfter: outBytes, finalStepMs: Number(process.hrtime.bigint() - pauseStarted) / 1e6 };
+    } finally {
+      if (!finished) {
+        await out.close().catch(() => undefined);
+        fs.rmSync(tmp, { force: true });
+      }
+    }
   }
 
   /**
@@ -436,6 +576,8 @@ export class FileLog extends RecordLog {
       this.flushedBytes = outBytes;
       this.durableBytes = outBytes;
       this.pendingBytes = 0;
+      this.layoutGeneration++;
+      this.compactionDue = false;
     } catch (err) {
       try {
         fs.closeSync(out);
@@ -486,6 +628,10 @@ function fsyncDirectory(dir: string): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function readAsync(fd: number, target: Buffer, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.read(fd, target, 0, length, position, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead))));
 }
 
 /** Reads until `length` bytes arrived or the file ended; returns how many arrived. */

@@ -26,6 +26,42 @@ export interface LogTailContent {
 }
 
 /**
+ * How many versions a field keeps. Every limit given applies (the field keeps only what all of
+ * them allow); none given keeps everything.
+ */
+export interface RetentionPolicy {
+  /** Keep the newest this many versions. */
+  versions?: number;
+  /** Keep the versions stamped in the last this many seconds (HLC wall time against the clock). */
+  seconds?: number;
+  /** Keep at most this many bytes of version records (48-byte header + payload each). */
+  bytes?: number;
+}
+
+/** Throws unless `policy` is a valid RetentionPolicy (`where` names it in the message). */
+export function checkRetentionPolicy(policy: RetentionPolicy, where: string): void {
+  if (typeof policy !== 'object' || policy === null) throw new TypeError(`${where}: a retention policy is an object { versions?, seconds?, bytes? }, got ${String(policy)}`);
+  for (const key of Object.keys(policy)) {
+    if (key !== 'versions' && key !== 'seconds' && key !== 'bytes') throw new TypeError(`${where}: unknown retention key "${key}" (expected versions, seconds or bytes)`);
+    const n = policy[key];
+    if (n === undefined) continue;
+    if (typeof n !== 'number' || !(n > 0) || (key !== 'seconds' && !Number.isSafeInteger(n))) {
+      throw new RangeError(`${where}: retention ${key} must be a positive ${key === 'seconds' ? 'number' : 'integer'}, got ${String(n)}`);
+    }
+  }
+}
+
+/** What bounds a retention trim from below (see RecordLog.applyRetention). */
+export interface RetentionLimits {
+  /** The newest version every replica holds durably (the shard's global persistence frontier). */
+  stableThrough: Version;
+  /** The oldest version a running read holds, or undefined. */
+  pinnedFrom: Version | undefined;
+  /** The clock, in microseconds (for `seconds`). */
+  nowUs: number;
+}
+
+/**
  * A log of opaque version records: the ordering rules, the index, trim/truncate bookkeeping and
  * log-tail extraction shared by the file-backed and memory-backed stores. Subclasses decide where
  * the bytes live.
@@ -162,6 +198,10 @@ export abstract class RecordLog {
     return this.index.kind(entry);
   }
 
+  payloadBytesAt(entry: number): number {
+    return this.index.payloadBytes(entry);
+  }
+
   payloadAt(entry: number): Uint8Array {
     return this.readPayload(entry);
   }
@@ -190,6 +230,44 @@ export abstract class RecordLog {
     this.index.start = lastDropped + 1;
     this.storeTrimMarker(this.trimmedThrough, this.trimmedTime);
     this.storeTrimmed();
+  }
+
+  /**
+   * Trims what `policy` no longer keeps, but never the newest full record at or below
+   * `stableThrough` (restart rebuilds from it) or anything newer, nor the version a pinned read
+   * holds. Returns the version now trimmed through, or INVALID_VERSION when nothing was trimmed.
+   */
+  applyRetention(policy: RetentionPolicy, limits: RetentionLimits): Version {
+    const index = this.index;
+    if (index.count === 0) return INVALID_VERSION;
+    const last = index.physicalLength - 1;
+    let drop = index.start - 1;
+    if (policy.versions !== undefined) drop = Math.max(drop, last - policy.versions);
+    if (policy.seconds !== undefined) {
+      const cutoffUs = limits.nowUs - policy.seconds * 1e6;
+      // Versions stamped strictly before the cutoff go.
+      drop = Math.max(drop, index.lastAtOrBeforeTime({ wallUs: Math.ceil(cutoffUs) - 1, logical: 0xffffffff }));
+    }
+    if (policy.bytes !== undefined) drop = Math.max(drop, index.firstWithinBytes(policy.bytes) - 1);
+    const stable = index.lastAtOrBefore(limits.stableThrough);
+    const checkpoint = stable < 0 ? -1 : index.baseOf(stable);
+    drop = Math.min(drop, checkpoint - 1);
+    if (limits.pinnedFrom !== undefined) {
+      const pinned = index.lastAtOrBefore(limits.pinnedFrom);
+      drop = Math.min(drop, pinned < 0 ? -1 : pinned - 1);
+    }
+    if (drop < index.start) return INVALID_VERSION;
+    this.trimThrough(drop);
+    return this.trimmedThrough;
+  }
+
+  /** The newest version removed by trims (INVALID_VERSION when none was), and its time. */
+  get trimmedThroughVersion(): Version {
+    return this.trimmedThrough;
+  }
+
+  get trimmedThroughTime(): Hlc {
+    return this.trimmedTime;
   }
 
   trimVersion(v: Version): void {

@@ -4,6 +4,7 @@ import type { Hlc } from '../core/hlc.js';
 import { INVALID_VERSION, type Version } from '../core/version.js';
 import { CorruptLogError } from './errors.js';
 import type { FileLogOptions, RecoveryReport } from './file-log.js';
+import { checkRetentionPolicy, type RetentionPolicy } from './record-log.js';
 import { Persistent, Volatile, type VersionedFieldHandle, type VersionedOptions } from './versioned.js';
 
 export interface RegistryOptions {
@@ -13,6 +14,8 @@ export interface RegistryOptions {
   shard: number;
   /** Options for every field's log file. */
   log?: FileLogOptions;
+  /** Retention of the fields that have no `retention` option of their own (the shard's default). */
+  retention?: RetentionPolicy;
 }
 
 const FIELD_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -35,6 +38,26 @@ export class PersistentRegistry {
       const n = options[key];
       if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`registry option "${key}" must be a non-negative integer, got ${String(n)}`);
     }
+    if (options.retention !== undefined) checkRetentionPolicy(options.retention, 'registry option "retention"');
+  }
+
+  /**
+   * Applies every field's retention (its own, else the registry's): trims only below the newest
+   * full record at or below `stableThrough` (the shard's global persistence frontier) and never a
+   * pinned version. Returns whether anything was trimmed.
+   */
+  applyRetention(stableThrough: Version, nowUs: number = Date.now() * 1000): boolean {
+    let trimmed = false;
+    for (const field of this.fields.values()) {
+      const policy = field.retention ?? this.options.retention;
+      if (policy !== undefined && field.applyRetention(policy, stableThrough, nowUs) !== INVALID_VERSION) trimmed = true;
+    }
+    return trimmed;
+  }
+
+  /** Runs, one field after another, the compactions trims made due (file logs with deferred compaction). */
+  async compactAsync(): Promise<void> {
+    for (const field of [...this.fields.values()]) await field.compactAsync();
   }
 
   /** The log file of field `name`. */

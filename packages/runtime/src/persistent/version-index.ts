@@ -1,11 +1,11 @@
 import type { Hlc } from '../core/hlc.js';
 import { invariant } from '../core/invariant.js';
 import type { Version } from '../core/version.js';
-import { RecordKind } from './record-format.js';
+import { RECORD_HEADER_BYTES, RecordKind } from './record-format.js';
 
 /**
  * The in-memory index over a log's records, one entry per version record, in columns of typed
- * arrays (a million entries cost about 33 MB and no per-entry objects). Entries [0, start) are
+ * arrays (a million entries cost about 41 MB and no per-entry objects). Entries [0, start) are
  * physically kept only as the base checkpoint of a delta chain; [start, size) are the versions a
  * reader sees. Versions and times are non-decreasing along the entries, so every lookup is a binary
  * search.
@@ -17,6 +17,8 @@ export class VersionIndex {
   private locations = new Float64Array(1024);
   private payloadSizes = new Uint32Array(1024);
   private kinds = new Uint8Array(1024);
+  /** Record bytes (header + payload) of entries [0, i] added up, across drops: differences are sizes of ranges. */
+  private bytesThrough = new Float64Array(1024);
   private size = 0;
   /** First entry visible to readers; entries before it survive only as delta bases. */
   start = 0;
@@ -40,6 +42,25 @@ export class VersionIndex {
     this.locations[i] = location;
     this.payloadSizes[i] = payloadBytes;
     this.kinds[i] = kind;
+    this.bytesThrough[i] = (i > 0 ? this.bytesThrough[i - 1] : 0) + RECORD_HEADER_BYTES + payloadBytes;
+  }
+
+  /** Record bytes of entries [from, size). */
+  bytesFrom(from: number): number {
+    if (from >= this.size) return 0;
+    return this.bytesThrough[this.size - 1] - this.bytesThrough[from] + RECORD_HEADER_BYTES + this.payloadSizes[from];
+  }
+
+  /** The first visible entry i such that entries [i, size) hold at most `bytes` record bytes, or size. */
+  firstWithinBytes(bytes: number): number {
+    let lo = this.start;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.bytesFrom(mid) <= bytes) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 
   version(i: number): Version {
@@ -122,6 +143,7 @@ export class VersionIndex {
     this.locations.copyWithin(0, n, this.size);
     this.payloadSizes.copyWithin(0, n, this.size);
     this.kinds.copyWithin(0, n, this.size);
+    this.bytesThrough.copyWithin(0, n, this.size);
     this.size -= n;
     this.start -= n;
     for (let i = 0; i < this.size; i++) this.locations[i] = relocate(this.locations[i]);
@@ -139,5 +161,6 @@ export class VersionIndex {
     this.locations = grow(this.locations, (n) => new Float64Array(n));
     this.payloadSizes = grow(this.payloadSizes, (n) => new Uint32Array(n));
     this.kinds = grow(this.kinds, (n) => new Uint8Array(n));
+    this.bytesThrough = grow(this.bytesThrough, (n) => new Float64Array(n));
   }
 }

@@ -3,12 +3,12 @@ import { invariant } from '../core/invariant.js';
 import { INVALID_VERSION, type Version } from '../core/version.js';
 import { msgpackCodec, type Codec } from './codec.js';
 import { hasDeltaSupport, methodDeltaForm, type DeltaForm, type DeltaSupport } from './delta.js';
-import { NotStableError, NoVersionAtTimeError, VersionNotFoundError } from './errors.js';
+import { NotStableError, NoVersionAtTimeError, TimeTrimmedError, VersionNotFoundError, VersionTrimmedError } from './errors.js';
 import { FileLog, type FileLogOptions, type RecoveryReport } from './file-log.js';
 import { decodeLogTail, encodeLogTail } from './log-tail.js';
 import { MemoryLog } from './memory-log.js';
 import { RecordKind } from './record-format.js';
-import type { RecordLog } from './record-log.js';
+import { checkRetentionPolicy, type RecordLog, type RetentionPolicy } from './record-log.js';
 
 export interface VersionedOptions<T> {
   /** How values (and full checkpoints of delta types) become bytes. Default: msgpackr (see codec.ts). */
@@ -20,8 +20,21 @@ export interface VersionedOptions<T> {
   delta?: DeltaForm<T>;
   /** Delta types: write a full value every this many versions (bounds the replay of `get`). Default 32. */
   checkpointEvery?: number;
+  /**
+   * Delta types: also write a full value once the deltas since the last one add up to its size.
+   * A version then costs about its change (a full value is written once per value's worth of
+   * deltas), and `get` replays at most about one value's worth of deltas, whatever the value's
+   * size. The collections (collections.ts) use this; default false.
+   */
+  checkpointBySize?: boolean;
   /** The stability frontier temporal reads are refused at or beyond, unless a call passes its own. */
   stabilityFrontier?: () => Hlc | undefined;
+  /**
+   * How many versions to keep (the last N, the last T seconds, at most B bytes). Applied by the
+   * runtime after group commits, only below the shard's global persistence frontier; without it
+   * (and without a shard or config default) every version is kept.
+   */
+  retention?: RetentionPolicy;
 }
 
 function isHlc(x: Version | Hlc): x is Hlc {
@@ -41,6 +54,11 @@ export interface VersionedFieldHandle {
   truncate(v: Version): void;
   serializeTail(afterVersion: Version): Uint8Array;
   applyTail(bytes: Uint8Array): void;
+  /** The field's own retention policy, or undefined (the registry's default then applies). */
+  readonly retention: RetentionPolicy | undefined;
+  applyRetention(policy: RetentionPolicy, stableThrough: Version, nowUs: number): Version;
+  /** Runs a compaction a trim made due, off the event loop (file logs with deferred compaction). */
+  compactAsync(): Promise<unknown>;
   close(): void;
 }
 
@@ -55,7 +73,13 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
   protected readonly codec: Codec<T>;
   protected readonly delta: DeltaForm<T> | undefined;
   private readonly checkpointEvery: number;
+  private readonly checkpointBySize: boolean;
+  /** The delta chain the next version would extend; undefined until measured from the log. */
+  private chain: { length: number; deltaBytes: number; baseBytes: number } | undefined;
   private readonly stabilityFrontier: (() => Hlc | undefined) | undefined;
+  readonly retention: RetentionPolicy | undefined;
+  /** Versions held by pinned reads, with how many pins each. */
+  private readonly pins = new Map<Version, number>();
 
   constructor(
     protected readonly initial: () => T,
@@ -76,7 +100,12 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
     const checkpointEvery = options.checkpointEvery ?? 32;
     if (!Number.isSafeInteger(checkpointEvery) || checkpointEvery < 1) throw new RangeError(`checkpointEvery must be a positive integer, got ${checkpointEvery}`);
     this.checkpointEvery = checkpointEvery;
+    this.checkpointBySize = options.checkpointBySize === true;
     this.stabilityFrontier = options.stabilityFrontier;
+    if (options.retention !== undefined) {
+      checkRetentionPolicy(options.retention, 'versioned field option "retention"');
+      this.retention = { ...options.retention };
+    }
   }
 
   protected get log(): RecordLog {
@@ -113,15 +142,36 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
     if (this.delta === undefined) payload = this.codec.encode(this.value);
     else {
       const change = this.delta.take(this.value);
-      const last = log.entryByIndex(log.count - 1);
-      const chain = last < 0 ? Infinity : last - log.baseOf(last) + 1;
-      if (chain >= this.checkpointEvery) payload = this.codec.encode(this.value);
+      const chain = this.currentChain();
+      const due = chain === undefined || chain.length >= this.checkpointEvery || (this.checkpointBySize && chain.deltaBytes + change.byteLength > chain.baseBytes);
+      if (due) payload = this.codec.encode(this.value);
       else {
         kind = RecordKind.Delta;
         payload = change;
       }
     }
     log.append(v, time, kind, payload);
+    if (this.delta !== undefined) {
+      if (kind === RecordKind.Full) this.chain = { length: 1, deltaBytes: 0, baseBytes: payload.byteLength };
+      else if (this.chain !== undefined) {
+        this.chain.length++;
+        this.chain.deltaBytes += payload.byteLength;
+      }
+    }
+  }
+
+  /** The chain ending at the newest visible version (undefined when none is visible: the next record is full). */
+  private currentChain(): { length: number; deltaBytes: number; baseBytes: number } | undefined {
+    const log = this.log;
+    const last = log.entryByIndex(log.count - 1);
+    if (last < 0) return (this.chain = undefined);
+    if (this.chain === undefined) {
+      const base = log.baseOf(last);
+      let deltaBytes = 0;
+      for (let j = base + 1; j <= last; j++) deltaBytes += log.payloadBytesAt(j);
+      this.chain = { length: last - base + 1, deltaBytes, baseBytes: log.payloadBytesAt(base) };
+    }
+    return this.chain;
   }
 
   /** Makes every recorded version durable; returns the newest durable version. */
@@ -166,6 +216,53 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
     return this.reconstruct(entry);
   }
 
+  /**
+   * Holds the state as of version v against retention until `release()` is called: for a read
+   * that spans awaits (reads that return at once need no pin). Throws if v is not readable now.
+   */
+  pin(v: Version): { readonly version: Version; release(): void } {
+    const entry = this.log.entryAsOf(v);
+    if (entry < 0) throw this.notFound('version', v);
+    const held = this.log.versionAt(entry);
+    this.pins.set(held, (this.pins.get(held) ?? 0) + 1);
+    let released = false;
+    return {
+      version: held,
+      release: () => {
+        if (released) return;
+        released = true;
+        const n = this.pins.get(held)! - 1;
+        if (n === 0) this.pins.delete(held);
+        else this.pins.set(held, n);
+      },
+    };
+  }
+
+  /** Pins the version at time t (see pin); throws like getByTime. */
+  pinAtTime(t: Hlc, frontier?: Hlc): { readonly version: Version; release(): void } {
+    const entry = this.entryAtStableTime(t, frontier);
+    if (entry < 0) throw this.noVersionAtTime(t);
+    return this.pin(this.log.versionAt(entry));
+  }
+
+  /**
+   * Trims what `policy` (default: this field's own) no longer keeps, never at or above the newest
+   * full record at or below `stableThrough` and never a pinned version. Returns the version
+   * trimmed through, or INVALID_VERSION when nothing was.
+   */
+  applyRetention(policy: RetentionPolicy | undefined, stableThrough: Version, nowUs: number): Version {
+    const use = policy ?? this.retention;
+    if (use === undefined) return INVALID_VERSION;
+    let pinnedFrom: Version | undefined;
+    for (const v of this.pins.keys()) if (pinnedFrom === undefined || v < pinnedFrom) pinnedFrom = v;
+    return this.log.applyRetention(use, { stableThrough, pinnedFrom, nowUs });
+  }
+
+  compactAsync(): Promise<unknown> {
+    const log = this.log;
+    return log instanceof FileLog ? log.compactAsync() : Promise.resolve(undefined);
+  }
+
   /** The i-th retained version (0 = earliest). */
   getByIndex(i: number): T {
     const entry = this.log.entryByIndex(i);
@@ -176,7 +273,7 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
   /** The state at time t: the newest version stamped at or before t. */
   getByTime(t: Hlc, frontier?: Hlc): T {
     const entry = this.entryAtStableTime(t, frontier);
-    if (entry < 0) throw new NoVersionAtTimeError(t);
+    if (entry < 0) throw this.noVersionAtTime(t);
     return this.reconstruct(entry);
   }
 
@@ -233,6 +330,7 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
   // ---- internals -----------------------------------------------------------------------------
   protected resetCurrentToLatest(): void {
     const log = this.log;
+    this.chain = undefined;
     this.value = log.count === 0 ? this.initial() : this.reconstruct(log.entryByIndex(log.count - 1));
     // A rebuilt value starts with an empty delta, whatever its applyDelta did.
     if (this.delta !== undefined) this.delta.take(this.value);
@@ -255,8 +353,20 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
     return this.log.entryAtTime(t);
   }
 
+  private noVersionAtTime(t: Hlc): NoVersionAtTimeError {
+    const log = this.log;
+    // No retained version at or before t, but versions were trimmed: t falls in the trimmed history.
+    if (log.trimmedThroughVersion >= 0n) return new TimeTrimmedError(t, log.trimmedThroughTime);
+    return new NoVersionAtTimeError(t);
+  }
+
   private notFound(what: string, v: Version): VersionNotFoundError {
     const log = this.log;
+    const trimmed = log.trimmedThroughVersion;
+    if (trimmed >= 0n && (log.count === 0 ? v <= trimmed : v < log.earliestVersion)) {
+      const kept = log.count === 0 ? 'none is kept' : `the log keeps ${log.earliestVersion}..${log.latestVersion}`;
+      return new VersionTrimmedError(`${log.description}: ${what} ${v} was trimmed (everything through ${trimmed} is gone; ${kept}); see the field's retention policy`, v, trimmed);
+    }
     const range = log.count === 0 ? 'the log is empty' : `the log holds versions ${log.earliestVersion}..${log.latestVersion}`;
     return new VersionNotFoundError(`${log.description}: ${what} ${v} is not in the log (${range})`, v);
   }

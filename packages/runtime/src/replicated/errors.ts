@@ -1,9 +1,7 @@
 /** Errors a user of the group API can catch by class. */
 
-/** This node is not in any shard of the subgroup it tried to use as a member. */
-export class NotAMemberError extends Error {
-  override readonly name = 'NotAMemberError';
-}
+// Thrown by rpc too, which must not import this layer: defined there.
+export { NotAMemberError } from '../rpc/rpc-errors.js';
 
 /** No subgroup of that name (or index) exists in the group's layout. */
 export class UnknownSubgroupError extends Error {

@@ -8,8 +8,9 @@ import { resolveConfig } from '../config/load.js';
 import type { DerechoConfig } from '../config/schema.js';
 import type { DeliverOutput } from '../core/core-io.js';
 import type { GroupView } from '../core/membership/group-view.js';
-import { Channel } from '../driver/control-messages.js';
+import { Channel } from '../driver/control-codec.js';
 import { GroupNode, type GroupNodeStats } from '../driver/group-node.js';
+import type { MemberShutdownReason } from '../core/member/member-io.js';
 import { resolveGroupLayout } from '../layout/group-layout.js';
 import type { TypeLayout } from '../layout/spec.js';
 import { SchemaCodec } from '../rpc/marshal.js';
@@ -18,6 +19,7 @@ import { RpcEngine, type ReplicaFactory } from '../rpc/rpc-engine.js';
 import type { ViewChange } from '../core/membership/view-change.js';
 import { InadequateViewError, GroupClosedError, NotAMemberError, UnknownSubgroupError } from './errors.js';
 import { getReplicatedMetadata } from './metadata.js';
+import { lockDirectory, type DirectoryLock } from '../persistent/dir-lock.js';
 import { RawSubgroup } from './raw-subgroup.js';
 import { checkClassAgainstSchema } from './schema-check.js';
 import { createPeerCaller, createReplicatedHandle, type PeerCaller, type ReplicatedHandle, type SubgroupTarget } from './typed-subgroup.js';
@@ -81,8 +83,17 @@ export interface GroupEvents {
    *  joined, who departed, and this node's shards. */
   view: [ViewChange];
   peerFailed: [{ nodeId: number; reason: string }];
-  /** This node stopped (removed by the others, minority side of a partition, or left). */
-  shutdown: [{ reason: 'partitioned' | 'removed' | 'left'; message: string }];
+  /**
+   * This node stopped: `removed` by the others, `partitioned` (minority side of a partition),
+   * `left`, or `failed` (it could not carry out the protocol: the message says what went wrong;
+   * the others remove it as if it had crashed, and the group goes on).
+   */
+  shutdown: [{ reason: MemberShutdownReason; message: string }];
+}
+
+function hasPersistentShard(layout: TypeLayout): boolean {
+  if (layout.kind !== 'sharded') return layout.mode === 'persistent';
+  return layout.subgroups.some((sg) => sg.shards.some((shard) => shard.mode === 'persistent'));
 }
 
 function isTyped(spec: SubgroupSpec): spec is TypedSubgroupSpec {
@@ -122,6 +133,7 @@ export class Group extends EventEmitter<GroupEvents> {
     private readonly node: GroupNode,
     readonly config: DerechoConfig,
     rpc?: { schema: WireSchema; wireClasses?: WireClassTable; factories: Map<string, ReplicaFactory> },
+    private readonly dirLock?: DirectoryLock,
   ) {
     super();
     if (rpc !== undefined) {
@@ -174,6 +186,7 @@ export class Group extends EventEmitter<GroupEvents> {
       const event = this.diskFailure !== undefined && e.reason === 'left' ? { reason: e.reason, message: `${e.message}, because ${this.diskFailure.message}` } : e;
       this.stopped = true;
       this.closing = this.rpc?.close(event.message);
+      this.releaseDirectoryAfterClose();
       this.emit('shutdown', event);
     });
     node.on('deliver', (d) => this.onDeliver(d));
@@ -199,15 +212,33 @@ export class Group extends EventEmitter<GroupEvents> {
       factories.set(names[i]!, { className: names[i]!, create: make });
     });
     const schema = factories.size > 0 ? options.schema : undefined;
-    const node = GroupNode.create({ config, layout, minMembers: options.minMembers, joinTimeoutMs: options.joinTimeoutMs, schemaHash: options.schema?.hash, logger: options.logger });
-    // Subscribe before joining: the first deliveries can come with the view's start.
-    const group = new Group(node, config, schema === undefined ? undefined : { schema, wireClasses: options.wireClasses, factories });
+    // Typed replicas of persistent shards keep logs in persistence.dir: one process per directory
+    // (refused here, before anything opens a log).
+    const writesLogs = schema !== undefined && config.persistence.enabled && layout.some((entry) => factories.has(entry.type) && hasPersistentShard(entry.layout));
+    const dirLock = writesLogs ? lockDirectory(config.persistence.dir) : undefined;
+    let node: GroupNode;
+    let group: Group;
+    try {
+      node = GroupNode.create({ config, layout, minMembers: options.minMembers, joinTimeoutMs: options.joinTimeoutMs, schemaHash: options.schema?.hash, logger: options.logger });
+      if (dirLock?.takenOverFromPid !== undefined) {
+        node.log.warn({ dir: dirLock.dir, pid: dirLock.takenOverFromPid }, 'took over the lock of the log directory %s from process %d, which no longer runs', dirLock.dir, dirLock.takenOverFromPid);
+      }
+      // Subscribe before joining: the first deliveries can come with the view's start.
+      group = new Group(node, config, schema === undefined ? undefined : { schema, wireClasses: options.wireClasses, factories }, dirLock);
+    } catch (err) {
+      dirLock?.release();
+      throw err;
+    }
     try {
       await node.start();
     } catch (err) {
+      group.releaseDirectoryAfterClose();
       throw group.fatal ?? err;
     }
-    if (group.fatal !== undefined) throw group.fatal;
+    if (group.fatal !== undefined) {
+      group.releaseDirectoryAfterClose();
+      throw group.fatal;
+    }
     return group;
   }
 
@@ -302,9 +333,9 @@ export class Group extends EventEmitter<GroupEvents> {
       index,
       shard,
       members: () => this.node.view?.subgroups[subgroupId]?.shards[shard]?.members ?? [],
-      queued: () => this.node.currentRuntime?.queuedSends(subgroupId) ?? 0,
+      queued: () => this.node.queuedSends(subgroupId),
       whenWritable: (maxQueued) => {
-        const queued = (): number => this.node.currentRuntime?.queuedSends(subgroupId) ?? 0;
+        const queued = (): number => this.node.queuedSends(subgroupId);
         if (queued() < maxQueued) return Promise.resolve();
         return new Promise<void>((resolve) => {
           const check = (): void => {
@@ -318,7 +349,7 @@ export class Group extends EventEmitter<GroupEvents> {
   }
 
   private onDeliver(d: DeliverOutput): void {
-    const view = this.node.currentRuntime?.view;
+    const view = this.node.view;
     const sg = view?.subgroups[d.subgroup];
     if (sg === undefined) return;
     if (d.cooked) {
@@ -390,7 +421,15 @@ export class Group extends EventEmitter<GroupEvents> {
     this.closing ??= this.rpc?.close('the group was closed');
     this.node.close();
     this.removeAllListeners();
+    this.releaseDirectoryAfterClose();
     return this.closing ?? Promise.resolve();
+  }
+
+  /** The log directory's lock goes once the replicas' logs are closed (at once when none are). */
+  private releaseDirectoryAfterClose(): void {
+    if (this.dirLock === undefined) return;
+    const lock = this.dirLock;
+    void (this.closing ?? Promise.resolve()).then(() => lock.release());
   }
 
   private closing: Promise<void> | undefined;

@@ -43,11 +43,10 @@ export class RawSubgroup extends EventEmitter<RawSubgroupEvents> {
     super();
   }
 
-  private runtime() {
-    const runtime = this.node.currentRuntime;
-    if (runtime === undefined) throw new GroupClosedError(`raw subgroup ${this.name}: the group has no installed view`);
-    if (!runtime.isMember(this.subgroupId)) throw new NotAMemberError(`node ${this.node.nodeId} is not in any shard of raw subgroup ${this.name}[${this.index}] in view ${runtime.view.vid}`);
-    return runtime;
+  private checkMember(): void {
+    const view = this.node.view;
+    if (view === undefined) throw new GroupClosedError(`raw subgroup ${this.name}: the group has no installed view`);
+    if (!this.node.isMember(this.subgroupId)) throw new NotAMemberError(`node ${this.node.nodeId} is not in any shard of raw subgroup ${this.name}[${this.index}] in view ${view.vid}`);
   }
 
   /**
@@ -56,13 +55,13 @@ export class RawSubgroup extends EventEmitter<RawSubgroupEvents> {
    */
   send(payload: Uint8Array): void {
     if (!(payload instanceof Uint8Array)) throw new TypeError(`raw subgroup ${this.name}: send() takes a Uint8Array, got ${payload === null ? 'null' : typeof payload}`);
-    this.runtime();
+    this.checkMember();
     this.node.send(this.subgroupId, payload);
   }
 
   /** Messages sent here that are still waiting for a window slot. */
   get queued(): number {
-    return this.node.currentRuntime?.queuedSends(this.subgroupId) ?? 0;
+    return this.node.queuedSends(this.subgroupId);
   }
 
   /** Resolves when fewer than `maxQueued` sends are waiting for a window slot. */

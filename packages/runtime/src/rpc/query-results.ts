@@ -1,5 +1,5 @@
 /**
- * The runtime side of `QueryResults<R>` (replicated/types.ts): one ordered call's reply map,
+ * The runtime side of `QueryResults<R>` (query-results-api.ts): one ordered call's reply map,
  * filled in when the caller delivers its own message (the delivering view's shard members become
  * the keys) and as each member's reply comes back. Replies can arrive before the caller's own
  * delivery (another member delivered and answered first); they wait here until then.
@@ -10,7 +10,7 @@
  */
 import type { Hlc } from '../core/hlc.js';
 import { INVALID_VERSION, type Version } from '../core/version.js';
-import type { NodeId, QueryResults } from '../replicated/types.js';
+import type { NodeId, QueryResults } from './query-results-api.js';
 import type { PersistenceFrontier } from './persistence-frontier.js';
 import { NodeRemovedError } from './rpc-errors.js';
 

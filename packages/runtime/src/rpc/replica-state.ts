@@ -4,7 +4,7 @@
  * `restoreState(state: unknown): void`; otherwise its own enumerable fields are sent, structured
  * (Maps, Sets, Dates, typed arrays, bigints and shared references survive), and assigned onto
  * the joiner's fresh instance. Versioned fields (`Persistent`/`Volatile`) are left out: they travel
- * as their logs (see RpcEngine.snapshotReplica), so `exclude` names them.
+ * as their logs (see replica-transfer.ts), so `exclude` names them.
  */
 import { Packr } from 'msgpackr';
 

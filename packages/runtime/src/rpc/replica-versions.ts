@@ -14,8 +14,9 @@
  */
 import type { Hlc } from '../core/hlc.js';
 import { INVALID_VERSION, type Version } from '../core/version.js';
-import type { Logger } from '../driver/logger.js';
+import type { Logger } from '../util/logger.js';
 import { PersistentRegistry } from '../persistent/registry.js';
+import type { RetentionPolicy } from '../persistent/record-log.js';
 import { Persistent, VersionedField } from '../persistent/versioned.js';
 
 export interface PersistenceSettings {
@@ -25,6 +26,21 @@ export interface PersistenceSettings {
   readonly dir: string;
   /** fdatasync each group commit (config `persistence.fsync`). */
   readonly fsync: boolean;
+  /** Default retention of every field without its own (config `persistence.retain*`; unset keeps all). */
+  readonly retainVersions?: number;
+  readonly retainSeconds?: number;
+  readonly retainBytes?: number;
+}
+
+/** Non-durable replicas apply retention once per this many versions (durable ones after each group commit). */
+const RETENTION_EVERY_VERSIONS = 256;
+
+function retentionOf(settings: PersistenceSettings): RetentionPolicy | undefined {
+  const policy: RetentionPolicy = {};
+  if (settings.retainVersions !== undefined) policy.versions = settings.retainVersions;
+  if (settings.retainSeconds !== undefined) policy.seconds = settings.retainSeconds;
+  if (settings.retainBytes !== undefined) policy.bytes = settings.retainBytes;
+  return Object.keys(policy).length > 0 ? policy : undefined;
 }
 
 /** The own enumerable properties of `instance` that are versioned fields, by property name. */
@@ -47,6 +63,11 @@ export interface ReplicaVersionsOptions {
   onPersisted(version: Version): void;
   /** The disk failed: nothing will be reported persisted any more. */
   onFailed(error: Error): void;
+  /**
+   * The shard's global persistence frontier (persistent shards): retention trims only below it.
+   * Without it (ordered shards, whose versions live in memory only) every version made counts.
+   */
+  globalPersisted?(): Version;
 }
 
 export class ReplicaVersions {
@@ -57,6 +78,9 @@ export class ReplicaVersions {
   private inFlight: Promise<void> | undefined;
   private failure: Error | undefined;
   private closed = false;
+  private versionsSinceRetention = 0;
+  /** A deferred compaction of the field logs in progress. */
+  private compacting: Promise<void> | undefined;
 
   private constructor(
     private readonly options: ReplicaVersionsOptions,
@@ -67,7 +91,9 @@ export class ReplicaVersions {
       dir: options.settings.dir,
       subgroup: options.subgroupId,
       shard: options.shard,
-      log: { fsync: options.settings.fsync },
+      // Compaction runs after group commits, in steps off the event loop (see retain()).
+      log: { fsync: options.settings.fsync, compaction: 'deferred' },
+      retention: retentionOf(options.settings),
     });
     for (const [name, field] of fields) {
       if (field instanceof Persistent && field.attached) {
@@ -103,6 +129,28 @@ export class ReplicaVersions {
   /** Records every field's current value as version `v` at time `hlc` (after an ordered call ran). */
   version(v: Version, hlc: Hlc): void {
     this.registry.version(v, hlc);
+    if (!this.durable && ++this.versionsSinceRetention >= RETENTION_EVERY_VERSIONS) this.retain();
+  }
+
+  /**
+   * Applies the fields' retention below the global persistence frontier, then starts the
+   * compaction of the files the trims left dead bytes in (one at a time, in steps between
+   * deliveries). A compaction failure is logged; the log stays as it was.
+   */
+  private retain(): void {
+    this.versionsSinceRetention = 0;
+    const stable = this.options.globalPersisted?.() ?? this.registry.latestVersion;
+    this.registry.applyRetention(stable);
+    if (!this.durable || this.compacting !== undefined || this.closed) return;
+    this.compacting = this.registry.compactAsync().then(
+      () => {
+        this.compacting = undefined;
+      },
+      (err: unknown) => {
+        this.compacting = undefined;
+        this.options.log.warn({ subgroup: this.options.subgroupId, shard: this.options.shard }, 'compacting the %s logs failed (they keep their trimmed bytes): %s', this.options.className, (err as Error).message);
+      },
+    );
   }
 
   /**
@@ -125,6 +173,7 @@ export class ReplicaVersions {
         if (this.closed || this.failure !== undefined) return;
         this.options.onPersisted(covers);
         if (this.requested > covers) this.startPersist();
+        this.retain();
       },
       (err: unknown) => {
         this.inFlight = undefined;
@@ -172,6 +221,7 @@ export class ReplicaVersions {
     if (this.closed) return;
     this.closed = true;
     while (this.inFlight !== undefined) await this.inFlight;
+    if (this.compacting !== undefined) await this.compacting;
     try {
       this.registry.close();
     } catch (err) {

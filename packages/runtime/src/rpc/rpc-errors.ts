@@ -26,6 +26,11 @@ export class NodeRemovedError extends Error {
   }
 }
 
+/** This node is not in any shard of the subgroup it tried to use as a member. */
+export class NotAMemberError extends Error {
+  override readonly name = 'NotAMemberError';
+}
+
 /** The caller itself left the group (or closed it) before the replies came. */
 export class SenderRemovedError extends Error {
   override readonly name = 'SenderRemovedError';

@@ -3,8 +3,10 @@
  * liveness), run on every delivery, install and view start, and once more when the run is quiet.
  */
 import type { DeliverOutput } from '../core/core-io.js';
+import { compareHlc, formatHlc, type Hlc } from '../core/hlc.js';
 import type { GroupView } from '../core/membership/group-view.js';
-import type { MembershipOutput, ShutdownReason } from '../core/membership/membership-io.js';
+import type { MembershipOutput } from '../core/membership/membership-io.js';
+import type { MemberShutdownReason as ShutdownReason } from '../core/member/member-io.js';
 import type { AllocateNextView } from '../core/membership/next-view.js';
 import { CheckFailure } from './checkers.js';
 import type { MembershipCluster, MembershipObserver } from './membership-cluster.js';
@@ -28,6 +30,8 @@ export class MembershipChecker implements MembershipObserver {
   private readonly canonical = new Map<string, string[]>();
   private readonly position = new Map<string, number>();
   private readonly lastFromSender = new Map<string, number>();
+  /** Per (node incarnation, g, shard): the last delivered version and HLC. */
+  private readonly lastStamp = new Map<string, { version: bigint; hlc: Hlc }>();
   private readonly droppedSenders = new Set<string>();
   /** Per closing (vid, g, shard): what each installer of the next view delivered in it. */
   private readonly installCounts = new Map<string, Map<number, number>>();
@@ -40,18 +44,21 @@ export class MembershipChecker implements MembershipObserver {
   /** Node -> the vid of the view it left gracefully (its rip is in that view's table). */
   private readonly leftIn = new Map<number, number>();
   inadequateReports = 0;
-  readonly shutdownCounts = { partitioned: 0, removed: 0, left: 0 };
+  outsideLeaderInstalls = 0;
+  movedIntoShard = 0;
+  readonly shutdownCounts = { partitioned: 0, removed: 0, left: 0, failed: 0 };
   joinerStarts = 0;
   rejoins = 0;
   deliveries = 0;
   installs = 0;
   maxVid = 0;
 
+  /** `view0`: the group's first view when known in advance; otherwise the first one formed. */
   constructor(
-    view0: GroupView,
+    view0: GroupView | undefined,
     private readonly allocate: AllocateNextView,
   ) {
-    this.views.set(0, { key: viewKey(view0), view: view0 });
+    if (view0 !== undefined) this.views.set(0, { key: viewKey(view0), view: view0 });
   }
 
   attach(cluster: MembershipCluster): void {
@@ -73,7 +80,16 @@ export class MembershipChecker implements MembershipObserver {
     this.canonical.set(key, seq);
     const posKey = `${node}/${key}`;
     const pos = this.position.get(posKey) ?? 0;
-    const entry = `${sender}.${senderIncarnation}#${counter}`;
+    // Version and HLC are part of the entry: identical at every replica, not only the order.
+    const entry = `${sender}.${senderIncarnation}#${counter} v${out.version} @${formatHlc(out.hlc)}`;
+    // Across views too, a shard's versions and HLCs strictly increase at each replica (issue 10:
+    // a re-sent message, stamped with its original send time, went back in time in a new view).
+    const shardKey = `${node}.${receiverIncarnation}/${key.slice(key.indexOf('/') + 1)}`;
+    const previous = this.lastStamp.get(shardKey);
+    if (previous !== undefined && (out.version <= previous.version || compareHlc(out.hlc, previous.hlc) <= 0)) {
+      fail('versions and HLCs increase across views', `n${node} g${out.subgroup} shard ${out.shard}: v${out.version} @${formatHlc(out.hlc)} in view ${vid} after v${previous.version} @${formatHlc(previous.hlc)}`);
+    }
+    this.lastStamp.set(shardKey, { version: out.version, hlc: out.hlc });
     if (pos < seq.length) {
       if (seq[pos] !== entry) fail('§2.15(1) same sequence in every view', `view ${vid} g${out.subgroup} shard ${out.shard}: n${node} delivered ${entry} at position ${pos}, others ${seq[pos]}`);
     } else seq.push(entry);
@@ -95,6 +111,11 @@ export class MembershipChecker implements MembershipObserver {
   onInstall(node: number, out: Extract<MembershipOutput, { kind: 'installView' }>, delivered: ReadonlyMap<number, number>): void {
     this.installs++;
     const { view, previous } = out;
+    // Coverage of issue 10's shape: the closing view's leader (its first member that stays) held
+    // no shard, and members already in the group moved into shards (state transfer to a survivor).
+    const leader = previous.members.find((m) => !out.removed.includes(m.id))?.id;
+    if (leader === node && previous.subgroups.every((_, g) => shardOf(previous, g, node) < 0)) this.outsideLeaderInstalls++;
+    if (out.stateTransfers.some((t) => t.to === node && previous.members.some((m) => m.id === node))) this.movedIntoShard++;
     if (this.shutdowns.has(node)) fail('§2.15(12) stopped nodes never install', `n${node} shut down (${this.shutdowns.get(node)}) but installs view ${view.vid}`);
     if (view.vid !== previous.vid + 1) fail('§2.15(7) vid + 1', `n${node} installs view ${view.vid} after ${previous.vid}`);
     const prevKnown = this.views.get(previous.vid);
@@ -154,7 +175,8 @@ export class MembershipChecker implements MembershipObserver {
   onViewStart(node: number, view: GroupView, state: ReadonlyMap<number, number>, joiner: boolean): void {
     if (joiner) this.joinerStarts++;
     const known = this.views.get(view.vid);
-    if (!known) {
+    if (!known && view.vid === 0) this.views.set(0, { key: viewKey(view), view });
+    else if (!known) {
       if (!joiner) fail('§2.15(7) views come from installs', `n${node} starts unknown view ${view.vid}`);
     } else if (known.key !== viewKey(view)) fail('§2.15(12) one view per vid', `n${node} starts a view ${view.vid} that differs from the installed one`);
     // A member's replicated state at the start of a view equals every other member's of its shard:

@@ -1,19 +1,27 @@
 /**
- * A deterministic simulated driver for the membership protocol: one real ViewManager per member,
- * each over its own copy of its view's SST, on a virtual clock and a simulated network. Members
- * can crash (stop forever), pause past the failure timeout, be partitioned (links cut), join
- * (fresh nodes with fresh state, through the join protocol with redirects and retries) and leave.
- * The failure detector is the driver's: a member that has heard nothing from a peer of its view
- * for `failureTimeoutUs` of virtual time inputs `peerFailed`.
+ * A deterministic simulated driver for whole members: one real `Member` per node (group
+ * formation, the joiner side, every view change), each over its own copy of its view's SST, on a
+ * virtual clock and a simulated network. The initial members form the group through the contact
+ * (node `initialMembers[0]`), as real processes do. Members can crash (stop forever), pause past
+ * the failure timeout, be partitioned (links cut), join (fresh nodes with fresh state, through
+ * the contact, with redirects and retries), rejoin after removal, and leave. The failure detector
+ * is the driver's: a member that has heard nothing from a peer of its view for
+ * `failureTimeoutUs` of virtual time inputs `peerFailed`; a joiner whose connection's other end
+ * crashed hears `peerFailed` after the same timeout.
  *
  * The replicated state of every member is modelled as one hash per subgroup over the sequence it
- * delivered (FNV-1a over payloads); joiners receive it by state transfer from the old shard leader.
+ * delivered (FNV-1a over payloads); members moving into a shard receive it by state transfer
+ * from the old shard leader.
  */
 import type { DeliverOutput } from '../core/core-io.js';
+import type { ControlMessage } from '../core/member/control-messages.js';
+import { Member } from '../core/member/member.js';
+import type { MemberInput, MemberOutput, MemberShutdownReason } from '../core/member/member-io.js';
+import type { AllocateSubgroups } from '../core/membership/formation.js';
 import { viewLayoutFor, type GroupView, type MemberAddress } from '../core/membership/group-view.js';
-import type { MembershipInput, MembershipOutput, ShutdownReason } from '../core/membership/membership-io.js';
-import type { AllocateNextView, StateTransfer } from '../core/membership/next-view.js';
-import { ViewManager } from '../core/membership/view-manager.js';
+import type { MembershipInput, MembershipOutput } from '../core/membership/membership-io.js';
+import type { AllocateNextView } from '../core/membership/next-view.js';
+import type { ViewManager } from '../core/membership/view-manager.js';
 import { SstLayout } from '../core/sst-layout.js';
 import { applyRemoteWrite, initializeSstTable } from '../core/sst-table.js';
 import { EventQueue } from './event-queue.js';
@@ -32,6 +40,13 @@ export function fnv1a(hash: number, bytes: Uint8Array): number {
   return h;
 }
 
+/** The simulated replica state (a hash) as the bytes a state transfer carries. */
+function stateBytes(hash: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, hash, true);
+  return b;
+}
+
 export type NodeState = 'joining' | 'member' | 'crashed' | 'stopped';
 
 /** What the simulator reports to the membership checker. */
@@ -39,12 +54,12 @@ export interface MembershipObserver {
   onDeliver?(node: number, vid: number, out: DeliverOutput, stateAfter: number): void;
   onSendAccepted?(node: number, subgroup: number, counter: number): void;
   onSendsDropped?(node: number, subgroup: number): void;
-  /** `node` handled installView while its manager was in `previous.vid`. */
+  /** `node`'s closing view delivered its trim; it installs `out.view` next. */
   onInstall?(node: number, out: Extract<MembershipOutput, { kind: 'installView' }>, deliveredInClosingView: ReadonlyMap<number, number>): void;
-  /** `node` starts running view `view` (survivor after viewTableReady, or joiner after state transfer). */
+  /** `node` starts running view `view` (a survivor, a member moving into shards, or a node's first view). */
   onViewStart?(node: number, view: GroupView, state: ReadonlyMap<number, number>, joiner: boolean): void;
   /** `vid`: the view the node was in when it stopped. */
-  onShutdown?(node: number, reason: ShutdownReason, message: string, vid?: number): void;
+  onShutdown?(node: number, reason: MemberShutdownReason, message: string, vid?: number): void;
   /** A removed node restarts with fresh state and joins again under its old id. */
   onRejoin?(node: number): void;
   onInadequate?(node: number, message: string): void;
@@ -52,7 +67,10 @@ export interface MembershipObserver {
 }
 
 export interface MembershipClusterOptions {
-  readonly view0: GroupView;
+  /** The nodes that form the group; the first is the contact. */
+  readonly initialMembers: readonly MemberAddress[];
+  /** Subgroups of a candidate view 0 (undefined while too few). */
+  readonly allocateFirst: AllocateSubgroups;
   readonly allocate: AllocateNextView;
   readonly network: NetworkOptions;
   readonly prng: Prng;
@@ -61,6 +79,7 @@ export interface MembershipClusterOptions {
   /** Ticks (heartbeats, failure detection, join retries) stop after this virtual time. */
   readonly tickUntilUs: number;
   readonly diskDelayUs: readonly [number, number];
+  /** A join request unanswered this long is asked again (see MemberOptions.joinRetryUs). */
   readonly joinRetryUs: number;
   readonly partitionSafety?: boolean;
   /** Per node: delay between writes arriving and its manager seeing them (a slow member's poll latency). */
@@ -79,32 +98,23 @@ interface RowWrite {
   readonly bytes: Uint8Array;
 }
 
-type Control =
-  | { readonly kind: 'joinRequest'; readonly joiner: MemberAddress }
-  | { readonly kind: 'joinRedirect'; readonly leader: MemberAddress }
-  | { readonly kind: 'joinRefused'; readonly message: string }
-  | { readonly kind: 'view'; readonly view: GroupView; readonly transfers: readonly StateTransfer[] }
-  | { readonly kind: 'state'; readonly vid: number; readonly subgroup: number; readonly hash: number };
-
 type Item =
   | { readonly kind: 'writes'; readonly vid: number; readonly from: number; readonly writes: readonly RowWrite[] }
   | { readonly kind: 'rdmc'; readonly vid: number; readonly from: number; readonly subgroup: number; readonly senderRow: number; readonly message: Uint8Array }
-  | { readonly kind: 'control'; readonly from: number; readonly msg: Control };
+  | { readonly kind: 'control'; readonly from: number; readonly message: ControlMessage };
 
 type SimEvent =
   | { readonly kind: 'arrive'; readonly to: number; readonly item: Item }
   | { readonly kind: 'process'; readonly node: number }
-  | { readonly kind: 'tick'; readonly node: number }
+  | { readonly kind: 'tick'; readonly node: number; readonly incarnation: number }
   | { readonly kind: 'appSend'; readonly node: number; readonly subgroup: number }
-  | { readonly kind: 'trimLogged'; readonly node: number; readonly vid: number; readonly subgroup: number }
-  | { readonly kind: 'persisted'; readonly node: number; readonly vid: number; readonly subgroup: number; readonly version: bigint }
-  | { readonly kind: 'tableReady'; readonly node: number; readonly vid: number }
+  | { readonly kind: 'input'; readonly node: number; readonly incarnation: number; readonly input: MemberInput }
+  | { readonly kind: 'tableReady'; readonly node: number; readonly incarnation: number; readonly vid: number }
   | { readonly kind: 'crash'; readonly node: number }
   | { readonly kind: 'pause'; readonly node: number; readonly durationUs: number }
   | { readonly kind: 'resume'; readonly node: number }
   | { readonly kind: 'leave'; readonly node: number }
   | { readonly kind: 'startJoin'; readonly node: number }
-  | { readonly kind: 'joinRetry'; readonly node: number }
   | { readonly kind: 'rejoin'; readonly node: number }
   | { readonly kind: 'partition'; readonly side: readonly number[] }
   | { readonly kind: 'call'; readonly fn: () => void };
@@ -113,15 +123,19 @@ export interface SimNode {
   readonly id: number;
   readonly address: MemberAddress;
   state: NodeState;
-  vm: ViewManager | undefined;
-  layout: SstLayout | undefined;
-  bytes: Uint8Array | undefined;
-  /** The table of the view being installed (between installView and viewTableReady). */
-  nextTable: { vid: number; layout: SstLayout; buffer: ArrayBuffer; transfers: readonly StateTransfer[]; sinceUs: number } | undefined;
+  member: Member;
+  /** The running view's manager (undefined before the first view starts). */
+  readonly vm: ViewManager | undefined;
+  /** The view whose table was asked for (createTable) and is about to be ready. */
+  pendingTable: GroupView | undefined;
+  /** The table of the view being set up or run, once created. */
+  table: { readonly vid: number; readonly layout: SstLayout; readonly bytes: Uint8Array } | undefined;
   inbox: Item[];
   processScheduled: boolean;
   paused: boolean;
   lastHeardUs: Map<number, number>;
+  /** Nodes this one holds a connection with. */
+  links: Set<number>;
   /** Writes for views this node has not installed yet, by vid. */
   futureWrites: Map<number, Item[]>;
   /** Replicated state per subgroup (hash over the delivered sequence). */
@@ -131,11 +145,7 @@ export interface SimNode {
   sendCounter: Map<number, number>;
   /** Bumped when a removed node restarts: its messages and deliveries are a new stream. */
   incarnation: number;
-  shutdown: ShutdownReason | undefined;
-  // Joiner side.
-  pendingView: { view: GroupView; transfers: readonly StateTransfer[] } | undefined;
-  receivedState: Map<string, number>;
-  leaveRequested: boolean;
+  shutdown: MemberShutdownReason | undefined;
 }
 
 export class MembershipCluster {
@@ -145,6 +155,7 @@ export class MembershipCluster {
   private readonly prng: Prng;
   private readonly observer: MembershipObserver;
   private readonly cut = new Set<string>();
+  private readonly contact: MemberAddress;
   eventsRun = 0;
   installs = 0;
   lastInstallUs = 0;
@@ -153,9 +164,10 @@ export class MembershipCluster {
     this.prng = options.prng;
     this.network = new SimNetwork(options.network, options.prng);
     this.observer = options.observer ?? {};
-    for (const m of options.view0.members) {
-      const node = this.makeNode(m);
-      this.startView(node, options.view0, new Map(), false);
+    this.contact = options.initialMembers[0];
+    for (const m of options.initialMembers) {
+      this.makeNode(m);
+      this.queue.schedule(0, { kind: 'startJoin', node: m.id });
     }
   }
 
@@ -186,10 +198,10 @@ export class MembershipCluster {
   scheduleLeave(atUs: number, node: number): void {
     this.queue.schedule(atUs, { kind: 'leave', node });
   }
-  /** A fresh node `id` starts joining at `atUs`, contacting a random member. */
+  /** A fresh node `id` starts joining at `atUs`, through the contact. */
   scheduleJoin(atUs: number, id: number, address: MemberAddress): void {
     if (this.nodes.has(id)) throw new Error(`node id ${id} already simulated`);
-    this.makeNode(address).state = 'joining';
+    this.makeNode(address);
     this.queue.schedule(atUs, { kind: 'startJoin', node: id });
   }
   /** Cuts every link between `side` and everyone else, both ways, for good. */
@@ -201,12 +213,12 @@ export class MembershipCluster {
     this.queue.schedule(atUs, { kind: 'call', fn });
   }
 
-  /** Feeds `input` to node `id`'s manager now (as its application or driver would). */
+  /** Feeds `input` to node `id`'s member now (as its application or driver would). */
   inputNow(id: number, input: MembershipInput): void {
     const n = this.nodes.get(id);
     if (!n || n.state !== 'member' || n.paused) return;
     this.log(`n${id} input ${input.kind}${'node' in input ? ` n${input.node}` : ''}`);
-    this.stepNode(n, () => n.vm!.step(input));
+    this.stepNode(n, input as MemberInput);
   }
 
   crashNow(id: number): void {
@@ -215,6 +227,12 @@ export class MembershipCluster {
     this.log(`n${id} CRASH`);
     n.state = 'crashed';
     n.inbox = [];
+    // A joiner's connection to a crashed node breaks once its heartbeats stop (members detect
+    // the silence themselves, from the SST).
+    for (const other of n.links) {
+      const o = this.nodes.get(other);
+      if (o && o.state === 'joining') this.queue.schedule(this.nowUs + this.options.failureTimeoutUs, { kind: 'input', node: other, incarnation: o.incarnation, input: { kind: 'peerFailed', node: id } });
+    }
   }
 
   run(): void {
@@ -228,28 +246,53 @@ export class MembershipCluster {
     }
   }
 
+  /**
+   * A fresh member. Only the contact's first incarnation forms the group: a restarted contact
+   * joins the running group like any node (a real one would form a second group: issue 12).
+   */
+  private newMember(address: MemberAddress, isContact: boolean): Member {
+    const o = this.options;
+    return new Member({
+      me: address,
+      isContact,
+      contact: this.contact,
+      allocateFirst: o.allocateFirst,
+      allocateNext: o.allocate,
+      minMembers: o.initialMembers.length,
+      // Joins may wait long for an adequate layout; the run ends first.
+      joinTimeoutUs: 10 * o.tickUntilUs,
+      stateTimeoutUs: 3 * o.failureTimeoutUs,
+      retryUs: 500,
+      joinRetryUs: o.joinRetryUs,
+      joinerConnectTimeoutUs: 2 * o.failureTimeoutUs,
+      stallReportUs: 3 * o.failureTimeoutUs,
+      heartbeatIntervalUs: o.heartbeatIntervalUs,
+      partitionSafety: o.partitionSafety ?? true,
+    });
+  }
+
   private makeNode(address: MemberAddress): SimNode {
     const node: SimNode = {
       id: address.id,
       address,
-      state: 'member',
-      vm: undefined,
-      layout: undefined,
-      bytes: undefined,
-      nextTable: undefined,
+      state: 'joining',
+      member: this.newMember(address, address.id === this.contact.id),
+      get vm() {
+        return this.member.viewManager;
+      },
+      pendingTable: undefined,
+      table: undefined,
       inbox: [],
       processScheduled: false,
       paused: false,
       lastHeardUs: new Map(),
+      links: new Set(),
       futureWrites: new Map(),
       appState: new Map(),
       deliveredInView: new Map(),
       sendCounter: new Map(),
       incarnation: 0,
       shutdown: undefined,
-      pendingView: undefined,
-      receivedState: new Map(),
-      leaveRequested: false,
     };
     this.nodes.set(address.id, node);
     return node;
@@ -261,31 +304,6 @@ export class MembershipCluster {
 
   private alive(n: SimNode): boolean {
     return n.state === 'member' || n.state === 'joining';
-  }
-
-  /** A fresh member of `view` (view 0, or a joiner that has its state). */
-  private startView(node: SimNode, view: GroupView, state: ReadonlyMap<number, number>, joiner: boolean): void {
-    const layout = SstLayout.forView(viewLayoutFor(view, node.id));
-    const buffer = new ArrayBuffer(layout.tableBytes);
-    initializeSstTable(layout, buffer, view.vid);
-    node.vm = new ViewManager({
-      view,
-      myId: node.id,
-      table: buffer,
-      allocate: this.options.allocate,
-      heartbeatIntervalUs: this.options.heartbeatIntervalUs,
-      partitionSafety: this.options.partitionSafety,
-    });
-    node.layout = layout;
-    node.bytes = new Uint8Array(buffer);
-    node.state = 'member';
-    node.appState = new Map(view.subgroups.map((_, g) => [g, state.get(g) ?? FNV_OFFSET]));
-    node.deliveredInView = new Map();
-    for (const m of view.members) node.lastHeardUs.set(m.id, this.nowUs);
-    this.log(`n${node.id} starts view ${view.vid} [${view.members.map((m) => m.id).join(',')}]${joiner ? ' (joiner)' : ''}`);
-    this.observer.onViewStart?.(node.id, view, node.appState, joiner);
-    this.queue.schedule(this.nowUs + this.prng.int(1, this.options.heartbeatIntervalUs), { kind: 'tick', node: node.id });
-    this.applyFutureWrites(node);
   }
 
   private handle(e: SimEvent): void {
@@ -303,11 +321,11 @@ export class MembershipCluster {
         return;
       case 'tick': {
         const n = this.node(e.node);
-        if (n.state !== 'member') return;
+        if (!this.alive(n) || n.incarnation !== e.incarnation) return;
         if (this.nowUs + this.options.heartbeatIntervalUs <= this.options.tickUntilUs) this.queue.schedule(this.nowUs + this.options.heartbeatIntervalUs, e);
         if (n.paused) return;
-        this.stepNode(n, () => n.vm!.tick(this.nowUs));
-        this.detectFailures(n);
+        this.stepNode(n, { kind: 'tick', nowUs: this.nowUs });
+        if (n.state === 'member') this.detectFailures(n);
         return;
       }
       case 'appSend': {
@@ -333,59 +351,37 @@ export class MembershipCluster {
         const batch = this.prng.chance(0.5);
         const owned = this.prng.chance(0.5);
         const room = owned && counter % 2 === 0;
-        this.stepNode(n, () =>
-          batch ? vm.step({ kind: 'sendBatch', subgroup: e.subgroup, payloads: [room ? withHeaderRoom(payload) : payload], sendWallUs: this.nowUs, owned, rdmcHeaderRoom: room }) : vm.send(e.subgroup, payload, this.nowUs),
+        this.stepNode(
+          n,
+          batch
+            ? { kind: 'sendBatch', subgroup: e.subgroup, payloads: [room ? withHeaderRoom(payload) : payload], sendWallUs: this.nowUs, owned, rdmcHeaderRoom: room }
+            : { kind: 'send', subgroup: e.subgroup, payload, sendWallUs: this.nowUs },
         );
         return;
       }
-      case 'trimLogged': {
+      case 'input': {
         const n = this.node(e.node);
-        if (n.state !== 'member') return;
-        this.stepNode(n, () => n.vm!.step({ kind: 'trimLogged', vid: e.vid, subgroup: e.subgroup }));
-        return;
-      }
-      case 'persisted': {
-        const n = this.node(e.node);
-        if (n.state !== 'member' || n.vm!.vid !== e.vid || n.vm!.phase === 'awaitingTable') return;
-        this.stepNode(n, () => n.vm!.step({ kind: 'persisted', subgroup: e.subgroup, version: e.version }));
-        return;
-      }
-      case 'tableReady': {
-        const n = this.node(e.node);
-        const t = n.nextTable;
-        if (n.state !== 'member' || !t || t.vid !== e.vid) return;
+        if (!this.alive(n) || n.incarnation !== e.incarnation) return;
         if (n.paused) {
           this.queue.schedule(this.nowUs + 10, e);
           return;
         }
-        // A survivor that moves into a shard gets that shard's state first (like a joiner).
-        const mine = t.transfers.filter((x) => x.to === n.id);
-        const missing = mine.filter((x) => !n.receivedState.has(`${t.vid}/${x.subgroup}`));
-        if (missing.length > 0) {
-          const senderSilent = missing.some((x) => this.nowUs - (n.lastHeardUs.get(x.from) ?? 0) > this.options.failureTimeoutUs && this.nowUs - t.sinceUs > this.options.failureTimeoutUs);
-          if (senderSilent) {
-            // The state source failed mid-transfer: this node cannot start the view (Derecho throws).
-            this.log(`n${n.id} SHUTDOWN: state transfer source failed`);
-            n.state = 'stopped';
-            n.shutdown = 'removed';
-            this.observer.onShutdown?.(n.id, 'removed', 'state transfer source failed');
-          } else this.queue.schedule(this.nowUs + 10, e);
+        this.stepNode(n, e.input);
+        return;
+      }
+      case 'tableReady': {
+        const n = this.node(e.node);
+        if (!this.alive(n) || n.incarnation !== e.incarnation) return;
+        if (n.paused) {
+          this.queue.schedule(this.nowUs + 10, e);
           return;
         }
-        for (const x of mine) n.appState.set(x.subgroup, n.receivedState.get(`${t.vid}/${x.subgroup}`)!);
-        n.nextTable = undefined;
-        n.layout = t.layout;
-        n.bytes = new Uint8Array(t.buffer);
+        const layout = SstLayout.forView(viewLayoutFor(this.pendingTableView(n, e.vid), n.id));
+        const buffer = new ArrayBuffer(layout.tableBytes);
+        initializeSstTable(layout, buffer, e.vid);
+        n.table = { vid: e.vid, layout, bytes: new Uint8Array(buffer) };
         n.deliveredInView = new Map();
-        const view = n.vm!.view;
-        this.stepNode(n, () => n.vm!.step({ kind: 'viewTableReady', vid: e.vid, table: t.buffer }));
-        if (n.state !== 'member') return;
-        const newView = n.vm!.view;
-        invariantSim(newView.vid === e.vid, () => `n${n.id} installed ${newView.vid}, expected ${e.vid} (was ${view.vid})`);
-        for (const m of newView.members) n.lastHeardUs.set(m.id, this.nowUs);
-        this.log(`n${n.id} starts view ${newView.vid} [${newView.members.map((m) => m.id).join(',')}]`);
-        this.observer.onViewStart?.(n.id, newView, n.appState, false);
-        this.applyFutureWrites(n);
+        this.stepNode(n, { kind: 'tableReady', vid: e.vid, table: buffer });
         return;
       }
       case 'crash':
@@ -413,21 +409,15 @@ export class MembershipCluster {
         const n = this.node(e.node);
         if (n.state !== 'member') return;
         this.log(`n${n.id} LEAVE`);
-        n.leaveRequested = true;
-        this.stepNode(n, () => n.vm!.step({ kind: 'leave' }));
+        this.stepNode(n, { kind: 'leave' });
         return;
       }
-      case 'startJoin':
-      case 'joinRetry': {
+      case 'startJoin': {
         const n = this.node(e.node);
         if (n.state !== 'joining') return;
-        if (this.nowUs + this.options.joinRetryUs <= this.options.tickUntilUs) this.queue.schedule(this.nowUs + this.options.joinRetryUs, { kind: 'joinRetry', node: n.id });
-        if (n.paused) return;
-        const contacts = [...this.nodes.values()].filter((m) => m.state === 'member' || m.state === 'stopped' || m.state === 'crashed').filter((m) => m.vm !== undefined);
-        if (contacts.length === 0) return;
-        const to = this.prng.pick(contacts);
-        this.log(`n${n.id} join request to n${to.id}`);
-        this.sendControl(n.id, to.id, { kind: 'joinRequest', joiner: n.address });
+        this.log(`n${n.id} starts${n.id === this.contact.id && n.incarnation === 0 ? ' as the contact' : ', joining'}`);
+        this.stepNode(n, { kind: 'start', nowUs: this.nowUs });
+        this.queue.schedule(this.nowUs + this.prng.int(1, this.options.heartbeatIntervalUs), { kind: 'tick', node: n.id, incarnation: n.incarnation });
         return;
       }
       case 'rejoin': {
@@ -435,17 +425,15 @@ export class MembershipCluster {
         if (n.state !== 'stopped') return;
         this.log(`n${n.id} RESTARTS with fresh state and joins again`);
         n.state = 'joining';
-        n.vm = undefined;
-        n.layout = undefined;
-        n.bytes = undefined;
-        n.nextTable = undefined;
+        n.member = this.newMember(n.address, false);
+        n.table = undefined;
+        n.pendingTable = undefined;
         n.inbox = [];
+        n.links = new Set();
         n.futureWrites = new Map();
         n.appState = new Map();
         n.deliveredInView = new Map();
         n.shutdown = undefined;
-        n.pendingView = undefined;
-        n.receivedState = new Map();
         n.paused = false;
         n.incarnation++;
         n.sendCounter = new Map();
@@ -467,14 +455,23 @@ export class MembershipCluster {
     }
   }
 
+  /** The view whose table node `n` asked for (the one it installs or enters). */
+  private pendingTableView(n: SimNode, vid: number): GroupView {
+    const v = n.pendingTable;
+    if (v === undefined || v.vid !== vid) throw new Error(`simulator: n${n.id} has no table request for view ${vid}`);
+    return v;
+  }
+
   /** Whether `from` can reach `to` (no partition cut the link). */
   linkUp(from: number, to: number): boolean {
     return !this.cut.has(`${from}>${to}`);
   }
 
-  private sendControl(from: number, to: number, msg: Control): void {
-    if (!this.linkUp(from, to)) return;
-    this.queue.schedule(this.network.arrivalUs(this.nowUs, 'rdmc', from, to, 64), { kind: 'arrive', to, item: { kind: 'control', from, msg } });
+  private sendItem(from: number, to: number, item: Item, bytes: number, channel: 'sst' | 'rdmc'): number | undefined {
+    if (!this.linkUp(from, to)) return undefined;
+    const at = this.network.arrivalUs(this.nowUs, channel, from, to, bytes);
+    this.queue.schedule(at, { kind: 'arrive', to, item });
+    return at;
   }
 
   private detectFailures(n: SimNode): void {
@@ -486,7 +483,7 @@ export class MembershipCluster {
       if (this.nowUs - heard <= this.options.failureTimeoutUs) continue;
       if (vm.suspectedIds.includes(m.id)) continue;
       this.log(`n${n.id} detects n${m.id} failed (silent ${this.nowUs - heard}us)`);
-      this.stepNode(n, () => vm.step({ kind: 'peerFailed', node: m.id }));
+      this.stepNode(n, { kind: 'peerFailed', node: m.id });
       if (n.state !== 'member') return;
     }
   }
@@ -502,14 +499,21 @@ export class MembershipCluster {
     if (n.paused || !this.alive(n)) return;
     const items = n.inbox;
     n.inbox = [];
-    const controls: Item[] = [];
+    const controls: Extract<Item, { kind: 'control' }>[] = [];
     const data: Item[] = [];
-    for (const it of items) (it.kind === 'control' ? controls : data).push(it);
+    for (const it of items) (it.kind === 'control' ? controls : data).push(it as Extract<Item, { kind: 'control' }>);
     if (data.length > 0) this.applyWrites(n, data);
     for (const c of controls) {
       if (!this.alive(n)) return;
-      if (c.kind === 'control') this.handleControl(n, c.from, c.msg);
+      this.log(`n${n.id} gets ${c.message.type} from n${c.from}`);
+      this.stepNode(n, { kind: 'control', from: c.from, message: c.message });
     }
+  }
+
+  /** The vid of the table node `n` runs now (writes of other views wait or are late). */
+  private runningVid(n: SimNode): number | undefined {
+    const vm = n.vm;
+    return vm && vm.phase !== 'awaitingTable' && n.state === 'member' && n.table?.vid === vm.vid ? vm.vid : undefined;
   }
 
   /**
@@ -517,14 +521,13 @@ export class MembershipCluster {
    * completions; keeps both for views this node has not installed yet, in arrival order.
    */
   private applyWrites(n: SimNode, items: readonly Item[]): void {
-    const vm = n.vm;
     let applied = 0;
     const rdmc: Extract<Item, { kind: 'rdmc' }>[] = [];
+    const current = this.runningVid(n);
     for (const it of items) {
       if (it.kind === 'control') continue;
-      const current = vm && vm.phase !== 'awaitingTable' && n.state === 'member' ? vm.vid : undefined;
       if (current === undefined || it.vid > current) {
-        if (vm === undefined || it.vid > vm.vid) {
+        if (n.vm === undefined || it.vid > n.vm.vid) {
           const list = n.futureWrites.get(it.vid) ?? [];
           list.push(it);
           n.futureWrites.set(it.vid, list);
@@ -536,16 +539,17 @@ export class MembershipCluster {
         rdmc.push(it);
         continue;
       }
-      const row = vm!.view.members.findIndex((m) => m.id === it.from);
+      const vm = n.vm!;
+      const row = vm.view.members.findIndex((m) => m.id === it.from);
       if (row < 0) continue;
-      for (const w of it.writes) applyRemoteWrite(n.layout!, n.bytes!, vm!.myRank, row, w.offset, w.bytes);
+      for (const w of it.writes) applyRemoteWrite(n.table!.layout, n.table!.bytes, vm.myRank, row, w.offset, w.bytes);
       applied++;
     }
-    if (applied > 0 && n.state === 'member') this.stepNode(n, () => vm!.onRowsChanged());
+    if (applied > 0 && n.state === 'member') this.stepNode(n, { kind: 'rowsChanged' });
     for (const r of rdmc) {
-      if (n.state !== 'member' || vm!.vid !== r.vid || vm!.phase === 'awaitingTable') return;
+      if (this.runningVid(n) !== r.vid) return;
       this.log(`n${n.id} rdmc complete v${r.vid} g${r.subgroup} from row ${r.senderRow} ${r.message.length}B`);
-      this.stepNode(n, () => vm!.step({ kind: 'rdmcComplete', subgroup: r.subgroup, senderRow: r.senderRow, message: r.message }));
+      this.stepNode(n, { kind: 'rdmcComplete', subgroup: r.subgroup, senderRow: r.senderRow, message: r.message });
     }
   }
 
@@ -558,97 +562,59 @@ export class MembershipCluster {
     this.applyWrites(n, pending);
   }
 
-  private handleControl(n: SimNode, from: number, msg: Control): void {
-    switch (msg.kind) {
-      case 'joinRequest': {
-        if (n.state !== 'member') return;
-        this.log(`n${n.id} gets join request of n${msg.joiner.id}`);
-        this.stepNode(n, () => n.vm!.step({ kind: 'joinRequest', joiner: msg.joiner }));
-        return;
-      }
-      case 'joinRedirect':
-        if (n.state !== 'joining') return;
-        this.log(`n${n.id} redirected to n${msg.leader.id}`);
-        this.sendControl(n.id, msg.leader.id, { kind: 'joinRequest', joiner: n.address });
-        return;
-      case 'joinRefused':
-        this.log(`n${n.id} join refused: ${msg.message}`);
-        return;
-      case 'view': {
-        if (n.state !== 'joining') return;
-        if (n.pendingView && n.pendingView.view.vid >= msg.view.vid) return;
-        this.log(`n${n.id} receives view ${msg.view.vid} from n${from}`);
-        n.pendingView = { view: msg.view, transfers: msg.transfers };
-        this.maybeStartJoiner(n);
-        return;
-      }
-      case 'state':
-        n.receivedState.set(`${msg.vid}/${msg.subgroup}`, msg.hash);
-        if (n.state === 'joining') this.maybeStartJoiner(n);
-        return;
-    }
-  }
-
-  private maybeStartJoiner(n: SimNode): void {
-    const p = n.pendingView;
-    if (!p) return;
-    const mine = p.transfers.filter((t) => t.to === n.id);
-    if (!mine.every((t) => n.receivedState.has(`${p.view.vid}/${t.subgroup}`))) return;
-    const state = new Map(mine.map((t) => [t.subgroup, n.receivedState.get(`${p.view.vid}/${t.subgroup}`)!]));
-    n.pendingView = undefined;
-    this.startView(n, p.view, state, true);
-  }
-
-  /** Runs one step of a node's manager and carries out its outputs. */
-  private stepNode(n: SimNode, step: () => MembershipOutput[]): void {
-    const vidBefore = n.vm!.vid;
-    const outputs = step();
-    this.handleOutputs(n, vidBefore, outputs);
+  /** Runs one step of a node's member and carries out its outputs. */
+  private stepNode(n: SimNode, input: MemberInput): void {
+    if (n.member.stopped) return;
+    const vmBefore = n.vm;
+    const closingVid = vmBefore?.vid;
+    const outputs = n.member.step(input);
+    this.handleOutputs(n, closingVid, outputs);
+    // Writes for a view that arrived before it ran here apply now, before anything later arrives
+    // (the real driver's regions take them as initial contents).
+    if (this.alive(n) && outputs.some((o) => o.kind === 'viewStarted')) this.applyFutureWrites(n);
     // The manager's and the core's own invariants, after every step (as the multicast swarm does).
-    n.vm?.checkInvariants();
+    if (this.alive(n)) n.vm?.checkInvariants();
   }
 
-  private handleOutputs(n: SimNode, vid: number, outputs: readonly MembershipOutput[]): void {
-    const vm = n.vm!;
+  private handleOutputs(n: SimNode, closingVid: number | undefined, outputs: readonly MemberOutput[]): void {
     for (const out of outputs) {
+      if (!this.alive(n)) return;
+      const vm = n.vm;
       switch (out.kind) {
         case 'push': {
-          const layout = n.layout!;
-          const base = vm.myRank * layout.rowBytes;
-          const writes = out.ranges.map((r) => ({ offset: r.offset, bytes: n.bytes!.slice(base + r.offset, base + r.offset + r.length) }));
+          const table = n.table!;
+          const base = vm!.myRank * table.layout.rowBytes;
+          const writes = out.ranges.map((r) => ({ offset: r.offset, bytes: table.bytes.slice(base + r.offset, base + r.offset + r.length) }));
           const bytes = writes.reduce((s, w) => s + w.bytes.length, 0);
           for (const row of out.targets) {
-            const to = vm.view.members[row].id;
-            if (!this.linkUp(n.id, to)) continue;
-            this.queue.schedule(this.network.arrivalUs(this.nowUs, 'sst', n.id, to, bytes), { kind: 'arrive', to, item: { kind: 'writes', vid: vm.vid, from: n.id, writes } });
+            const to = vm!.view.members[row].id;
+            this.sendItem(n.id, to, { kind: 'writes', vid: vm!.vid, from: n.id, writes }, bytes, 'sst');
           }
           break;
         }
         case 'rdmcSend': {
-          this.log(`n${n.id} rdmc send v${vm.vid} g${out.subgroup} #${out.index} ${out.message.length}B`);
+          this.log(`n${n.id} rdmc send v${vm!.vid} g${out.subgroup} #${out.index} ${out.message.length}B`);
           let lastUs = this.nowUs + 1;
           for (const row of out.groupRows.slice(1)) {
-            const to = vm.view.members[row].id;
-            if (!this.linkUp(n.id, to)) continue;
-            const at = this.network.arrivalUs(this.nowUs, 'rdmc', n.id, to, out.message.length);
-            lastUs = Math.max(lastUs, at);
-            this.queue.schedule(at, { kind: 'arrive', to, item: { kind: 'rdmc', vid: vm.vid, from: n.id, subgroup: out.subgroup, senderRow: vm.myRank, message: out.message.slice() } });
+            const to = vm!.view.members[row].id;
+            const at = this.sendItem(n.id, to, { kind: 'rdmc', vid: vm!.vid, from: n.id, subgroup: out.subgroup, senderRow: vm!.myRank, message: out.message.slice() }, out.message.length, 'rdmc');
+            if (at !== undefined) lastUs = Math.max(lastUs, at);
           }
           // The sender's own completion once every receiver has it.
-          this.queue.schedule(lastUs, { kind: 'arrive', to: n.id, item: { kind: 'rdmc', vid: vm.vid, from: n.id, subgroup: out.subgroup, senderRow: vm.myRank, message: out.message } });
+          this.queue.schedule(lastUs, { kind: 'arrive', to: n.id, item: { kind: 'rdmc', vid: vm!.vid, from: n.id, subgroup: out.subgroup, senderRow: vm!.myRank, message: out.message } });
           break;
         }
         case 'deliver': {
           const h = fnv1a(n.appState.get(out.subgroup) ?? FNV_OFFSET, out.payload);
           n.appState.set(out.subgroup, h);
           n.deliveredInView.set(out.subgroup, (n.deliveredInView.get(out.subgroup) ?? 0) + 1);
-          this.log(`n${n.id} deliver v${vm.vid} g${out.subgroup} from n${out.senderNode} #${out.index}`);
-          this.observer.onDeliver?.(n.id, vm.vid, out, h);
+          this.log(`n${n.id} deliver v${vm!.vid} g${out.subgroup} from n${out.senderNode} #${out.index}`);
+          this.observer.onDeliver?.(n.id, vm!.vid, out, h);
           break;
         }
         case 'persist': {
           const [lo, hi] = this.options.diskDelayUs;
-          this.queue.schedule(this.nowUs + this.prng.int(lo, hi), { kind: 'persisted', node: n.id, vid: vm.vid, subgroup: out.subgroup, version: out.version });
+          this.queue.schedule(this.nowUs + this.prng.int(lo, hi), { kind: 'input', node: n.id, incarnation: n.incarnation, input: { kind: 'persisted', subgroup: out.subgroup, version: out.version } });
           break;
         }
         case 'globalPersisted':
@@ -656,33 +622,53 @@ export class MembershipCluster {
         case 'logTrim': {
           const [lo, hi] = this.options.diskDelayUs;
           this.log(`n${n.id} log trim v${out.vid} g${out.subgroup} [${out.throughIndex.join(',')}] (shard leader n${out.shardLeader})`);
-          this.queue.schedule(this.nowUs + this.prng.int(lo, hi), { kind: 'trimLogged', node: n.id, vid: out.vid, subgroup: out.subgroup });
+          this.queue.schedule(this.nowUs + this.prng.int(lo, hi), { kind: 'input', node: n.id, incarnation: n.incarnation, input: { kind: 'trimLogged', vid: out.vid, subgroup: out.subgroup } });
           break;
         }
-        case 'installView': {
+        case 'installing':
           this.installs++;
           this.lastInstallUs = this.nowUs;
           this.log(`n${n.id} install view ${out.view.vid} [${out.view.members.map((m) => m.id).join(',')}] removed [${out.removed.join(',')}] joined [${out.joined.map((j) => j.id).join(',')}]`);
-          this.observer.onInstall?.(n.id, out, new Map(n.deliveredInView));
-          const layout = SstLayout.forView(viewLayoutFor(out.view, n.id));
-          const buffer = new ArrayBuffer(layout.tableBytes);
-          initializeSstTable(layout, buffer, out.view.vid);
-          n.nextTable = { vid: out.view.vid, layout, buffer, transfers: out.stateTransfers, sinceUs: this.nowUs };
-          this.queue.schedule(this.nowUs + 1, { kind: 'tableReady', node: n.id, vid: out.view.vid });
-          break;
-        }
-        case 'sendView':
-          this.log(`n${n.id} sends view ${out.view.vid} to joiner n${out.to.id}`);
-          this.sendControl(n.id, out.to.id, { kind: 'view', view: out.view, transfers: out.stateTransfers });
+          this.observer.onInstall?.(n.id, { ...out, kind: 'installView' }, new Map(n.deliveredInView));
+          void closingVid;
           break;
         case 'sendState':
-          this.sendControl(n.id, out.to.id, { kind: 'state', vid: out.vid, subgroup: out.subgroup, hash: n.appState.get(out.subgroup) ?? FNV_OFFSET });
+          this.sendControl(n.id, out.to.id, { type: 'state', vid: out.vid, subgroup: out.subgroup, state: stateBytes(n.appState.get(out.subgroup) ?? FNV_OFFSET), hlc: out.hlc });
           break;
-        case 'joinRedirect':
-          this.sendControl(n.id, out.to.id, { kind: 'joinRedirect', leader: out.leader });
+        case 'sendControl':
+          this.sendControl(n.id, out.to, out.message);
           break;
-        case 'joinRefused':
-          this.sendControl(n.id, out.to.id, { kind: 'joinRefused', message: out.message });
+        case 'dialContact':
+          this.dialContact(n);
+          break;
+        case 'connect':
+          for (const p of out.peers) this.connect(n, p.id);
+          break;
+        case 'dropPeers':
+          for (const id of out.nodes) this.disconnect(n, id);
+          break;
+        case 'createTable':
+          n.pendingTable = out.view;
+          this.queue.schedule(this.nowUs + 1, { kind: 'tableReady', node: n.id, incarnation: n.incarnation, vid: out.view.vid });
+          break;
+        case 'installState':
+          n.appState.set(out.subgroup, new DataView(out.state!.buffer, out.state!.byteOffset, 4).getUint32(0, true));
+          break;
+        case 'viewStarted': {
+          const view = out.view;
+          n.state = 'member';
+          for (const m of view.members) n.lastHeardUs.set(m.id, this.nowUs);
+          if (out.first) for (const [g] of view.subgroups.entries()) if (!n.appState.has(g)) n.appState.set(g, FNV_OFFSET);
+          this.log(`n${n.id} starts view ${view.vid} [${view.members.map((m) => m.id).join(',')}]${out.first ? ' (its first)' : ''}`);
+          this.observer.onViewStart?.(n.id, view, n.appState, out.first && view.vid > 0);
+          break;
+        }
+        case 'joinFailed':
+          this.log(`n${n.id} JOIN FAILED: ${out.message}`);
+          n.state = 'stopped';
+          break;
+        case 'note':
+          this.log(`n${n.id} ${out.level}: ${out.message}`);
           break;
         case 'inadequate':
           this.log(`n${n.id} inadequate: ${out.message}`);
@@ -695,7 +681,7 @@ export class MembershipCluster {
           this.log(`n${n.id} SHUTDOWN ${out.reason}: ${out.message}`);
           n.state = 'stopped';
           n.shutdown = out.reason;
-          this.observer.onShutdown?.(n.id, out.reason, out.message, vm.vid);
+          this.observer.onShutdown?.(n.id, out.reason, out.message, vm?.vid);
           if (out.reason === 'removed' && this.prng.chance(this.options.rejoinChance ?? 0)) {
             const at = this.nowUs + this.prng.int(500, 5000);
             if (at <= this.options.tickUntilUs) this.queue.schedule(at, { kind: 'rejoin', node: n.id });
@@ -703,10 +689,57 @@ export class MembershipCluster {
           break;
       }
     }
-    void vid;
   }
-}
 
-function invariantSim(cond: boolean, detail: () => string): void {
-  if (!cond) throw new Error(`simulator: ${detail()}`);
+  private sendControl(from: number, to: number, message: ControlMessage): void {
+    this.sendItem(from, to, { kind: 'control', from, message }, 64, 'rdmc');
+  }
+
+  /**
+   * The contact's address: the configured contact while the group forms; afterwards a name that
+   * resolves to any node that ever ran a view (dead ones too: the dial then fails).
+   */
+  private dialContact(n: SimNode): void {
+    const formed = [...this.nodes.values()].some((m) => m.vm !== undefined || m.state === 'crashed' || m.state === 'stopped');
+    const candidates = formed ? [...this.nodes.values()].filter((m) => m.id !== n.id && (m.vm !== undefined || m.state === 'crashed')) : [this.node(this.contact.id)];
+    if (candidates.length === 0) return;
+    const target = this.prng.pick(candidates);
+    this.log(`n${n.id} dials the contact: n${target.id}`);
+    if (!this.alive(target) || !this.linkUp(n.id, target.id) || !this.linkUp(target.id, n.id) || target.id === n.id) {
+      // A refused or unanswered dial: reported after about a round trip.
+      this.queue.schedule(this.nowUs + 2 * this.options.network.baseDelayUs + 50, {
+        kind: 'input',
+        node: n.id,
+        incarnation: n.incarnation,
+        input: { kind: 'contactUnreachable', final: false, reason: `node ${target.id} does not answer` },
+      });
+      return;
+    }
+    this.connect(n, target.id);
+  }
+
+  /** A connection between `n` and `peer`, both told once the handshake's round trip is over. */
+  private connect(n: SimNode, peer: number): void {
+    const p = this.nodes.get(peer);
+    if (!p || !this.alive(p) || !this.linkUp(n.id, peer) || !this.linkUp(peer, n.id)) {
+      // The dial fails: after the handshake timeout, as the real fabric reports it.
+      this.queue.schedule(this.nowUs + this.options.failureTimeoutUs, { kind: 'input', node: n.id, incarnation: n.incarnation, input: { kind: 'peerFailed', node: peer } });
+      return;
+    }
+    const rttUs = 2 * (this.network.arrivalUs(this.nowUs, 'rdmc', n.id, peer, 64) - this.nowUs);
+    const first = !n.links.has(peer);
+    n.links.add(peer);
+    p.links.add(n.id);
+    this.queue.schedule(this.nowUs + rttUs, { kind: 'input', node: n.id, incarnation: n.incarnation, input: { kind: 'connected', node: peer } });
+    if (first) this.queue.schedule(this.nowUs + rttUs / 2, { kind: 'input', node: peer, incarnation: p.incarnation, input: { kind: 'connected', node: n.id } });
+  }
+
+  /** `n` closes its connection to `peer`; the other end hears of it. */
+  private disconnect(n: SimNode, peer: number): void {
+    if (!n.links.delete(peer)) return;
+    const p = this.nodes.get(peer);
+    if (!p) return;
+    p.links.delete(n.id);
+    if (this.alive(p) && this.linkUp(n.id, peer)) this.queue.schedule(this.network.arrivalUs(this.nowUs, 'rdmc', n.id, peer, 64), { kind: 'input', node: peer, incarnation: p.incarnation, input: { kind: 'peerFailed', node: n.id } });
+  }
 }

@@ -6,7 +6,8 @@
  * checker, and finally checks liveness. A failing seed replays exactly:
  *   node --conditions=@derecho-ts/source --import tsx packages/runtime/src/sim/replay.ts --membership --seed N
  */
-import type { GroupView } from '../core/membership/group-view.js';
+import type { GroupSubgroup, GroupView } from '../core/membership/group-view.js';
+import { InadequateLayoutError } from '../layout/errors.js';
 import { SubgroupAllocator } from '../layout/allocate.js';
 import { nextViewAllocator } from '../layout/next-view-allocation.js';
 import type { GroupLayout, ShardPolicy } from '../layout/spec.js';
@@ -16,7 +17,7 @@ import { MembershipCluster } from './membership-cluster.js';
 import type { NetworkOptions } from './network.js';
 import { Prng } from './prng.js';
 
-export type FaultKind = 'crash' | 'crashLeader' | 'crashShardLeader' | 'crashDuringChange' | 'crashDuringTrim' | 'falseSuspicion' | 'pause' | 'shortPause' | 'partition' | 'join' | 'leave';
+export type FaultKind = 'crash' | 'crashLeader' | 'crashLeaderChain' | 'crashShardLeader' | 'crashDuringChange' | 'crashDuringTrim' | 'falseSuspicion' | 'pause' | 'shortPause' | 'partition' | 'join' | 'leave';
 
 export interface ScheduledFault {
   readonly atUs: number;
@@ -42,12 +43,16 @@ export interface MembershipScenario {
   readonly settleBoundUs: number;
 }
 
-const FAULT_KINDS: readonly FaultKind[] = ['crash', 'crashLeader', 'crashShardLeader', 'crashDuringChange', 'crashDuringTrim', 'falseSuspicion', 'pause', 'shortPause', 'partition', 'join', 'join', 'leave'];
+const FAULT_KINDS: readonly FaultKind[] = ['crash', 'crashLeader', 'crashLeaderChain', 'crashShardLeader', 'crashDuringChange', 'crashDuringTrim', 'falseSuspicion', 'pause', 'shortPause', 'partition', 'join', 'join', 'leave'];
 const PARAMS = { windowSize: 8, maxPayloadBytes: 256, maxSmcPayloadBytes: 64, blockBytes: 1024 };
 
 export function generateMembershipScenario(seed: number): MembershipScenario {
   const prng = new Prng(seed);
   const initialMembers = prng.int(2, 7);
+  // Sometimes the shards are reserved for the highest ids, full at their minimum: the leader and
+  // other low ranks are in no shard at all, and replace shard members that fail (they move in
+  // and receive the shard's state). Issue 10: such a leader crashed the moment it led.
+  const outsideLeader = prng.chance(0.3);
   let layout: GroupLayout;
   for (;;) {
     const subgroups = Array.from({ length: prng.int(1, 2) }, () => ({
@@ -58,7 +63,10 @@ export function generateMembershipScenario(seed: number): MembershipScenario {
     }));
     const needed = subgroups.reduce((s, sg) => s + sg.shards.reduce((t, sh) => t + sh.minNodes, 0), 0);
     if (needed > initialMembers) continue;
-    layout = [{ type: 'T', layout: { kind: 'sharded', subgroups } }];
+    if (outsideLeader && needed >= initialMembers) continue;
+    let nextReserved = initialMembers;
+    const reserve = (sh: ShardPolicy): ShardPolicy => ({ ...sh, maxNodes: sh.minNodes, reservedNodeIds: Array.from({ length: sh.minNodes }, () => nextReserved--) });
+    layout = [{ type: 'T', layout: { kind: 'sharded', subgroups: outsideLeader ? subgroups.map((sg) => ({ shards: sg.shards.map(reserve) })) : subgroups } }];
     break;
   }
   const heartbeatIntervalUs = 200;
@@ -98,7 +106,7 @@ export function generateMembershipScenario(seed: number): MembershipScenario {
 export function describeMembershipScenario(s: MembershipScenario): string {
   const lines = [`membership seed ${s.seed}: ${s.initialMembers} initial members (ids 1..${s.initialMembers})`];
   const l = s.layout[0].layout;
-  if (l.kind === 'sharded') l.subgroups.forEach((sg, g) => lines.push(`  subgroup ${g}: ${sg.shards.map((sh) => `shard ${sh.minNodes}..${sh.maxNodes}`).join(', ')}`));
+  if (l.kind === 'sharded') l.subgroups.forEach((sg, g) => lines.push(`  subgroup ${g}: ${sg.shards.map((sh) => `shard ${sh.minNodes}..${sh.maxNodes}${sh.reservedNodeIds.length > 0 ? ` reserved [${sh.reservedNodeIds.join(',')}]` : ''}`).join(', ')}`));
   lines.push(`  network: delay ${s.network.baseDelayUs}us + jitter ${s.network.jitterUs}us; heartbeat ${s.heartbeatIntervalUs}us, failure timeout ${s.failureTimeoutUs}us`);
   if (s.processingDelayUs.size > 0) lines.push(`  slow members (processing delay): ${[...s.processingDelayUs].map(([id, us]) => `n${id}:${us}us`).join(' ')}`);
   lines.push(`  faults: ${s.faults.map((f) => `${f.kind}@${f.atUs}`).join(' ')}; sends every ${s.sendIntervalUs}us per member (${s.rdmcShare * 100}% by RDMC) until ${s.sendUntilUs}us; settle bound ${s.settleBoundUs}us`);
@@ -117,6 +125,10 @@ export interface MembershipSwarmResult {
   /** Removed nodes that restarted and joined again under their old id. */
   readonly rejoins: number;
   readonly inadequateReports: number;
+  /** Installs by a leader that held no shard in the view it closed. */
+  readonly outsideLeaderInstalls: number;
+  /** Members of the closing view that moved into a shard (and received its state). */
+  readonly movedIntoShard: number;
   /** Virtual time of the last view installation anywhere. */
   readonly lastInstallUs: number;
   /** Batches proposed fresh / adopted by a new leader from a failed one, over all members. */
@@ -169,14 +181,19 @@ export function runMembershipSeed(seed: number, options: { trace?: (line: string
   const allocator = new SubgroupAllocator(s.layout);
   const allocate = nextViewAllocator(allocator, () => PARAMS);
   const ids = Array.from({ length: s.initialMembers }, (_, i) => i + 1);
-  const view0: GroupView = {
-    vid: 0,
-    members: ids.map((id) => ({ id, host: `10.0.0.${id}`, port: 7000 })),
-    subgroups: numberSubgroups(allocator.allocate(ids)).map((sg) => ({ type: sg.type, index: sg.index, shards: sg.shards, params: PARAMS })),
+  // The initial members form the group through node 1, the contact, as real processes do.
+  const allocateFirst = (memberIds: readonly number[]): GroupSubgroup[] | undefined => {
+    try {
+      return numberSubgroups(allocator.allocate(memberIds)).map((sg) => ({ type: sg.type, index: sg.index, shards: sg.shards, params: PARAMS }));
+    } catch (e) {
+      if (e instanceof InadequateLayoutError) return undefined;
+      throw e;
+    }
   };
-  const checker = new MembershipChecker(view0, allocate);
+  const checker = new MembershipChecker(undefined, allocate);
   const cluster = new MembershipCluster({
-    view0,
+    initialMembers: ids.map((id) => ({ id, host: `10.0.0.${id}`, port: 7000 })),
+    allocateFirst,
     allocate,
     network: s.network,
     prng,
@@ -194,7 +211,7 @@ export function runMembershipSeed(seed: number, options: { trace?: (line: string
   });
   checker.attach(cluster);
   let nextJoinerId = 100;
-  const numSubgroups = view0.subgroups.length;
+  const numSubgroups = allocateFirst(ids)!.length;
   const scheduleSends = (id: number, fromUs: number): void => {
     for (let t = fromUs + faultPrng.int(0, s.sendIntervalUs); t < s.sendUntilUs; t += s.sendIntervalUs) cluster.scheduleAppSend(t, id, faultPrng.int(0, numSubgroups - 1));
   };
@@ -218,6 +235,26 @@ export function runMembershipSeed(seed: number, options: { trace?: (line: string
         case 'crashLeader':
           crash((_, a) => a[0]);
           break;
+        case 'crashLeaderChain': {
+          // Successive leader failures: the leader fails, and each new leader fails once it has
+          // installed the view it led to, until ranks that hold no shard lead.
+          let remaining = faultPrng.int(2, 3);
+          const next = (afterVid: number, untilUs: number): void => {
+            if (remaining === 0 || cluster.nowUs > untilUs) return;
+            const v = newestView(cluster);
+            if (!v || v.vid <= afterVid) {
+              cluster.scheduleCall(cluster.nowUs + 20, () => next(afterVid, untilUs));
+              return;
+            }
+            const a = aliveIn(cluster, v);
+            if (a.length < 3) return;
+            remaining--;
+            cluster.crashNow(a[0]);
+            cluster.scheduleCall(cluster.nowUs + 20, () => next(v.vid, cluster.nowUs + 10 * s.failureTimeoutUs));
+          };
+          next(view.vid - 1, f.atUs + 10 * s.failureTimeoutUs);
+          break;
+        }
         case 'crashShardLeader':
           crash((v, a) => {
             const shard = faultPrng.pick(faultPrng.pick(v.subgroups).shards);
@@ -298,5 +335,5 @@ export function runMembershipSeed(seed: number, options: { trace?: (line: string
   } catch (e) {
     throw new MembershipSeedFailure(seed, e, cluster.nowUs);
   }
-  return { seed, events: cluster.eventsRun, installs: checker.installs, maxVid: checker.maxVid, deliveries: checker.deliveries, virtualUs: cluster.nowUs, shutdowns: { ...checker.shutdownCounts }, joinerStarts: checker.joinerStarts, rejoins: checker.rejoins, inadequateReports: checker.inadequateReports, lastInstallUs: cluster.lastInstallUs, ...adoptionStats(cluster) };
+  return { seed, events: cluster.eventsRun, installs: checker.installs, maxVid: checker.maxVid, deliveries: checker.deliveries, virtualUs: cluster.nowUs, shutdowns: { ...checker.shutdownCounts }, joinerStarts: checker.joinerStarts, rejoins: checker.rejoins, inadequateReports: checker.inadequateReports, outsideLeaderInstalls: checker.outsideLeaderInstalls, movedIntoShard: checker.movedIntoShard, lastInstallUs: cluster.lastInstallUs, ...adoptionStats(cluster) };
 }

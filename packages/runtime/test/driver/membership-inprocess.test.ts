@@ -68,4 +68,40 @@ describe('membership through the Group API (in-process members)', function () {
     await new Promise((r) => setTimeout(r, 200));
     expect(got).to.deep.equal(['back in business']);
   });
+
+  it('an exception from a delivery handler does not kill the process: the node fails itself, the others go on', async () => {
+    const ports = await freeLoopbackPorts(3);
+    const subgroups = [{ name: 's', layout: customShards([{ minNodes: 1, maxNodes: 3 }]) }];
+    const [a, b, c] = await Promise.all([0, 1, 2].map((id) => Group.join({ config: cfg(id, ports), subgroups, minMembers: 3 })));
+    groups.push(a, b, c);
+    const stopped = new Promise<{ reason: string; message: string }>((resolve) => c.on('shutdown', resolve));
+    c.rawSubgroup('s').on('deliver', () => {
+      throw new RangeError('the application tripped over a message');
+    });
+    const views = [nextView(a, (v) => v.departed.includes(2), 10_000), nextView(b, (v) => v.departed.includes(2), 10_000)];
+    a.rawSubgroup('s').send(new TextEncoder().encode('boom'));
+    const stop = await stopped;
+    expect(stop.reason).to.equal('failed');
+    expect(stop.message).to.match(/cannot carry out .*"kind":"deliver".* in view 0 at rank \d+: the application tripped over a message/);
+    for (const v of await Promise.all(views)) expect(v.members.map((m) => m.id)).to.deep.equal([0, 1]);
+  });
+
+  it('a joiner the group cannot admit yet: Group.join fails naming why', async () => {
+    const ports = await freeLoopbackPorts(7);
+    // The shard needs 5 members. Two of five close: three remain (no partition), wedged.
+    const subgroups = [{ name: 's', layout: customShards([{ minNodes: 5, maxNodes: 7 }]) }];
+    const five = await Promise.all([0, 1, 2, 3, 4].map((id) => Group.join({ config: cfg(id, ports), subgroups, minMembers: 5 })));
+    groups.push(...five);
+    five[3].close();
+    five[4].close();
+    await new Promise((r) => setTimeout(r, 1500));
+    // One joiner makes four: still too few. Its join fails with the reason, not just a timeout.
+    let error: Error | undefined;
+    try {
+      groups.push(await Group.join({ config: cfg(5, ports), subgroups, joinTimeoutMs: 3000 }));
+    } catch (err) {
+      error = err as Error;
+    }
+    expect(error?.message).to.match(/did not join within 3000 ms.*: the group cannot install view 1 yet: .*needs at least 5 nodes/);
+  });
 });

@@ -15,7 +15,8 @@ describe('group formation (leader side)', () => {
   it('collects joiners until the layout is adequate, then announces view 0 to everyone', () => {
     const f = new GroupFormation({ leader: addr(0), allocate: atLeast(3) });
     expect(f.start()).to.deep.equal([]);
-    expect(f.onJoinRequest(addr(1))).to.deep.equal([]);
+    // A joiner counted before the group can form hears why it waits (an answer: it need not ask again).
+    expect(f.onJoinRequest(addr(1))).to.deep.equal([{ kind: 'defer', to: 1, message: 'the layout needs more members than the 2 that have joined' }]);
     const out = f.onJoinRequest(addr(2));
     expect(kinds(out)).to.deep.equal(['announce->0', 'announce->1', 'announce->2']);
     const view = f.formedView!;
@@ -28,6 +29,8 @@ describe('group formation (leader side)', () => {
     expect(kinds(new GroupFormation({ leader: addr(0), allocate: atLeast(1) }).start())).to.deep.equal(['announce->0']);
     const waiting = new GroupFormation({ leader: addr(0), allocate: atLeast(1), minMembers: 2 });
     expect(waiting.start()).to.deep.equal([]);
+    const three = new GroupFormation({ leader: addr(0), allocate: atLeast(1), minMembers: 3 });
+    expect(three.onJoinRequest(addr(4))).to.deep.equal([{ kind: 'defer', to: 4, message: 'the group forms once 3 members have joined; 2 so far' }]);
     expect(kinds(waiting.onJoinRequest(addr(5)))).to.deep.equal(['announce->0', 'announce->5']);
   });
 
@@ -46,7 +49,9 @@ describe('group formation (leader side)', () => {
   it('refuses a duplicate node id and joins after the group formed, with reasons', () => {
     const f = new GroupFormation({ leader: addr(0), allocate: atLeast(3) });
     f.onJoinRequest(addr(1));
-    const dup = f.onJoinRequest(addr(1));
+    // The same joiner asking again (same address) is counted once and hears the same answer.
+    expect(kinds(f.onJoinRequest(addr(1)))).to.deep.equal(['defer->1']);
+    const dup = f.onJoinRequest({ ...addr(1), port: 31000 });
     expect(dup).to.have.length(1);
     expect(dup[0]).to.include({ kind: 'refuse', to: 1, code: 'idInUse' });
     f.onJoinRequest(addr(2));
@@ -58,7 +63,7 @@ describe('group formation (leader side)', () => {
     const f = new GroupFormation({ leader: addr(0), allocate: atLeast(3) });
     f.onJoinRequest(addr(1));
     f.onJoinerLost(1);
-    expect(f.onJoinRequest(addr(2))).to.deep.equal([]);
+    expect(kinds(f.onJoinRequest(addr(2)))).to.deep.equal(['defer->2']);
     expect(kinds(f.onJoinRequest(addr(3)))).to.deep.equal(['announce->0', 'announce->2', 'announce->3']);
   });
 });

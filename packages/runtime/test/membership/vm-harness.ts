@@ -192,8 +192,9 @@ export class LocalGroup {
     for (const m of this.members.values()) if (!this.crashed.has(m.id) && m.id !== id && m.vm.shutdownReason === undefined) this.step(m.id, (vm) => vm.step({ kind: 'peerFailed', node: id }));
   }
 
-  send(id: number, text: string): void {
-    this.step(id, (vm) => vm.send(0, new TextEncoder().encode(text), 1));
+  /** `id` multicasts `text` in subgroup 0, stamped as sent at `sendWallUs` (default 1). */
+  send(id: number, text: string, sendWallUs = 1): void {
+    this.step(id, (vm) => vm.send(0, new TextEncoder().encode(text), sendWallUs));
   }
 
   delivered(id: number): string[] {

@@ -14,7 +14,7 @@ describe('sim/membership-swarm: view changes under crashes, joins, leaves, pause
 
   it(`passes ${SEEDS} seeds (DERECHO_MEMBERSHIP_SEEDS=N for more, DERECHO_MEMBERSHIP_FIRST_SEED to shift)`, () => {
     const failures: string[] = [];
-    const total = { installs: 0, deliveries: 0, joiners: 0, rejoins: 0, partitioned: 0, removed: 0, left: 0, inadequate: 0, adopted: 0, multiView: 0 };
+    const total = { installs: 0, deliveries: 0, joiners: 0, rejoins: 0, partitioned: 0, removed: 0, left: 0, inadequate: 0, adopted: 0, multiView: 0, outsideLeaderInstalls: 0, movedIntoShard: 0 };
     const faults = new Map<string, number>();
     let maxSettleUs = 0;
     const started = performance.now();
@@ -32,6 +32,8 @@ describe('sim/membership-swarm: view changes under crashes, joins, leaves, pause
         total.left += r.shutdowns.left;
         total.inadequate += r.inadequateReports;
         total.adopted += r.adopted;
+        total.outsideLeaderInstalls += r.outsideLeaderInstalls;
+        total.movedIntoShard += r.movedIntoShard;
         if (r.maxVid >= 2) total.multiView++;
         if (r.installs > 0) maxSettleUs = Math.max(maxSettleUs, r.lastInstallUs - s.faults[s.faults.length - 1].atUs);
       } catch (e) {
@@ -53,7 +55,9 @@ describe('sim/membership-swarm: view changes under crashes, joins, leaves, pause
     expect(total.left).to.be.greaterThan(0);
     expect(total.inadequate).to.be.greaterThan(0);
     expect(total.adopted, 'a new leader adopted a failed leader\'s batch').to.be.greaterThan(0);
-    for (const kind of ['crash', 'crashLeader', 'crashShardLeader', 'crashDuringChange', 'crashDuringTrim', 'falseSuspicion', 'pause', 'shortPause', 'partition', 'join', 'leave']) {
+    expect(total.outsideLeaderInstalls, 'a leader that holds no shard led a view change (issue 10)').to.be.greaterThan(SEEDS / 20);
+    expect(total.movedIntoShard, 'members moved into shards and received their state').to.be.greaterThan(SEEDS / 20);
+    for (const kind of ['crash', 'crashLeader', 'crashLeaderChain', 'crashShardLeader', 'crashDuringChange', 'crashDuringTrim', 'falseSuspicion', 'pause', 'shortPause', 'partition', 'join', 'leave']) {
       expect(faults.get(kind) ?? 0, kind).to.be.greaterThan(0);
     }
   });

@@ -15,6 +15,8 @@ export type AllocateSubgroups = (memberIds: readonly number[]) => readonly Group
 
 export type FormationOutput =
   | { readonly kind: 'refuse'; readonly to: number; readonly code: 'idInUse' | 'formed'; readonly message: string }
+  /** The joiner is counted; the group forms once enough members joined (`message` says how many). */
+  | { readonly kind: 'defer'; readonly to: number; readonly message: string }
   | { readonly kind: 'announce'; readonly to: number; readonly view: GroupView }
   | { readonly kind: 'start'; readonly to: number; readonly vid: number };
 
@@ -53,11 +55,22 @@ export class GroupFormation {
     if (this.view !== undefined) {
       return [{ kind: 'refuse', to: joiner.id, code: 'formed', message: `the group already formed view ${this.view.vid}; joining a running group needs the membership protocol` }];
     }
-    if (this.members.some((m) => m.id === joiner.id)) {
+    const holder = this.members.find((m) => m.id === joiner.id);
+    if (holder !== undefined && (holder.host !== joiner.host || holder.port !== joiner.port)) {
       return [{ kind: 'refuse', to: joiner.id, code: 'idInUse', message: `node id ${joiner.id} is already in use by a member of the forming group` }];
     }
-    this.members.push(joiner);
-    return this.tryForm();
+    // A joiner that asks again (same address) is already counted: it hears the same answer.
+    if (holder === undefined) this.members.push(joiner);
+    const outputs = this.tryForm();
+    if (this.view !== undefined) return outputs;
+    return [{ kind: 'defer', to: joiner.id, message: this.waitingFor() }];
+  }
+
+  /** Why the group has not formed yet. */
+  private waitingFor(): string {
+    const min = this.options.minMembers ?? 1;
+    if (this.members.length < min) return `the group forms once ${min} members have joined; ${this.members.length} so far`;
+    return `the layout needs more members than the ${this.members.length} that have joined`;
   }
 
   /** A joiner that disappears before the view forms is forgotten. */

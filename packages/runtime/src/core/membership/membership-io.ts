@@ -4,6 +4,7 @@
  * manager's CURRENT view (`manager.vid` when the driver handles them).
  */
 import type { CoreInput, CoreOutput } from '../core-io.js';
+import type { Hlc } from '../hlc.js';
 import type { GroupView, MemberAddress } from './group-view.js';
 import type { StateTransfer } from './next-view.js';
 
@@ -22,8 +23,12 @@ export type MembershipInput =
   | { readonly kind: 'leave' }
   /** The ragged trim of `subgroup` in view `vid` (from a `logTrim` output) is durable. */
   | { readonly kind: 'trimLogged'; readonly vid: number; readonly subgroup: number }
-  /** The table of view `vid` (from `installView`) is allocated and initialized (initializeSstTable). */
-  | { readonly kind: 'viewTableReady'; readonly vid: number; readonly table: ArrayBuffer };
+  /**
+   * The table of view `vid` (from `installView`) is allocated and initialized (initializeSstTable),
+   * and the state of every shard I move into (the `stateTransfers` to me) is installed:
+   * `hlcFloors` holds, per such subgroup, the HLC that came with it (`sendState.hlc`).
+   */
+  | { readonly kind: 'viewTableReady'; readonly vid: number; readonly table: ArrayBuffer; readonly hlcFloors?: ReadonlyMap<number, Hlc> };
 
 export type ShutdownReason = 'partitioned' | 'removed' | 'left';
 
@@ -46,11 +51,16 @@ export type MembershipOutput =
     }
   /** Send the new view (and the transfer table) to joiner `to`; it starts once it has its state. */
   | { readonly kind: 'sendView'; readonly to: MemberAddress; readonly view: GroupView; readonly stateTransfers: readonly StateTransfer[] }
-  /** I am the old shard leader: send my state of `subgroup` (as of the view boundary, i.e. NOW) to node `to`. */
-  | { readonly kind: 'sendState'; readonly subgroup: number; readonly shard: number; readonly to: MemberAddress; readonly vid: number }
+  /**
+   * I am the old shard leader: send my state of `subgroup` (as of the view boundary, i.e. NOW) to
+   * node `to`, with `hlc`, the shard's last delivered HLC, which the receiver's core continues from.
+   */
+  | { readonly kind: 'sendState'; readonly subgroup: number; readonly shard: number; readonly to: MemberAddress; readonly vid: number; readonly hlc: Hlc }
   /** I am not the leader: tell the joiner to contact `leader`. */
   | { readonly kind: 'joinRedirect'; readonly to: MemberAddress; readonly leader: MemberAddress }
   | { readonly kind: 'joinRefused'; readonly to: MemberAddress; readonly code: 'idInUse' | 'shuttingDown'; readonly message: string }
+  /** Tell joiner `to` why it is not admitted yet (its join stays pending; its timeout error says why). */
+  | { readonly kind: 'joinDeferred'; readonly to: MemberAddress; readonly message: string }
   /** The next view cannot be provisioned; the group stays wedged until enough nodes join. */
   | { readonly kind: 'inadequate'; readonly vid: number; readonly message: string }
   /** Own messages of the closing view that could not be re-sent (I am no longer a sender of that subgroup). */

@@ -17,8 +17,10 @@ import type { ByteRange } from '../sst-layout.js';
 import { viewLayoutFor, type GroupView, type MemberAddress } from './group-view.js';
 import { MembershipColumns, encodeIpv4, type ChangeProposal } from './membership-columns.js';
 import type { MembershipInput, MembershipOutput, ShutdownReason } from './membership-io.js';
-import { makeNextView, stateTransfers, type AllocateNextView, type NextView } from './next-view.js';
+import { makeNextView, stateTransfers, type AllocateNextView, type NextView, type StateTransfer } from './next-view.js';
+import { findMyShard } from '../view.js';
 import type { ChunkAllocator } from '../payload-slab.js';
+import type { Hlc } from '../hlc.js';
 
 export interface ViewManagerOptions {
   /** The view this node starts in (view 0 from formation, or the view a joiner was sent). */
@@ -33,6 +35,8 @@ export interface ViewManagerOptions {
   readonly partitionSafety?: boolean;
   /** Memory for payload copies (see payload-slab.ts). */
   readonly payloadChunks?: ChunkAllocator;
+  /** A joiner's first view: per subgroup it joins, the HLC that came with the shard's state. */
+  readonly hlcFloors?: ReadonlyMap<number, Hlc>;
 }
 
 export type ViewManagerPhase = 'running' | 'changing' | 'awaitingTable' | 'stopped';
@@ -69,10 +73,21 @@ export class ViewManager {
   /** The committed batch of this view and the view it makes (set once; the batch never changes). */
   private committed: { readonly batch: readonly ChangeProposal[]; readonly next: NextView } | undefined;
   private trims = new Map<number, TrimState>();
-  private awaiting: { readonly next: NextView; readonly resends: Map<number, UndeliveredSend[]>; readonly suspects: Set<number> } | undefined;
+  private awaiting:
+    | {
+        readonly next: NextView;
+        readonly resends: Map<number, UndeliveredSend[]>;
+        readonly suspects: Set<number>;
+        /** Per subgroup: my shard in the closing view and its last delivered HLC. */
+        readonly carried: Map<number, { readonly shard: number; readonly hlc: Hlc }>;
+        readonly transfers: readonly StateTransfer[];
+      }
+    | undefined;
   private queuedSends: QueuedSend[] = [];
   private leaveRequested = false;
   private lastInadequate = '';
+  /** Why the last candidate view could not be provisioned (cleared when a view installs). */
+  private inadequateMessage: string | undefined;
   /** Counts for metrics and for tests that check the swarm covers what it claims. */
   readonly stats = { proposed: 0, adopted: 0, installed: 0, trimsReused: 0 };
   private readonly payloadChunks: ChunkAllocator | undefined;
@@ -84,7 +99,7 @@ export class ViewManager {
     this.partitionSafety = options.partitionSafety ?? true;
     this.currentView = options.view;
     this.payloadChunks = options.payloadChunks;
-    this.currentCore = new MulticastCore({ view: viewLayoutFor(options.view, options.myId), table: options.table, heartbeatIntervalUs: options.heartbeatIntervalUs, payloadChunks: this.payloadChunks });
+    this.currentCore = new MulticastCore({ view: viewLayoutFor(options.view, options.myId), table: options.table, heartbeatIntervalUs: options.heartbeatIntervalUs, payloadChunks: this.payloadChunks, hlcFloors: options.hlcFloors });
     this.cols = new MembershipColumns(this.currentCore.table);
   }
 
@@ -179,7 +194,7 @@ export class ViewManager {
         break;
       }
       case 'viewTableReady':
-        this.installTable(input.vid, input.table);
+        this.installTable(input.vid, input.table, input.hlcFloors);
         break;
       default: {
         const never: never = input;
@@ -199,6 +214,47 @@ export class ViewManager {
   }
   send(subgroup: number, payload: Uint8Array, sendWallUs: number, cooked = false): MembershipOutput[] {
     return this.step({ kind: 'send', subgroup, payload, sendWallUs, cooked });
+  }
+
+  /**
+   * What the protocol is waiting for, in words an operator can act on; undefined while running
+   * normally. The driver logs it when the group has not installed a view for a while.
+   */
+  stallReason(): string | undefined {
+    if (this.stoppedReason !== undefined) return undefined;
+    if (this.awaiting) return `installing view ${this.awaiting.next.view.vid}: connecting to its joiners and receiving the state of shards this node moves into`;
+    // Runs on every tick: nothing to compute while the view runs normally.
+    if (!this.currentCore.isWedged) return undefined;
+    const ids = (rows: number[]): string => rows.map((r) => this.currentView.members[r].id).join(', ');
+    const live = Array.from({ length: this.cols.numRows }, (_, r) => r).filter((r) => !this.failed(r));
+    const suspected = this.suspectedIds;
+    const prefix = `view ${this.vid} is wedged${suspected.length > 0 ? ` (suspected: ${suspected.join(', ')})` : ''}`;
+    if (this.inadequateMessage !== undefined) return `${prefix}; the next view cannot be provisioned, so the group waits for more nodes to join: ${this.inadequateMessage}`;
+    if (!this.committed) {
+      const leader = this.currentView.members[this.leaderRank].id;
+      if (!this.isLeader) return `${prefix}; waiting for the leader (node ${leader}) to propose and commit the view change`;
+      const n = this.cols.numChanges(this.myRank);
+      const missing = live.filter((r) => r !== this.myRank && (this.cols.numAcked(r) < n || !this.cols.sameChanges(r, this.myRank, false)));
+      return `${prefix}; this node leads the change and waits for acknowledgements from nodes ${ids(missing)}`;
+    }
+    const notWedged = live.filter((r) => !this.cols.wedged(r));
+    if (notWedged.length > 0) return `${prefix}; the change is committed, waiting for nodes ${ids(notWedged)} to wedge`;
+    for (const [g] of this.currentView.subgroups.entries()) {
+      const shard = this.currentCore.shardOf(g);
+      if (!shard || shard.numSenders === 0) continue;
+      const t = this.trims.get(g);
+      const shardLive = shard.memberRows.filter((r) => !this.failed(r));
+      if (!t?.delivered) {
+        const waiting = shardLive.filter((r) => !this.cols.globalMinReady(r, g));
+        return `${prefix}; agreeing on the ragged trim of subgroup ${g}${t && !t.logged ? ' (logging the trim here)' : ''}, waiting for nodes ${ids(waiting)}`;
+      }
+      if (shard.ordered) {
+        const last = this.currentCore.lastDeliveredVersion(g);
+        const behind = shardLive.filter((r) => this.currentCore.table.i64('persistedNum', r, g) < last);
+        if (behind.length > 0) return `${prefix}; waiting for nodes ${ids(behind)} to persist subgroup ${g} through the trimmed prefix`;
+      }
+    }
+    return `${prefix}; the change is committed and the trims delivered, installing the next view`;
   }
 
   checkInvariants(): void {
@@ -267,17 +323,33 @@ export class ViewManager {
     this.stop('left', `node ${this.myId} left the group gracefully in view ${this.vid}`);
   }
 
-  private installTable(vid: number, table: ArrayBuffer): void {
+  private installTable(vid: number, table: ArrayBuffer, transferredFloors: ReadonlyMap<number, Hlc> | undefined): void {
     const a = this.awaiting;
     if (!a || vid !== a.next.view.vid) throw new Error(`viewTableReady: expected the table of view ${a ? a.next.view.vid : '(none: no view change is being installed)'}, got vid ${vid}`);
     const view = a.next.view;
-    this.currentCore = new MulticastCore({ view: viewLayoutFor(view, this.myId), table, heartbeatIntervalUs: this.heartbeatIntervalUs, payloadChunks: this.payloadChunks });
+    const layout = viewLayoutFor(view, this.myId);
+    // Every member of a new shard starts from the same HLC: the old shard's last delivery, which
+    // survivors of that shard hold and members moving in received with its state.
+    const hlcFloors = new Map<number, Hlc>();
+    layout.subgroups.forEach((_, g) => {
+      const mine = findMyShard(layout, g);
+      if (!mine) return;
+      const carried = a.carried.get(g);
+      if (carried !== undefined && carried.shard === mine.shardIndex) hlcFloors.set(g, carried.hlc);
+      else if (a.transfers.some((t) => t.subgroup === g && t.to === this.myId)) {
+        const floor = transferredFloors?.get(g);
+        invariant(floor !== undefined, 'a member moving into a shard gets its HLC with its state', () => `vid ${vid}, node ${this.myId}, subgroup ${g}`);
+        hlcFloors.set(g, floor);
+      }
+    });
+    this.currentCore = new MulticastCore({ view: layout, table, heartbeatIntervalUs: this.heartbeatIntervalUs, payloadChunks: this.payloadChunks, hlcFloors });
     this.cols = new MembershipColumns(this.currentCore.table);
     this.currentView = view;
     this.awaiting = undefined;
     this.committed = undefined;
     this.trims = new Map();
     this.lastInadequate = '';
+    this.inadequateMessage = undefined;
     // Own messages of the closing view that were not delivered there, re-sent first (FIFO).
     for (const [g, msgs] of a.resends) {
       const shard = this.currentCore.shardOf(g);
@@ -416,7 +488,11 @@ export class ViewManager {
       const key = batch.map((c) => c.node).join(',');
       if (key !== this.lastInadequate) {
         this.lastInadequate = key;
+        this.inadequateMessage = e.message;
         this.out.push({ kind: 'inadequate', vid: this.vid + 1, message: e.message });
+        // Joiners in this batch cannot be admitted until more nodes come: tell them why, so a
+        // join that times out says what it waited for.
+        for (const j of this.pendingJoins) this.out.push({ kind: 'joinDeferred', to: j, message: `the group cannot install view ${this.vid + 1} yet: ${e.message}` });
       }
       // Stay wedged (no proposal pushed) until more joins make the next view adequate.
       if (!this.currentCore.isWedged) this.emitCore(this.currentCore.step({ kind: 'wedge' }));
@@ -587,11 +663,22 @@ export class ViewManager {
     });
     const addressOf = new Map(next.view.members.map((m) => [m.id, m]));
     if (next.view.members[0].id === this.myId) for (const j of next.joined) this.out.push({ kind: 'sendView', to: j, view: next.view, stateTransfers: transfers });
-    for (const t of transfers) if (t.from === this.myId) this.out.push({ kind: 'sendState', subgroup: t.subgroup, shard: t.shard, to: addressOf.get(t.to)!, vid: next.view.vid });
+    const carried = new Map<number, { shard: number; hlc: Hlc }>();
+    this.currentView.subgroups.forEach((_, g) => {
+      const shard = this.currentCore.shardOf(g);
+      if (shard) carried.set(g, { shard: shard.shardIndex, hlc: shard.lastDeliveredHlc });
+    });
+    for (const t of transfers) {
+      if (t.from !== this.myId) continue;
+      const mine = carried.get(t.subgroup);
+      const hlc = mine?.shard === t.shard ? mine.hlc : undefined;
+      invariant(hlc !== undefined, 'a state transfer comes from a member of the old shard', () => `vid ${this.vid}, node ${this.myId}, subgroup ${t.subgroup}`);
+      this.out.push({ kind: 'sendState', subgroup: t.subgroup, shard: t.shard, to: addressOf.get(t.to)!, vid: next.view.vid, hlc });
+    }
     this.out.push({ kind: 'installView', view: next.view, previous: this.currentView, removed: next.removed, joined: next.joined, stateTransfers: transfers });
     const suspects = new Set<number>();
     for (let r = 0; r < this.cols.numRows; r++) if (this.failed(r) && addressOf.has(this.currentView.members[r].id)) suspects.add(this.currentView.members[r].id);
-    this.awaiting = { next, resends, suspects };
+    this.awaiting = { next, resends, suspects, carried, transfers };
     this.stats.installed++;
     return true;
   }
@@ -628,13 +715,38 @@ export class ViewManager {
 
   private drain(): MembershipOutput[] {
     this.flushPushes();
-    // One source of pushes (the common multicast step) is already in dependency order.
-    const outs = this.pushSources > 1 ? mergePushes(this.out.splice(0, this.out.length)) : this.out.splice(0, this.out.length);
+    // One source of pushes (the common multicast step) is already in dependency order; pushes
+    // always go first. A membership write marked late in a step (a leader outside every shard
+    // commits and installs in one step: its num_committed is flushed here) belongs to the view
+    // the step ran in: after `installView` a driver may already be in the next view, where these
+    // rows are other members or none (issue 10: a push to an SST row outside the new view).
+    const outs = this.pushSources > 1 ? mergePushes(this.out.splice(0, this.out.length)) : pushesFirst(this.out.splice(0, this.out.length));
     this.pushSources = 0;
     // A shutdown is the last thing the driver does: move it to the end.
     const i = outs.findIndex((o) => o.kind === 'shutdown');
     if (i >= 0 && i !== outs.length - 1) outs.push(...outs.splice(i, 1));
+    this.checkOutputs(outs);
     return outs;
+  }
+
+  /**
+   * What the driver relies on when it carries out a step's outputs: pushes name rows of the
+   * current view other than mine and come before everything else; `installView` ends the step
+   * (only a shutdown may follow it), so nothing computed in the closing view is carried out in
+   * the next one.
+   */
+  private checkOutputs(outs: readonly MembershipOutput[]): void {
+    const rows = this.currentView.members.length;
+    let seenOther = false;
+    for (const [i, o] of outs.entries()) {
+      if (o.kind === 'push') {
+        invariant(!seenOther, 'pushes come before every other output of a step', () => `vid ${this.vid}, rank ${this.myRank}: push at ${i} of [${outs.map((x) => x.kind).join(', ')}]`);
+        for (const t of o.targets) invariant(Number.isInteger(t) && t >= 0 && t < rows && t !== this.myRank, 'a push names only other rows of its view', () => `vid ${this.vid} (${rows} rows), rank ${this.myRank}: target ${t}`);
+      } else seenOther = true;
+      if (o.kind === 'installView') {
+        invariant(i === outs.length - 1 || (i === outs.length - 2 && outs[i + 1].kind === 'shutdown'), 'installView is the last output of its step', () => `vid ${this.vid}, rank ${this.myRank}: [${outs.map((x) => x.kind).join(', ')}]`);
+      }
+    }
   }
 }
 
@@ -678,6 +790,13 @@ function mergePushes(outs: MembershipOutput[]): MembershipOutput[] {
   }
   const merged: MembershipOutput[] = [...groups.values()].map((g) => ({ kind: 'push', ranges: g.ranges, targets: g.targets, withCompletion: g.withCompletion }));
   return [...merged, ...outs.filter((o) => o.kind !== 'push')];
+}
+
+/** The step's pushes (already in dependency order among themselves) before its other outputs. */
+function pushesFirst(outs: MembershipOutput[]): MembershipOutput[] {
+  const firstOther = outs.findIndex((o) => o.kind !== 'push');
+  if (firstOther < 0 || !outs.slice(firstOther).some((o) => o.kind === 'push')) return outs;
+  return [...outs.filter((o) => o.kind === 'push'), ...outs.filter((o) => o.kind !== 'push')];
 }
 
 function sameContent(a: readonly ChangeProposal[], b: readonly ChangeProposal[]): boolean {

@@ -1,27 +1,28 @@
 /**
- * Control-plane messages (joins, views, the start barrier) carried as P2P messages. Every P2P
- * message starts with a channel byte so control traffic and RPC traffic share one connection;
- * control bodies are msgpack. Decoding validates every field: a peer that sends something else is
- * misbehaving, and the caller drops its connection instead of acting on garbage.
+ * Control-plane messages (joins, views, state, the start barrier) as the Member sends and takes
+ * them, and `parseControl`, which checks every field of a decoded message: a peer that sends
+ * something else is misbehaving, and the driver drops its connection instead of acting on
+ * garbage. The wire encoding (msgpack behind a channel byte) is the driver's
+ * (`../../driver/control-codec.ts`).
  */
-import { Packr } from 'msgpackr';
-import type { GroupSubgroup, GroupView, MemberAddress } from '../core/membership/group-view.js';
-import type { StateTransfer } from '../core/membership/next-view.js';
-import { validateViewLayout } from '../core/view.js';
-
-export const enum Channel {
-  Control = 1,
-  Rpc = 2,
-}
+import { hlc, type Hlc } from '../hlc.js';
+import type { GroupSubgroup, GroupView, MemberAddress } from '../membership/group-view.js';
+import type { StateTransfer } from '../membership/next-view.js';
+import { validateViewLayout } from '../view.js';
 
 export type ControlMessage =
   | { readonly type: 'join'; readonly member: MemberAddress }
   | { readonly type: 'refused'; readonly code: string; readonly message: string }
+  /** To a joiner: the join is pending, but the group cannot admit it yet, and why. */
+  | { readonly type: 'deferred'; readonly message: string }
   /** A view for a member to install; `stateTransfers` (joins after formation) says which old
    *  shard leader sends which subgroup's state to whom. */
   | { readonly type: 'view'; readonly view: GroupView; readonly stateTransfers?: readonly StateTransfer[] }
-  /** The state of one subgroup replica at the boundary of view `vid` (msgpack; null: no state). */
-  | { readonly type: 'state'; readonly vid: number; readonly subgroup: number; readonly state: Uint8Array | null }
+  /**
+   * The state of one subgroup replica at the boundary of view `vid` (msgpack; null: no state), and
+   * the shard's last delivered HLC, which the receiver's deliveries continue from.
+   */
+  | { readonly type: 'state'; readonly vid: number; readonly subgroup: number; readonly state: Uint8Array | null; readonly hlc: Hlc }
   /** Not the leader: ask `leader` instead. */
   | { readonly type: 'redirect'; readonly leader: MemberAddress }
   | { readonly type: 'ready'; readonly vid: number }
@@ -29,16 +30,6 @@ export type ControlMessage =
 
 export class ControlMessageError extends Error {
   override readonly name = 'ControlMessageError';
-}
-
-const packr = new Packr({ useRecords: false, moreTypes: false });
-
-export function encodeControl(message: ControlMessage): Uint8Array {
-  const body = packr.pack(message);
-  const out = new Uint8Array(body.length + 1);
-  out[0] = Channel.Control;
-  out.set(body, 1);
-  return out;
 }
 
 /** Names a decoded value in an error message; never throws (msgpack can yield BigInts, etc.). */
@@ -121,20 +112,16 @@ function groupView(x: unknown): GroupView {
   return view;
 }
 
-/** Decodes the body of a control-channel message (without the channel byte). */
-export function decodeControl(body: Uint8Array): ControlMessage {
-  let raw: unknown;
-  try {
-    raw = packr.unpack(body);
-  } catch (err) {
-    fail(`not msgpack (${(err as Error).message})`);
-  }
+/** Checks a decoded control message field by field; throws ControlMessageError naming the first bad one. */
+export function parseControl(raw: unknown): ControlMessage {
   const m = obj(raw, 'message');
   switch (m.type) {
     case 'join':
       return { type: 'join', member: member(m.member, 'member') };
     case 'refused':
       return { type: 'refused', code: str(m.code, 'code', 64), message: str(m.message, 'message') };
+    case 'deferred':
+      return { type: 'deferred', message: str(m.message, 'message') };
     case 'view': {
       const view = groupView(m.view);
       if (m.stateTransfers === undefined) return { type: 'view', view };
@@ -146,7 +133,14 @@ export function decodeControl(body: Uint8Array): ControlMessage {
     }
     case 'state': {
       if (m.state !== null && !(m.state instanceof Uint8Array)) fail('state must be bytes or null');
-      return { type: 'state', vid: u32(m.vid, 'vid'), subgroup: u32(m.subgroup, 'subgroup'), state: m.state as Uint8Array | null };
+      const t = obj(m.hlc, 'hlc');
+      let stamp: Hlc;
+      try {
+        stamp = hlc(t.wallUs as number, t.logical as number);
+      } catch (err) {
+        fail(`hlc: ${(err as Error).message}`);
+      }
+      return { type: 'state', vid: u32(m.vid, 'vid'), subgroup: u32(m.subgroup, 'subgroup'), state: m.state as Uint8Array | null, hlc: stamp };
     }
     case 'redirect':
       return { type: 'redirect', leader: member(m.leader, 'leader') };

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
-import { Channel, ControlMessageError, decodeControl, encodeControl, type ControlMessage } from '../../src/driver/control-messages.js';
+import { ControlMessageError, type ControlMessage } from '../../src/core/member/control-messages.js';
+import { Channel, decodeControl, encodeControl } from '../../src/driver/control-codec.js';
 
 const view: ControlMessage = {
   type: 'view',
@@ -29,6 +30,9 @@ describe('control messages', () => {
       view,
       { type: 'ready', vid: 3 },
       { type: 'start', vid: 3 },
+      { type: 'deferred', message: 'the group cannot install view 4 yet: needs 3 nodes' },
+      { type: 'state', vid: 4, subgroup: 1, state: new Uint8Array([1, 2, 3]), hlc: { wallUs: 1_700_000_000_000_000, logical: 2 } },
+      { type: 'state', vid: 4, subgroup: 1, state: null, hlc: { wallUs: 0, logical: 0 } },
     ] as ControlMessage[]) {
       expect(roundTrip(m)).to.deep.equal(m);
     }
@@ -42,6 +46,9 @@ describe('control messages', () => {
     expect(bad({ type: 'start', vid: 'zero' })).to.throw(ControlMessageError, /vid must be a u32/);
     expect(bad({ type: 'teleport' })).to.throw(ControlMessageError, /unknown type "teleport"/);
     expect(bad([1, 2, 3])).to.throw(ControlMessageError, /message must be an object/);
+    // The HLC a member moving into a shard continues from (issue 10) is checked like every field.
+    expect(bad({ type: 'state', vid: 1, subgroup: 0, state: null })).to.throw(ControlMessageError, /hlc must be an object/);
+    expect(bad({ type: 'state', vid: 1, subgroup: 0, state: null, hlc: { wallUs: -5, logical: 0 } })).to.throw(ControlMessageError, /hlc: HLC wall time must be a non-negative integer/);
     const v = structuredClone(view) as unknown as { view: { subgroups: { shards: { members: number[] }[] }[] } };
     v.view.subgroups[0].shards[0].members = [0, 7];
     expect(bad(v)).to.throw(ControlMessageError, /node 7 is not a member of view 0/);

@@ -1,0 +1,560 @@
+/**
+ * One node of the group, from its start to its shutdown, as one sans-I/O state machine (issue 11):
+ * group formation (the contact leads it, reference §2.12), the joiner side (dial the contact,
+ * follow redirects, wait for the view and for the state of the shards it joins), and every view
+ * after that through the view manager (`../membership/view-manager.ts`), including the part of a
+ * view change the view manager leaves to its drivers: connecting to joiners and receiving the
+ * state of shards this node moves into before the next table exists.
+ *
+ * The driver (`../../driver`) and the simulator (`../../sim`) feed it inputs and carry out its
+ * outputs in order; neither knows the protocol. Time comes in with `start` and `tick`; deadlines
+ * and retries are decided here.
+ */
+import type { ChunkAllocator } from '../payload-slab.js';
+import type { Hlc } from '../hlc.js';
+import { invariant } from '../invariant.js';
+import { GroupFormation, type AllocateSubgroups, type FormationOutput } from '../membership/formation.js';
+import type { GroupView, MemberAddress } from '../membership/group-view.js';
+import type { MembershipInput, MembershipOutput } from '../membership/membership-io.js';
+import type { AllocateNextView, StateTransfer } from '../membership/next-view.js';
+import { ViewManager } from '../membership/view-manager.js';
+import type { ControlMessage } from './control-messages.js';
+import type { MemberInput, MemberOutput, ReceivedState } from './member-io.js';
+
+export interface MemberOptions {
+  readonly me: MemberAddress;
+  /** This node's address is the configured contact: it forms the group. */
+  readonly isContact: boolean;
+  /** The contact's address (joiners dial it; errors name it). */
+  readonly contact: { readonly host: string; readonly port: number };
+  /** Subgroups of a candidate view 0, or undefined while the members are not enough. */
+  readonly allocateFirst: AllocateSubgroups;
+  /** Subgroups of every later view (throws InadequateLayoutError when too few). */
+  readonly allocateNext: AllocateNextView;
+  /** The contact waits for this many members (itself included) before forming view 0. */
+  readonly minMembers?: number;
+  /** Joining (or forming) fails after this long. */
+  readonly joinTimeoutUs: number;
+  /** Pause before dialing the contact again, or asking again after a refusal that may pass. */
+  readonly retryUs: number;
+  /**
+   * A join request without an answer for this long is asked again (a leader may fail or move on);
+   * after a second silence the connection is dropped and the contact dialed anew.
+   */
+  readonly joinRetryUs: number;
+  /** A member moving into shards waits this long for their state (then fails). */
+  readonly stateTimeoutUs: number;
+  /** How long a view change waits for connections to its joiners (then suspects them). */
+  readonly joinerConnectTimeoutUs: number;
+  /** A view change this much older says what it waits for (a `note` at warn level). */
+  readonly stallReportUs: number;
+  readonly heartbeatIntervalUs: number;
+  readonly partitionSafety: boolean;
+  readonly payloadChunks?: ChunkAllocator;
+}
+
+type Phase =
+  | { readonly kind: 'idle' }
+  /** The contact, collecting joiners until view 0 is adequate. */
+  | { readonly kind: 'forming' }
+  /** A joiner dialing the contact (again at `retryAtUs`, when set). */
+  | { readonly kind: 'dialing'; retryAtUs: number | undefined }
+  /**
+   * A joiner that asked node `to` to join at `askedAtUs`; asks again at `retryAtUs` after a
+   * refusal that may pass, or after `joinRetryUs` of silence (`silences` in a row).
+   */
+  | { readonly kind: 'asking'; readonly to: number; askedAtUs: number; retryAtUs: number | undefined; silences: number }
+  /** A joiner redirected to the leader, connecting to it. */
+  | { readonly kind: 'redirected'; readonly leader: MemberAddress }
+  /**
+   * Entering its first view: connecting to its members, then (a running group's joiner) waiting
+   * for the state of its shards, then creating the table; view 0 then reports ready and waits for
+   * the contact's start.
+   */
+  | {
+      readonly kind: 'entering';
+      readonly view: GroupView;
+      readonly from: number;
+      /** Undefined for view 0 (formation); the view change's transfers for a running group. */
+      readonly transfers: readonly StateTransfer[] | undefined;
+      tableRequested: boolean;
+      table: ArrayBuffer | undefined;
+    }
+  | { readonly kind: 'running' }
+  /** Between the view manager's installView and the next table. */
+  | {
+      readonly kind: 'installing';
+      readonly view: GroupView;
+      readonly removed: readonly number[];
+      readonly joined: readonly MemberAddress[];
+      readonly mine: readonly StateTransfer[];
+      readonly joinersDeadlineUs: number;
+      readonly statesDeadlineUs: number;
+      tableRequested: boolean;
+    }
+  | { readonly kind: 'stopped' };
+
+export class Member {
+  private phase: Phase = { kind: 'idle' };
+  private vm: ViewManager | undefined;
+  private formation: GroupFormation | undefined;
+  private nowUs = 0;
+  private joinDeadlineUs = Number.POSITIVE_INFINITY;
+  private readonly connectedPeers = new Set<number>();
+  /** States received for views being entered or installed, by "vid:subgroup". */
+  private readonly states = new Map<string, ReceivedState>();
+  /** The last word of a leader on why this joiner is not admitted yet (a deferral or refusal). */
+  private deferredReason: string | undefined;
+  private readonly out: MemberOutput[] = [];
+  /** Control messages to myself, handled after the input that sent them (never re-entrantly). */
+  private readonly toSelf: ControlMessage[] = [];
+  /** Since when a view change has been under way, and the stall reason last reported. */
+  private stall: { sinceUs: number; reported: string | undefined } = { sinceUs: Number.NaN, reported: undefined };
+
+  constructor(private readonly options: MemberOptions) {}
+
+  private get contactText(): string {
+    return `${this.options.contact.host}:${this.options.contact.port}`;
+  }
+
+  get myId(): number {
+    return this.options.me.id;
+  }
+  /** The view manager, once a view runs here (for queries; feed inputs through `step`). */
+  get viewManager(): ViewManager | undefined {
+    return this.vm;
+  }
+  /** The running view, once there is one. */
+  get view(): GroupView | undefined {
+    return this.vm?.view;
+  }
+  get phaseName(): Phase['kind'] {
+    return this.phase.kind;
+  }
+  get stopped(): boolean {
+    return this.phase.kind === 'stopped';
+  }
+
+  step(input: MemberInput): MemberOutput[] {
+    invariant(this.out.length === 0, 'no member outputs left over between steps', () => `${this.out.length} outputs`);
+    if (this.phase.kind === 'stopped') return [];
+    this.handle(input);
+    while (this.toSelf.length > 0 && !this.stopped) this.onControl(this.myId, this.toSelf.shift()!);
+    const outs = this.out.splice(0, this.out.length);
+    const i = outs.findIndex((o) => o.kind === 'shutdown' || o.kind === 'joinFailed');
+    if (i >= 0 && i !== outs.length - 1) outs.push(...outs.splice(i, 1));
+    return outs;
+  }
+
+  private handle(input: MemberInput): void {
+    switch (input.kind) {
+      case 'start':
+        this.start(input.nowUs);
+        return;
+      case 'tick':
+        this.nowUs = input.nowUs;
+        this.onTick();
+        return;
+      case 'control':
+        this.onControl(input.from, input.message);
+        return;
+      case 'connected':
+        this.connectedPeers.add(input.node);
+        this.onConnected(input.node);
+        return;
+      case 'contactUnreachable':
+        this.onContactUnreachable(input.final, input.reason);
+        return;
+      case 'tableReady':
+        this.onTableReady(input.vid, input.table);
+        return;
+      case 'peerFailed':
+        this.connectedPeers.delete(input.node);
+        this.onPeerFailed(input.node);
+        return;
+      default:
+        this.toViewManager(input);
+    }
+  }
+
+  // ---- start, formation and joining ----
+
+  private start(nowUs: number): void {
+    invariant(this.phase.kind === 'idle', 'a member starts once', () => `phase ${this.phase.kind}`);
+    this.nowUs = nowUs;
+    this.joinDeadlineUs = nowUs + this.options.joinTimeoutUs;
+    if (this.options.isContact) {
+      this.phase = { kind: 'forming' };
+      this.formation = new GroupFormation({ leader: this.options.me, allocate: this.options.allocateFirst, minMembers: this.options.minMembers });
+      this.note('info', `node ${this.myId} forms the group as its initial leader`);
+      this.formationOutputs(this.formation.start());
+    } else {
+      this.phase = { kind: 'dialing', retryAtUs: undefined };
+      this.note('info', `node ${this.myId} joins through the contact at ${this.contactText}`);
+      this.out.push({ kind: 'dialContact' });
+    }
+  }
+
+  private formationOutputs(outputs: readonly FormationOutput[]): void {
+    for (const o of outputs) {
+      if (o.kind === 'refuse') this.sendControl(o.to, { type: 'refused', code: o.code, message: o.message });
+      else if (o.kind === 'defer') this.sendControl(o.to, { type: 'deferred', message: o.message });
+      else if (o.kind === 'announce') this.sendControl(o.to, { type: 'view', view: o.view });
+      else this.sendControl(o.to, { type: 'start', vid: o.vid });
+    }
+  }
+
+  private onTick(): void {
+    const p = this.phase;
+    if (p.kind === 'running' || p.kind === 'installing') {
+      if (p.kind === 'installing') this.advanceInstall();
+      if (this.vm !== undefined && this.phase.kind !== 'stopped') this.fromViewManager(this.vm.step({ kind: 'tick', nowUs: this.nowUs }));
+      if (this.phase.kind !== 'stopped') this.watchStall();
+      return;
+    }
+    if (this.nowUs >= this.joinDeadlineUs) {
+      const why = this.deferredReason !== undefined ? `: ${this.deferredReason}` : p.kind === 'entering' ? `: ${this.enteringWait(p)}` : '';
+      this.failJoin(`node ${this.myId} did not join within ${Math.round(this.options.joinTimeoutUs / 1000)} ms (contact ${this.contactText})${why}`);
+      return;
+    }
+    if (p.kind === 'dialing' && p.retryAtUs !== undefined && this.nowUs >= p.retryAtUs) {
+      p.retryAtUs = undefined;
+      this.out.push({ kind: 'dialContact' });
+    } else if (p.kind === 'asking' && ((p.retryAtUs !== undefined && this.nowUs >= p.retryAtUs) || this.nowUs - p.askedAtUs >= this.options.joinRetryUs)) {
+      const silent = p.retryAtUs === undefined;
+      if (silent && p.silences >= 1) {
+        // Asked twice without an answer: the contact is gone or stuck. Dial it anew.
+        this.note('info', `node ${p.to} did not answer the join request; dialing the contact again`);
+        this.connectedPeers.delete(p.to);
+        this.out.push({ kind: 'dropPeers', nodes: [p.to], reason: 'no answer to a join request' });
+        this.phase = { kind: 'dialing', retryAtUs: undefined };
+        this.out.push({ kind: 'dialContact' });
+        return;
+      }
+      this.ask(p.to, silent ? p.silences + 1 : 0);
+    }
+  }
+
+  private onContactUnreachable(final: boolean, reason: string): void {
+    const p = this.phase;
+    if (p.kind !== 'dialing') return;
+    if (final || this.nowUs + this.options.retryUs > this.joinDeadlineUs) {
+      this.failJoin(`cannot join through the contact at ${this.contactText}: ${reason}`);
+      return;
+    }
+    // Members start in any order: the contact may simply not listen yet.
+    this.note('debug', `contact ${this.contactText} not reachable yet (${reason}); retrying`);
+    p.retryAtUs = this.nowUs + this.options.retryUs;
+  }
+
+  private onConnected(node: number): void {
+    const p = this.phase;
+    if (p.kind === 'dialing') {
+      // The first connection of a joiner is the contact's (its id comes from the handshake).
+      this.ask(node, 0);
+    } else if (p.kind === 'redirected' && node === p.leader.id) {
+      this.ask(node, 0);
+    } else if (p.kind === 'entering') this.advanceEntering();
+    else if (p.kind === 'installing') this.advanceInstall();
+  }
+
+  private ask(to: number, silences: number): void {
+    this.phase = { kind: 'asking', to, askedAtUs: this.nowUs, retryAtUs: undefined, silences };
+    this.sendControl(to, { type: 'join', member: this.options.me });
+  }
+
+  private onPeerFailed(node: number): void {
+    const p = this.phase;
+    switch (p.kind) {
+      case 'forming':
+        this.formationOutputs(this.formation!.onJoinerLost(node));
+        return;
+      case 'asking':
+      case 'redirected':
+        // The node asked may have failed or left; the contact may know a new leader. Until the
+        // join deadline, dial it again.
+        if (node === (p.kind === 'asking' ? p.to : p.leader.id)) {
+          this.note('info', `lost the connection to node ${node} while joining through it; dialing the contact again`);
+          this.phase = { kind: 'dialing', retryAtUs: this.nowUs + this.options.retryUs };
+        }
+        return;
+      case 'entering':
+        if (p.view.members.some((m) => m.id === node) && node !== this.myId) this.failJoin(`node ${node} of view ${p.view.vid} failed while this node was joining it`);
+        return;
+      case 'running':
+      case 'installing':
+        this.toViewManager({ kind: 'peerFailed', node });
+        return;
+    }
+  }
+
+  private onControl(from: number, m: ControlMessage): void {
+    const p = this.phase;
+    switch (m.type) {
+      case 'join':
+        if (from !== m.member.id && from !== this.myId) {
+          this.out.push({ kind: 'dropPeers', nodes: [from], reason: `node ${from} asked to join as node ${m.member.id}` });
+          return;
+        }
+        if (p.kind === 'running' || p.kind === 'installing') this.fromViewManager(this.vm!.step({ kind: 'joinRequest', joiner: m.member }));
+        else if (p.kind === 'forming') {
+          this.note('info', `join request of node ${m.member.id}`);
+          this.formationOutputs(this.formation!.onJoinRequest(m.member));
+        } else this.sendControl(from, { type: 'refused', code: 'busy', message: `node ${this.myId} is not running a view yet; try again` });
+        return;
+      case 'redirect':
+        if (p.kind !== 'asking') return;
+        this.note('info', `redirected to the leader, node ${m.leader.id}`);
+        this.phase = { kind: 'redirected', leader: m.leader };
+        if (this.connectedPeers.has(m.leader.id)) this.onConnected(m.leader.id);
+        else this.out.push({ kind: 'connect', peers: [m.leader] });
+        return;
+      case 'refused':
+        if (p.kind !== 'asking') return;
+        // Every refusal may pass: a group not running yet, an id still held by a failed
+        // incarnation of this node until the group removes it, a member that is leaving. Ask again
+        // until the join deadline, whose error then says what the last refusal was.
+        if (m.code !== 'busy') {
+          if (m.message !== this.deferredReason) this.note('info', `node ${from} refused the join for now (${m.code}): ${m.message}`);
+          this.deferredReason = `node ${from} refused the join (${m.code}): ${m.message}`;
+        }
+        p.retryAtUs = this.nowUs + this.options.retryUs;
+        return;
+      case 'deferred':
+        if (p.kind !== 'asking') return;
+        if (m.message !== this.deferredReason) this.note('info', `the join is pending: ${m.message}`);
+        this.deferredReason = m.message;
+        // An answer: the leader holds the request, so silence from now on is expected.
+        p.askedAtUs = this.nowUs;
+        p.silences = 0;
+        return;
+      case 'view':
+        this.onView(from, m.view, m.stateTransfers);
+        return;
+      case 'state':
+        // Only for views this node may still enter or install; older ones are over.
+        if (this.vm === undefined || m.vid > this.vm.vid) this.states.set(`${m.vid}:${m.subgroup}`, { state: m.state, hlc: m.hlc });
+        if (p.kind === 'entering') this.advanceEntering();
+        else if (p.kind === 'installing') this.advanceInstall();
+        return;
+      case 'ready':
+        if (this.formation !== undefined) this.formationOutputs(this.formation.onReady(from, m.vid));
+        return;
+      case 'start':
+        if (p.kind === 'entering' && p.transfers === undefined && p.view.vid === m.vid && p.table !== undefined) this.startFirstView(p.view, p.table, undefined);
+        return;
+    }
+  }
+
+  /** A view to enter: view 0 from the contact, or a running group's view from its new rank 0. */
+  private onView(from: number, view: GroupView, transfers: readonly StateTransfer[] | undefined): void {
+    const p = this.phase;
+    const forming = p.kind === 'forming' && from === this.myId;
+    // A joiner takes the highest view it is sent (a leader may fail and its successor send another).
+    const replaces = p.kind === 'entering' && !p.tableRequested && view.vid > p.view.vid;
+    if (!(forming || p.kind === 'asking' || p.kind === 'redirected' || replaces)) return;
+    if (!view.members.some((m) => m.id === this.myId)) return;
+    if (view.vid === 0 && transfers === undefined && !forming && from !== this.formationLeader(p)) return;
+    this.phase = { kind: 'entering', view, from, transfers, tableRequested: false, table: undefined };
+    const others = view.members.filter((m) => m.id !== this.myId && !this.connectedPeers.has(m.id));
+    if (others.length > 0) this.out.push({ kind: 'connect', peers: others });
+    this.advanceEntering();
+  }
+
+  private formationLeader(p: Phase): number | undefined {
+    return p.kind === 'asking' ? p.to : undefined;
+  }
+
+  /** What an entering joiner still waits for, for its timeout error. */
+  private enteringWait(p: Extract<Phase, { kind: 'entering' }>): string {
+    const missing = p.view.members.filter((m) => m.id !== this.myId && !this.connectedPeers.has(m.id)).map((m) => m.id);
+    if (missing.length > 0) return `it could not connect to nodes ${missing.join(', ')} of view ${p.view.vid}`;
+    const states = (p.transfers ?? []).filter((t) => t.to === this.myId && !this.states.has(`${p.view.vid}:${t.subgroup}`));
+    if (states.length > 0) return `the state of subgroups ${states.map((t) => t.subgroup).join(', ')} for view ${p.view.vid} did not arrive`;
+    return `view ${p.view.vid} did not start (waiting for the contact's start barrier)`;
+  }
+
+  private advanceEntering(): void {
+    const p = this.phase;
+    if (p.kind !== 'entering' || p.tableRequested) return;
+    if (!p.view.members.every((m) => m.id === this.myId || this.connectedPeers.has(m.id))) return;
+    const mine = (p.transfers ?? []).filter((t) => t.to === this.myId);
+    if (!mine.every((t) => this.states.has(`${p.view.vid}:${t.subgroup}`))) return;
+    for (const t of mine) this.out.push({ kind: 'installState', view: p.view, subgroup: t.subgroup, state: this.states.get(`${p.view.vid}:${t.subgroup}`)!.state });
+    p.tableRequested = true;
+    this.out.push({ kind: 'createTable', view: p.view });
+  }
+
+  private onTableReady(vid: number, table: ArrayBuffer): void {
+    const p = this.phase;
+    if (p.kind === 'entering' && p.view.vid === vid && p.tableRequested && p.table === undefined) {
+      p.table = table;
+      if (p.transfers === undefined) this.sendControl(p.from, { type: 'ready', vid });
+      else this.startFirstView(p.view, table, this.takeFloors(p.view.vid, p.transfers.filter((t) => t.to === this.myId)));
+    } else if (p.kind === 'installing' && p.view.vid === vid && p.tableRequested) {
+      const floors = this.takeFloors(vid, p.mine);
+      this.phase = { kind: 'running' };
+      this.stall = { sinceUs: this.nowUs, reported: undefined };
+      this.out.push({ kind: 'viewStarted', view: p.view, removed: p.removed, joined: p.joined, first: false });
+      this.fromViewManager(this.vm!.step({ kind: 'viewTableReady', vid, table, hlcFloors: floors }));
+      // Joiners that could not be reached are suspected in the new view like any failed member.
+      for (const j of p.joined) if (!this.connectedPeers.has(j.id) && this.phase.kind === 'running') this.toViewManager({ kind: 'peerFailed', node: j.id });
+    } else {
+      invariant(false, 'a table is ready only when one was asked for', () => `vid ${vid}, phase ${p.kind}`);
+    }
+  }
+
+  /** The HLC each received shard state came with; the states are consumed. */
+  private takeFloors(vid: number, mine: readonly StateTransfer[]): ReadonlyMap<number, Hlc> {
+    const floors = new Map<number, Hlc>();
+    for (const t of mine) {
+      const key = `${vid}:${t.subgroup}`;
+      floors.set(t.subgroup, this.states.get(key)!.hlc);
+      this.states.delete(key);
+    }
+    return floors;
+  }
+
+  private startFirstView(view: GroupView, table: ArrayBuffer, hlcFloors: ReadonlyMap<number, Hlc> | undefined): void {
+    this.vm = new ViewManager({
+      view,
+      myId: this.myId,
+      table,
+      allocate: this.options.allocateNext,
+      heartbeatIntervalUs: this.options.heartbeatIntervalUs,
+      partitionSafety: this.options.partitionSafety,
+      payloadChunks: this.options.payloadChunks,
+      hlcFloors,
+    });
+    this.phase = { kind: 'running' };
+    this.formation = undefined;
+    this.deferredReason = undefined;
+    this.stall = { sinceUs: this.nowUs, reported: undefined };
+    this.out.push({ kind: 'viewStarted', view, removed: [], joined: [], first: true });
+    // Writes that peers made after their own start may already be in the table.
+    this.fromViewManager(this.vm.step({ kind: 'rowsChanged' }));
+  }
+
+  private failJoin(message: string): void {
+    this.phase = { kind: 'stopped' };
+    this.out.push({ kind: 'joinFailed', message });
+  }
+
+  // ---- running: the view manager, and installing its views ----
+
+  private toViewManager(input: MembershipInput): void {
+    const p = this.phase;
+    if (p.kind !== 'running' && p.kind !== 'installing') {
+      // Application inputs before the group runs are the caller's mistake; network ones are late.
+      if (input.kind === 'send' || input.kind === 'sendBatch' || input.kind === 'reportFailure' || input.kind === 'leave') {
+        throw new Error(`${input.kind}: node ${this.myId} has no running view yet (phase ${p.kind})`);
+      }
+      return;
+    }
+    this.fromViewManager(this.vm!.step(input));
+  }
+
+  private fromViewManager(outputs: readonly MembershipOutput[]): void {
+    for (const o of outputs) {
+      switch (o.kind) {
+        case 'installView':
+          this.out.push({ ...o, kind: 'installing' });
+          this.beginInstall(o.view, o.removed, o.joined, o.stateTransfers);
+          break;
+        case 'sendView':
+          this.sendControl(o.to.id, { type: 'view', view: o.view, stateTransfers: o.stateTransfers });
+          break;
+        case 'joinRedirect':
+          this.sendControl(o.to.id, { type: 'redirect', leader: o.leader });
+          break;
+        case 'joinRefused':
+          this.sendControl(o.to.id, { type: 'refused', code: o.code, message: o.message });
+          break;
+        case 'joinDeferred':
+          this.sendControl(o.to.id, { type: 'deferred', message: o.message });
+          break;
+        case 'shutdown':
+          this.phase = { kind: 'stopped' };
+          this.out.push(o);
+          break;
+        default:
+          this.out.push(o);
+      }
+    }
+  }
+
+  private beginInstall(view: GroupView, removed: readonly number[], joined: readonly MemberAddress[], transfers: readonly StateTransfer[]): void {
+    if (removed.length > 0) {
+      for (const id of removed) this.connectedPeers.delete(id);
+      this.out.push({ kind: 'dropPeers', nodes: removed, reason: `removed from the group in view ${view.vid}` });
+    }
+    const toConnect = joined.filter((j) => !this.connectedPeers.has(j.id));
+    if (toConnect.length > 0) this.out.push({ kind: 'connect', peers: toConnect });
+    this.phase = {
+      kind: 'installing',
+      view,
+      removed,
+      joined,
+      mine: transfers.filter((t) => t.to === this.myId),
+      joinersDeadlineUs: this.nowUs + this.options.joinerConnectTimeoutUs,
+      statesDeadlineUs: this.nowUs + this.options.stateTimeoutUs,
+      tableRequested: false,
+    };
+    this.advanceInstall();
+  }
+
+  private advanceInstall(): void {
+    const p = this.phase;
+    if (p.kind !== 'installing' || p.tableRequested) return;
+    const missingStates = p.mine.filter((t) => !this.states.has(`${p.view.vid}:${t.subgroup}`));
+    if (missingStates.length > 0) {
+      if (this.nowUs >= p.statesDeadlineUs) {
+        this.phase = { kind: 'stopped' };
+        this.out.push({ kind: 'shutdown', reason: 'failed', message: `node ${this.myId} moves into shards of view ${p.view.vid}, but the state of subgroups ${missingStates.map((t) => t.subgroup).join(', ')} did not arrive within ${Math.round(this.options.stateTimeoutUs / 1000)} ms` });
+      }
+      return;
+    }
+    const unreachable = p.joined.filter((j) => !this.connectedPeers.has(j.id));
+    if (unreachable.length > 0 && this.nowUs < p.joinersDeadlineUs) return;
+    if (unreachable.length > 0) this.note('warn', `joiners ${unreachable.map((j) => j.id).join(', ')} of view ${p.view.vid} could not be reached; they are suspected in it`);
+    for (const t of p.mine) this.out.push({ kind: 'installState', view: p.view, subgroup: t.subgroup, state: this.states.get(`${p.view.vid}:${t.subgroup}`)!.state });
+    p.tableRequested = true;
+    this.out.push({ kind: 'createTable', view: p.view });
+  }
+
+  /**
+   * A wedged group is never silent: once a view change has taken `stallReportUs`, say (once per
+   * distinct reason) what the protocol waits for, and say so again when it moves on.
+   */
+  private watchStall(): void {
+    const reason = this.phase.kind === 'installing' ? this.installWait() : this.vm!.stallReason();
+    if (reason === undefined) {
+      if (this.stall.reported !== undefined) this.note('info', `view ${this.vm!.vid}: the group is moving again`);
+      this.stall = { sinceUs: this.nowUs, reported: undefined };
+      return;
+    }
+    if (Number.isNaN(this.stall.sinceUs)) this.stall.sinceUs = this.nowUs;
+    const stalledUs = this.nowUs - this.stall.sinceUs;
+    if (stalledUs < this.options.stallReportUs || reason === this.stall.reported) return;
+    this.stall.reported = reason;
+    this.note('warn', `no new view for ${Math.round(stalledUs / 1000)} ms: ${reason}`);
+  }
+
+  private installWait(): string {
+    const p = this.phase as Extract<Phase, { kind: 'installing' }>;
+    const states = p.mine.filter((t) => !this.states.has(`${p.view.vid}:${t.subgroup}`)).map((t) => `${t.subgroup} (from node ${t.from})`);
+    if (states.length > 0) return `installing view ${p.view.vid}: waiting for the state of subgroups ${states.join(', ')}`;
+    return `installing view ${p.view.vid}: connecting to joiners ${p.joined.filter((j) => !this.connectedPeers.has(j.id)).map((j) => j.id).join(', ')}`;
+  }
+
+  // ---- outputs ----
+
+  private sendControl(to: number, message: ControlMessage): void {
+    if (to === this.myId) this.toSelf.push(message);
+    else this.out.push({ kind: 'sendControl', to, message });
+  }
+
+  private note(level: 'debug' | 'info' | 'warn', message: string): void {
+    this.out.push({ kind: 'note', level, message });
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The caller side of RPC: the ordered and p2p calls this node makes, the tables of those still
+ * pending, and the replies that settle them (their QueryResults, or their promises). Ordered
+ * calls made between views wait for the next view; a failed peer rejects its open entries.
+ */
+import type { Hlc } from '../core/hlc.js';
+import { invariant } from '../core/invariant.js';
+import type { GroupView } from '../core/membership/group-view.js';
+import type { Version } from '../core/version.js';
+import type { MethodCodec } from './marshal.js';
+import type { PersistenceFrontier } from './persistence-frontier.js';
+import type { NodeId } from './query-results-api.js';
+import { OrderedCallResults } from './query-results.js';
+import { decodeReply, localReplyOutcome, type HandlerResult } from './reply-outcome.js';
+import { InvalidNodeError, NodeRemovedError, NotAMemberError, SenderRemovedError } from './rpc-errors.js';
+import type { RpcTransport } from './rpc-transport.js';
+import { ORDERED_HEADER_BYTES, p2pRequestHeader, writeOrderedHeader, type OrderedReplyEntry, type ReplyStatus } from './rpc-wire.js';
+
+/** One ordered call this node made and still waits on: its results, with what reading replies needs. */
+export class PendingOrdered<R = unknown> extends OrderedCallResults<R> {
+  constructor(
+    readonly codec: MethodCodec,
+    readonly subgroupId: number,
+  ) {
+    super();
+  }
+}
+
+interface PendingP2P {
+  readonly target: number;
+  readonly codec: MethodCodec;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/** Where a p2p call to this node itself runs: the same FIFO queue as a peer's, without the wire. */
+export interface OwnP2PTarget {
+  runOwnCall(subgroupId: number, invocation: number, codec: MethodCodec, args: unknown[]): void;
+}
+
+const MAX_INVOCATION = 0xffffffff;
+
+export class RpcCaller {
+  private readonly ordered = new Map<number, PendingOrdered>();
+  private readonly p2p = new Map<number, PendingP2P>();
+  /** Ordered calls made while no view was installed: sent when the next one starts. */
+  private waitingForView: (() => void)[] = [];
+  /** Peers that failed, with why: calls to them fail at once, their entries in new reply maps too. */
+  private readonly removed = new Map<NodeId, string>();
+  private nextInvocation = 1;
+  private closed = false;
+  /** Which subgroups this node is a member of, for the view it was computed in. */
+  private memberOf: { view: GroupView; subgroups: boolean[] } | undefined;
+
+  constructor(
+    private readonly transport: RpcTransport,
+    private readonly self: OwnP2PTarget,
+  ) {}
+
+  /** An ordered call from this node: returns its results at once; the multicast may wait for a view. */
+  callOrdered<R>(subgroupId: number, codec: MethodCodec, args: readonly unknown[]): OrderedCallResults<R> {
+    if (this.closed) throw new SenderRemovedError(`node ${this.transport.nodeId} has left the group; it cannot call ${codec.className}.${codec.methodName}`);
+    if (!codec.method.ordered) throw new TypeError(`${codec.className}.${codec.methodName} is not an @Ordered() method`);
+    const view = this.transport.view();
+    if (view !== undefined) this.requireMember(view, subgroupId, codec);
+    // Header and arguments in one buffer, encoded in place: no second copy of the arguments.
+    const payload = codec.encodeArgsFramed(args, ORDERED_HEADER_BYTES);
+    const invocation = this.invocationId();
+    writeOrderedHeader(payload, codec.method.id, this.transport.nodeId, invocation);
+    const results = new PendingOrdered<R>(codec, subgroupId);
+    this.ordered.set(invocation, results as PendingOrdered);
+    if (view !== undefined) {
+      // Refusals (a payload over maxPayloadBytes, ...) throw here, at the call.
+      try {
+        this.transport.multicast(subgroupId, payload);
+      } catch (err) {
+        this.ordered.delete(invocation);
+        throw err;
+      }
+      return results;
+    }
+    this.waitingForView.push(() => {
+      try {
+        const v = this.transport.view();
+        if (v !== undefined) this.requireMember(v, subgroupId, codec);
+        this.transport.multicast(subgroupId, payload);
+      } catch (err) {
+        this.ordered.delete(invocation);
+        results.abort(err as Error);
+      }
+    });
+    return results;
+  }
+
+  /** A p2p call to `target`, a member of (some shard of) `subgroupId` in the current view. */
+  callP2P<R>(subgroupId: number, target: NodeId, codec: MethodCodec, args: readonly unknown[]): Promise<R> {
+    if (this.closed) return Promise.reject(new SenderRemovedError(`node ${this.transport.nodeId} has left the group; it cannot call ${codec.className}.${codec.methodName}`));
+    if (!codec.method.p2p) throw new TypeError(`${codec.className}.${codec.methodName} is not a @P2P() method; p2p calls may only name @P2P() methods`);
+    const view = this.transport.view();
+    const sg = view?.subgroups[subgroupId];
+    if (view === undefined || sg === undefined) throw new InvalidNodeError(`no installed view holds ${codec.className} subgroup ${subgroupId}`);
+    if (!sg.shards.some((s) => s.members.includes(target))) {
+      throw new InvalidNodeError(`node ${target} is not a member of ${codec.className}[${sg.index}] in view ${view.vid} (members: ${sg.shards.map((s, i) => `shard ${i}: ${s.members.join(', ')}`).join('; ')})`);
+    }
+    const argBytes = codec.encodeArgs(args);
+    const removed = this.removed.get(target);
+    if (removed !== undefined) return Promise.reject(new NodeRemovedError(target, removed));
+    const invocation = this.invocationId();
+    const promise = new Promise<R>((resolve, reject) => {
+      this.p2p.set(invocation, { target, codec, resolve: resolve as (v: unknown) => void, reject });
+    });
+    if (target === this.transport.nodeId) {
+      this.self.runOwnCall(subgroupId, invocation, codec, codec.decodeArgs(argBytes));
+    } else {
+      try {
+        this.transport.sendP2P(target, [p2pRequestHeader(this.transport.channel, codec.method.id, subgroupId, invocation), argBytes]);
+      } catch (err) {
+        this.p2p.delete(invocation);
+        return Promise.reject(new NodeRemovedError(target, (err as Error).message));
+      }
+    }
+    return promise;
+  }
+
+  /** A view started: send the ordered calls that waited for one. */
+  onView(): void {
+    const waiting = this.waitingForView;
+    this.waitingForView = [];
+    for (const send of waiting) send();
+  }
+
+  // ---- this node's own ordered calls, as its replica delivers them ---------------------------
+
+  /** My pending ordered call `invocation`, if it still waits (the replica host asks on delivery). */
+  pendingOrdered(invocation: number): PendingOrdered | undefined {
+    return this.ordered.get(invocation);
+  }
+
+  /** My call was delivered by `members` (the shard of the delivering view) as `version`. */
+  ownCallDelivered(invocation: number, pending: PendingOrdered, members: readonly NodeId[], version: Version, hlc: Hlc, replyExpected: boolean, frontier: PersistenceFrontier | undefined): void {
+    if (pending.delivered(members, version, hlc, replyExpected, frontier, this.removed)) this.ordered.delete(invocation);
+  }
+
+  /** My call was delivered but cannot run (its method is unknown to the replicas): it fails with `error`. */
+  abortOwnCall(invocation: number, pending: PendingOrdered, error: Error): void {
+    this.ordered.delete(invocation);
+    pending.abort(error);
+  }
+
+  /** My own replica's answer to my own ordered call. */
+  ownOrderedReply(invocation: number, result: HandlerResult): void {
+    const pending = this.ordered.get(invocation);
+    if (pending === undefined) return;
+    if (pending.reply(this.transport.nodeId, localReplyOutcome(this.transport.nodeId, pending.codec, result))) this.ordered.delete(invocation);
+  }
+
+  /** My own replica's answer to my own p2p call. */
+  ownP2PReply(invocation: number, codec: MethodCodec, result: HandlerResult): void {
+    const pending = this.p2p.get(invocation);
+    if (pending === undefined) return;
+    this.p2p.delete(invocation);
+    const outcome = localReplyOutcome(this.transport.nodeId, codec, result);
+    if (outcome.ok) pending.resolve(outcome.value);
+    else pending.reject(outcome.error);
+  }
+
+  // ---- replies from peers ------------------------------------------------------------------
+
+  /** One member's reply to one of my ordered calls (late ones, for calls already failed, are dropped). */
+  onOrderedReply(from: number, entry: Readonly<OrderedReplyEntry>): void {
+    const pending = this.ordered.get(entry.invocation);
+    if (pending === undefined || pending.subgroupId !== entry.subgroupId) return;
+    if (pending.reply(from, decodeReply(from, pending.codec, entry.status, entry.frame, entry.bodyStart, entry.bodyEnd))) this.ordered.delete(entry.invocation);
+  }
+
+  /** The target's reply to one of my p2p calls (late ones, for calls already failed, are dropped). */
+  onP2PReply(from: number, invocation: number, status: ReplyStatus, body: Uint8Array): void {
+    const pending = this.p2p.get(invocation);
+    if (pending === undefined || pending.target !== from) return;
+    this.p2p.delete(invocation);
+    const outcome = decodeReply(from, pending.codec, status, body, 0, body.length);
+    if (outcome.ok) pending.resolve(outcome.value);
+    else pending.reject(outcome.error);
+  }
+
+  // ---- failures -----------------------------------------------------------------------------
+
+  /** A peer failed: its open reply entries reject with NodeRemovedError. */
+  onPeerFailed(nodeId: NodeId, reason: string): void {
+    this.removed.set(nodeId, reason);
+    for (const [invocation, pending] of [...this.ordered]) if (pending.nodeRemoved(nodeId, reason)) this.ordered.delete(invocation);
+    for (const [invocation, pending] of [...this.p2p]) {
+      if (pending.target !== nodeId) continue;
+      this.p2p.delete(invocation);
+      pending.reject(new NodeRemovedError(nodeId, reason));
+    }
+  }
+
+  /** This node leaves: every call it still waits on fails with `error`, and it makes no more. */
+  close(error: Error): void {
+    this.closed = true;
+    for (const pending of [...this.ordered.values()]) pending.abort(error);
+    for (const pending of this.p2p.values()) pending.reject(error);
+    this.ordered.clear();
+    this.p2p.clear();
+    this.waitingForView = [];
+  }
+
+  private invocationId(): number {
+    const id = this.nextInvocation;
+    this.nextInvocation = id === MAX_INVOCATION ? 1 : id + 1;
+    // The detail closure only when it fails: this runs once per call.
+    if (this.ordered.has(id) || this.p2p.has(id)) invariant(false, 'invocation ids are not reused while pending', () => `id ${id}`);
+    return id;
+  }
+
+  private requireMember(view: GroupView, subgroupId: number, codec: MethodCodec): void {
+    let cached = this.memberOf;
+    if (cached === undefined || cached.view !== view) {
+      const me = this.transport.nodeId;
+      cached = this.memberOf = { view, subgroups: view.subgroups.map((sg) => sg.shards.some((s) => s.members.includes(me))) };
+    }
+    if (cached.subgroups[subgroupId] !== true) {
+      const sg = view.subgroups[subgroupId];
+      throw new NotAMemberError(`node ${this.transport.nodeId} is not in any shard of ${codec.className}[${sg?.index ?? '?'}] in view ${view.vid}; use group.peer() for p2p calls from outside`);
+    }
+  }
+}
