@@ -85,7 +85,7 @@ export {
   type WireClassTable,
 } from './rpc/marshal-schema.js';
 export { WireTypeError } from './rpc/marshal.js';
-export { Group, type GroupJoinOptions, type GroupEvents, type RawSubgroupSpec, type TypedSubgroupSpec, type SubgroupSpec, type ReplicatedClass } from './replicated/group.js';
+export { Group, type GroupJoinOptions, type GroupEvents, type ShutdownReason, type RawSubgroupSpec, type TypedSubgroupSpec, type SubgroupSpec, type ReplicatedClass } from './replicated/group.js';
 export type { ReplicatedHandle, PeerCaller } from './replicated/typed-subgroup.js';
 export { StaleSchemaError } from './replicated/schema-check.js';
 export { currentVersion, type AppliedVersion } from './rpc/current-version.js';
@@ -122,3 +122,4 @@ export {
   VersionedLog,
   type CollectionOptions,
 } from './persistent/index.js';
+export type { RetentionPolicy } from './persistent/record-log.js';
