@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { Persistent } from '@derecho-ts/runtime';
 import { freeLoopbackPorts } from '@derecho-ts/runtime/internals';
 import { openDataLog } from './helpers.js';
 

@@ -85,15 +85,16 @@ export {
   type WireClassTable,
 } from './rpc/marshal-schema.js';
 export { WireTypeError } from './rpc/marshal.js';
-export { Group, type GroupJoinOptions, type GroupEvents, type ShutdownReason, type RawSubgroupSpec, type TypedSubgroupSpec, type SubgroupSpec, type ReplicatedClass } from './replicated/group.js';
+export { Group, type GroupJoinOptions, type GroupEvents, type RawSubgroupSpec, type TypedSubgroupSpec, type SubgroupSpec, type ReplicatedClass } from './replicated/group.js';
 export type { ReplicatedHandle, PeerCaller } from './replicated/typed-subgroup.js';
 export { StaleSchemaError } from './replicated/schema-check.js';
 export { currentVersion, type AppliedVersion } from './rpc/current-version.js';
 export { RemoteError, NodeRemovedError, SenderRemovedError, InvalidNodeError, RpcWireError } from './rpc/rpc-errors.js';
-export { isCallError, type CallError, type CallPromise } from './replicated/call-errors.js';
+export { isCallError, type CallError, type CallPromise } from './rpc/call-errors.js';
 export { RawSubgroup, type RawDelivery, type RawSubgroupEvents } from './replicated/raw-subgroup.js';
 export { NotAMemberError, UnknownSubgroupError, GroupClosedError, InadequateViewError } from './replicated/errors.js';
 export { JoinError, type GroupNodeStats } from './driver/group-node.js';
+export type { MemberShutdownReason as ShutdownReason } from './core/member/member-io.js';
 export type { GroupView, GroupSubgroup, MemberAddress, SubgroupParams } from './core/membership/group-view.js';
 export type { ViewChange, ShardPlacement } from './core/membership/view-change.js';
 export {
@@ -104,8 +105,10 @@ export {
   PersistentError,
   VersionOrderError,
   VersionNotFoundError,
+  VersionTrimmedError,
   NotStableError,
   NoVersionAtTimeError,
+  TimeTrimmedError,
   CorruptLogError,
   DirectoryLockedError,
   type FileLogOptions,
@@ -121,5 +124,7 @@ export {
   VersionedSet,
   VersionedLog,
   type CollectionOptions,
+  type RecordsChanges,
+  type RetentionPolicy,
+  type CompactionReport,
 } from './persistent/index.js';
-export type { RetentionPolicy } from './persistent/record-log.js';

@@ -1,5 +1,5 @@
 /**
- * The versioned, durable key-value store of DESIGN.md §4-5: its map is a `PersistentMap` field,
+ * The versioned, durable key-value store users write: its map is a `PersistentMap` field,
  * so every ordered call creates a version of it (the same number and HLC at every replica), and in
  * a `persistent` shard each version is logged to disk as the keys it changed (a put costs the
  * same in a map of ten keys or of a million); `globalPersistence()` on a call's results resolves

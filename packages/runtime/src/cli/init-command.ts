@@ -1,27 +1,27 @@
-/** `derecho init <dir> [--name N] [--force]`: a new application from the package's template (init.ts writes it). */
-import { parseCommand, printUsage, UsageError, type Command } from './command.js';
+/** `derecho init <dir>`: writes a new application project (the template in templates/app). */
 import { InitError, initProject } from './init.js';
+import { EXIT_FAILURE, parseCommand, printUsage, type Command } from './command.js';
 
-const USAGE = `usage: derecho init <dir> [--name NAME] [--force]
-  Writes a new derecho-ts application into <dir>: a @Replicated class, a member program, a local
-  launcher, and the codegen and build scripts. Then: cd <dir>, npm install, npm run build, npm start.
-  --name NAME  the project's package name (default: the directory's name)
-  --force      write into a directory that already has files (template files are overwritten)
+const USAGE = `usage: derecho init <dir> [--name <package-name>] [--force]
+  Writes a new derecho-ts application into <dir>: a @Replicated class, its codegen and build
+  scripts, and a program that starts three local members and calls it. Then:
+  cd <dir> && npm install && npm run build && npm start
+  --name   the package name (default: the directory's name)
+  --force  write into a directory that already has files (template files are overwritten)
 `;
 
 function run(args: string[]): number {
-  const parsed = parseCommand(args, { name: { type: 'string' }, force: { type: 'boolean' } }, { min: 1, max: 1, names: 'dir' });
+  const parsed = parseCommand(args, { name: { type: 'string' }, force: { type: 'boolean' } }, { min: 1, max: 1, names: '<dir>' });
   if (parsed === undefined) return printUsage({ usage: USAGE });
-  let result;
   try {
-    result = initProject(parsed.positionals[0], { name: parsed.values.name, force: parsed.values.force === true });
+    const result = initProject(parsed.positionals[0], { name: parsed.values.name, force: parsed.values.force });
+    process.stdout.write(`wrote ${result.files.length} files into ${result.dir}\nnext:\n${result.nextSteps.map((s) => `  ${s}`).join('\n')}\n`);
+    return 0;
   } catch (err) {
-    // A directory that cannot be used is the caller's to fix: a one-line usage error.
-    if (err instanceof InitError) throw new UsageError(err.message);
-    throw err;
+    if (!(err instanceof InitError)) throw err;
+    process.stderr.write(`derecho init: ${err.message}\n`);
+    return EXIT_FAILURE;
   }
-  process.stdout.write(`wrote ${result.files.length} files into ${result.dir}\nnext:\n${result.nextSteps.map((s) => `  ${s}`).join('\n')}\n`);
-  return 0;
 }
 
 export const initCommand: Command = { name: 'derecho init', usage: USAGE, run };

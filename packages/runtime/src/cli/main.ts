@@ -20,7 +20,7 @@ main(
     'derecho',
     import.meta.url,
     {
-      init: { summary: 'write a new application (a @Replicated class, a member program, scripts) into a directory', load: async () => (await import('./init-command.js')).initCommand },
+      init: { summary: 'write a new application project (a @Replicated class, codegen, three local members)', load: async () => (await import('./init-command.js')).initCommand },
       demo: { summary: 'the data-plane demo on 3 local processes', load: async () => (await import('./demo.js')).demoCommand },
       sim: { summary: 'replay one seed of the multicast (or --membership) simulator swarm, printing its trace', load: async () => (await import('../sim/replay.js')).simCommand },
       bench: { summary: `run a benchmark: ${Object.keys(benches).join(', ')}`, load: async () => benchCommand },

@@ -113,9 +113,6 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   readonly stats: GroupNodeStats = { pollBatches: 0, remoteWrites: 0, deliveries: 0 };
   private rpcHandler: ((from: number, frame: Uint8Array) => void) | undefined;
   private readonly sends = new SendBatcher((batch) => this.step(batch));
-  /** Failed dials to the contact so far, and when the first failed: for the retry summary. */
-  private contactDialFailures = 0;
-  private firstDialFailureMs = 0;
 
   private constructor(private readonly options: GroupNodeOptions) {
     super();
@@ -252,13 +249,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     this.stats.pollBatches++;
     this.stats.remoteWrites += result.writes;
     this.logFabricLines(result);
-    const dialing = this.member.phaseName === 'dialing';
     for (const id of result.connected) this.step({ kind: 'connected', node: id });
-    if (dialing && result.connected.length > 0 && this.contactDialFailures > 0) {
-      const { host, port } = this.config.cluster.contact;
-      this.log.info({ contact: `${host}:${port}` }, 'reached the contact at %s:%d after %d attempts (%d ms)', host, port, this.contactDialFailures + 1, Date.now() - this.firstDialFailureMs);
-      this.contactDialFailures = 0;
-    }
     for (const m of result.p2p) this.onP2P(m.from, m.data);
     const fabric = this.fabric;
     if (fabric !== undefined && !this.closed) {
@@ -275,7 +266,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
       // While the contact is being dialed, any failure is that dial's: under ANY_NODE when the
       // dial itself failed, under the contact's id when its handshake did.
       if (f.nodeId === ANY_NODE || this.member.phaseName === 'dialing') {
-        this.onContactUnreachable(f.reason);
+        this.step({ kind: 'contactUnreachable', final: isFinalRefusal(f.reason), reason: f.reason });
         continue;
       }
       if (this.departed(f.nodeId)) this.log.info({ peer: f.nodeId }, 'node %d left the group (%s)', f.nodeId, f.reason);
@@ -286,22 +277,8 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   }
 
   /**
-   * A failed dial to the contact, which may simply not listen yet (members start in any order):
-   * the protocol retries until the join deadline. The first failure is said once at info (each
-   * retry is debug); reaching the contact later is one more info line.
-   */
-  private onContactUnreachable(reason: string): void {
-    if (this.contactDialFailures++ === 0) {
-      this.firstDialFailureMs = Date.now();
-      const { host, port } = this.config.cluster.contact;
-      this.log.info({ contact: `${host}:${port}` }, 'the contact at %s:%d is not reachable yet (%s); retrying every %d ms until the join deadline', host, port, reason, CONTACT_RETRY_MS);
-    }
-    this.step({ kind: 'contactUnreachable', final: isFinalRefusal(reason), reason });
-  }
-
-  /**
    * Whether the loss of `node` is routine: it left gracefully (its row says so) or is no longer a
-   * member of the installed view (removed already, or a joiner that was not admitted).
+   * member of the running view (removed already, or a joiner that was not admitted).
    */
   private departed(node: number): boolean {
     const vm = this.member.viewManager;
@@ -311,15 +288,13 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
 
   /**
    * The data plane's own log lines, at their level, except the connection drops that come with
-   * routine events: while the contact is dialed (each failed dial is a retry) and when every peer
-   * lost in the batch had left or been removed. Those go to debug: an operator has nothing to do
-   * about them.
+   * routine events: while the contact is dialed (each failed dial is a retry, summarized at info
+   * once the contact answers) and when every peer lost in the batch had left or been removed.
+   * Those go to debug: an operator has nothing to do about them.
    */
   private logFabricLines(result: PollResult): void {
     if (result.logs.length === 0) return;
-    const routine =
-      this.member.phaseName === 'dialing' ||
-      (result.failures.length > 0 && result.failures.every((f) => f.nodeId !== ANY_NODE && this.departed(f.nodeId)));
+    const routine = this.member.phaseName === 'dialing' || (result.failures.length > 0 && result.failures.every((f) => f.nodeId !== ANY_NODE && this.departed(f.nodeId)));
     for (const l of result.logs) {
       const level = routine && (l.level === 'warn' || l.level === 'error') ? 'debug' : l.level;
       this.log[level]({ fabric: true }, l.message);

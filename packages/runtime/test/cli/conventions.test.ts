@@ -5,8 +5,7 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benches } from '../../src/bench/registry.js';
@@ -33,7 +32,7 @@ describe('derecho command conventions', function () {
   this.timeout(180_000);
 
   it('--help of the program and of every command and benchmark exits 0 and prints usage', () => {
-    const helps = [['--help'], ['-h'], ['demo', '--help'], ['sim', '--help'], ['config-schema', '--help'], ['init', '--help'], ['bench', '--help'], ...Object.keys(benches).map((name) => ['bench', name, '--help'])];
+    const helps = [['--help'], ['-h'], ['demo', '--help'], ['sim', '--help'], ['config-schema', '--help'], ['bench', '--help'], ...Object.keys(benches).map((name) => ['bench', name, '--help'])];
     for (const args of helps) {
       const r = derecho(args);
       expect(r.code, `derecho ${args.join(' ')}: ${r.stderr}`).to.equal(0);
@@ -54,7 +53,6 @@ describe('derecho command conventions', function () {
 
   it('bad usage exits 2 with one line naming the problem and where to look', () => {
     expectUsageError([], /^derecho: missing <command>; one of: init, demo, sim, bench, config-schema \(see derecho --help\)$/);
-    expectUsageError(['init'], /^derecho init: expected 1 positional argument \(dir\), got 0/);
     expectUsageError(['config-schema', 'extra'], /^derecho config-schema: Unexpected argument 'extra'/);
     expectUsageError(['nope'], /^derecho: unknown command "nope"/);
     expectUsageError(['sim'], /^derecho sim: missing --seed N/);
@@ -79,19 +77,6 @@ describe('derecho command conventions', function () {
     };
     walk(src);
     expect(imports, 'runtime sources that load @derecho-ts/examples').to.deep.equal([]);
-  });
-
-  it('derecho init writes the template project, and refuses a directory with files in one line', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'derecho-init-cli-'));
-    try {
-      const r = derecho(['init', join(dir, 'app'), '--name', 'my-app']);
-      expect(r.code, r.stderr).to.equal(0);
-      expect(r.stdout).to.match(/^wrote \d+ files into .*app\nnext:\n/);
-      expect((JSON.parse(readFileSync(join(dir, 'app', 'package.json'), 'utf8')) as { name: string }).name).to.equal('my-app');
-      expectUsageError(['init', join(dir, 'app')], /^derecho init: .*app is not empty/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 
   it('derecho demo runs the data-plane demo on 3 processes', () => {

@@ -4,8 +4,7 @@
  * fails the build if the line compiles.
  */
 import { isCallError, NodeRemovedError, RemoteError, SenderRemovedError } from '@derecho-ts/runtime';
-import type { MemberShutdownReason } from '../../src/core/member/member-io.js';
-import type { CallError, CallPromise, Group, ShutdownReason, NotRegistered, OrderedStub, OrderedStubOf, P2PStub, P2PStubOf, QueryResults, ReplicatedName } from '@derecho-ts/runtime';
+import type { CallError, CallPromise, Group, NotRegistered, OrderedStub, OrderedStubOf, P2PStub, P2PStubOf, QueryResults, ReplicatedName } from '@derecho-ts/runtime';
 
 class TypeTestStore {
   private readonly data = new Map<string, Uint8Array>();
@@ -152,6 +151,3 @@ export async function leaving(group: Group): Promise<void> {
   assertType<Equal<ReturnType<Group['leave']>, Promise<void>>>();
   await group.leave();
 }
-
-// The shutdown reasons of the public API are the protocol's.
-assertType<Equal<ShutdownReason, MemberShutdownReason>>();

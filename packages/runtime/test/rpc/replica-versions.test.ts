@@ -48,6 +48,38 @@ describe('ReplicaVersions', () => {
     };
   }
 
+  it('retention after group commits: versions bounded below the global frontier, the file compacted off the delivery path', async () => {
+    class Blobs {
+      readonly blob = new Persistent<Uint8Array>(() => new Uint8Array(0), { retention: { versions: 50 } });
+    }
+    const blobs = new Blobs();
+    let global = -1n;
+    const versions = ReplicaVersions.create(blobs, { ...options(true, false), globalPersisted: () => global }, true)!;
+    const file = path.join(dir, 'sg2-sh1-blob.log');
+    let largest = 0;
+    // 64 KiB a version: the hidden bytes pass the 64 MiB compaction threshold after ~1,050 versions.
+    for (let i = 0; i < 1400; i++) {
+      blobs.blob.current = new Uint8Array(64 * 1024).fill(i & 255);
+      versions.version(makeVersion(0, i), hlc(i));
+      if (i % 20 === 19) {
+        const before = persisted.length;
+        versions.requestPersist(makeVersion(0, i));
+        while (persisted.length === before) await new Promise((r) => setImmediate(r));
+        global = makeVersion(0, i);
+        largest = Math.max(largest, fs.statSync(file).size);
+      }
+    }
+    expect(blobs.blob.count).to.be.at.most(50 + 20);
+    await versions.close();
+    expect(largest, 'the file grew past the compaction threshold').to.be.above(64 << 20);
+    expect(fs.statSync(file).size, 'compacted').to.be.below(40 << 20);
+    expect(fs.readdirSync(dir)).to.deep.equal(['sg2-sh1-blob.log']);
+    const reopened = Persistent.open<Uint8Array>(file, () => new Uint8Array(0));
+    expect(reopened.latestVersion).to.equal(makeVersion(0, 1399));
+    expect(reopened.get(makeVersion(0, 1390))[0]).to.equal(1390 & 255);
+    reopened.close();
+  });
+
   it('finds own versioned fields by property name; an object without any has none', () => {
     expect(versionedFieldsOf(new Store()).map(([name]) => name)).to.deep.equal(['data', 'hits']);
     expect(ReplicaVersions.create({ a: 1 }, options(true), true)).to.equal(undefined);

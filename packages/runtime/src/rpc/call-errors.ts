@@ -7,7 +7,7 @@
  * (`NotAMemberError` for an ordered call from outside the shard, `InvalidNodeError` for a p2p call
  * to a node outside it, `TypeError` for a method that is not `@Ordered()`/`@P2P()`).
  */
-import { NodeRemovedError, RemoteError, SenderRemovedError } from '../rpc/rpc-errors.js';
+import { NodeRemovedError, RemoteError, SenderRemovedError } from './rpc-errors.js';
 
 /**
  * Why a reply did not come:
