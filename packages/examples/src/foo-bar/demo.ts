@@ -1,5 +1,5 @@
 /**
- * `derecho demo` (and `derecho-examples foo-bar`): Derecho's simple replicated objects demo on a
+ * `derecho-examples demo` (`npm start`): Derecho's simple replicated objects demo on a
  * local group of four processes; prints what each member saw.
  */
 import { childScriptArgs } from '@derecho-ts/rdma-native';
@@ -20,7 +20,7 @@ export async function runFooBar(options: { logLevel?: string; timeoutMs?: number
 }
 
 export async function fooBarDemo(out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
-  out(`derecho demo: Foo and Bar replicated objects on ${FOO_BAR_NODES} processes on 127.0.0.1 (Foo: 3 replicas, Bar: 1)`);
+  out(`derecho-examples demo: Foo and Bar replicated objects on ${FOO_BAR_NODES} processes on 127.0.0.1 (Foo: 3 replicas, Bar: 1)`);
   const steps = await runFooBar();
   steps.forEach((members, step) => {
     out(`-- step ${step + 1}: ${step === 0 ? 'two concurrent changeState calls, an ordered read, a non-member p2p read' : 'reads after the changes, from members and from outside'}`);
@@ -28,6 +28,6 @@ export async function fooBarDemo(out: (line: string) => void = (l) => process.st
   });
   const finals = steps[1].flatMap((m) => Object.values(m.reads ?? {}));
   const agreed = new Set(finals).size === 1;
-  out(agreed ? `derecho demo: every replica ended with state ${finals[0]}` : `derecho demo: replicas disagree: ${finals.join(', ')}`);
+  out(agreed ? `derecho-examples demo: every replica ended with state ${finals[0]}` : `derecho-examples demo: replicas disagree: ${finals.join(', ')}`);
   return agreed ? 0 : 1;
 }

@@ -1,4 +1,4 @@
-/** `derecho demo iot`: the smart-memory service on 4 local processes (3 replicas + a dashboard). */
+/** `derecho-examples demo iot`: the smart-memory service on 4 local processes (3 replicas + a dashboard). */
 import { childScriptArgs } from '@derecho-ts/rdma-native';
 import { runLocalGroup } from '../local/local-group.js';
 import { IOT_REPLICAS, type IotStep, type IotTask } from './scenario.js';
@@ -17,7 +17,7 @@ export function runIot(options: { logLevel?: string; timeoutMs?: number } = {}):
 }
 
 export async function iotDemo(out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
-  out(`derecho demo iot: a smart-memory service replicated on ${IOT_REPLICAS} processes, and a dashboard process`);
+  out(`derecho-examples demo iot: a smart-memory service replicated on ${IOT_REPLICAS} processes, and a dashboard process`);
   const steps = await runIot();
   steps.forEach((members, step) => {
     out(`-- step ${step + 1}: ${step === 0 ? 'readings stream in' : 'alerts and models, from each replica and from outside'}`);
@@ -25,6 +25,6 @@ export async function iotDemo(out: (line: string) => void = (l) => process.stdou
   });
   const alerts = steps[1].filter((m) => m.alerts !== undefined).map((m) => JSON.stringify(m.alerts));
   const agreed = new Set(alerts).size === 1;
-  out(agreed ? 'derecho demo iot: every replica raised the same alerts at the same versions' : 'derecho demo iot: replicas disagree');
+  out(agreed ? 'derecho-examples demo iot: every replica raised the same alerts at the same versions' : 'derecho-examples demo iot: replicas disagree');
   return agreed ? 0 : 1;
 }

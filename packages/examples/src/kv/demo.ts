@@ -1,4 +1,4 @@
-/** `derecho demo kv`: the sharded key-value store on 5 local processes (2 shards x 2 replicas + a client). */
+/** `derecho-examples demo kv`: the sharded key-value store on 5 local processes (2 shards x 2 replicas + a client). */
 import { childScriptArgs } from '@derecho-ts/rdma-native';
 import { runLocalGroup } from '../local/local-group.js';
 import { KV_REPLICAS, KV_SHARDS, type KvStep, type KvTask } from './scenario.js';
@@ -17,7 +17,7 @@ export function runKv(options: { logLevel?: string; timeoutMs?: number } = {}): 
 }
 
 export async function kvDemo(out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
-  out(`derecho demo kv: a key-value store in ${KV_SHARDS} shards of ${KV_REPLICAS} replicas, and a client, on ${KV_NODES} processes`);
+  out(`derecho-examples demo kv: a key-value store in ${KV_SHARDS} shards of ${KV_REPLICAS} replicas, and a client, on ${KV_NODES} processes`);
   const steps = await runKv();
   steps.forEach((members, step) => {
     out(`-- step ${step + 1}: ${step === 0 ? 'writes' : 'reads from every replica'}`);

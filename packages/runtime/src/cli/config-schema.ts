@@ -1,10 +1,10 @@
-/** `derecho config-schema`: prints the JSON Schema of cluster.json (for editors; checked in as src/config/cluster.schema.json). */
+/** `derecho config-schema`: prints the JSON Schema of cluster.json (for editors; checked in as schemas/cluster.schema.json). */
 import { clusterJsonSchemaText } from '../config/json-schema.js';
 import { parseCommand, printUsage, type Command } from './command.js';
 
 const USAGE = `usage: derecho config-schema
   Prints the JSON Schema of cluster.json, generated from the configuration schema. Point a config
-  file at it with "$schema" (the package ships it as src/config/cluster.schema.json) and editors
+  file at it with "$schema" (the package ships it as schemas/cluster.schema.json) and editors
   complete and check the keys.
 `;
 

@@ -1,7 +1,7 @@
 /**
  * The JSON Schema of cluster.json, generated from the configuration schema (schema.ts), so an
  * editor completes and checks the file with the same keys, types, defaults and docs the validator
- * uses. Checked in as cluster.schema.json (`derecho config-schema` prints it; a test keeps the two
+ * uses. Checked in as schemas/cluster.schema.json (`derecho config-schema` prints it; a test keeps the two
  * equal). The validator stays the authority: the schema cannot say everything it checks (e.g.
  * maxSmcPayloadBytes ≤ maxPayloadBytes, the layout's own rules).
  */
@@ -10,7 +10,7 @@ import { nodeId, port, PROFILE_KEYS, SECTIONS, SPECIAL_KEYS, type LeafSpec, type
 type JsonSchema = Record<string, unknown>;
 
 /** Where the checked-in file lives, relative to the package root (also named in the test). */
-export const CLUSTER_SCHEMA_FILE = 'src/config/cluster.schema.json';
+export const CLUSTER_SCHEMA_FILE = 'schemas/cluster.schema.json';
 
 function leafType(kind: LeafType): JsonSchema {
   switch (kind.type) {

@@ -59,8 +59,9 @@ function describeImport(i: SourceImport): string {
 
 /**
  * Files that may import driver/ or sim/ besides those folders themselves: the composition root
- * (Group wires the real driver), the CLI, and the package entry points (src/*.ts, which export
- * the simulator and internals for tests and benchmarks; they are no layer of their own).
+ * (Group wires the real driver), the CLI, the benchmarks (they time the simulator and the
+ * driver), and the package entry points (src/*.ts, which export the simulator and internals for
+ * tests and benchmarks; they are no layer of their own).
  */
 const COMPOSITION_ROOTS = ['replicated/group.ts'];
 const COMPOSITION_LAYERS = ['cli', 'bench', ''];

@@ -36,7 +36,7 @@ describe('cluster.json JSON Schema', () => {
 
   it('the example config points at it and loads', () => {
     const text = JSON.parse(readFileSync(example, 'utf8')) as { $schema: string };
-    expect(text.$schema).to.equal('./cluster.schema.json');
+    expect(text.$schema).to.equal('../../schemas/cluster.schema.json');
     const config = loadConfig({ path: example, argv: ['--node-id', '1'], env: {} });
     expect(config.node.id).to.equal(1);
     expect(config.node.host).to.equal('10.0.0.2');
