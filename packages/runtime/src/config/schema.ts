@@ -66,6 +66,7 @@ export interface DerechoConfig {
   };
   readonly logging: {
     readonly level: LogLevel;
+    readonly remoteStacks: boolean;
   };
   /** The subgroup layout, if the deployment gives one (otherwise the code's own layout is used). */
   readonly layout: GroupLayout | undefined;
@@ -141,6 +142,7 @@ export const SECTIONS = {
   },
   logging: {
     level: { kind: { type: 'enum', values: LOG_LEVELS }, default: 'info', doc: 'Least severe level logged.' },
+    remoteStacks: { kind: { type: 'bool' }, default: false, doc: 'Replicas send the stack of an exception an RPC handler throws with the error: the caller\'s RemoteError carries it (remoteStack, and cause.stack). Off by default: a stack shows code paths to every caller.' },
   },
 } as const satisfies Record<string, Record<string, LeafSpec>>;
 

@@ -153,7 +153,7 @@ export class Group extends EventEmitter<GroupEvents> {
         new SchemaCodec(rpc.schema, rpc.wireClasses),
         rpc.factories,
         new SchemaCodec(rpc.schema, rpc.wireClasses, { copyBuffers: false }),
-        { persistence: config.persistence },
+        { persistence: config.persistence, remoteStacks: config.logging.remoteStacks },
       );
       this.rpc = engine;
       node.setRpcHandler((from, frame) => engine.onFrame(from, frame));

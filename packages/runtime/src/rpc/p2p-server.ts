@@ -36,6 +36,8 @@ export class P2PServer {
     private readonly host: ReplicaHost,
     /** Answers this node's calls to itself. */
     private readonly calls: RpcCaller,
+    /** Errors go with their stacks (config `logging.remoteStacks`). */
+    private readonly remoteStacks = false,
   ) {}
 
   /** A request from `from` (`bytes` is its whole frame, kept if it must wait for a view). Bad bytes throw RpcWireError. */
@@ -48,7 +50,7 @@ export class P2PServer {
     if (replica === undefined) {
       // Not malformed: the caller's view may say otherwise (after a view change). Tell it.
       const err = new NotAMemberError(`node ${this.transport.nodeId} holds no replica of subgroup ${request.subgroupId}`);
-      this.transport.sendP2P(from, [p2pReplyHeader(this.transport.channel, ReplyStatus.Exception, request.invocation), encodeRemoteError(err)]);
+      this.transport.sendP2P(from, [p2pReplyHeader(this.transport.channel, ReplyStatus.Exception, request.invocation), encodeRemoteError(err, this.remoteStacks)]);
       return;
     }
     let codec: MethodCodec;
@@ -116,7 +118,7 @@ export class P2PServer {
       this.calls.ownP2PReply(job.invocation, job.codec, result);
       return;
     }
-    const [status, body] = result.ok ? encodeReplyBody(job.codec, true, result.value) : encodeReplyBody(job.codec, false, result.error);
+    const [status, body] = result.ok ? encodeReplyBody(job.codec, true, result.value) : encodeReplyBody(job.codec, false, result.error, this.remoteStacks);
     try {
       this.transport.sendP2P(job.from, [p2pReplyHeader(this.transport.channel, status, job.invocation), body]);
     } catch (err) {

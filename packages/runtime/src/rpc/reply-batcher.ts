@@ -17,12 +17,16 @@ export class ReplyBatcher {
   private flushScheduled = false;
   private closed = false;
 
-  constructor(private readonly transport: RpcTransport) {}
+  constructor(
+    private readonly transport: RpcTransport,
+    /** Errors go with their stacks (config `logging.remoteStacks`). */
+    private readonly remoteStacks = false,
+  ) {}
 
   /** This replica's answer to `caller`'s ordered call `invocation`: sent when the batch ends. */
   add(caller: number, subgroupId: number, invocation: number, codec: MethodCodec, ok: boolean, valueOrError: unknown): void {
     if (this.closed) return;
-    const [status, body] = encodeReplyBody(codec, ok, valueOrError);
+    const [status, body] = encodeReplyBody(codec, ok, valueOrError, this.remoteStacks);
     let frame = this.frames.get(caller);
     if (frame === undefined) this.frames.set(caller, (frame = new OrderedRepliesBuilder()));
     frame.add(status, subgroupId, invocation, body);

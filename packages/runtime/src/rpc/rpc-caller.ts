@@ -55,6 +55,8 @@ export class RpcCaller {
   constructor(
     private readonly transport: RpcTransport,
     private readonly self: OwnP2PTarget,
+    /** This node's own calls see their handler's stack as a remote caller would (config `logging.remoteStacks`). */
+    private readonly remoteStacks = false,
   ) {}
 
   /** An ordered call from this node: returns its results at once; the multicast may wait for a view. */
@@ -151,7 +153,7 @@ export class RpcCaller {
   ownOrderedReply(invocation: number, result: HandlerResult): void {
     const pending = this.ordered.get(invocation);
     if (pending === undefined) return;
-    if (pending.reply(this.transport.nodeId, localReplyOutcome(this.transport.nodeId, pending.codec, result))) this.ordered.delete(invocation);
+    if (pending.reply(this.transport.nodeId, localReplyOutcome(this.transport.nodeId, pending.codec, result, this.remoteStacks))) this.ordered.delete(invocation);
   }
 
   /** My own replica's answer to my own p2p call. */
@@ -159,7 +161,7 @@ export class RpcCaller {
     const pending = this.p2p.get(invocation);
     if (pending === undefined) return;
     this.p2p.delete(invocation);
-    const outcome = localReplyOutcome(this.transport.nodeId, codec, result);
+    const outcome = localReplyOutcome(this.transport.nodeId, codec, result, this.remoteStacks);
     if (outcome.ok) pending.resolve(outcome.value);
     else pending.reject(outcome.error);
   }

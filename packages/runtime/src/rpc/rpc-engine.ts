@@ -37,6 +37,8 @@ export interface RpcEngineOptions {
    * it, versioned fields are kept in memory only.
    */
   readonly persistence?: PersistenceSettings;
+  /** Send the stack of an exception a handler throws with its error (config `logging.remoteStacks`). */
+  readonly remoteStacks?: boolean;
 }
 
 export class RpcEngine {
@@ -57,10 +59,11 @@ export class RpcEngine {
     options: RpcEngineOptions = {},
   ) {
     this.frontiers = new PersistenceFrontiers(transport);
-    this.replies = new ReplyBatcher(transport);
-    this.calls = new RpcCaller(transport, { runOwnCall: (subgroupId, invocation, method, args) => this.server.runOwnCall(subgroupId, invocation, method, args) });
+    const remoteStacks = options.remoteStacks ?? false;
+    this.replies = new ReplyBatcher(transport, remoteStacks);
+    this.calls = new RpcCaller(transport, { runOwnCall: (subgroupId, invocation, method, args) => this.server.runOwnCall(subgroupId, invocation, method, args) }, remoteStacks);
     this.host = new ReplicaHost(transport, factories, deliveryCodec, options.persistence, this.frontiers, this.calls, this.replies);
-    this.server = new P2PServer(transport, codec, this.host, this.calls);
+    this.server = new P2PServer(transport, codec, this.host, this.calls, remoteStacks);
   }
 
   /** Whether `type` (a subgroup's type in the view) is one of the typed classes. */

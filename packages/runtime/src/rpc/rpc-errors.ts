@@ -3,6 +3,11 @@
 /** The remote handler threw: carries the original error's name and message. */
 export class RemoteError extends Error {
   override readonly name = 'RemoteError';
+  /**
+   * `cause` is the handler's error as far as it crossed the wire: an Error with its name and
+   * message, and its stack when the replicas send stacks (config `logging.remoteStacks`).
+   */
+  declare readonly cause: Error;
   constructor(
     /** The node whose handler threw. */
     readonly nodeId: number,
@@ -10,8 +15,13 @@ export class RemoteError extends Error {
     readonly remoteName: string,
     /** `message` of the error the handler threw. */
     readonly remoteMessage: string,
+    /** The handler's stack, when the replica sends stacks (`logging.remoteStacks`). */
+    readonly remoteStack?: string,
   ) {
-    super(`node ${nodeId}: ${remoteName}: ${remoteMessage}`);
+    const remote = new Error(remoteMessage);
+    remote.name = remoteName;
+    remote.stack = remoteStack ?? `${remoteName}: ${remoteMessage}\n    (node ${nodeId} sends no stacks; set logging.remoteStacks there)`;
+    super(`node ${nodeId}: ${remoteName}: ${remoteMessage}`, { cause: remote });
   }
 }
 

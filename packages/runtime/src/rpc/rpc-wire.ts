@@ -277,22 +277,28 @@ export class OrderedRepliesBuilder {
 
 const errorPackr = new Packr({ useRecords: false, moreTypes: false });
 
-/** What a thrown value looks like on the wire: its name and message. */
-export function encodeRemoteError(thrown: unknown): Uint8Array {
+/** A shipped stack is cut to this many characters. */
+const MAX_STACK_TEXT = 16 * 1024;
+
+/** What a thrown value looks like on the wire: its name and message, and its stack when `withStack`. */
+export function encodeRemoteError(thrown: unknown, withStack = false): Uint8Array {
   const name = thrown instanceof Error ? thrown.name : typeof thrown;
   const message = thrown instanceof Error ? thrown.message : String(thrown);
-  return errorPackr.pack([name.slice(0, MAX_ERROR_TEXT), message.slice(0, MAX_ERROR_TEXT)]);
+  const fields = [name.slice(0, MAX_ERROR_TEXT), message.slice(0, MAX_ERROR_TEXT)];
+  if (withStack && thrown instanceof Error && typeof thrown.stack === 'string') fields.push(thrown.stack.slice(0, MAX_STACK_TEXT));
+  return errorPackr.pack(fields);
 }
 
-export function decodeRemoteError(body: Uint8Array): { name: string; message: string } {
+export function decodeRemoteError(body: Uint8Array): { name: string; message: string; stack?: string } {
   let value: unknown;
   try {
     value = errorPackr.unpack(body);
   } catch (err) {
     throw new RpcWireError(`a remote error body is not msgpack: ${(err as Error).message}`);
   }
-  if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'string' || typeof value[1] !== 'string') {
-    throw new RpcWireError('a remote error body must be [name, message]');
+  if (!Array.isArray(value) || (value.length !== 2 && value.length !== 3) || !value.every((v) => typeof v === 'string')) {
+    throw new RpcWireError('a remote error body must be [name, message] or [name, message, stack]');
   }
-  return { name: value[0].slice(0, MAX_ERROR_TEXT), message: value[1].slice(0, MAX_ERROR_TEXT) };
+  const error = { name: value[0].slice(0, MAX_ERROR_TEXT), message: value[1].slice(0, MAX_ERROR_TEXT) };
+  return value.length === 3 ? { ...error, stack: (value[2] as string).slice(0, MAX_STACK_TEXT) } : error;
 }

@@ -38,7 +38,7 @@ describe('config: validation', () => {
       profiles: {},
       failure: { heartbeatMs: 100, failureTimeoutMs: 2000, partitionSafety: true },
       persistence: { enabled: true, dir: '/srv/app/.derecho/node-1/log', fsync: true, retainVersions: undefined, retainSeconds: undefined, retainBytes: undefined },
-      logging: { level: 'info' },
+      logging: { level: 'info', remoteStacks: false },
       layout: undefined,
     };
     expect(config).to.deep.equal(expected);

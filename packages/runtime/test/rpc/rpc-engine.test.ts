@@ -71,7 +71,7 @@ const view: GroupView = {
   subgroups: [{ type: 'Counter', index: 0, shards: [{ members: [0, 1, 2], senders: [true, true, true], mode: 'ordered' }], params: { windowSize: 8, maxPayloadBytes: 1024, maxSmcPayloadBytes: 1024, blockBytes: 1024 } }],
 };
 
-function harness(nodeId = 0) {
+function harness(nodeId = 0, options: { remoteStacks?: boolean } = {}) {
   const sent: { to: number; bytes: Uint8Array }[] = [];
   const multicasts: Uint8Array[] = [];
   const dropped: { peer: number; why: string }[] = [];
@@ -90,7 +90,7 @@ function harness(nodeId = 0) {
   };
   const codec = new SchemaCodec(schema);
   const counter = new Counter();
-  const engine = new RpcEngine(transport, codec, new Map([['Counter', { className: 'Counter', create: () => counter }]]));
+  const engine = new RpcEngine(transport, codec, new Map([['Counter', { className: 'Counter', create: () => counter }]]), codec, options);
   engine.onView(view);
   let seq = 0;
   const deliver = (payload: Uint8Array, sender: number): void => {
@@ -215,6 +215,26 @@ describe('RpcEngine (fake transport)', () => {
     const err = await r.first().then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(RemoteError);
     expect((err as RemoteError).message).to.equal('node 0: RangeError: negative');
+    // Without logging.remoteStacks the cause says where the stack is not, not a stack of this node.
+    expect((err as RemoteError).remoteStack).to.equal(undefined);
+    expect((err as RemoteError).cause).to.include({ name: 'RangeError', message: 'negative' });
+    expect((err as RemoteError).cause.stack).to.match(/node 0 sends no stacks; set logging.remoteStacks there/);
+  });
+
+  it('with remoteStacks, a p2p exception comes back with the handler\'s stack as remoteStack and cause.stack', async () => {
+    const target = harness(1, { remoteStacks: true });
+    const caller = harness(0);
+    const p = caller.engine.callP2P<number>(0, 1, caller.codec.method('Counter', 'get'), []);
+    target.counter.get = () => {
+      throw new TypeError('the replica tripped');
+    };
+    target.engine.onFrame(0, caller.sent[0].bytes.subarray(1));
+    caller.engine.onFrame(1, target.sent[0].bytes.subarray(1));
+    const err = (await p.then(() => undefined, (e: unknown) => e)) as RemoteError;
+    expect(err).to.be.instanceOf(RemoteError);
+    expect(err.remoteStack).to.match(/^TypeError: the replica tripped\n\s+at /);
+    expect(err.remoteStack).to.match(/rpc-engine\.test\.ts/);
+    expect(err.cause.stack).to.equal(err.remoteStack);
   });
 });
 
