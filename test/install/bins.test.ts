@@ -12,11 +12,14 @@ import { runCommand } from './run-command.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Each bin: its name, its package directory, and what `<bin> <args>` must print and exit with. */
+/**
+ * Each bin: its name, its package directory, and what `<bin> --help` must print and exit with
+ * (derecho-examples takes --help for an unknown demo, exit 2, until it follows the CLI convention).
+ */
 const bins = [
-  { name: 'derecho', pkg: 'runtime', args: ['--help'], code: 0, prints: /usage: derecho / },
-  { name: 'derecho-codegen', pkg: 'codegen', args: ['--help'], code: 0, prints: /usage: derecho-codegen / },
-  { name: 'derecho-examples', pkg: 'examples', args: [], code: 2, prints: /usage: derecho-examples / },
+  { name: 'derecho', pkg: 'runtime', codes: [0], prints: /usage: derecho / },
+  { name: 'derecho-codegen', pkg: 'codegen', codes: [0], prints: /usage: derecho-codegen / },
+  { name: 'derecho-examples', pkg: 'examples', codes: [0, 2], prints: /usage: derecho-examples / },
 ] as const;
 
 describe('workspace bins', function () {
@@ -45,9 +48,9 @@ describe('workspace bins', function () {
       const link = join(repoRoot, 'node_modules', '.bin', bin.name);
       expect(lstatSync(link).isSymbolicLink(), `${link} is a symlink (run npm ci)`).to.equal(true);
       expect(realpathSync(link)).to.equal(join(repoRoot, target));
-      const r = await run(link, bin.args, true);
+      const r = await run(link, ['--help'], true);
       expect(r.output).to.match(bin.prints);
-      expect(r.code).to.equal(bin.code);
+      expect(bin.codes).to.include(r.code);
     });
   }
 

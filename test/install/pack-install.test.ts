@@ -6,9 +6,9 @@
  * ordered call. The native addon is compiled by its install script, so this takes minutes.
  */
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initProject } from '@derecho-ts/runtime/init';
 import { runCommand } from './run-command.js';
@@ -52,6 +52,8 @@ describe('packages installed from their tarballs in a new project', function () 
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'derecho-pack-install-'));
+    // Module resolution walks up the folders: a project inside the repository would see its node_modules.
+    expect(realpathSync(root).startsWith(`${realpathSync(repoRoot)}${sep}`), `${root} is inside the repository; set TMPDIR to a folder outside it`).to.equal(false);
     mkdirSync(join(root, 'packs'));
     // prepack compiles each package (tsc -b), so this also works before `npm run build`.
     const pack = await runCommand('npm', ['pack', '--json', '--pack-destination', join(root, 'packs'), ...packages.flatMap((p) => ['-w', `@derecho-ts/${p}`])], {

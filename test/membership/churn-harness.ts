@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { freeLoopbackPorts, spawnLineProcess, type LineProcess } from '@derecho-ts/runtime/testing';
+import { freeLoopbackPorts, spawnLineProcess, type LineProcess } from '@derecho-ts/runtime/internals';
 
 export interface Member extends LineProcess {
   readonly id: number;

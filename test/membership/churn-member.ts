@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { Group, customShards } from '@derecho-ts/runtime';
-import { fillPayload } from '@derecho-ts/runtime/testing';
+import { fillPayload } from '@derecho-ts/runtime/internals';
 
 interface ChurnTask {
   readonly config: object;
@@ -106,7 +106,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   } else if (line === 'leave') {
     sending = false;
     await loop;
-    group.leave();
+    void group.leave();
   } else if (line === 'exit') {
     break;
   }

@@ -12,7 +12,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { freeLoopbackPorts, spawnLineProcess, type LineProcess } from '@derecho-ts/runtime/testing';
+import { freeLoopbackPorts, spawnLineProcess, type LineProcess } from '@derecho-ts/runtime/internals';
 
 const RUNS = Number(process.env.DERECHO_OUTSIDE_LEADER_RUNS ?? 1);
 const script = fileURLToPath(new URL('./outside-leader-member.ts', import.meta.url));

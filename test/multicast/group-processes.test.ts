@@ -6,7 +6,7 @@
  * stream (FIFO per sender).
  */
 import { expect } from 'chai';
-import { runLocalMulticast, type MulticastRunOptions } from '@derecho-ts/runtime/testing';
+import { runLocalMulticast, type MulticastRunOptions } from '@derecho-ts/runtime/internals';
 
 async function run(options: MulticastRunOptions) {
   const results = await runLocalMulticast({ verifyPayloads: true, timeoutMs: 150_000, logLevel: 'error', ...options });

@@ -3,7 +3,7 @@
  * address, joined by a bridge. The same ordered multicast as on loopback, across real interfaces.
  */
 import { expect } from 'chai';
-import { runLocalMulticast } from '@derecho-ts/runtime/testing';
+import { runLocalMulticast } from '@derecho-ts/runtime/internals';
 import { NetnsLab } from './netns-lab.js';
 
 describe('a group across network namespaces (multi-host)', function () {

@@ -6,17 +6,44 @@
  * classes. Paths given to --out and --lock are relative to the tsconfig's directory. --check
  * writes nothing and fails, naming the files, when the generated file or the lock is stale.
  */
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { Project } from 'ts-morph';
 import { DEFAULT_LOCK_FILE, DEFAULT_OUT_FILE, generate, writeOutputs } from './generate.js';
 import { formatError } from './ir.js';
 
 const USAGE = `usage: derecho-codegen [--project <tsconfig.json>] [--out <file>] [--lock <file>] [--check]
-  --project  the tsconfig whose program holds the @Replicated classes (default: ./tsconfig.json)
-  --out      generated file, relative to the tsconfig's directory (default: ${DEFAULT_OUT_FILE})
-  --lock     schema lock, relative to the tsconfig's directory (default: ${DEFAULT_LOCK_FILE})
-  --check    write nothing; exit 1 naming the stale files if the output or the lock would change`;
+       derecho-codegen --version
+  -p, --project  the tsconfig whose program holds the @Replicated classes (default: ./tsconfig.json)
+  --out          generated file, relative to the tsconfig's directory (default: ${DEFAULT_OUT_FILE})
+  --lock         schema lock, relative to the tsconfig's directory (default: ${DEFAULT_LOCK_FILE})
+  --check        write nothing; exit 1 naming the stale files if the output or the lock would change
+exit codes: 0 done (or up to date), 1 errors in the classes or stale output (--check),
+            2 usage error (one line on stderr)`;
+
+const OPTIONS = {
+  project: { type: 'string', short: 'p' },
+  out: { type: 'string' },
+  lock: { type: 'string' },
+  check: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+/** This package's name and version, from its package.json (two levels up from src/ and dist/src/). */
+function version(): string {
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(fileURLToPath(new URL(rel, import.meta.url)), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === '@derecho-ts/codegen') return `${pkg.name} ${pkg.version}`;
+    } catch {
+      // not there from this layout: try the other
+    }
+  }
+  return '@derecho-ts/codegen (unknown version)';
+}
 
 export interface CliIo {
   readonly out: (line: string) => void;
@@ -26,35 +53,27 @@ export interface CliIo {
 
 /** Runs the CLI and returns its exit code: 0 done, 1 errors or stale output, 2 bad usage. */
 export function runCli(argv: readonly string[], io: CliIo): number {
-  let project = 'tsconfig.json';
-  let outFile: string | undefined;
-  let lockFile: string | undefined;
-  let check = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = (): string | undefined => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) {
-        io.err(`derecho-codegen: ${arg} needs a value\n${USAGE}`);
-        return undefined;
-      }
-      return v;
-    };
-    if (arg === '--check') check = true;
-    else if (arg === '--help' || arg === '-h') {
-      io.out(USAGE);
-      return 0;
-    } else if (arg === '--project' || arg === '-p' || arg === '--out' || arg === '--lock') {
-      const v = value();
-      if (v === undefined) return 2;
-      if (arg === '--out') outFile = v;
-      else if (arg === '--lock') lockFile = v;
-      else project = v;
-    } else {
-      io.err(`derecho-codegen: unknown argument '${arg}'\n${USAGE}`);
-      return 2;
-    }
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) throw e;
+    const message = (e as Error).message.split('\n', 1)[0].replace(/\. To specify a positional argument.*$/, '');
+    io.err(`derecho-codegen: ${message} (see derecho-codegen --help)`);
+    return 2;
   }
+  if (values.help === true) {
+    io.out(USAGE);
+    return 0;
+  }
+  if (values.version === true) {
+    io.out(version());
+    return 0;
+  }
+  const project = values.project ?? 'tsconfig.json';
+  const { out: outFile, lock: lockFile } = values;
+  const check = values.check === true;
   const tsconfig = resolve(io.cwd, project);
   let tsProject: Project;
   try {

@@ -110,9 +110,24 @@ describe('derecho-codegen CLI', () => {
     }
   });
 
-  it('refuses bad usage with exit code 2', () => {
-    expect(cli(['--frobnicate']).code).to.equal(2);
-    expect(cli(['--project']).code).to.equal(2);
+  it('--help prints the usage and the exit codes; --version the package version', () => {
+    const help = cli(['--help']);
+    expect(help.code).to.equal(0);
+    expect(help.out.join('\n')).to.match(/^usage: derecho-codegen /);
+    expect(help.out.join('\n')).to.match(/exit codes: 0 done/);
+    const pkg = JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')) as { version: string };
+    expect(cli(['--version'])).to.deep.equal({ code: 0, out: [`@derecho-ts/codegen ${pkg.version}`], err: [] });
+  });
+
+  it('refuses bad usage with exit code 2 and one line', () => {
+    const unknown = cli(['--frobnicate']);
+    expect(unknown.code).to.equal(2);
+    expect(unknown.err).to.deep.equal(["derecho-codegen: Unknown option '--frobnicate' (see derecho-codegen --help)"]);
+    const noValue = cli(['--project']);
+    expect(noValue.code).to.equal(2);
+    expect(noValue.err).to.have.length(1);
+    expect(noValue.err[0]).to.match(/^derecho-codegen: Option '-p, --project <value>' argument missing/);
+    expect(cli(['src']).code).to.equal(2);
     const missing = cli(['--project', join(dir, 'nope.json')]);
     expect(missing.code).to.equal(1);
     expect(missing.err[0]).to.match(/^derecho-codegen: cannot load .*nope\.json/);

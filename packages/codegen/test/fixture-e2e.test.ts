@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { SchemaCodec, getReplicatedMetadata } from '@derecho-ts/runtime';
+import { SchemaCodec, getReplicatedMetadata } from '@derecho-ts/runtime/internals';
 import { methodIds, wireClasses, wireSchema } from './fixtures/kv/src/derecho.generated.js';
 import { Bar, Foo, KVStore } from './fixtures/kv/src/kv.js';
 import { Money } from './fixtures/kv/src/money.js';

@@ -1,23 +1,17 @@
 #!/usr/bin/env node
 /**
- * `derecho-examples <demo>`: runs one example on a local multi-process group (the same demos as
- * `derecho demo <name>`).
+ * `derecho-examples`: the demos and RPC benchmarks that need the examples' replicated classes.
+ * Same conventions as `derecho` (--help everywhere, --version, exit 2 with one line for bad usage).
  */
-import { demos } from './demos.js';
+import { main, program, subcommands } from '@derecho-ts/runtime/internals';
+import { benches } from './bench/benches.js';
 
-const [name] = process.argv.slice(2);
-const demo = name === undefined ? undefined : demos[name];
-if (demo === undefined) {
-  process.stderr.write(`usage: derecho-examples <${Object.keys(demos).join('|')}>\n`);
-  process.exitCode = 2;
-} else {
-  demo().then(
-    (code) => {
-      process.exitCode = code;
+main(
+  program('derecho-examples', import.meta.url, {
+    demo: { summary: 'a demo on a local multi-process group: foo-bar (default), kv, iot', load: async () => (await import('./demos.js')).demoCommand },
+    bench: {
+      summary: `an RPC benchmark: ${Object.keys(benches).join(', ')}`,
+      load: async () => subcommands('derecho-examples bench', 'RPC benchmarks on local groups of this machine; --json for one JSON object.', benches),
     },
-    (err: unknown) => {
-      process.stderr.write(`derecho-examples: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+  }),
+);

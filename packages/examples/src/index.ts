@@ -7,5 +7,3 @@ export { SmartMemory, DEFAULT_RULES, type Reading, type SensorModel, type Alert,
 export { RpcProbe, type Stamp } from './testing/rpc-probe.js';
 export { methodIds, wireSchema } from './derecho.generated.js';
 export { runLocalGroup, type LocalGroupOptions, type MemberConfig } from './local/local-group.js';
-export { demos } from './demos.js';
-export { benches } from './bench/benches.js';

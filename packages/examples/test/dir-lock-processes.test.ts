@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { freeLoopbackPorts, onLines } from '@derecho-ts/runtime/testing';
+import { freeLoopbackPorts, onLines } from '@derecho-ts/runtime/internals';
 
 const MEMBER = fileURLToPath(new URL('./fixtures/dir-lock-member.ts', import.meta.url));
 

@@ -9,7 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { freeLoopbackPorts } from '@derecho-ts/runtime/testing';
+import { Persistent } from '@derecho-ts/runtime';
+import { freeLoopbackPorts } from '@derecho-ts/runtime/internals';
 import { openDataLog } from './helpers.js';
 
 const MEMBER = fileURLToPath(new URL('./fixtures/durable-kv-member.ts', import.meta.url));

@@ -9,8 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { customShards, Group, shards, VersionTrimmedError, type QueryResults } from '@derecho-ts/runtime';
-import { freeLoopbackPorts } from '@derecho-ts/runtime/testing';
+import { customShards, Group, Persistent, shards, VersionTrimmedError, type QueryResults } from '@derecho-ts/runtime';
+import { freeLoopbackPorts } from '@derecho-ts/runtime/internals';
 import { wireSchema } from '../src/derecho.generated.js';
 import { DurableKV } from '../src/durable-kv/durable-kv.js';
 import { memberConfig, openDataLog } from './helpers.js';
@@ -44,7 +44,7 @@ describe('durable replicated objects (Persistent fields in persistent shards, in
   async function start(n: number, layout: ReturnType<typeof shards>, enabled = true, ports?: readonly number[]): Promise<{ members: Group[]; ports: readonly number[] }> {
     const p = ports ?? (await freeLoopbackPorts(n));
     const members = await Promise.all(
-      Array.from({ length: n }, (_, id) => Group.join({ schema: wireSchema, minMembers: n, joinTimeoutMs: 20_000, subgroups: [{ type: DurableKV, layout }], config: configFor(id, p, root, enabled) })),
+      Array.from({ length: n }, (_, id) => Group.join({ argv: [], schema: wireSchema, minMembers: n, joinTimeoutMs: 20_000, subgroups: [{ type: DurableKV, layout }], config: configFor(id, p, root, enabled) })),
     );
     groups.push(...members);
     return { members, ports: p };
@@ -127,7 +127,7 @@ describe('durable replicated objects (Persistent fields in persistent shards, in
     const { members } = await start(3, layout, true, ports);
     const calls = putFromEveryone(members);
     await Promise.all(calls.map((c) => c.results.globalPersistence()));
-    const joiner = await Group.join({ schema: wireSchema, joinTimeoutMs: 20_000, subgroups: [{ type: DurableKV, layout }], config: configFor(3, ports, root) });
+    const joiner = await Group.join({ argv: [], schema: wireSchema, joinTimeoutMs: 20_000, subgroups: [{ type: DurableKV, layout }], config: configFor(3, ports, root) });
     groups.push(joiner);
     expect(joiner.view.subgroups[0].shards[0].members).to.include(3);
     const old = members[0].subgroup(DurableKV).local.data;
@@ -197,7 +197,7 @@ describe('durable replicated objects (Persistent fields in persistent shards, in
     const { members, ports } = await start(1, layout);
     await members[0].subgroup(DurableKV).ordered.put('a', bytes('1')).globalPersistence();
     await Promise.all(groups.splice(0).map((g) => g.close()));
-    const again = Group.join({ schema: wireSchema, minMembers: 1, joinTimeoutMs: 20_000, subgroups: [{ type: DurableKV, layout }], config: { ...configFor(0, ports, root), logging: { level: 'silent' } } });
+    const again = Group.join({ argv: [], schema: wireSchema, minMembers: 1, joinTimeoutMs: 20_000, subgroups: [{ type: DurableKV, layout }], config: { ...configFor(0, ports, root), logging: { level: 'silent' } } });
     const error = await again.then(
       (g) => {
         groups.push(g);
@@ -243,6 +243,7 @@ describe('durable replicated objects (Persistent fields in persistent shards, in
     const members = await Promise.all(
       [0, 1, 2].map((id) =>
         Group.join({
+          argv: [],
           schema: wireSchema,
           minMembers: 3,
           joinTimeoutMs: 20_000,

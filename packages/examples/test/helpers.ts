@@ -1,6 +1,6 @@
 /** In-process groups for the RPC tests: every member has its own endpoint on loopback. */
 import { Group, PersistentMap, type GroupJoinOptions } from '@derecho-ts/runtime';
-import { freeLoopbackPorts } from '@derecho-ts/runtime/testing';
+import { freeLoopbackPorts } from '@derecho-ts/runtime/internals';
 import { wireSchema } from '../src/derecho.generated.js';
 
 export const SECRET = 'an-examples-test-secret';
@@ -18,7 +18,7 @@ export function memberConfig(id: number, ports: readonly number[], level = 'sile
 export async function startGroup(n: number, options: (id: number) => Omit<GroupJoinOptions, 'config'>, ports?: readonly number[]): Promise<{ groups: Group[]; ports: readonly number[] }> {
   const p = ports ?? (await freeLoopbackPorts(n));
   const groups = await Promise.all(
-    Array.from({ length: n }, (_, id) => Group.join({ schema: wireSchema, minMembers: n, joinTimeoutMs: 20_000, ...options(id), config: memberConfig(id, p) })),
+    Array.from({ length: n }, (_, id) => Group.join({ argv: [], schema: wireSchema, minMembers: n, joinTimeoutMs: 20_000, ...options(id), config: memberConfig(id, p) })),
   );
   return { groups, ports: p };
 }

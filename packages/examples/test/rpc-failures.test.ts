@@ -14,10 +14,9 @@ import {
   Replicated,
   SenderRemovedError,
   StaleSchemaError,
-  buildHashWithSchema,
   shards,
 } from '@derecho-ts/runtime';
-import { freeLoopbackPorts } from '@derecho-ts/runtime/testing';
+import { freeLoopbackPorts, buildHashWithSchema } from '@derecho-ts/runtime/internals';
 import { wireSchema } from '../src/derecho.generated.js';
 import { RpcProbe } from '../src/testing/rpc-probe.js';
 import { SECRET, memberConfig, sorted, startGroup } from './helpers.js';
@@ -102,10 +101,10 @@ describe('RPC failures', function () {
 
   it('a member built with another schema is refused in the handshake', async () => {
     const ports = await freeLoopbackPorts(2);
-    const first = await Group.join({ config: memberConfig(0, ports), schema: wireSchema, subgroups: [{ type: RpcProbe, layout: shards({ minNodes: 1 }) }] });
+    const first = await Group.join({ argv: [], config: memberConfig(0, ports), schema: wireSchema, subgroups: [{ type: RpcProbe, layout: shards({ minNodes: 1 }) }] });
     cleanup.push(() => first.close());
     const other = { ...wireSchema, hash: '0'.repeat(64) };
-    const err = await Group.join({ config: memberConfig(1, ports), schema: other, subgroups: [{ type: RpcProbe, layout: shards({ minNodes: 1 }) }], joinTimeoutMs: 5000 }).then(
+    const err = await Group.join({ argv: [], config: memberConfig(1, ports), schema: other, subgroups: [{ type: RpcProbe, layout: shards({ minNodes: 1 }) }], joinTimeoutMs: 5000 }).then(
       (g) => {
         g.close();
         return undefined;
@@ -129,7 +128,7 @@ describe('RPC failures', function () {
       @Ordered() ping(): void {}
     }
     const ports = await freeLoopbackPorts(1);
-    const join = (type: abstract new () => object, schema = wireSchema) => Group.join({ config: memberConfig(0, ports), schema, subgroups: [{ type, layout: shards({ minNodes: 1 }) }] }).then((g) => g.close(), (e: unknown) => e);
+    const join = (type: abstract new () => object, schema = wireSchema) => Group.join({ argv: [], config: memberConfig(0, ports), schema, subgroups: [{ type, layout: shards({ minNodes: 1 }) }] }).then((g) => g.close(), (e: unknown) => e);
     const stale = await join(FooWithReset);
     expect(stale).to.be.instanceOf(StaleSchemaError);
     expect((stale as Error).message).to.equal(
@@ -138,7 +137,7 @@ describe('RPC failures', function () {
     const missing = await join(NotGenerated);
     expect(missing).to.be.instanceOf(StaleSchemaError);
     expect((missing as Error).message).to.match(/^the wire schema has no class 'NotGenerated' \(class NotGenerated; schema classes: Bar, DurableKV, Foo, KVStore, RpcProbe, SmartMemory\)/);
-    const noSchema = await Group.join({ config: memberConfig(0, ports), subgroups: [{ type: RpcProbe, layout: shards({ minNodes: 1 }) }] }).then((g) => g.close(), (e: unknown) => e);
+    const noSchema = await Group.join({ argv: [], config: memberConfig(0, ports), subgroups: [{ type: RpcProbe, layout: shards({ minNodes: 1 }) }] }).then((g) => g.close(), (e: unknown) => e);
     expect((noSchema as Error).message).to.match(/needs the generated schema: pass \{ schema: wireSchema \}/);
   });
 });

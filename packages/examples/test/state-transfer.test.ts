@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { Group, customShards, type ViewChange } from '@derecho-ts/runtime';
-import { freeLoopbackPorts } from '@derecho-ts/runtime/testing';
+import { freeLoopbackPorts } from '@derecho-ts/runtime/internals';
 import { wireSchema } from '../src/derecho.generated.js';
 import { Bar, Foo } from '../src/foo-bar/objects.js';
 import { memberConfig, sorted, startGroup } from './helpers.js';
@@ -31,7 +31,7 @@ describe('state transfer to a joiner (in-process members)', function () {
 
     const changes: ViewChange[] = [];
     started.groups[0].on('view', (v) => changes.push(v));
-    const joiner = await Group.join({ schema: wireSchema, subgroups, joinTimeoutMs: 10_000, config: memberConfig(3, ports) });
+    const joiner = await Group.join({ argv: [], schema: wireSchema, subgroups, joinTimeoutMs: 10_000, config: memberConfig(3, ports) });
     groups.push(joiner);
     expect(joiner.view.vid).to.equal(1);
     await new Promise((r) => setTimeout(r, 50));

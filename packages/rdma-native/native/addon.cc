@@ -14,6 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "debug_assert.h"
 #include "frame_decoder.h"
 #include "provider.h"
 #include "raw_tcp.h"
@@ -158,6 +159,11 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     if (o.Get("busyPollWindowMs").IsNumber()) cfg.busyPollWindowMs = toU32(o.Get("busyPollWindowMs"), "busyPollWindowMs");
     if (o.Get("receiveOnJsThread").IsBoolean()) cfg.receiveOnJsThread = o.Get("receiveOnJsThread").As<Napi::Boolean>().Value();
     if (o.Get("lingerMs").IsNumber()) cfg.lingerMs = toU32(o.Get("lingerMs"), "lingerMs");
+    if (o.Get("maxPendingHandshakes").IsNumber()) cfg.maxPendingHandshakes = toU32(o.Get("maxPendingHandshakes"), "maxPendingHandshakes");
+    if (cfg.maxPendingHandshakes == 0) throw Napi::RangeError::New(env, "maxPendingHandshakes must be at least 1");
+    if (o.Get("handshakesPerSecondPerAddress").IsNumber())
+      cfg.handshakesPerSecondPerAddress = toU32(o.Get("handshakesPerSecondPerAddress"), "handshakesPerSecondPerAddress");
+    if (cfg.handshakesPerSecondPerAddress == 0) throw Napi::RangeError::New(env, "handshakesPerSecondPerAddress must be at least 1");
     if (o.Get("maxHeldBytes").IsNumber()) maxHeldBytes_ = toU32(o.Get("maxHeldBytes"), "maxHeldBytes");
     if (!o.Get("onWake").IsFunction()) throw Napi::TypeError::New(env, "onWake must be a function");
     nodeId_ = cfg.nodeId;
@@ -285,6 +291,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
         throw Napi::RangeError::New(env, "initialContents must be exactly rowBytes x members (" + std::to_string(ab.ByteLength()) + " bytes), got " + std::to_string(init.ByteLength()));
       std::memcpy(ab.Data(), init.Data(), init.ByteLength());
     }
+    provider_->expectPeers(members);
     r->ref = Napi::Persistent(ab);
     r->data = static_cast<uint8_t*>(ab.Data());
     r->rowBytes = rowBytes;
@@ -400,6 +407,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     if (!found) throw Napi::Error::New(env, "members must include this node (" + std::to_string(nodeId_) + ")");
     if (rdmcGroups_.count(id)) throw Napi::Error::New(env, "rdmc group " + std::to_string(id) + " already exists");
     rdmcGroups_[id] = members;
+    rdmcBlockBytes_[id] = blockBytes;
     provider_->rdmcCreateGroup(id, members, blockBytes);
     return env.Undefined();
   }
@@ -408,6 +416,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     uint32_t id = toU32(info[0], "groupId");
     if (!closed_) provider_->rdmcDestroyGroup(id);
     rdmcGroups_.erase(id);
+    rdmcBlockBytes_.erase(id);
     // Sends still queued are released only after the I/O thread dropped the group: keep them
     // until close() (the I/O thread may still be writing from them).
     return info.Env().Undefined();
@@ -423,6 +432,11 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
       throw Napi::TypeError::New(env, "data must be a Uint8Array");
     Napi::Uint8Array u = info[1].As<Napi::Uint8Array>();
+    uint64_t blocks = rdmcBlockCount(u.ByteLength(), rdmcBlockBytes_[id]);
+    if (blocks > kMaxRdmcBlocks || u.ByteLength() > kMaxRdmcMessageBytes)
+      throw Napi::RangeError::New(env, "an rdmc message of " + std::to_string(u.ByteLength()) + " bytes has " + std::to_string(blocks) +
+                                           " blocks of " + std::to_string(rdmcBlockBytes_[id]) + " bytes; at most " + std::to_string(kMaxRdmcBlocks) +
+                                           " are allowed: use a larger blockBytes for this group");
     auto buf = std::make_shared<RdmcBuffer>();
     buf->data = u.Data();
     buf->size = u.ByteLength();
@@ -487,7 +501,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     auto row = r.rowOf.find(h.from);
     if (row == r.rowOf.end() || row->second == r.myRow) {
       pendingLogs_.push_back({LogLevel::Error, "node " + std::to_string(nodeId_) + ": node " + std::to_string(h.from) +
-                                                   " wrote to region " + std::to_string(regionId) + " but owns no row in it"});
+                                                   " wrote to region " + std::to_string(regionId) + " but owns no row in it (field regionId)"});
       provider_->failPeer(h.from, "wrote to a region it owns no row in");
       return false;
     }
@@ -498,16 +512,19 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       if (uint64_t(pr.offset) + pr.length > r.rowBytes) {
         pendingLogs_.push_back({LogLevel::Error, "node " + std::to_string(nodeId_) + ": node " + std::to_string(h.from) +
                                                      " wrote outside its " + std::to_string(r.rowBytes) + "-byte row of region " +
-                                                     std::to_string(regionId)});
+                                                     std::to_string(regionId) + " (field ranges: offset " + std::to_string(pr.offset) +
+                                                     ", length " + std::to_string(pr.length) + ")"});
         provider_->failPeer(h.from, "wrote outside its row");
         return false;
       }
     }
     uint8_t* dst = r.data + size_t(row->second) * r.rowBytes;
     const uint8_t* src = body + h.rangeCount * sizeof(PutRange);
+    const uint8_t* end = src + h.dataBytes;
     for (uint32_t i = 0; i < h.rangeCount; ++i) {
       PutRange pr;
       std::memcpy(&pr, ranges + i, sizeof pr);
+      DTS_ASSERT(uint64_t(pr.offset) + pr.length <= r.rowBytes && src + pr.length <= end, "a put range inside its row and its record");
       std::memcpy(dst + pr.offset, src, pr.length);
       src += pr.length;
     }
@@ -525,7 +542,19 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     // Nothing arrived (the common case in a busy-polling loop): no result object at all.
     if (batch_.empty() && touched_.empty() && pendingLogs_.empty()) return env.Undefined();
     Napi::Object out = Napi::Object::New(env);
-    // Apply the writes in arrival order: per writer this is issue order (one FIFO connection).
+    out.Set("writes", ApplyWrites());
+    out.Set("changed", ChangedRows(env));
+    out.Set("p2p", P2PMessages(env));
+    out.Set("rdmc", RdmcMessages(env));
+    out.Set("failures", Failures(env));
+    out.Set("logs", Logs(env));
+    out.Set("connected", Connected(env));
+    return out;
+  }
+
+  // Applies the batch's remote writes in arrival order (per writer this is issue order: one FIFO
+  // connection); writes for regions not created yet are held. Returns how many were applied.
+  uint32_t ApplyWrites() {
     uint32_t applied = 0;
     size_t at = 0;
     const std::vector<uint8_t>& p = batch_.puts;
@@ -533,6 +562,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       PutRecordHeader h;
       std::memcpy(&h, p.data() + at, sizeof h);
       size_t len = sizeof h + h.rangeCount * sizeof(PutRange) + h.dataBytes;
+      DTS_ASSERT(at + len <= p.size(), "a put record of " + std::to_string(len) + " bytes inside a batch of " + std::to_string(p.size() - at));
       const uint8_t* body = p.data() + at + sizeof h;
       at += len;
       auto it = regions_.find(h.regionId);
@@ -553,7 +583,10 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       auto& v = held_[h.regionId];
       v.insert(v.end(), p.data() + at - len, p.data() + at);
     }
-    out.Set("writes", applied);
+    return applied;
+  }
+
+  Napi::Array ChangedRows(Napi::Env env) {
     Napi::Array changed = Napi::Array::New(env);
     uint32_t ci = 0;
     for (uint32_t id : touched_) {
@@ -572,8 +605,10 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       changed.Set(ci++, c);
     }
     touched_.clear();
-    out.Set("changed", changed);
+    return changed;
+  }
 
+  Napi::Array P2PMessages(Napi::Env env) {
     Napi::Array p2p = Napi::Array::New(env, batch_.p2p.size());
     for (uint32_t i = 0; i < batch_.p2p.size(); ++i) {
       P2PMessage& m = batch_.p2p[i];
@@ -587,8 +622,10 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       p2p.Set(i, o);
     }
     batch_.p2p.clear();
-    out.Set("p2p", p2p);
+    return p2p;
+  }
 
+  Napi::Array RdmcMessages(Napi::Env env) {
     Napi::Array rdmc = Napi::Array::New(env, batch_.rdmc.size());
     for (uint32_t i = 0; i < batch_.rdmc.size(); ++i) {
       RdmcDelivery& d = batch_.rdmc[i];
@@ -614,8 +651,10 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       o.Set("ownMessage", d.ownMessage);
       rdmc.Set(i, o);
     }
-    out.Set("rdmc", rdmc);
+    return rdmc;
+  }
 
+  Napi::Array Failures(Napi::Env env) {
     Napi::Array failures = Napi::Array::New(env, batch_.failures.size());
     for (uint32_t i = 0; i < batch_.failures.size(); ++i) {
       Napi::Object o = Napi::Object::New(env);
@@ -623,8 +662,10 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       o.Set("reason", batch_.failures[i].reason);
       failures.Set(i, o);
     }
-    out.Set("failures", failures);
+    return failures;
+  }
 
+  Napi::Array Logs(Napi::Env env) {
     for (auto& l : pendingLogs_) batch_.logs.push_back(std::move(l));
     pendingLogs_.clear();
     Napi::Array logs = Napi::Array::New(env, batch_.logs.size());
@@ -634,12 +675,13 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       o.Set("message", batch_.logs[i].message);
       logs.Set(i, o);
     }
-    out.Set("logs", logs);
+    return logs;
+  }
 
+  Napi::Array Connected(Napi::Env env) {
     Napi::Array connected = Napi::Array::New(env, batch_.connected.size());
     for (uint32_t i = 0; i < batch_.connected.size(); ++i) connected.Set(i, batch_.connected[i]);
-    out.Set("connected", connected);
-    return out;
+    return connected;
   }
 
   Napi::Env env_{nullptr};
@@ -657,6 +699,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
   std::unordered_map<uint32_t, std::vector<uint8_t>> held_;
   std::unordered_map<uint32_t, uint64_t> heldBytes_;
   std::unordered_map<uint32_t, std::vector<uint32_t>> rdmcGroups_;
+  std::unordered_map<uint32_t, uint32_t> rdmcBlockBytes_;
   std::unordered_map<uint32_t, std::deque<Napi::Reference<Napi::Uint8Array>>> rdmcSending_;
   std::vector<uint32_t> touched_;
   std::vector<LogLine> pendingLogs_;
@@ -677,6 +720,8 @@ Napi::Value DecodeFramesForTest(const Napi::CallbackInfo& info) {
   if (!info[0].IsTypedArray()) throw Napi::TypeError::New(env, "bytes must be a Uint8Array");
   Napi::Uint8Array u = info[0].As<Napi::Uint8Array>();
   FrameDecoder dec;
+  // Decodes as an authenticated connection would unless asked for the pre-handshake rules.
+  dec.setAuthenticated(!(info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value() == false));
   CountingSink sink;
   // Fed in uneven slices so the incremental paths (split headers, split payloads) run too.
   size_t chunk = info[1].IsNumber() ? std::max<size_t>(1, info[1].As<Napi::Number>().Uint32Value()) : u.ByteLength();

@@ -32,14 +32,19 @@ class FrameDecoder {
   bool directFilled(size_t n, Sink& sink);
 
   void fail(const std::string& why) { error_ = why; failed_ = true; }
+  /** Until the peer is authenticated only handshake frames of at most kMaxHandshakeFrameBytes are
+   *  accepted (the default); the connection lifts this once the proof checked out. */
+  void setAuthenticated(bool yes) { authenticated_ = yes; }
+  bool authenticated() const { return authenticated_; }
   bool failed() const { return failed_; }
   const std::string& error() const { return error_; }
   uint64_t framesDecoded() const { return frames_; }
   /** True between frames (no partial frame buffered). */
   bool atBoundary() const { return state_ == State::Header && hdrFill_ == 0; }
 
-  /** Checks a header in isolation (magic, type, sub-header size, payload bound). */
-  static bool validateHeader(const FrameHeader& h, std::string& why);
+  /** Checks a header in isolation (magic, type, sub-header size, payload bound) and, for a peer not
+   *  authenticated yet, that it is a small handshake frame. */
+  static bool validateHeader(const FrameHeader& h, std::string& why, bool authenticated = true);
   /** Checks the sub-header against the header (ranges, block numbers). */
   static bool validateSub(const FrameHeader& h, const uint8_t* sub, std::string& why);
   /** Checks a whole Put payload (range table against the bytes that follow). */
@@ -62,6 +67,7 @@ class FrameDecoder {
   uint64_t payloadFill_ = 0;
   uint64_t frames_ = 0;
   bool failed_ = false;
+  bool authenticated_ = false;
   std::string error_;
 };
 

@@ -38,6 +38,11 @@ struct ProviderConfig {
   // handed over by the I/O thread: one thread wake-up per arrival instead of two. The I/O thread
   // keeps every other frame type, handshakes, timers and frames too large for the inline reader.
   bool receiveOnJsThread = false;
+  // Connections that have not proved the secret yet: at most this many at once (more are closed
+  // as soon as they are accepted), a quarter of them from one address, and at most
+  // handshakesPerSecondPerAddress new ones per second from one address (a burst of as many).
+  uint32_t maxPendingHandshakes = 64;
+  uint32_t handshakesPerSecondPerAddress = 64;
 };
 
 /** Memory an RDMC message lives in; freed when the last holder (I/O queue, JS buffer) lets go. */
@@ -112,6 +117,9 @@ class Provider {
   virtual uint16_t start(const ProviderConfig& config, std::function<void()> wake) = 0;
   /** Dials a peer (idempotent; simultaneous dials resolve to one connection). */
   virtual void connect(uint32_t nodeId, const std::string& host, uint16_t port) = 0;
+  /** Node ids the application deals with (region members): their failures are reported. A peer
+   *  that is neither expected, dialed, in an RDMC group nor has sent a message is only logged. */
+  virtual void expectPeers(const std::vector<uint32_t>& nodeIds) {}
   /** Writes ranges of my row (`row` points at its first byte) into the targets' copies. The bytes
    *  are taken at call time. Returns true when the write was batched (batchPuts) and waits for
    *  flush(), which drain() and close() also do. */

@@ -154,11 +154,16 @@ void TcpProvider::receiveInlineFrom(Conn& c, EventBatch& out) {
           }
           std::memcpy(data, payload, h.payloadLen);
         }
+        markKnown(c.peer);
         out.p2p.push_back({c.peer, data, h.payloadLen});
       } else {
         PutAckSub a;
         std::memcpy(&a, sub, sizeof a);
         std::lock_guard<std::mutex> lk(c.sendMu);
+        if (a.ackSeq == 0 || a.ackSeq >= c.nextAckSeq) {
+          needIoThread = true;  // it reports the violation and drops the connection
+          break;
+        }
         while (!c.pendingAcks.empty() && c.pendingAcks.front().first <= a.ackSeq) c.pendingAcks.pop_front();
       }
       at += size_t(frameLen);
@@ -258,108 +263,19 @@ void TcpProvider::checkTimers() {
   for (auto& [c, why] : expired) closeConn(c, why, LogLevel::Warn, true);
 }
 
-void TcpProvider::handleAccept() {
-  for (;;) {
-    sockaddr_in sa{};
-    socklen_t len = sizeof sa;
-    int fd = accept4(listenFd_, reinterpret_cast<sockaddr*>(&sa), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;
-    setNoDelay(fd);
-    auto c = std::make_shared<Conn>();
-    c->owner = this;
-    c->fd = fd;
-    char ip[INET_ADDRSTRLEN] = "?";
-    inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof ip);
-    c->addr = std::string(ip) + ":" + std::to_string(ntohs(sa.sin_port));
-    c->state = ConnState::WaitHello;
-    c->handshakeDeadlineMs = nowMs() + cfg_.handshakeTimeoutMs;
-    c->rx.resize(kRxBytes);
-    if (getrandom(c->myNonce, kNonceBytes, 0) != ssize_t(kNonceBytes)) {
-      ::close(fd);
-      continue;
-    }
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP;
-    ev.data.ptr = c.get();
-    epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
-    conns_[c.get()] = c;
-  }
+void TcpProvider::expectPeers(const std::vector<uint32_t>& nodeIds) {
+  std::lock_guard<std::mutex> lk(knownMu_);
+  known_.insert(nodeIds.begin(), nodeIds.end());
 }
 
-void TcpProvider::connect(uint32_t nodeId, const std::string& host, uint16_t port) {
-  command([this, nodeId, host, port] { dialNow(nodeId, host, port); });
+void TcpProvider::markKnown(uint32_t nodeId) {
+  std::lock_guard<std::mutex> lk(knownMu_);
+  known_.insert(nodeId);
 }
 
-void TcpProvider::dialNow(uint32_t nodeId, const std::string& host, uint16_t port) {
-  {
-    std::lock_guard<std::mutex> lk(peersMu_);
-    if (peers_.count(nodeId)) return;
-  }
-  if (dialing_.count(nodeId) || accepting_.count(nodeId)) return;
-  if (nodeId == cfg_.nodeId) {
-    log(LogLevel::Error, "refusing to connect to myself (node " + std::to_string(nodeId) + ")");
-    return;
-  }
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  if (inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1) {
-    log(LogLevel::Error, "cannot dial node " + std::to_string(nodeId) + ": \"" + host + "\" is not an IPv4 address");
-    pending_.failures.push_back({nodeId, "bad address " + host});
-    return;
-  }
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    log(LogLevel::Error, "socket: " + errnoText(errno));
-    return;
-  }
-  setNoDelay(fd);
-  auto c = std::make_shared<Conn>();
-  c->owner = this;
-  c->fd = fd;
-  c->dialer = true;
-  c->expectedPeer = nodeId;
-  c->peer = nodeId;
-  c->addr = host + ":" + std::to_string(port);
-  c->rx.resize(kRxBytes);
-  c->handshakeDeadlineMs = nowMs() + cfg_.handshakeTimeoutMs;
-  if (getrandom(c->myNonce, kNonceBytes, 0) != ssize_t(kNonceBytes)) {
-    ::close(fd);
-    return;
-  }
-  int r = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  conns_[c.get()] = c;
-  dialing_[nodeId] = c.get();
-  epoll_event ev{};
-  ev.data.ptr = c.get();
-  if (r == 0) {
-    c->state = ConnState::WaitHelloAck;
-    ev.events = EPOLLIN | EPOLLRDHUP;
-    epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
-    sendHello(*c);
-  } else if (errno == EINPROGRESS) {
-    c->state = ConnState::Connecting;
-    ev.events = EPOLLOUT | EPOLLIN | EPOLLRDHUP;
-    c->wantOut = true;
-    epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
-  } else {
-    int e = errno;
-    epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
-    closeConn(c.get(), "connect to " + c->addr + " failed: " + errnoText(e), LogLevel::Warn, true);
-  }
-}
-
-void TcpProvider::mac(const char* label, const Conn& c, bool dialerSide, uint8_t out[kMacBytes]) {
-  // Binds the proof to who proves (label), both fresh nonces and both node ids, so a recorded
-  // proof is useless on any other connection.
-  const uint8_t* dialerNonce = c.dialer ? c.myNonce : c.peerNonce;
-  const uint8_t* acceptorNonce = c.dialer ? c.peerNonce : c.myNonce;
-  uint32_t dialerId = c.dialer ? cfg_.nodeId : c.peer;
-  uint32_t acceptorId = c.dialer ? c.peer : cfg_.nodeId;
-  ByteSpan parts[] = {{label, strlen(label)},         {dialerNonce, kNonceBytes}, {acceptorNonce, kNonceBytes},
-                      {&dialerId, sizeof dialerId}, {&acceptorId, sizeof acceptorId}};
-  (void)dialerSide;
-  hmacSha256(cfg_.secret.data(), cfg_.secret.size(), parts, 5, out);
+bool TcpProvider::isKnown(uint32_t nodeId) {
+  std::lock_guard<std::mutex> lk(knownMu_);
+  return known_.count(nodeId) > 0;
 }
 
 bool TcpProvider::sendFrame(Conn& c, FrameType type, const void* sub, size_t subLen, const void* payload, size_t payloadLen) {
@@ -367,42 +283,6 @@ bool TcpProvider::sendFrame(Conn& c, FrameType type, const void* sub, size_t sub
   iovec iov[3] = {{&h, sizeof h}, {const_cast<void*>(sub), subLen}, {const_cast<void*>(payload), payloadLen}};
   static const std::shared_ptr<void> none;
   return sendv(c, iov, 3, none);
-}
-
-void TcpProvider::sendHello(Conn& c) {
-  HelloSub s{};
-  s.protocolVersion = kProtocolVersion;
-  s.nodeId = cfg_.nodeId;
-  std::memcpy(s.nonce, c.myNonce, kNonceBytes);
-  sendFrame(c, FrameType::Hello, &s, sizeof s, cfg_.buildHash.data(), cfg_.buildHash.size());
-}
-
-void TcpProvider::reject(Conn& c, const std::string& reason) {
-  sendFrame(c, FrameType::Reject, nullptr, 0, reason.data(), std::min(reason.size(), kMaxReasonBytes));
-}
-
-void TcpProvider::establish(Conn& c) {
-  c.state = ConnState::Established;
-  c.handshakeDeadlineMs = 0;
-  if (c.dialer) dialing_.erase(c.peer);
-  else accepting_.erase(c.peer);
-  {
-    std::lock_guard<std::mutex> lk(peersMu_);
-    peers_[c.peer] = conns_[&c];
-  }
-  if (jsEpfd_ >= 0) {
-    // Edge-triggered: the JS side is told about new bytes once, and a partial frame it leaves in
-    // the socket does not keep waking it; the rest of the frame is the next edge.
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLET;
-    ev.data.u32 = c.peer;
-    epoll_ctl(jsEpfd_, EPOLL_CTL_ADD, c.fd, &ev);
-  }
-  pending_.connected.push_back(c.peer);
-  log(LogLevel::Info, std::string("connected to node ") + std::to_string(c.peer) + " (" + c.addr + ", " +
-                          (c.dialer ? "dialed" : "accepted") + ")");
-  // Blocks of RDMC messages that were waiting for this connection can go now.
-  for (auto& [id, g] : rdmc_) rdmcAdvance(g);
 }
 
 std::shared_ptr<Conn> TcpProvider::peerConn(uint32_t nodeId) {
@@ -613,6 +493,7 @@ void TcpProvider::readConn(Conn* c) {
     uint8_t* p;
     size_t len;
     bool direct = c->dec.directSpan(&p, &len);
+    if (!direct && c->state == ConnState::Established && c->rx.size() < kRxBytes) c->rx.resize(kRxBytes);
     if (!direct) {
       p = c->rx.data();
       len = c->headerOnlyRead && c->dec.atBoundary() ? sizeof(FrameHeader) + sizeof(RdmcBlockSub) : c->rx.size();
@@ -671,9 +552,21 @@ void TcpProvider::closeConn(Conn* c, const std::string& givenReason, LogLevel le
     auto d = dialing_.find(c->expectedPeer);
     if (d != dialing_.end() && d->second == c) dialing_.erase(d);
   } else if (c->peer != UINT32_MAX) {
-    auto a = accepting_.find(c->peer);
-    if (a != accepting_.end() && a->second == c) accepting_.erase(a);
+    for (auto [a, end] = accepting_.equal_range(c->peer); a != end; ++a)
+      if (a->second == c) {
+        accepting_.erase(a);
+        break;
+      }
+    auto deferred = deferredDials_.find(c->peer);
+    if (!wasEstablished && deferred != deferredDials_.end() && !accepting_.count(c->peer)) {
+      // The connection that claimed this id never proved it: make the dial we held back.
+      auto [host, port] = deferred->second;
+      uint32_t id = c->peer;
+      deferredDials_.erase(deferred);
+      command([this, id, host = host, port = port] { dialNow(id, host, port); });
+    }
   }
+  releasePending(*c);
   if (wasEstablished) {
     std::lock_guard<std::mutex> lk(peersMu_);
     auto p = peers_.find(c->peer);
@@ -684,219 +577,10 @@ void TcpProvider::closeConn(Conn* c, const std::string& givenReason, LogLevel le
   std::string who = c->peer != UINT32_MAX ? "node " + std::to_string(c->peer) + " (" + c->addr + ")" : c->addr;
   if (!c->superseded) log(level, "connection to " + who + " dropped: " + reason);
   if (failure && !c->superseded && (c->peer != UINT32_MAX || c->dialer) && (wasEstablished || c->dialer)) {
-    pending_.failures.push_back({c->peer, reason});
-  }
-}
-
-uint8_t* Conn::payloadTarget(const FrameHeader& h, const uint8_t* sub) {
-  if (state != ConnState::Established) return nullptr;
-  if (h.type == uint8_t(FrameType::P2P)) {
-    p2pBuf = static_cast<uint8_t*>(std::malloc(h.payloadLen));
-    if (!p2pBuf) dec.fail("cannot allocate " + std::to_string(h.payloadLen) + " bytes for a message");
-    return p2pBuf;
-  }
-  if (h.type == uint8_t(FrameType::RdmcBlock)) {
-    RdmcBlockSub s;
-    std::memcpy(&s, sub, sizeof s);
-    return owner->rdmcTarget(*this, h, s);
-  }
-  return nullptr;
-}
-
-bool Conn::onFrame(const FrameHeader& h, const uint8_t* sub, const uint8_t* payload) {
-  return owner->onConnFrame(*this, h, sub, payload);
-}
-
-bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub, const uint8_t* payload) {
-  FrameType t = static_cast<FrameType>(h.type);
-  auto refuse = [&](const std::string& why, bool tellPeer) {
-    if (tellPeer) reject(c, why);
-    // A dial we refuse is a failed connect attempt for whoever asked for it.
-    closeConn(&c, "handshake refused: " + why, LogLevel::Error, c.dialer);
-    return false;
-  };
-  switch (c.state) {
-    case ConnState::WaitHello: {
-      if (t != FrameType::Hello) return refuse("expected a hello frame, got frame type " + std::to_string(h.type), false);
-      HelloSub s;
-      std::memcpy(&s, sub, sizeof s);
-      std::string hash(reinterpret_cast<const char*>(payload), h.payloadLen);
-      c.peer = s.nodeId;
-      if (s.protocolVersion != kProtocolVersion)
-        return refuse("protocol version mismatch (peer " + std::to_string(s.protocolVersion) + ", ours " +
-                          std::to_string(kProtocolVersion) + ")", true);
-      if (hash != cfg_.buildHash)
-        return refuse("build hash mismatch (peer \"" + hex(hash, 64) + "\", ours \"" + hex(cfg_.buildHash, 64) + "\")", true);
-      if (s.nodeId == cfg_.nodeId) return refuse("peer claims my own node id " + std::to_string(s.nodeId), true);
-      // One connection per pair: the dial of the lower node id wins.
-      bool havePeer;
-      {
-        std::lock_guard<std::mutex> lk(peersMu_);
-        havePeer = peers_.count(s.nodeId) > 0;
-      }
-      auto d = dialing_.find(s.nodeId);
-      if (havePeer || accepting_.count(s.nodeId) || (d != dialing_.end() && cfg_.nodeId < s.nodeId)) {
-        reject(c, "duplicate connection");
-        c.superseded = true;
-        closeConn(&c, "duplicate", LogLevel::Debug, false);
-        return false;
-      }
-      if (d != dialing_.end()) {
-        Conn* mine = d->second;
-        mine->superseded = true;
-        closeConn(mine, "superseded by the peer's dial", LogLevel::Debug, false);
-      }
-      std::memcpy(c.peerNonce, s.nonce, kNonceBytes);
-      accepting_[s.nodeId] = &c;
-      HelloAckSub a{};
-      a.protocolVersion = kProtocolVersion;
-      a.nodeId = cfg_.nodeId;
-      std::memcpy(a.nonce, c.myNonce, kNonceBytes);
-      mac("derecho-ts acceptor proof", c, false, a.mac);
-      c.state = ConnState::WaitProof;
-      sendFrame(c, FrameType::HelloAck, &a, sizeof a, cfg_.buildHash.data(), cfg_.buildHash.size());
-      return true;
-    }
-    case ConnState::WaitHelloAck: {
-      if (t == FrameType::Reject) {
-        std::string why(reinterpret_cast<const char*>(payload), h.payloadLen);
-        if (why == "duplicate connection" && c.expectedPeer == kAnyNode) {
-          // The contact already holds a connection from a node with my id, and it is not me.
-          closeConn(&c, "the node at " + c.addr + " already has a connection from a node with id " + std::to_string(cfg_.nodeId) +
-                            ": is that id in use by another process?", LogLevel::Error, true);
-        } else if (why == "duplicate connection") {
-          c.superseded = true;
-          closeConn(&c, "duplicate", LogLevel::Debug, false);
-        } else {
-          std::string who = c.expectedPeer == kAnyNode ? "the node at " + c.addr : "node " + std::to_string(c.peer);
-          closeConn(&c, who + " refused our connection: " + why, LogLevel::Error, true);
-        }
-        return false;
-      }
-      if (t != FrameType::HelloAck) return refuse("expected a hello-ack frame, got frame type " + std::to_string(h.type), false);
-      HelloAckSub s;
-      std::memcpy(&s, sub, sizeof s);
-      std::string hash(reinterpret_cast<const char*>(payload), h.payloadLen);
-      if (s.protocolVersion != kProtocolVersion)
-        return refuse("protocol version mismatch (peer " + std::to_string(s.protocolVersion) + ", ours " +
-                          std::to_string(kProtocolVersion) + ")", true);
-      if (hash != cfg_.buildHash)
-        return refuse("build hash mismatch (peer \"" + hex(hash, 64) + "\", ours \"" + hex(cfg_.buildHash, 64) + "\")", true);
-      if (c.expectedPeer == kAnyNode) {
-        // A dial by address only (a joiner knows the contact's address, not its id): the
-        // answer names the peer, and from here on the connection is that node's.
-        auto any = dialing_.find(kAnyNode);
-        if (any != dialing_.end() && any->second == &c) dialing_.erase(any);
-        bool known;
-        {
-          std::lock_guard<std::mutex> lk(peersMu_);
-          known = peers_.count(s.nodeId) > 0;
-        }
-        if (known || dialing_.count(s.nodeId) || accepting_.count(s.nodeId)) {
-          c.superseded = true;
-          closeConn(&c, "duplicate", LogLevel::Debug, false);
-          if (known) pending_.connected.push_back(s.nodeId);
-          return false;
-        }
-        c.expectedPeer = s.nodeId;
-        c.peer = s.nodeId;
-        dialing_[s.nodeId] = &c;
-      }
-      if (s.nodeId != c.expectedPeer)
-        return refuse("dialed node " + std::to_string(c.expectedPeer) + " but node " + std::to_string(s.nodeId) + " answered", true);
-      std::memcpy(c.peerNonce, s.nonce, kNonceBytes);
-      uint8_t expect[kMacBytes];
-      mac("derecho-ts acceptor proof", c, true, expect);
-      if (!equalConstantTime(expect, s.mac, kMacBytes))
-        return refuse("node " + std::to_string(s.nodeId) + " failed to prove the cluster secret (wrong secret?)", true);
-      ProofSub p{};
-      mac("derecho-ts dialer proof", c, true, p.mac);
-      sendFrame(c, FrameType::Proof, &p, sizeof p, nullptr, 0);
-      establish(c);
-      return true;
-    }
-    case ConnState::WaitProof: {
-      if (t == FrameType::Reject) {
-        std::string why(reinterpret_cast<const char*>(payload), h.payloadLen);
-        closeConn(&c, "node " + std::to_string(c.peer) + " refused the connection: " + why, LogLevel::Error, false);
-        return false;
-      }
-      if (t != FrameType::Proof) return refuse("expected a proof frame, got frame type " + std::to_string(h.type), false);
-      ProofSub p;
-      std::memcpy(&p, sub, sizeof p);
-      uint8_t expect[kMacBytes];
-      mac("derecho-ts dialer proof", c, false, expect);
-      if (!equalConstantTime(expect, p.mac, kMacBytes))
-        return refuse("node " + std::to_string(c.peer) + " failed to prove the cluster secret (wrong secret?)", true);
-      establish(c);
-      return true;
-    }
-    case ConnState::Established:
-      break;
-    default:
-      return false;
-  }
-  switch (t) {
-    case FrameType::Put: {
-      PutSub s;
-      std::memcpy(&s, sub, sizeof s);
-      if (s.ackSeq != 0) {
-        PutAckSub a{s.ackSeq};
-        sendFrame(c, FrameType::PutAck, &a, sizeof a, nullptr, 0);
-      }
-      PutRecordHeader r{c.peer, s.regionId, s.rangeCount, uint32_t(h.payloadLen - s.rangeCount * sizeof(PutRange))};
-      auto& v = pending_.puts;
-      const uint8_t* rp = reinterpret_cast<const uint8_t*>(&r);
-      v.insert(v.end(), rp, rp + sizeof r);
-      v.insert(v.end(), payload, payload + h.payloadLen);
-      ++pending_.putCount;
-      putsIo_.fetch_add(1, std::memory_order_relaxed);
-      return true;
-    }
-    case FrameType::PutAck: {
-      PutAckSub a;
-      std::memcpy(&a, sub, sizeof a);
-      std::lock_guard<std::mutex> lk(c.sendMu);
-      while (!c.pendingAcks.empty() && c.pendingAcks.front().first <= a.ackSeq) c.pendingAcks.pop_front();
-      return true;
-    }
-    case FrameType::P2P: {
-      pending_.p2p.push_back({c.peer, c.p2pBuf, h.payloadLen});
-      c.p2pBuf = nullptr;
-      return true;
-    }
-    case FrameType::RdmcBlock: {
-      RdmcBlockSub s;
-      std::memcpy(&s, sub, sizeof s);
-      if (destroyedRdmc_.count(s.groupId)) return true;
-      if (h.payloadLen == 0 && !rdmcTarget(c, h, s)) return false;  // an empty message's only block
-      c.headerOnlyRead = h.payloadLen >= 64 * 1024;
-      auto it = rdmc_.find(s.groupId);
-      if (it == rdmc_.end() || !it->second.cur) return true;
-      RdmcGroup& g = it->second;
-      RdmcMsg& m = *g.cur;
-      if (!m.have[s.blockNo]) {
-        m.have[s.blockNo] = 1;
-        ++m.received;
-      }
-      rdmcAdvance(g);
-      return true;
-    }
-    case FrameType::RdmcDone: {
-      RdmcDoneSub s;
-      std::memcpy(&s, sub, sizeof s);
-      if (destroyedRdmc_.count(s.groupId)) return true;
-      auto it = rdmc_.find(s.groupId);
-      if (it == rdmc_.end() || !it->second.cur || it->second.myIndex != 0 || it->second.cur->index != s.msgIndex) {
-        log(LogLevel::Warn, "unexpected rdmc completion for group " + std::to_string(s.groupId) + " message " + std::to_string(s.msgIndex) + " from node " + std::to_string(c.peer));
-        return true;
-      }
-      ++it->second.cur->acks;
-      rdmcMaybeComplete(it->second);
-      return true;
-    }
-    default:
-      return refuse("unexpected handshake frame type " + std::to_string(h.type) + " on an established connection", false);
+    // A node this process never dealt with (not dialed, in no region or group, sent no message)
+    // is not a failure of anything the application knows: the log line above is all.
+    if (c->dialer || isKnown(c->peer)) pending_.failures.push_back({c->peer, reason});
+    else log(LogLevel::Info, "node " + std::to_string(c->peer) + " was not a member of anything here: no failure reported");
   }
 }
 
@@ -993,8 +677,6 @@ void TcpProvider::failPeer(uint32_t nodeId, const std::string& reason) {
     if (c) closeConn(c.get(), reason, LogLevel::Error, true);
   });
 }
-
-
 
 void TcpProvider::close() {
   if (closed_) return;

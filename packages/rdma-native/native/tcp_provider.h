@@ -30,6 +30,7 @@
 #include <unordered_set>
 
 #include "buffer_pool.h"
+#include "debug_assert.h"
 #include "frame_decoder.h"
 #include "provider.h"
 #include "rdmc_schedule.h"
@@ -64,6 +65,7 @@ inline void setNoDelay(int fd) {
 }
 
 constexpr size_t kRxBytes = 256 * 1024;
+constexpr size_t kHandshakeRxBytes = 4096;  // receive buffer until the peer is authenticated
 constexpr size_t kMaxReadPerEvent = 4 << 20;     // fairness between connections
 constexpr size_t kMaxOwnedQueueBytes = 256 << 20; // a peer this far behind is failed
 constexpr int kMaxIov = 64;
@@ -91,6 +93,8 @@ struct Conn : FrameDecoder::Sink {
   uint32_t peer = UINT32_MAX;   // node id once known
   uint32_t expectedPeer = UINT32_MAX;  // for dials
   std::string addr;
+  uint32_t ip = 0;               // accepted connections: the remote IPv4 address (network order)
+  bool countedPending = false;   // counted in the unauthenticated-connection limits
   ConnState state = ConnState::Connecting;
   uint64_t handshakeDeadlineMs = 0;
   uint8_t myNonce[kNonceBytes];
@@ -142,6 +146,8 @@ struct RdmcMsg {
   std::shared_ptr<RdmcBuffer> buf;
   std::vector<uint8_t> have;
   uint32_t received = 0;
+  std::vector<uint32_t> senders;  // receiver: who sent its blocks (checked against the group on create)
+  std::vector<uint8_t> acked;  // sender: which members confirmed it
   bool planned = false;
   RdmcPlan plan;
   size_t nextSend = 0;
@@ -167,6 +173,7 @@ class TcpProvider : public Provider {
   const char* name() const override { return "tcp"; }
   uint16_t start(const ProviderConfig& config, std::function<void()> wake) override;
   void connect(uint32_t nodeId, const std::string& host, uint16_t port) override;
+  void expectPeers(const std::vector<uint32_t>& nodeIds) override;
   bool put(uint32_t regionId, const uint8_t* row, const PutRange* ranges, uint32_t rangeCount,
            const uint32_t* targets, size_t targetCount, bool completion) override;
   void flush() override;
@@ -194,6 +201,13 @@ class TcpProvider : public Provider {
   void log(LogLevel level, std::string msg);
   void flushPending();
   void handleAccept();
+  /** Whether a just-accepted connection from `ip` fits the unauthenticated-connection limits;
+   *  counts it if so. */
+  bool admitPending(uint32_t ip, uint64_t now, std::string& why);
+  void releasePending(Conn& c);
+  bool isKnown(uint32_t nodeId);
+  void markKnown(uint32_t nodeId);
+  void rdmcDropEarly(RdmcGroup& g, const std::string& why);
   void handleConn(Conn* c, uint32_t events);
   void readConn(Conn* c);
   bool flushOut(Conn& c);  // under sendMu
@@ -202,6 +216,21 @@ class TcpProvider : public Provider {
   void closeConn(Conn* c, const std::string& reason, LogLevel level, bool failure);
   void dialNow(uint32_t nodeId, const std::string& host, uint16_t port);
   void sendHello(Conn& c);
+  // The handshake (tcp_handshake.cc), one function per frame kind.
+  bool onHandshakeFrame(Conn& c, const FrameHeader& h, const uint8_t* sub, const uint8_t* payload);
+  bool onHello(Conn& c, const FrameHeader& h, const uint8_t* sub, const uint8_t* payload);
+  bool onHelloAck(Conn& c, const FrameHeader& h, const uint8_t* sub, const uint8_t* payload);
+  bool onProof(Conn& c, const uint8_t* sub);
+  bool onRejectAsDialer(Conn& c, const FrameHeader& h, const uint8_t* payload);
+  bool onRejectAsAcceptor(Conn& c, const FrameHeader& h, const uint8_t* payload);
+  bool refuseHandshake(Conn& c, const std::string& why, const char* code);
+  // Established connections (tcp_frames.cc), one function per frame kind.
+  bool onPut(Conn& c, const FrameHeader& h, const uint8_t* sub, const uint8_t* payload);
+  bool onPutAck(Conn& c, const uint8_t* sub);
+  bool onP2P(Conn& c, const FrameHeader& h);
+  bool onRdmcBlock(Conn& c, const FrameHeader& h, const uint8_t* sub);
+  bool onRdmcDone(Conn& c, const uint8_t* sub);
+  bool onRejectEstablished(Conn& c, const FrameHeader& h, const uint8_t* payload);
   void establish(Conn& c);
   void mac(const char* label, const Conn& c, bool dialerSide, uint8_t out[kMacBytes]);
   bool sendFrame(Conn& c, FrameType type, const void* sub, size_t subLen, const void* payload, size_t payloadLen);
@@ -240,7 +269,25 @@ class TcpProvider : public Provider {
   // I/O thread only.
   std::unordered_map<Conn*, std::shared_ptr<Conn>> conns_;
   std::unordered_map<uint32_t, Conn*> dialing_;    // our dials not yet established
-  std::unordered_map<uint32_t, Conn*> accepting_;  // incoming handshakes past Hello
+  // Incoming handshakes past Hello. Not a reservation: several unproven connections may claim
+  // one id; the first to prove the secret gets it.
+  std::unordered_multimap<uint32_t, Conn*> accepting_;
+  // Dials asked for while an incoming handshake claiming that id was pending: made if that one
+  // closes without proving itself.
+  std::unordered_map<uint32_t, std::pair<std::string, uint16_t>> deferredDials_;
+  // Unauthenticated-connection limits (see ProviderConfig).
+  struct AddressBudget {
+    double tokens = 0;
+    uint64_t refilledMs = 0;
+    uint32_t pending = 0;
+  };
+  std::unordered_map<uint32_t, AddressBudget> budgets_;
+  uint32_t pendingHandshakes_ = 0;
+  uint64_t refusedSinceLog_ = 0;
+  uint64_t refusalLoggedMs_ = 0;
+  std::string lastRefusal_;
+  std::mutex knownMu_;
+  std::unordered_set<uint32_t> known_;
   std::map<uint32_t, RdmcGroup> rdmc_;
   std::unordered_set<uint32_t> destroyedRdmc_;
   EventBatch pending_;

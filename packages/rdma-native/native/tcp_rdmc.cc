@@ -3,9 +3,20 @@
 // each member performs its schedule's sends in order, each as soon as it holds the block.
 #include "tcp_provider.h"
 
+#include <algorithm>
+
 namespace dts {
+namespace {
+// Groups not created here yet that may hold an early message (blocks that beat the local create).
+constexpr size_t kMaxEarlyRdmcGroups = 16;
+
+bool isMember(const RdmcGroup& g, uint32_t nodeId) {
+  return std::find(g.members.begin(), g.members.end(), nodeId) != g.members.end();
+}
+}  // namespace
 
 void TcpProvider::rdmcCreateGroup(uint32_t groupId, const std::vector<uint32_t>& members, uint32_t blockBytes) {
+  expectPeers(members);
   command([this, groupId, members, blockBytes] {
     destroyedRdmc_.erase(groupId);
     RdmcGroup& g = rdmc_[groupId];
@@ -16,8 +27,22 @@ void TcpProvider::rdmcCreateGroup(uint32_t groupId, const std::vector<uint32_t>&
     g.myIndex = 0;
     for (uint32_t i = 0; i < members.size(); ++i)
       if (members[i] == cfg_.nodeId) g.myIndex = i;
-    if (g.cur) rdmcAdvance(g);  // blocks that arrived before the group existed here
+    if (g.cur) {
+      // Blocks that arrived before the group existed here: now they can be checked.
+      RdmcMsg& m = *g.cur;
+      bool fromMembers = std::all_of(m.senders.begin(), m.senders.end(), [&](uint32_t n) { return n != cfg_.nodeId && isMember(g, n); });
+      if (g.myIndex == 0) rdmcDropEarly(g, "this node is the group's sender");
+      else if (m.blockBytes != blockBytes) rdmcDropEarly(g, "block size " + std::to_string(m.blockBytes) + " differs from the group's " + std::to_string(blockBytes));
+      else if (!fromMembers) rdmcDropEarly(g, "blocks came from a node that is not a member");
+      else rdmcAdvance(g);
+    }
   });
+}
+
+void TcpProvider::rdmcDropEarly(RdmcGroup& g, const std::string& why) {
+  log(LogLevel::Error, "dropped rdmc message " + std::to_string(g.cur->index) + " of group " + std::to_string(g.id) +
+                           " received before the group was created here: " + why);
+  g.cur.reset();
 }
 
 void TcpProvider::rdmcDestroyGroup(uint32_t groupId) {
@@ -44,8 +69,11 @@ void TcpProvider::rdmcStartNext(RdmcGroup& g) {
   m->index = g.sentIndex++;
   m->size = m->buf->size;
   m->blockBytes = g.blockBytes;
-  m->blocks = uint32_t(rdmcBlockCount(m->size, g.blockBytes));
+  uint64_t blocks = rdmcBlockCount(m->size, g.blockBytes);
+  DTS_ASSERT(blocks <= kMaxRdmcBlocks, "rdmc message of " + std::to_string(blocks) + " blocks (send() checks the limit)");
+  m->blocks = uint32_t(blocks);
   m->have.assign(m->blocks, 1);
+  m->acked.assign(g.members.size(), 0);
   m->received = m->blocks;
   g.cur = std::move(m);
   rdmcAdvance(g);
@@ -57,43 +85,54 @@ uint8_t* TcpProvider::rdmcTarget(Conn& c, const FrameHeader& h, const RdmcBlockS
     c.discard.resize(std::max<size_t>(c.discard.size(), h.payloadLen));
     return c.discard.data();
   }
-  RdmcGroup& g = rdmc_[s.groupId];
-  g.id = s.groupId;
-  if (g.created && g.myIndex == 0) {
-    c.dec.fail("rdmc block for group " + std::to_string(s.groupId) + " in which this node is the sender");
-    return nullptr;
+  std::string group = " (rdmc group " + std::to_string(s.groupId) + ")";
+  auto found = rdmc_.find(s.groupId);
+  if (found == rdmc_.end()) {
+    size_t early = 0;
+    for (auto& [id, g] : rdmc_)
+      if (!g.created) ++early;
+    if (early >= kMaxEarlyRdmcGroups) {
+      c.dec.fail("field groupId: rdmc block for group " + std::to_string(s.groupId) + ", unknown here, while " + std::to_string(early) +
+                 " unknown groups already hold early messages");
+      return nullptr;
+    }
+    found = rdmc_.emplace(s.groupId, RdmcGroup{}).first;
+    found->second.id = s.groupId;
   }
+  RdmcGroup& g = found->second;
+  // A failed check leaves no trace of a group that only this frame brought into being.
+  auto fail = [&](const std::string& why) -> uint8_t* {
+    c.dec.fail(why + group);
+    if (!g.created && !g.cur) rdmc_.erase(found);
+    return nullptr;
+  };
+  if (g.created && g.myIndex == 0) return fail("field groupId: rdmc block for a group in which this node is the sender");
+  if (g.created && (!isMember(g, c.peer) || c.peer == cfg_.nodeId))
+    return fail("field groupId: rdmc block from node " + std::to_string(c.peer) + ", which is not a member of rdmc group " + std::to_string(s.groupId));
   if (!g.cur) {
-    if (s.msgIndex != g.nextIndex) {
-      c.dec.fail("rdmc message " + std::to_string(s.msgIndex) + " in group " + std::to_string(s.groupId) + " while expecting " + std::to_string(g.nextIndex));
-      return nullptr;
-    }
-    if (g.created && s.blockBytes != g.blockBytes) {
-      c.dec.fail("rdmc block size " + std::to_string(s.blockBytes) + " differs from the group's " + std::to_string(g.blockBytes));
-      return nullptr;
-    }
+    if (s.msgIndex != g.nextIndex)
+      return fail("field msgIndex: rdmc message " + std::to_string(s.msgIndex) + " while expecting " + std::to_string(g.nextIndex));
+    if (g.created && s.blockBytes != g.blockBytes)
+      return fail("field blockBytes: rdmc block size " + std::to_string(s.blockBytes) + " differs from the group's " + std::to_string(g.blockBytes));
     auto m = std::make_unique<RdmcMsg>();
     m->index = s.msgIndex;
     m->size = s.totalBytes;
     m->blockBytes = s.blockBytes;
-    m->blocks = uint32_t(rdmcBlockCount(s.totalBytes, s.blockBytes));
+    uint64_t blocks = rdmcBlockCount(s.totalBytes, s.blockBytes);
+    DTS_ASSERT(blocks <= kMaxRdmcBlocks, "the decoder bounds the block count, got " + std::to_string(blocks));
+    m->blocks = uint32_t(blocks);
     m->have.assign(m->blocks, 0);
     m->buf = RdmcBuffer::allocate(s.totalBytes);
-    if (!m->buf->data) {
-      c.dec.fail("cannot allocate " + std::to_string(s.totalBytes) + " bytes for an rdmc message");
-      return nullptr;
-    }
+    if (!m->buf->data) return fail("field totalBytes: cannot allocate " + std::to_string(s.totalBytes) + " bytes for an rdmc message");
     g.cur = std::move(m);
   }
   RdmcMsg& m = *g.cur;
-  if (s.msgIndex != m.index || s.totalBytes != m.size || s.blockBytes != m.blockBytes) {
-    c.dec.fail("rdmc block does not belong to the message in progress in group " + std::to_string(s.groupId));
-    return nullptr;
-  }
-  if (m.have[s.blockNo]) {
-    c.dec.fail("rdmc block " + std::to_string(s.blockNo) + " received twice");
-    return nullptr;
-  }
+  if (s.msgIndex != m.index || s.totalBytes != m.size || s.blockBytes != m.blockBytes)
+    return fail("field msgIndex/totalBytes/blockBytes: rdmc block does not belong to the message in progress");
+  DTS_ASSERT(s.blockNo < m.have.size(), "block " + std::to_string(s.blockNo) + " of " + std::to_string(m.have.size()));
+  if (m.have[s.blockNo]) return fail("field blockNo: rdmc block " + std::to_string(s.blockNo) + " received twice");
+  if (std::find(m.senders.begin(), m.senders.end(), c.peer) == m.senders.end()) m.senders.push_back(c.peer);
+  DTS_ASSERT(uint64_t(s.blockNo) * s.blockBytes + h.payloadLen <= m.size || (m.size == 0 && h.payloadLen == 0), "block inside its message");
   return m.buf->data + uint64_t(s.blockNo) * s.blockBytes;
 }
 
@@ -131,7 +170,7 @@ void TcpProvider::rdmcMaybeComplete(RdmcGroup& g) {
   RdmcMsg& m = *g.cur;
   bool sender = g.myIndex == 0;
   if (sender) {
-    if (m.acks + 1 < g.members.size()) return;
+    if (uint64_t(m.acks) + 1 < g.members.size()) return;
   } else {
     if (m.received < m.blocks || m.nextSend < m.plan.sends.size()) return;
     std::shared_ptr<Conn> c = peerConn(g.members[0]);

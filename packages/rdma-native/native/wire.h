@@ -22,6 +22,13 @@ constexpr uint64_t kMaxPutPayloadBytes = 64ull << 20;
 constexpr uint64_t kMaxP2PPayloadBytes = 1ull << 30;
 constexpr uint64_t kMaxBlockBytes = 64ull << 20;
 constexpr uint32_t kMaxPutRanges = 4096;
+// Before the peer proved the secret only handshake frames are read, none larger than this: a
+// stranger cannot make us buffer anything bigger.
+constexpr uint64_t kMaxHandshakeFrameBytes = 4096;
+// An RDMC message has at most this many blocks (block numbers are 32-bit on the wire, and the
+// receiver keeps one flag per block) and at most this many bytes.
+constexpr uint64_t kMaxRdmcBlocks = 1ull << 22;
+constexpr uint64_t kMaxRdmcMessageBytes = 1ull << 40;
 
 enum class FrameType : uint8_t {
   Hello = 1,     // dialer -> acceptor: who I am, my nonce; payload = build hash
@@ -87,6 +94,12 @@ static_assert(sizeof(FrameHeader) == 16, "header layout");
 static_assert(sizeof(RdmcBlockSub) == 32, "rdmc sub-header layout");
 
 constexpr size_t kMaxSubLen = 128;
+
+inline bool isHandshakeFrame(uint8_t type) {
+  return type == uint8_t(FrameType::Hello) || type == uint8_t(FrameType::HelloAck) || type == uint8_t(FrameType::Reject) ||
+         type == uint8_t(FrameType::Proof);
+}
+const char* frameTypeName(uint8_t type);
 
 /** The number of blocks an RDMC message of `totalBytes` has (an empty message still has one). */
 inline uint64_t rdmcBlockCount(uint64_t totalBytes, uint64_t blockBytes) {

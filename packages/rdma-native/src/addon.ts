@@ -50,6 +50,8 @@ export interface NativeEndpointOptions {
   heartbeatTimeoutMs?: number;
   handshakeTimeoutMs?: number;
   maxHeldBytes?: number;
+  maxPendingHandshakes?: number;
+  handshakesPerSecondPerAddress?: number;
   lingerMs?: number;
   batchPuts?: boolean;
   busyPollWindowMs?: number;
@@ -62,7 +64,8 @@ export interface NativeAddon {
   Endpoint: new (options: NativeEndpointOptions) => NativeEndpoint;
   /** Detaches a received RDMC buffer and recycles its memory; false if it is not one. */
   releaseRdmcBuffer(buffer: ArrayBuffer): boolean;
-  _decodeFramesForTest(bytes: Uint8Array, chunkBytes?: number): { frames: number; error: string | null; complete: boolean };
+  /** `authenticated: false` applies the rules for a peer that has not proved the secret yet. */
+  _decodeFramesForTest(bytes: Uint8Array, chunkBytes?: number, authenticated?: boolean): { frames: number; error: string | null; complete: boolean };
   _rdmcScheduleForTest(members: number, blocks: number): { steps: number; error: string | null };
   _hmacSha256ForTest(key: Uint8Array, data: Uint8Array): Uint8Array;
   _sha256ForTest(data: Uint8Array): Uint8Array;

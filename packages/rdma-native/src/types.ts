@@ -101,6 +101,13 @@ export interface EndpointOptions {
   lingerMs?: number;
   /** Bytes of writes per writer held for regions not created yet; default 64 MiB. */
   maxHeldBytes?: number;
+  /**
+   * Connections that have not proved the cluster secret yet, at most, at once; further ones are
+   * closed as soon as they are accepted (a quarter of this from any one address). Default 64.
+   */
+  maxPendingHandshakes?: number;
+  /** New connections accepted per second from one address (a burst of as many); default 64. */
+  handshakesPerSecondPerAddress?: number;
 }
 
 export interface RegionOptions {

@@ -1,33 +1,62 @@
-export { InvariantViolation, invariant } from './core/invariant.js';
+/**
+ * `@derecho-ts/runtime`: what an application needs. Join a group (`Group.join`), declare replicated
+ * classes (`@Replicated`, `@Ordered`, `@P2P`, `Persistent`/`Volatile` fields), lay out subgroups
+ * and shards (`shards`, `customShards`, ...), load the configuration, and the errors calls and
+ * joins can end with. The protocol core, the simulator, the SST and the helpers of tests and
+ * benchmarks are in `@derecho-ts/runtime/internals`: no stability promise there.
+ */
+export { InvariantViolation } from './core/invariant.js';
 export { type Version, INVALID_VERSION, makeVersion, versionVid, versionSeq, formatVersion } from './core/version.js';
-export { type Hlc, HLC_ZERO, hlc, compareHlc, nextHlc, mergeHlc, formatHlc } from './core/hlc.js';
+export { type Hlc, HLC_ZERO, hlc, compareHlc, formatHlc } from './core/hlc.js';
+export type { DeliveryMode, ShardLayout } from './core/view.js';
 export {
-  type DeliveryMode,
-  type ShardLayout,
-  type MulticastParams,
-  type SubgroupLayout,
-  type ViewLayout,
-  type MyShard,
-  findMyShard,
-  validateViewLayout,
-} from './core/view.js';
-export { SstLayout, type ByteRange, type Column, type ColumnName, type SubgroupColumns, HEADER_BYTES, SLOT_SIZE_FIELD_BYTES } from './core/sst-layout.js';
-export { SstTable, initializeSstTable, applyRemoteWrite } from './core/sst-table.js';
-export { type MessageHeader, readHeader, writeHeader, encodeMessage, decodeMessage } from './core/message-header.js';
-export { PredicateEngine, type PredicateKind, type PredicateHandle } from './core/predicates.js';
-export type { CoreInput, CoreOutput, PushOutput, RdmcSendOutput, DeliverOutput, PersistOutput, GlobalPersistedOutput } from './core/core-io.js';
-export { MulticastCore, type MulticastCoreOptions } from './core/multicast-core.js';
-export { ShardMulticast, type UndeliveredSend } from './core/shard-multicast.js';
-export { Prng } from './sim/prng.js';
-export { EventQueue } from './sim/event-queue.js';
-export { SimNetwork, type NetworkOptions } from './sim/network.js';
-export { SimCluster, type SimClusterOptions, type SimObserver } from './sim/sim-cluster.js';
-export { MulticastChecker, CheckFailure } from './sim/checkers.js';
-export { runSwarmSeed, generateScenario, describeScenario, SwarmSeedFailure, type Scenario, type SwarmOptions, type SwarmResult } from './sim/swarm.js';
-export * from './layout/index.js';
-export * from './config/index.js';
+  DELIVERY_MODES,
+  DEFAULT_PROFILE,
+  type ShardPolicy,
+  type SubgroupPolicy,
+  type ShardedLayout,
+  type SubgroupRef,
+  type CrossProductLayout,
+  type WholeViewLayout,
+  type TypeLayout,
+  type TypeLayoutEntry,
+  type GroupLayout,
+  shards,
+  fixedShards,
+  customShards,
+  shardPolicy,
+  subgroups,
+  identicalSubgroups,
+  crossProduct,
+  wholeView,
+  type ShardsOptions,
+  type FixedShardsOptions,
+  type ShardOptions,
+  type CrossProductOptions,
+  LayoutSpecError,
+  InadequateLayoutError,
+  type LayoutIssue,
+  layoutFromJson,
+} from './layout/index.js';
+export {
+  type DerechoConfig,
+  type MulticastProfile,
+  type SendAlgorithm,
+  type LogLevel,
+  type HostPort,
+  ConfigError,
+  type ConfigIssue,
+  loadConfig,
+  resolveConfig,
+  type LoadConfigOptions,
+  NODE_OPTIONS,
+  type NodeOption,
+  CONFIG_FLAG,
+  CONFIG_ENV,
+  SET_FLAG,
+  JsonSyntaxError,
+} from './config/index.js';
 export { Replicated, Ordered, P2P, type ReplicatedOptions, type MethodOptions, type ReplicatedClassDecorator, type ReplicatedMethodDecorator } from './replicated/decorators.js';
-export { getReplicatedMetadata, isReplicatedClass, type ReplicatedMetadata, type DecoratorDialect } from './replicated/metadata.js';
 export type {
   NodeId,
   ReplicatedRegistry,
@@ -55,16 +84,19 @@ export {
   type WireClassConstructor,
   type WireClassTable,
 } from './rpc/marshal-schema.js';
-export { SchemaCodec, WireTypeError, createPackr, type MethodCodec } from './rpc/marshal.js';
+export { WireTypeError } from './rpc/marshal.js';
 export { Group, type GroupJoinOptions, type GroupEvents, type RawSubgroupSpec, type TypedSubgroupSpec, type SubgroupSpec, type ReplicatedClass } from './replicated/group.js';
 export type { ReplicatedHandle, PeerCaller } from './replicated/typed-subgroup.js';
 export { StaleSchemaError } from './replicated/schema-check.js';
 export { currentVersion, type AppliedVersion } from './rpc/current-version.js';
 export { RemoteError, NodeRemovedError, SenderRemovedError, InvalidNodeError, RpcWireError } from './rpc/rpc-errors.js';
+export { isCallError, type CallError, type CallPromise } from './rpc/call-errors.js';
 export { RawSubgroup, type RawDelivery, type RawSubgroupEvents } from './replicated/raw-subgroup.js';
 export { NotAMemberError, UnknownSubgroupError, GroupClosedError, InadequateViewError } from './replicated/errors.js';
-export { JoinError, BUILD_HASH, buildHashWithSchema } from './driver/group-node.js';
-export type { GroupView, GroupSubgroup, MemberAddress } from './core/membership/group-view.js';
+export { JoinError, type GroupNodeStats } from './driver/group-node.js';
+export type { MemberShutdownReason as ShutdownReason } from './core/member/member-io.js';
+export type { GroupView, GroupSubgroup, MemberAddress, SubgroupParams } from './core/membership/group-view.js';
+export type { ViewChange, ShardPlacement } from './core/membership/view-change.js';
 export {
   type Codec,
   msgpackCodec,
@@ -81,9 +113,6 @@ export {
   DirectoryLockedError,
   type FileLogOptions,
   type RecoveryReport,
-  PersistentRegistry,
-  type RegistryOptions,
-  VersionedField,
   type VersionedFieldHandle,
   Persistent,
   Volatile,
@@ -95,7 +124,7 @@ export {
   VersionedSet,
   VersionedLog,
   type CollectionOptions,
+  type RecordsChanges,
   type RetentionPolicy,
   type CompactionReport,
 } from './persistent/index.js';
-export type { ViewChange, ShardPlacement } from './core/membership/view-change.js';

@@ -9,17 +9,24 @@
  * The three members share this process's event loop and the machine's cores, so absolute figures
  * are lower than one member per process; the differences between configurations are the point.
  *
- *   derecho bench durable-kv [--count N] [--samples N] [--payload-bytes N] [--keys N] [--json]
+ *   derecho-examples bench durable-kv [--count N] [--samples N] [--payload-bytes N] [--keys N] [--json]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Group, shards } from '@derecho-ts/runtime';
-import { BenchUsageError, freeLoopbackPorts, intArg, parseBenchArgs } from '@derecho-ts/runtime/testing';
+import { freeLoopbackPorts, intValue, parseCommand, printUsage, type Command } from '@derecho-ts/runtime/internals';
 import { wireSchema } from '../derecho.generated.js';
 import { DurableKV } from '../durable-kv/durable-kv.js';
 
-const USAGE = 'usage: derecho bench durable-kv [--count N] [--samples N] [--payload-bytes N] [--keys N] [--json]\n';
+const USAGE = `usage: derecho-examples bench durable-kv [--count N] [--samples N] [--payload-bytes N] [--keys N] [--json]
+  What durability costs: DurableKV puts with fsync, without, with persistence off, and volatile.
+  --count N          pipelined puts per configuration (default 5000)
+  --samples N        sequential puts timed to global persistence (default 300)
+  --payload-bytes N  value size (default 100)
+  --keys N           distinct keys (default 16)
+  --json             print one JSON object instead of text
+`;
 
 interface Options {
   readonly count: number;
@@ -71,6 +78,7 @@ async function runSetup(setup: Setup, o: Options): Promise<Figure> {
   const members = await Promise.all(
     [0, 1, 2].map((id) =>
       Group.join({
+        argv: [],
         schema: wireSchema,
         minMembers: 3,
         subgroups: [{ type: DurableKV, layout: shards({ minNodes: 3, mode: setup.mode }), factory: () => prefilled(keys, payloadBytes) }],
@@ -114,24 +122,17 @@ async function runSetup(setup: Setup, o: Options): Promise<Figure> {
   }
 }
 
-export async function run(args: string[]): Promise<number> {
-  let o: Options;
-  let json: boolean;
-  try {
-    const { positional, flags } = parseBenchArgs(args, ['count', 'samples', 'payload-bytes', 'keys'], ['json']);
-    if (positional.length > 0) throw new BenchUsageError(`expected no positional arguments, got ${positional.join(' ')}`);
-    o = {
-      count: intArg(flags.get('count'), '--count', 1, 10_000_000, 5000),
-      samples: intArg(flags.get('samples'), '--samples', 1, 1_000_000, 300),
-      payloadBytes: intArg(flags.get('payload-bytes'), '--payload-bytes', 0, 1 << 20, 100),
-      keys: intArg(flags.get('keys'), '--keys', 1, 1_000_000, 16),
-    };
-    json = flags.has('json');
-  } catch (err) {
-    if (!(err instanceof BenchUsageError)) throw err;
-    process.stderr.write(`derecho bench durable-kv: ${err.message}\n${USAGE}`);
-    return 2;
-  }
+async function run(args: string[]): Promise<number> {
+  const parsed = parseCommand(args, { count: { type: 'string' }, samples: { type: 'string' }, 'payload-bytes': { type: 'string' }, keys: { type: 'string' }, json: { type: 'boolean' } });
+  if (parsed === undefined) return printUsage({ usage: USAGE });
+  const v = parsed.values;
+  const o: Options = {
+    count: intValue(v.count, '--count', 1, 10_000_000, 5000),
+    samples: intValue(v.samples, '--samples', 1, 1_000_000, 300),
+    payloadBytes: intValue(v['payload-bytes'], '--payload-bytes', 0, 1 << 20, 100),
+    keys: intValue(v.keys, '--keys', 1, 1_000_000, 16),
+  };
+  const json = v.json === true;
   if (!json) process.stdout.write(`DurableKV, 3 members in one process, ${o.payloadBytes}-byte values over ${o.keys} keys, ${o.count} pipelined puts, ${o.samples} sequential samples; logs under ${os.tmpdir()}\n`);
   const figures: Figure[] = [];
   for (const setup of setups) {
@@ -142,3 +143,5 @@ export async function run(args: string[]): Promise<number> {
   if (json) process.stdout.write(`${JSON.stringify({ benchmark: 'durable-kv', ...o, figures, loadAverage: os.loadavg() })}\n`);
   return 0;
 }
+
+export const durableKv: Command = { name: 'derecho-examples bench durable-kv', usage: USAGE, run };

@@ -1,29 +1,26 @@
 /**
- * `derecho bench p2p-latency [--count N] [--json]`: round trip of a blocking p2p call (Derecho's
+ * `derecho-examples bench p2p-latency [--count N] [--json]`: round trip of a blocking p2p call (Derecho's
  * p2p_latency_test) between two member processes, beside the raw C TCP ping-pong on the same
  * machine in the same run.
  */
 import { loadavg } from 'node:os';
 import { childScriptArgs } from '@derecho-ts/rdma-native';
-import { percentile, rawPingPongUs } from '@derecho-ts/runtime/testing';
+import { intValue, parseCommand, percentile, printUsage, rawPingPongUs, type Command } from '@derecho-ts/runtime/internals';
 import { runLocalGroup } from '../local/local-group.js';
-import { BenchUsageError, intArg, parseBenchArgs } from '@derecho-ts/runtime/testing';
 import type { P2PLatencyResult, P2PLatencyTask } from './p2p-latency-member.js';
 
-const USAGE = 'usage: derecho bench p2p-latency [--count N] [--json]\n';
+const USAGE = `usage: derecho-examples bench p2p-latency [--count N] [--json]
+  Round trip of a blocking p2p call between two member processes (Derecho's p2p_latency_test),
+  beside the raw C TCP ping-pong on this machine.
+  --count N  calls timed (default 10000)
+  --json     print one JSON object instead of text
+`;
 
-export async function run(args: string[]): Promise<number> {
-  let count: number, json: boolean;
-  try {
-    const { positional, flags } = parseBenchArgs(args, ['count'], ['json']);
-    if (positional.length > 0) throw new BenchUsageError(`unexpected argument ${positional[0]}`);
-    count = intArg(flags.get('count'), '--count', 1, 10_000_000, 10_000);
-    json = flags.has('json');
-  } catch (err) {
-    if (!(err instanceof BenchUsageError)) throw err;
-    process.stderr.write(`derecho bench p2p-latency: ${err.message}\n${USAGE}`);
-    return 2;
-  }
+async function run(args: string[]): Promise<number> {
+  const parsed = parseCommand(args, { count: { type: 'string' }, json: { type: 'boolean' } });
+  if (parsed === undefined) return printUsage({ usage: USAGE });
+  const count = intValue(parsed.values.count, '--count', 1, 10_000_000, 10_000);
+  const json = parsed.values.json === true;
   const [, results] = await runLocalGroup<P2PLatencyTask, P2PLatencyResult | string>({
     script: childScriptArgs(import.meta.url, './p2p-latency-member'),
     numNodes: 2,
@@ -56,3 +53,5 @@ export async function run(args: string[]): Promise<number> {
   }
   return 0;
 }
+
+export const p2pLatency: Command = { name: 'derecho-examples bench p2p-latency', usage: USAGE, run };

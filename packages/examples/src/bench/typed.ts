@@ -1,5 +1,5 @@
 /**
- * `derecho bench typed <num_nodes> <count> <sender_selector> [--payload-bytes N] [--window N] [--replies] [--json]`:
+ * `derecho-examples bench typed <num_nodes> <count> <sender_selector> [--payload-bytes N] [--window N] [--replies] [--json]`:
  * ordered RPC throughput, like Derecho's typed_subgroup_bw_test: every sender makes `count` ordered
  * calls of `RpcProbe.sink(bytes)` (void, so no replies; with --replies `sinkAck(bytes)`, which every
  * member answers); each member times until it has applied every sender's calls. Prints calls
@@ -8,15 +8,23 @@
  */
 import { loadavg } from 'node:os';
 import { childScriptArgs } from '@derecho-ts/rdma-native';
-import { SchemaCodec } from '@derecho-ts/runtime';
-import { measureMarshalCost, measureRpcLayerCost } from '@derecho-ts/runtime/testing';
+import { intValue, measureMarshalCost, measureRpcLayerCost, parseCommand, printUsage, type Command, SchemaCodec } from '@derecho-ts/runtime/internals';
 import { wireSchema } from '../derecho.generated.js';
 import { runLocalGroup } from '../local/local-group.js';
 import { RpcProbe } from '../testing/rpc-probe.js';
-import { BenchUsageError, intArg, parseBenchArgs } from '@derecho-ts/runtime/testing';
 import type { TypedResult, TypedTask } from './typed-member.js';
 
-const USAGE = 'usage: derecho bench typed <num_nodes> <count> <sender_selector 0|1|2> [--payload-bytes N] [--window N] [--replies] [--json]\n';
+const USAGE = `usage: derecho-examples bench typed <num_nodes> <count> <sender_selector> [options]
+  Ordered RPC throughput (Derecho's typed_subgroup_bw_test): every sender makes <count> ordered calls.
+  num_nodes        members, 1 to 16 (one process each, on loopback)
+  count            calls per sender
+  sender_selector  0 all members send, 1 half of them, 2 one
+options:
+  --payload-bytes N  bytes per call (default 100)
+  --window N         send window (default 64)
+  --replies          call sinkAck, which every member answers, instead of the void sink
+  --json             print one JSON object instead of text
+`;
 
 export function senderIds(selector: number, memberIds: readonly number[]): number[] {
   if (selector === 0) return [...memberIds];
@@ -40,23 +48,21 @@ export function sinkMarshalNs(payloadBytes: number, iterations = 100_000): numbe
   return ns;
 }
 
-export async function run(args: string[]): Promise<number> {
-  let numNodes: number, count: number, selector: number, payloadBytes: number, window: number, json: boolean, replies: boolean;
-  try {
-    const { positional, flags } = parseBenchArgs(args, ['payload-bytes', 'window'], ['json', 'replies']);
-    if (positional.length !== 3) throw new BenchUsageError(`expected 3 positional arguments, got ${positional.length}`);
-    numNodes = intArg(positional[0], 'num_nodes', 1, 16);
-    count = intArg(positional[1], 'count', 1, 100_000_000);
-    selector = intArg(positional[2], 'sender_selector', 0, 2);
-    payloadBytes = intArg(flags.get('payload-bytes'), '--payload-bytes', 0, 1 << 20, 100);
-    window = intArg(flags.get('window'), '--window', 1, 65536, 64);
-    json = flags.has('json');
-    replies = flags.has('replies');
-  } catch (err) {
-    if (!(err instanceof BenchUsageError)) throw err;
-    process.stderr.write(`derecho bench typed: ${err.message}\n${USAGE}`);
-    return 2;
-  }
+async function run(args: string[]): Promise<number> {
+  const parsed = parseCommand(
+    args,
+    { 'payload-bytes': { type: 'string' }, window: { type: 'string' }, replies: { type: 'boolean' }, json: { type: 'boolean' } },
+    { min: 3, max: 3, names: 'num_nodes count sender_selector' },
+  );
+  if (parsed === undefined) return printUsage({ usage: USAGE });
+  const { positionals, values } = parsed;
+  const numNodes = intValue(positionals[0], 'num_nodes', 1, 16);
+  const count = intValue(positionals[1], 'count', 1, 100_000_000);
+  const selector = intValue(positionals[2], 'sender_selector', 0, 2);
+  const payloadBytes = intValue(values['payload-bytes'], '--payload-bytes', 0, 1 << 20, 100);
+  const window = intValue(values.window, '--window', 1, 65536, 64);
+  const json = values.json === true;
+  const replies = values.replies === true;
   const memberIds = Array.from({ length: numNodes }, (_, i) => i);
   const senders = senderIds(selector, memberIds);
   // Header (12 B) + msgpack array and bin headers (up to 6 B) around the bytes.
@@ -142,3 +148,5 @@ export async function run(args: string[]): Promise<number> {
   }
   return 0;
 }
+
+export const typed: Command = { name: 'derecho-examples bench typed', usage: USAGE, run };

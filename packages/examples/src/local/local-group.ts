@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { freeLoopbackPorts, onLines } from '@derecho-ts/runtime/testing';
+import { freeLoopbackPorts, onLines } from '@derecho-ts/runtime/internals';
 
 export interface LocalGroupOptions<Task> {
   /** The member program: command and arguments (see childScriptArgs). */

@@ -39,6 +39,8 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
       batchPuts: req.batchPuts as boolean | undefined,
       busyPollWindowMs: req.busyPollWindowMs as number | undefined,
       receiveOnJsThread: req.receiveOnJsThread as boolean | undefined,
+      maxPendingHandshakes: req.maxPendingHandshakes as number | undefined,
+      handshakesPerSecondPerAddress: req.handshakesPerSecondPerAddress as number | undefined,
     });
     ep.onPoll((r) => {
       for (const l of r.logs) send({ event: 'log', ...l });
@@ -399,6 +401,10 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
   },
   stats() {
     return { ...endpoint().stats() };
+  },
+  /** Resident set size in bytes (after a garbage collection when --expose-gc is on). */
+  rss() {
+    return { rss: process.memoryUsage.rss() };
   },
   close() {
     ep?.close();

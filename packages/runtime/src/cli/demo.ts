@@ -1,32 +1,32 @@
 /**
- * `derecho demo [name]`: runs a demo on a local multi-process group on loopback.
- *   (default) foo-bar  Derecho's simple replicated objects (from @derecho-ts/examples)
- *   kv                 the sharded key-value store with a non-member client
- *   iot                the IoT smart-memory service
- *   fabric             the data plane only: SST rows and one RDMC multicast among 3 processes
+ * `derecho demo [fabric]`: the data plane alone on a local group on loopback: SST rows and one
+ * RDMC multicast among 3 processes. The replicated-object demos (foo-bar, kv, iot) need the
+ * examples' classes and run from their own command, `derecho-examples demo <name>`: the runtime
+ * never loads @derecho-ts/examples.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { childScriptArgs } from '@derecho-ts/rdma-native';
+import { parseCommand, printUsage, UsageError, type Command } from './command.js';
 
-interface ExamplesModule {
-  readonly demos: Readonly<Record<string, () => Promise<number>>>;
-}
+/** The demos of @derecho-ts/examples, named here only to say where they are. */
+const EXAMPLES_DEMOS = ['foo-bar', 'kv', 'iot'];
 
-// The examples package depends on the runtime, not the other way round: it is loaded by name at
-// run time (a workspace sibling, from src under tsx or from dist once built).
-const EXAMPLES = '@derecho-ts/examples';
+const USAGE = `usage: derecho demo [fabric]
+  fabric (default)  the data plane only: 3 processes on 127.0.0.1 exchange SST rows and one RDMC multicast
+The replicated-object demos are in the examples package: derecho-examples demo [${EXAMPLES_DEMOS.join('|')}]
+(npm start in this repository runs derecho-examples demo foo-bar).
+`;
 
-export async function runDemo(args: string[]): Promise<number> {
-  const [name = 'foo-bar'] = args;
+function run(args: string[]): Promise<number> | number {
+  const parsed = parseCommand(args, {}, { min: 0, max: 1, names: 'demo' });
+  if (parsed === undefined) return printUsage({ usage: USAGE });
+  const [name = 'fabric'] = parsed.positionals;
   if (name === 'fabric') return runFabricDemo();
-  const { demos } = (await import(EXAMPLES)) as ExamplesModule;
-  const demo = demos[name];
-  if (demo === undefined) {
-    process.stderr.write(`derecho demo: unknown demo ${JSON.stringify(name)}; one of: ${[...Object.keys(demos), 'fabric'].join(', ')}\n`);
-    return 2;
-  }
-  return demo();
+  if (EXAMPLES_DEMOS.includes(name)) throw new UsageError(`${name} is a demo of the examples package: run derecho-examples demo ${name} (from @derecho-ts/examples)`);
+  throw new UsageError(`unknown demo ${JSON.stringify(name)}; one of: fabric (here), ${EXAMPLES_DEMOS.join(', ')} (derecho-examples demo)`);
 }
+
+export const demoCommand: Command = { name: 'derecho demo', usage: USAGE, run };
 
 async function runFabricDemo(): Promise<number> {
   const { command, args } = childScriptArgs(import.meta.url, './demo-member');

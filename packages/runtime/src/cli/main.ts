@@ -1,59 +1,31 @@
 #!/usr/bin/env node
 /**
- * The `derecho` command: `derecho demo`, `derecho bench <name> ...`, and more as they land.
- * Each subcommand lives in its own module and is loaded only when asked for, so one command's
- * dependencies never slow down another's start.
+ * The `derecho` command. Each subcommand lives in its own module and is loaded only when asked
+ * for, so one command's dependencies never slow down another's start. Every command follows
+ * cli/command.ts: --help, strict options, exit 2 with one line for bad usage.
  */
-import { benches } from './benches.js';
+import { main, program, subcommands } from './command.js';
+import { benches, EXAMPLES_BENCHES } from '../bench/registry.js';
 
-const usage = `usage: derecho <command> [args]
+const benchCommand = subcommands(
+  'derecho bench',
+  'Benchmarks on this machine; most print figures beside the machine limit measured in the same run, --json for one JSON object.\n' +
+    `The RPC benchmarks (${EXAMPLES_BENCHES.join(', ')}) are in the examples package: derecho-examples bench <name>.`,
+  benches,
+  Object.fromEntries(EXAMPLES_BENCHES.map((name) => [name, `${name} is a benchmark of the examples package: run derecho-examples bench ${name} (from @derecho-ts/examples)`])),
+);
 
-commands:
-  demo [name]          run a demo on a local multi-process group: foo-bar (default), kv, iot, fabric
-  sim [--membership] --seed N
-                       replay one seed of the multicast (or membership) simulator swarm, printing its trace
-  bench <name> [args]  run a benchmark (${Object.keys(benches).join(', ') || 'none yet'}); --json for one JSON object
-`;
-
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'demo': {
-      const { runDemo } = await import('./demo.js');
-      return runDemo(rest);
-    }
-    case 'sim': {
-      const { runReplay } = await import('../sim/replay.js');
-      return runReplay(rest);
-    }
-    case 'bench': {
-      const [name, ...args] = rest;
-      const load = name === undefined ? undefined : benches[name];
-      if (!load) {
-        process.stderr.write(`derecho bench: unknown benchmark ${JSON.stringify(name ?? '')}; one of: ${Object.keys(benches).join(', ')}\n`);
-        return 2;
-      }
-      const bench = await load();
-      return bench.run(args);
-    }
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(usage);
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`derecho: unknown command ${JSON.stringify(command)}\n${usage}`);
-      return 2;
-  }
-}
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`derecho: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  },
+main(
+  program(
+    'derecho',
+    import.meta.url,
+    {
+      init: { summary: 'write a new application project (a @Replicated class, codegen, three local members)', load: async () => (await import('./init-command.js')).initCommand },
+      demo: { summary: 'the data-plane demo on 3 local processes', load: async () => (await import('./demo.js')).demoCommand },
+      sim: { summary: 'replay one seed of the multicast (or --membership) simulator swarm, printing its trace', load: async () => (await import('../sim/replay.js')).simCommand },
+      bench: { summary: `run a benchmark: ${Object.keys(benches).join(', ')}`, load: async () => benchCommand },
+      'config-schema': { summary: 'print the JSON Schema of cluster.json (for editors)', load: async () => (await import('./config-schema.js')).configSchemaCommand },
+    },
+    'The replicated-object demos and the RPC benchmarks need the examples: derecho-examples demo|bench (npm start runs the foo-bar demo).',
+  ),
 );

@@ -17,6 +17,9 @@ export interface LoadConfigOptions {
   readonly path?: string;
   /** Configuration flags (`--node-id 3`, `--set key=value`, ...); default none. */
   readonly argv?: readonly string[];
+  /** Arguments in `argv` that are not configuration flags: errors (default), or ignored when
+   *  `argv` is a whole program's command line (`Group.join` reading process.argv). */
+  readonly otherArgs?: 'error' | 'ignore';
   /** Environment to read DERECHO_* variables from; default `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -27,7 +30,7 @@ function readUtf8(file: string): string {
 
 /** Loads, merges and validates the configuration. Throws ConfigError listing every problem. */
 export function loadConfig(options: LoadConfigOptions = {}): DerechoConfig {
-  const args = parseConfigArgs(options.argv ?? []);
+  const args = parseConfigArgs(options.argv ?? [], { others: options.otherArgs });
   const env = envOverrides(options.env ?? process.env);
   const issues: ConfigIssue[] = [...args.issues];
   const file = args.configPath ?? env.configPath ?? options.path;
@@ -80,7 +83,7 @@ function validated(validate: () => DerechoConfig, earlier: readonly ConfigIssue[
  */
 export function resolveConfig(input: string | object, options: Omit<LoadConfigOptions, 'path'> = {}): DerechoConfig {
   if (typeof input === 'string') return loadConfig({ ...options, path: input });
-  const args = parseConfigArgs(options.argv ?? []);
+  const args = parseConfigArgs(options.argv ?? [], { others: options.otherArgs });
   const env = envOverrides(options.env ?? process.env);
   const merged = applyOverrides(input, [...env.overrides, ...args.overrides]);
   return validated(() => validateConfig(merged.raw, { baseDir: process.cwd(), readFile: readUtf8, labels: merged.labels }), args.issues, undefined);

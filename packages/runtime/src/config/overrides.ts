@@ -63,11 +63,23 @@ export function leafSpec(path: string): LeafSpec | undefined {
 
 const knownFlags = (): string[] => [CONFIG_FLAG, SET_FLAG, ...NODE_OPTIONS.flatMap((o) => (o.flag === undefined ? [] : [o.flag]))];
 
+export interface ParseConfigArgsOptions {
+  /**
+   * What to do with arguments that are not configuration flags: `'error'` (the default: the list
+   * holds configuration flags only, so anything else is a mistake, reported with a suggestion), or
+   * `'ignore'` (the list is a whole program's command line, e.g. process.argv, whose other
+   * arguments belong to the program).
+   */
+  readonly others?: 'error' | 'ignore';
+}
+
 /**
  * Reads configuration flags: `--node-id 3`, `--node-id=3`, `--set multicast.windowSize=32`,
- * `--config cluster.json`. Anything else is an error (with a suggestion when it looks like a typo).
+ * `--config cluster.json`. Anything else is an error (with a suggestion when it looks like a typo),
+ * unless `others: 'ignore'`.
  */
-export function parseConfigArgs(argv: readonly string[]): ParsedArgs {
+export function parseConfigArgs(argv: readonly string[], options: ParseConfigArgsOptions = {}): ParsedArgs {
+  const ignoreOthers = options.others === 'ignore';
   const overrides: Override[] = [];
   const issues: ConfigIssue[] = [];
   let configPath: string | undefined;
@@ -86,7 +98,7 @@ export function parseConfigArgs(argv: readonly string[]): ParsedArgs {
       i++;
       return next;
     };
-    if (flag === '--secret') {
+    if (flag === '--secret' && !ignoreOthers) {
       issues.push({ path: flag, message: 'the cluster secret is not accepted on the command line (other users can read it with ps); use DERECHO_SECRET, --secret-file or cluster.secret in the file' });
       if (value === undefined && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) i++;
       continue;
@@ -123,6 +135,7 @@ export function parseConfigArgs(argv: readonly string[]): ParsedArgs {
     }
     // An unknown option's value (if it seems to have one) is not reported a second time.
     if (arg.startsWith('-') && value === undefined && argv[i + 1] !== undefined && !argv[i + 1].startsWith('-')) i++;
+    if (ignoreOthers) continue;
     const suggestion = arg.startsWith('-') ? closestKey(flag.replace(/^-+/, '--'), knownFlags()) : undefined;
     issues.push({
       path: flag,

@@ -3,6 +3,7 @@
  * coercion of flag and environment strings, and the README's key table all follow this one table,
  * so a key cannot be accepted in one place and unknown in another.
  */
+import type { MemberAddress } from '../core/membership/group-view.js';
 import type { GroupLayout } from '../layout/spec.js';
 
 /** The settings a shard's profile can change (Derecho's `SUBGROUP/<profile>` section). */
@@ -23,9 +24,8 @@ export interface HostPort {
   readonly port: number;
 }
 
-export interface MemberAddress extends HostPort {
-  readonly id: number;
-}
+/** A member's id and address (the same type as in views). */
+export type { MemberAddress };
 
 /** A validated configuration: every default filled in, every path absolute. */
 export interface DerechoConfig {

@@ -248,7 +248,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     if (this.closed) return;
     this.stats.pollBatches++;
     this.stats.remoteWrites += result.writes;
-    for (const l of result.logs) this.log[l.level]({ fabric: true }, l.message);
+    this.logFabricLines(result);
     for (const id of result.connected) this.step({ kind: 'connected', node: id });
     for (const m of result.p2p) this.onP2P(m.from, m.data);
     const fabric = this.fabric;
@@ -269,9 +269,35 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
         this.step({ kind: 'contactUnreachable', final: isFinalRefusal(f.reason), reason: f.reason });
         continue;
       }
-      this.log.warn({ peer: f.nodeId }, 'peer failed: %s', f.reason);
+      if (this.departed(f.nodeId)) this.log.info({ peer: f.nodeId }, 'node %d left the group (%s)', f.nodeId, f.reason);
+      else this.log.warn({ peer: f.nodeId }, 'peer failed: %s', f.reason);
       this.step({ kind: 'peerFailed', node: f.nodeId });
       this.emit('peerFailed', f);
+    }
+  }
+
+  /**
+   * Whether the loss of `node` is routine: it left gracefully (its row says so) or is no longer a
+   * member of the running view (removed already, or a joiner that was not admitted).
+   */
+  private departed(node: number): boolean {
+    const vm = this.member.viewManager;
+    if (vm === undefined) return false;
+    return vm.ripIds.includes(node) || !vm.view.members.some((m) => m.id === node);
+  }
+
+  /**
+   * The data plane's own log lines, at their level, except the connection drops that come with
+   * routine events: while the contact is dialed (each failed dial is a retry, summarized at info
+   * once the contact answers) and when every peer lost in the batch had left or been removed.
+   * Those go to debug: an operator has nothing to do about them.
+   */
+  private logFabricLines(result: PollResult): void {
+    if (result.logs.length === 0) return;
+    const routine = this.member.phaseName === 'dialing' || (result.failures.length > 0 && result.failures.every((f) => f.nodeId !== ANY_NODE && this.departed(f.nodeId)));
+    for (const l of result.logs) {
+      const level = routine && (l.level === 'warn' || l.level === 'error') ? 'debug' : l.level;
+      this.log[level]({ fabric: true }, l.message);
     }
   }
 
@@ -463,7 +489,9 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   }
 
   private onShutdown(reason: MemberShutdownReason, message: string): void {
-    this.log.warn({ reason }, 'this node is stopping: %s', message);
+    // Leaving is what the application asked for; being removed or partitioned is for an operator.
+    if (reason === 'left') this.log.info({ reason }, 'this node is stopping: %s', message);
+    else this.log.warn({ reason }, 'this node is stopping: %s', message);
     this.failJoin(new JoinError(message));
     this.emit('shutdown', { reason, message });
     this.close();

@@ -26,7 +26,7 @@ const OP_DELETE = 2;
 const OP_CLEAR = 3;
 
 /** What every change-recording collection gives its delta form. */
-interface RecordsChanges {
+export interface RecordsChanges {
   /** The operations since the last call, encoded (an empty array when none), and start afresh. */
   takeOps(): Uint8Array;
   applyOps(bytes: Uint8Array): void;

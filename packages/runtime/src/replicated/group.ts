@@ -3,6 +3,7 @@
  * maps the program's subgroups onto the layout, and hands out subgroup handles.
  */
 import { EventEmitter } from 'eventemitter3';
+import type { Logger } from 'pino';
 import { resolveConfig } from '../config/load.js';
 import type { DerechoConfig } from '../config/schema.js';
 import type { DeliverOutput } from '../core/core-io.js';
@@ -53,10 +54,25 @@ export interface GroupJoinOptions {
   readonly schema?: WireSchema;
   /** The generated `wireClasses` (self-marshalling classes the schema names). */
   readonly wireClasses?: WireClassTable;
-  /** Configuration flags (`--node-id 3`, ...); default none. */
+  /**
+   * Where the configuration flags (`--node-id 3`, `--config cluster.json`, `--set key=value`, the
+   * table in the config README) are read. Default: this process's command line
+   * (`process.argv.slice(2)`), of which only those flags are taken: the program's other arguments
+   * are left to it. Given explicitly, the list must hold configuration flags only (anything else
+   * is an error). Pass `[]` to read no flags, e.g. when the program has flags of its own with the
+   * same names (`--port`, `--host`, `--config`) or runs under a test runner.
+   */
   readonly argv?: readonly string[];
   /** Where DERECHO_* variables are read; default process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * A pino logger for this node's log lines (child loggers work: `logger.child({ service })`).
+   * Default: a new pino logger on stderr at `logging.level`, bound to `{ node: <id> }`. Levels:
+   * error and warn are for an operator to act on (a peer failed, a node is stopping, a send was
+   * lost); info is routine membership (joined, a view installed, a peer left gracefully, a retry
+   * summary); debug is every retry and dropped connection.
+   */
+  readonly logger?: Logger;
   /** The initial leader waits for this many members before forming view 0 (default: as soon as the layout is adequate). */
   readonly minMembers?: number;
   readonly joinTimeoutMs?: number;
@@ -168,6 +184,7 @@ export class Group extends EventEmitter<GroupEvents> {
     node.on('shutdown', (e) => {
       // Removed, partitioned or left: calls still waiting for replies can never get them.
       const event = this.diskFailure !== undefined && e.reason === 'left' ? { reason: e.reason, message: `${e.message}, because ${this.diskFailure.message}` } : e;
+      this.stopped = true;
       this.closing = this.rpc?.close(event.message);
       this.releaseDirectoryAfterClose();
       this.emit('shutdown', event);
@@ -184,7 +201,7 @@ export class Group extends EventEmitter<GroupEvents> {
   }
 
   static async join(options: GroupJoinOptions): Promise<Group> {
-    const config = resolveConfig(options.config, { argv: options.argv, env: options.env });
+    const config = resolveConfig(options.config, options.argv === undefined ? { argv: process.argv.slice(2), otherArgs: 'ignore', env: options.env } : { argv: options.argv, env: options.env });
     const names = typedNames(options);
     const layout = resolveGroupLayout(options.subgroups.map((s, i) => ({ type: names[i] ?? (s as RawSubgroupSpec).name, layout: s.layout })), config.layout);
     const factories = new Map<string, ReplicaFactory>();
@@ -202,7 +219,7 @@ export class Group extends EventEmitter<GroupEvents> {
     let node: GroupNode;
     let group: Group;
     try {
-      node = GroupNode.create({ config, layout, minMembers: options.minMembers, joinTimeoutMs: options.joinTimeoutMs, schemaHash: options.schema?.hash });
+      node = GroupNode.create({ config, layout, minMembers: options.minMembers, joinTimeoutMs: options.joinTimeoutMs, schemaHash: options.schema?.hash, logger: options.logger });
       if (dirLock?.takenOverFromPid !== undefined) {
         node.log.warn({ dir: dirLock.dir, pid: dirLock.takenOverFromPid }, 'took over the lock of the log directory %s from process %d, which no longer runs', dirLock.dir, dirLock.takenOverFromPid);
       }
@@ -375,11 +392,24 @@ export class Group extends EventEmitter<GroupEvents> {
 
   /**
    * Leaves the group gracefully: the others install a view without this node; this node emits
-   * `shutdown` with reason 'left' and stops.
+   * `shutdown` with reason 'left' and stops. Resolves once it has stopped and its replicas' logs
+   * are synced and closed (never rejects; if the node stopped for another reason first, e.g. it
+   * was removed, `shutdown` says why and this resolves all the same). Calls still waiting for
+   * replies reject with SenderRemovedError. A group that is wedged waiting for more members
+   * leaves once its next view is installed.
    */
-  leave(): void {
-    this.node.leave();
+  leave(): Promise<void> {
+    if (this.closed || this.stopped) return this.closing ?? Promise.resolve();
+    this.leaving ??= new Promise<void>((resolve) => {
+      this.node.once('shutdown', () => resolve());
+      this.node.leave();
+    }).then(() => this.closing);
+    return this.leaving;
   }
+
+  private leaving: Promise<void> | undefined;
+  /** Set when the node stopped on its own (left, removed, partitioned). */
+  private stopped = false;
 
   /**
    * Stops this node at once and releases every socket and thread (the others see it fail). The

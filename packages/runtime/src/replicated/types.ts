@@ -12,6 +12,7 @@
  * }
  * ```
  */
+import type { CallPromise } from '../rpc/call-errors.js';
 import type { NodeId, QueryResults } from '../rpc/query-results-api.js';
 
 // Defined in rpc (which must not import this layer), part of the user API here.
@@ -53,7 +54,7 @@ export type ReplicatedName<T> = {
 export type RegistryEntryOf<T> = ReplicatedRegistry[ReplicatedName<T>];
 
 /** Instance types of every registered class. */
-export type RegisteredInstance = Entries extends { instance: infer I } ? I : never;
+export type RegisteredInstance = ReplicatedRegistry[keyof ReplicatedRegistry] extends { instance: infer I } ? I : never;
 
 /** Method names of `T` that the registry lists as ordered / p2p. */
 export type OrderedMethodName<T> = RegistryEntryOf<T> extends { ordered: infer N extends string } ? N & keyof T : never;
@@ -72,9 +73,9 @@ export type OrderedStubOf<T, Names extends keyof T> = {
   readonly [K in Names]: T[K] extends (...args: infer A) => infer R ? (...args: A) => QueryResults<Awaited<R>> : never;
 };
 
-/** The point-to-point surface of `T` for `Names`: each method returns a promise of its result. */
+/** The point-to-point surface of `T` for `Names`: each method returns a promise of its result, rejected with a `CallError`. */
 export type P2PStubOf<T, Names extends keyof T> = {
-  readonly [K in Names]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+  readonly [K in Names]: T[K] extends (...args: infer A) => infer R ? (...args: A) => CallPromise<Awaited<R>> : never;
 };
 
 /** `handle.ordered` for the registered class `T`: only its `@Ordered()` methods. */

@@ -4,6 +4,7 @@
  */
 import type { Hlc } from '../core/hlc.js';
 import type { Version } from '../core/version.js';
+import type { CallPromise } from './call-errors.js';
 
 /** Node ids as the rest of the runtime uses them. */
 export type NodeId = number;
@@ -16,13 +17,14 @@ export interface QueryResults<R> {
   /**
    * Per-member reply promises, keyed by node id; resolves once the call is delivered, with
    * exactly the shard members of the delivering view. A member that leaves before replying
-   * rejects its entry with NodeRemovedError; a handler that threw rejects it with RemoteError.
+   * rejects its entry with NodeRemovedError; a handler that threw rejects it with RemoteError;
+   * SenderRemovedError when this node left first (see `CallError`).
    */
-  readonly replies: Promise<ReadonlyMap<NodeId, Promise<R>>>;
-  /** Every member's reply; rejects with the first member's failure. */
-  all(): Promise<Map<NodeId, R>>;
-  /** The first reply to arrive (all replicas compute the same value): its value, or its RemoteError. */
-  first(): Promise<R>;
+  readonly replies: Promise<ReadonlyMap<NodeId, CallPromise<R>>>;
+  /** Every member's reply; rejects with the first member's failure (a `CallError`). */
+  all(): CallPromise<Map<NodeId, R>>;
+  /** The first reply to arrive (all replicas compute the same value): its value, or its RemoteError (a `CallError`). */
+  first(): CallPromise<R>;
   /** The version the call created, once delivered. */
   readonly version: Promise<Version>;
   /** The HLC stamped on that version. */

@@ -63,7 +63,7 @@ function describeImport(i: SourceImport): string {
  * the simulator and internals for tests and benchmarks; they are no layer of their own).
  */
 const COMPOSITION_ROOTS = ['replicated/group.ts'];
-const COMPOSITION_LAYERS = ['cli', ''];
+const COMPOSITION_LAYERS = ['cli', 'bench', ''];
 
 /**
  * Today's exceptions, to be removed as the redesign (issue 11, items 1-2) moves the driver behind

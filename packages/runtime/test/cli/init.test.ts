@@ -2,7 +2,12 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { InitError, TEMPLATE_DIR, initProject } from '../../src/cli/init.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const derecho = (...args: string[]) => spawnSync(process.execPath, ['--conditions=@derecho-ts/source', '--import', 'tsx', CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
 
 const runtimeVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -54,5 +59,19 @@ describe('derecho init (initProject)', () => {
     const file = join(root, 'file');
     writeFileSync(file, '');
     expect(() => initProject(file)).to.throw(InitError, 'is not a directory');
+  });
+
+  it('`derecho init <dir>` writes the project and says what to run next; a non-empty directory is refused; no directory is a usage error', () => {
+    const dir = join(root, 'app');
+    const ok = derecho('init', dir);
+    expect(ok.status, ok.stderr).to.equal(0);
+    expect(ok.stdout).to.match(/wrote \d+ files into .*app\nnext:\n {2}cd .*\n {2}npm install\n {2}npm run build\n {2}npm start\n/);
+    expect(existsSync(join(dir, 'src', 'counter.ts'))).to.equal(true);
+    const again = derecho('init', dir);
+    expect(again.status).to.equal(1);
+    expect(again.stderr).to.match(/^derecho init: .*app is not empty; name a new directory/);
+    const usage = derecho('init');
+    expect(usage.status).to.equal(2);
+    expect(usage.stderr.trim().split('\n')).to.have.length(1);
   });
 });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { JsonSyntaxError, parseJsonText } from '../../src/index.js';
+import { JsonSyntaxError } from '../../src/index.js';
+import { parseJsonText } from '../../src/internals.js';
 
 function syntaxError(text: string): JsonSyntaxError {
   try {

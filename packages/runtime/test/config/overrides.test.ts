@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { ConfigError, applyOverrides, closestKey, envOverrides, parseConfigArgs, validateConfig } from '../../src/index.js';
+import { ConfigError } from '../../src/index.js';
+import { applyOverrides, closestKey, envOverrides, parseConfigArgs, validateConfig } from '../../src/internals.js';
 
 const SECRET = 'correct horse battery staple';
 
@@ -29,6 +30,17 @@ describe('config: flags and environment', () => {
     ]);
     expect(issues.map((i) => i.message).join('\n')).to.not.include('hunter2');
     expect(parseConfigArgs(['--set', `cluster.secret=${SECRET}`]).issues[0].message).to.match(/^the cluster secret is not accepted on the command line/);
+  });
+
+  it("from a whole command line (others: 'ignore'), takes the configuration flags and leaves the program's own", () => {
+    const parsed = parseConfigArgs(['--verbose', '--node-id', '2', 'serve', '--workers', '4', '--set=multicast.windowSize=8', '--secret', 'app-own'], { others: 'ignore' });
+    expect(parsed.issues).to.deep.equal([]);
+    expect(parsed.overrides).to.deep.equal([
+      { path: 'node.id', value: '2', label: '--node-id' },
+      { path: 'multicast.windowSize', value: '8', label: '--set multicast.windowSize' },
+    ]);
+    // A configuration flag without its value is still a mistake.
+    expect(parseConfigArgs(['--node-id'], { others: 'ignore' }).issues).to.deep.equal([{ path: '--node-id', message: 'expected a value after it' }]);
   });
 
   it('reads DERECHO_* variables; empty counts as unset', () => {

@@ -5,7 +5,8 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { applyOverrides, parseConfigArgs, CONFIG_FLAG, CONFIG_ENV, CONFIG_SPECIAL_KEYS, NODE_OPTIONS, configKeyPaths, validateConfig } from '../../src/index.js';
+import { CONFIG_FLAG, CONFIG_ENV, NODE_OPTIONS } from '../../src/index.js';
+import { applyOverrides, parseConfigArgs, CONFIG_SPECIAL_KEYS, configKeyPaths, validateConfig } from '../../src/internals.js';
 import type { LeafType } from '../../src/config/schema.js';
 
 const readme = readFileSync(fileURLToPath(new URL('../../src/config/README.md', import.meta.url)), 'utf8');

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { ConfigError, profileSettings, validateConfig, type DerechoConfig } from '../../src/index.js';
+import { ConfigError, type DerechoConfig } from '../../src/index.js';
+import { profileSettings, validateConfig } from '../../src/internals.js';
 
 const SECRET = 'correct horse battery staple';
 const minimal = { cluster: { secret: SECRET, contact: '10.0.0.1:23580' }, node: { id: 1 } };

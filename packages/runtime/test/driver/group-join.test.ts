@@ -4,11 +4,13 @@
  * fails, each with an error that says why.
  */
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Group, type GroupJoinOptions } from '../../src/replicated/group.js';
 import { JoinError } from '../../src/driver/group-node.js';
 import { UnknownSubgroupError } from '../../src/replicated/errors.js';
 import { shards } from '../../src/layout/constructors.js';
-import { freeLoopbackPorts } from '../../src/cli/local-ports.js';
+import { freeLoopbackPorts } from '../../src/bench/local-ports.js';
 import type { RawDelivery } from '../../src/replicated/raw-subgroup.js';
 
 function config(id: number, ports: number[], secret = 'a-test-cluster-secret') {
@@ -24,7 +26,7 @@ describe('joining a group (in-process members over loopback)', function () {
   this.timeout(20_000);
   const groups: Group[] = [];
   const join = async (options: GroupJoinOptions) => {
-    const g = await Group.join(options);
+    const g = await Group.join({ argv: [], ...options });
     groups.push(g);
     return g;
   };
@@ -80,7 +82,7 @@ describe('joining a group (in-process members over loopback)', function () {
     const ports = await freeLoopbackPorts(2);
     const subgroups = [{ name: 's', layout: shards({ minNodes: 1 }) }];
     await join({ config: config(0, ports), subgroups });
-    const err = await Group.join({ config: config(1, ports, 'not-the-cluster-secret'), subgroups, joinTimeoutMs: 5000 }).then(() => undefined, (e: unknown) => e);
+    const err = await Group.join({ argv: [], config: config(1, ports, 'not-the-cluster-secret'), subgroups, joinTimeoutMs: 5000 }).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(JoinError);
     expect((err as Error).message).to.match(/cannot join through the contact at 127\.0\.0\.1:\d+: .*secret/);
   });
@@ -93,7 +95,7 @@ describe('joining a group (in-process members over loopback)', function () {
     await new Promise((r) => setTimeout(r, 200));
     // Same id 1, its own port: the leader refuses it while the group is still forming.
     const dupConfig = { ...config(1, ports), node: { id: 1, host: '127.0.0.1', port: ports[2] } };
-    const err = await Group.join({ config: dupConfig, subgroups, joinTimeoutMs: 5000 }).then(() => undefined, (e: unknown) => e);
+    const err = await Group.join({ argv: [], config: dupConfig, subgroups, joinTimeoutMs: 5000 }).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(JoinError);
     expect((err as Error).message).to.match(/already has a connection from a node with id 1: is that id in use by another process\?/);
     void first.catch(() => undefined);
@@ -103,9 +105,43 @@ describe('joining a group (in-process members over loopback)', function () {
   it('gives up on an unreachable contact at the join deadline, naming it', async () => {
     const ports = await freeLoopbackPorts(2);
     const started = Date.now();
-    const err = await Group.join({ config: config(1, ports), subgroups: [{ name: 's', layout: shards({ minNodes: 1 }) }], joinTimeoutMs: 600 }).then(() => undefined, (e: unknown) => e);
+    const err = await Group.join({ argv: [], config: config(1, ports), subgroups: [{ name: 's', layout: shards({ minNodes: 1 }) }], joinTimeoutMs: 600 }).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(JoinError);
     expect((err as Error).message).to.match(new RegExp(`127\\.0\\.0\\.1:${ports[0]}`));
     expect(Date.now() - started).to.be.lessThan(3000);
+  });
+
+  it('reads --node-id from the command line by default (the program keeps its own arguments)', async () => {
+    const [port] = await freeLoopbackPorts(1);
+    const script = fileURLToPath(new URL('./fixtures/argv-member.ts', import.meta.url));
+    const env = { ...process.env, DERECHO_PORT: String(port), DERECHO_SECRET: 'a-test-cluster-secret', DERECHO_CONTACT: `127.0.0.1:${port}` };
+    const run = (args: string[]) => spawnSync(process.execPath, ['--conditions=@derecho-ts/source', '--import', 'tsx', script, ...args], { encoding: 'utf8', env, timeout: 30_000 });
+    const joined = run(['--app-flag', '--node-id', '5']);
+    expect(joined.stderr).to.equal('');
+    expect(joined.stdout).to.equal('JOINED 5\n');
+    const missing = run(['--app-flag']);
+    expect(missing.status).to.not.equal(0);
+    expect(missing.stderr).to.match(/node\.id: required: give each node its id with --node-id or DERECHO_NODE_ID/);
+  });
+
+  it('await leave() resolves after this node stopped with reason "left"; the others go on without it', async () => {
+    const ports = await freeLoopbackPorts(3);
+    const subgroups = [{ name: 's', layout: shards({ minNodes: 1 }) }];
+    const [a, b, c] = await Promise.all([0, 1, 2].map((id) => join({ config: config(id, ports), subgroups, minMembers: 3 })));
+    const events: string[] = [];
+    c.on('shutdown', (e) => events.push(`shutdown ${e.reason}`));
+    const views = Promise.all([a, b].map((g) => new Promise<number[]>((resolve) => g.on('view', (v) => v.departed.includes(2) && resolve(v.members.map((m) => m.id))))));
+    const leaving = c.leave();
+    const again = c.leave();
+    await leaving.then(() => events.push('left'));
+    await again;
+    expect(events).to.deep.equal(['shutdown left', 'left']);
+    expect(await views).to.deep.equal([
+      [0, 1],
+      [0, 1],
+    ]);
+    // Leaving again (or closing) after the node stopped is a no-op that resolves.
+    await c.leave();
+    await c.close();
   });
 });

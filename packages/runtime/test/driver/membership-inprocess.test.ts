@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { Group, customShards, InadequateViewError, type ViewChange } from '../../src/index.js';
-import { freeLoopbackPorts } from '../../src/cli/local-ports.js';
+import { freeLoopbackPorts } from '../../src/bench/local-ports.js';
 
 const cfg = (id: number, ports: readonly number[]) => ({
   cluster: { secret: 'a-test-cluster-secret', contact: `127.0.0.1:${ports[0]}` },
@@ -35,7 +35,7 @@ describe('membership through the Group API (in-process members)', function () {
   it('reportFailure removes a member; it learns it was removed and stops', async () => {
     const ports = await freeLoopbackPorts(3);
     const subgroups = [{ name: 's', layout: customShards([{ minNodes: 1, maxNodes: 3 }]) }];
-    groups.push(...(await Promise.all([0, 1, 2].map((id) => Group.join({ config: cfg(id, ports), subgroups, minMembers: 3 })))));
+    groups.push(...(await Promise.all([0, 1, 2].map((id) => Group.join({ argv: [], config: cfg(id, ports), subgroups, minMembers: 3 })))));
     const stopped = new Promise<{ reason: string; message: string }>((resolve) => groups[2].on('shutdown', resolve));
     const views = [nextView(groups[0], (v) => v.vid === 1), nextView(groups[1], (v) => v.vid === 1)];
     groups[0].reportFailure(2);
@@ -49,7 +49,7 @@ describe('membership through the Group API (in-process members)', function () {
     const ports = await freeLoopbackPorts(4);
     // The shard needs 3 members: losing one of three leaves too few.
     const subgroups = [{ name: 's', layout: customShards([{ minNodes: 3, maxNodes: 3 }]) }];
-    const [a, b, c] = await Promise.all([0, 1, 2].map((id) => Group.join({ config: cfg(id, ports), subgroups, minMembers: 3 })));
+    const [a, b, c] = await Promise.all([0, 1, 2].map((id) => Group.join({ argv: [], config: cfg(id, ports), subgroups, minMembers: 3 })));
     groups.push(a, b, c);
     c.close();
     // The survivors cannot install a view of two: they stay wedged and say why.
@@ -57,7 +57,7 @@ describe('membership through the Group API (in-process members)', function () {
     expect(() => a.rawSubgroup('s')).to.throw(InadequateViewError, /wedged until more members join/);
     // A new member makes the next view adequate.
     const installed = nextView(a, (v) => v.members.length === 3 && v.members.some((m) => m.id === 3), 10_000);
-    const d = await Group.join({ config: cfg(3, ports), subgroups, joinTimeoutMs: 10_000 });
+    const d = await Group.join({ argv: [], config: cfg(3, ports), subgroups, joinTimeoutMs: 10_000 });
     groups.push(d);
     const v = await installed;
     expect(v.departed).to.deep.equal([2]);

@@ -1,21 +1,17 @@
 import { expect } from 'chai';
 import {
   LayoutSpecError,
-  SubgroupAllocator,
   crossProduct,
   customShards,
   fixedShards,
   identicalSubgroups,
-  numberSubgroups,
-  placementsOf,
   shards,
-  subgroupShards,
   subgroups,
-  validateGroupLayout,
   wholeView,
   type DeliveryMode,
   type GroupLayout,
 } from '../../src/index.js';
+import { SubgroupAllocator, numberSubgroups, placementsOf, subgroupShards, validateGroupLayout } from '../../src/internals.js';
 
 function messageOf(fn: () => unknown): string {
   try {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { Ordered, P2P, Replicated, getReplicatedMetadata, isReplicatedClass } from '@derecho-ts/runtime';
+import { Ordered, P2P, Replicated } from '@derecho-ts/runtime';
+import { getReplicatedMetadata, isReplicatedClass } from '@derecho-ts/runtime/internals';
 
 describe('replicated decorators (TC39 standard mode)', () => {
   @Replicated()

@@ -3,7 +3,8 @@
  * cases are assignments to exact expected types, negative cases carry `@ts-expect-error`, which
  * fails the build if the line compiles.
  */
-import type { NotRegistered, OrderedStub, OrderedStubOf, P2PStub, P2PStubOf, QueryResults, ReplicatedName } from '@derecho-ts/runtime';
+import { isCallError, NodeRemovedError, RemoteError, SenderRemovedError } from '@derecho-ts/runtime';
+import type { CallError, CallPromise, Group, NotRegistered, OrderedStub, OrderedStubOf, P2PStub, P2PStubOf, QueryResults, ReplicatedName } from '@derecho-ts/runtime';
 
 class TypeTestStore {
   private readonly data = new Map<string, Uint8Array>();
@@ -59,14 +60,14 @@ assertType<Equal<ReturnType<typeof ordered.put>, QueryResults<bigint>>>();
 assertType<Equal<ReturnType<typeof ordered.clear>, QueryResults<void>>>();
 assertType<Equal<ReturnType<typeof ordered.size>, QueryResults<number>>>(); // Promise results unwrap
 assertType<Equal<Parameters<typeof ordered.put>, [key: string, value: Uint8Array]>>();
-assertType<Equal<ReturnType<typeof p2p.get>, Promise<Uint8Array | undefined>>>();
-assertType<Equal<ReturnType<typeof p2p.size>, Promise<number>>>();
+assertType<Equal<ReturnType<typeof p2p.get>, CallPromise<Uint8Array | undefined>>>();
+assertType<Equal<ReturnType<typeof p2p.size>, CallPromise<number>>>();
 assertType<Equal<ReplicatedName<TypeTestStore>, 'TypeTestStore'>>();
 assertType<Equal<ReplicatedName<LookAlike>, never>>();
 assertType<Equal<OrderedStub<LookAlike>, NotRegistered>>();
 assertType<Equal<P2PStub<Unregistered>, NotRegistered>>();
 assertType<Equal<OrderedStubOf<TypeTestStore, 'get'>['get'], (key: string) => QueryResults<Uint8Array | undefined>>>();
-assertType<Equal<P2PStubOf<TypeTestStore, 'put'>['put'], (key: string, value: Uint8Array) => Promise<bigint>>>();
+assertType<Equal<P2PStubOf<TypeTestStore, 'put'>['put'], (key: string, value: Uint8Array) => CallPromise<bigint>>>();
 
 export async function typedCalls(): Promise<void> {
   const results: QueryResults<bigint> = ordered.put('k', bytes);
@@ -101,4 +102,52 @@ export async function typedCalls(): Promise<void> {
   // @ts-expect-error an unregistered class has no methods
   (null as unknown as OrderedStub<Unregistered>).run();
   void [wrong, wrongResult];
+}
+
+// Call errors: rejection handlers get the documented union, not `any`.
+assertType<Equal<CallError, RemoteError | NodeRemovedError | SenderRemovedError>>();
+assertType<Equal<ReturnType<QueryResults<bigint>['first']>, CallPromise<bigint>>>();
+assertType<Equal<ReturnType<QueryResults<bigint>['all']>, CallPromise<Map<number, bigint>>>>();
+assertType<Equal<Awaited<QueryResults<bigint>['replies']>, ReadonlyMap<number, CallPromise<bigint>>>>();
+// A CallPromise is still a Promise (await, Promise.all, functions taking promises).
+export const asPromise: Promise<bigint> = ordered.put('k', bytes).first();
+
+export function typedRejections(): void {
+  void ordered.put('k', bytes)
+    .first()
+    .catch((e) => {
+      assertType<Equal<typeof e, CallError>>();
+      // Only RemoteError and NodeRemovedError name a node: narrow first.
+      // @ts-expect-error SenderRemovedError has no nodeId
+      void e.nodeId;
+      if (e instanceof RemoteError) {
+        const who: number = e.nodeId;
+        const what: string = e.remoteName;
+        void who;
+        void what;
+      }
+      return undefined;
+    });
+  void p2p.get('k').then(undefined, (e) => {
+    assertType<Equal<typeof e, CallError>>();
+    // @ts-expect-error a CallError is not a string
+    const text: string = e;
+    void text;
+  });
+}
+
+export async function narrowInCatch(): Promise<void> {
+  try {
+    await p2p.size();
+  } catch (e) {
+    // @ts-expect-error a caught value is unknown until narrowed
+    void e.message;
+    if (isCallError(e)) assertType<Equal<typeof e, CallError>>();
+  }
+}
+
+// leave() resolves once this node has left and its logs are synced.
+export async function leaving(group: Group): Promise<void> {
+  assertType<Equal<ReturnType<Group['leave']>, Promise<void>>>();
+  await group.leave();
 }

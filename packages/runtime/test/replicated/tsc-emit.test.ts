@@ -18,7 +18,8 @@ describe('replicated decorators compiled by tsc (standard mode)', () => {
 
   it('records metadata from tsc-lowered standard decorators', () => {
     const source = `
-import { Ordered, P2P, Replicated, getReplicatedMetadata } from '@derecho-ts/runtime';
+import { Ordered, P2P, Replicated } from '@derecho-ts/runtime';
+import { getReplicatedMetadata } from '@derecho-ts/runtime/internals';
 @Replicated()
 class Foo {
   @Ordered() @P2P() readState() { return 1; }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { SchemaCodec, WireTypeError, defineWireSchema, type WireType } from '@derecho-ts/runtime';
+import { WireTypeError, defineWireSchema, type WireType } from '@derecho-ts/runtime';
+import { SchemaCodec } from '@derecho-ts/runtime/internals';
 
 /** A self-marshalling class, as codegen accepts them: instance toWire() plus static fromWire(). */
 class Money {

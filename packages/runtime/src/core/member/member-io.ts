@@ -35,7 +35,12 @@ export type MemberInput =
 /** What a member passes on from its view manager unchanged. */
 type PassedOutput = Extract<MembershipOutput, { kind: 'logTrim' | 'inadequate' | 'sendsDropped' | 'sendState' }> | CoreOutput;
 
-export type MemberShutdownReason = Extract<MembershipOutput, { kind: 'shutdown' }>['reason'] | 'failed';
+/**
+ * Why a node stopped: `removed` by the others, `partitioned` (on the minority side of a
+ * partition), `left` (it asked to), or `failed` (it could not carry out the protocol: a state
+ * source that never answered, an output its driver could not carry out).
+ */
+export type MemberShutdownReason = 'partitioned' | 'removed' | 'left' | 'failed';
 
 export type MemberOutput =
   | PassedOutput

@@ -100,6 +100,9 @@ export class Member {
   private formation: GroupFormation | undefined;
   private nowUs = 0;
   private joinDeadlineUs = Number.POSITIVE_INFINITY;
+  private startedUs = 0;
+  /** Failed dials of the contact so far (the first is reported at info, the rest at debug). */
+  private contactDialFailures = 0;
   private readonly connectedPeers = new Set<number>();
   /** States received for views being entered or installed, by "vid:subgroup". */
   private readonly states = new Map<string, ReceivedState>();
@@ -182,6 +185,7 @@ export class Member {
   private start(nowUs: number): void {
     invariant(this.phase.kind === 'idle', 'a member starts once', () => `phase ${this.phase.kind}`);
     this.nowUs = nowUs;
+    this.startedUs = nowUs;
     this.joinDeadlineUs = nowUs + this.options.joinTimeoutUs;
     if (this.options.isContact) {
       this.phase = { kind: 'forming' };
@@ -242,8 +246,10 @@ export class Member {
       this.failJoin(`cannot join through the contact at ${this.contactText}: ${reason}`);
       return;
     }
-    // Members start in any order: the contact may simply not listen yet.
-    this.note('debug', `contact ${this.contactText} not reachable yet (${reason}); retrying`);
+    // Members start in any order: the contact may simply not listen yet. Say so once; each retry
+    // after that is debug, and reaching it is summarized.
+    if (this.contactDialFailures++ === 0) this.note('info', `the contact at ${this.contactText} is not reachable yet (${reason}); retrying every ${Math.round(this.options.retryUs / 1000)} ms until the join deadline`);
+    else this.note('debug', `contact ${this.contactText} not reachable yet (${reason}); retrying`);
     p.retryAtUs = this.nowUs + this.options.retryUs;
   }
 
@@ -251,6 +257,8 @@ export class Member {
     const p = this.phase;
     if (p.kind === 'dialing') {
       // The first connection of a joiner is the contact's (its id comes from the handshake).
+      if (this.contactDialFailures > 0) this.note('info', `reached the contact at ${this.contactText} after ${this.contactDialFailures + 1} attempts (${Math.round((this.nowUs - this.startedUs) / 1000)} ms)`);
+      this.contactDialFailures = 0;
       this.ask(node, 0);
     } else if (p.kind === 'redirected' && node === p.leader.id) {
       this.ask(node, 0);

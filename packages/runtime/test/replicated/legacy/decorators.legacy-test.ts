@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { Ordered, P2P, Replicated, getReplicatedMetadata, isReplicatedClass } from '@derecho-ts/runtime';
+import { Ordered, P2P, Replicated } from '@derecho-ts/runtime';
+import { getReplicatedMetadata, isReplicatedClass } from '@derecho-ts/runtime/internals';
 
 describe('replicated decorators (legacy experimentalDecorators mode)', () => {
   it('runs in legacy mode (a class decorator gets the constructor alone)', () => {

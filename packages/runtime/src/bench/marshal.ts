@@ -6,8 +6,8 @@
  * structures replace key names on the wire. Returns figures; printing is the caller's business.
  */
 import { pack, unpack } from 'msgpackr';
-import { defineWireSchema, type WireType } from './marshal-schema.js';
-import { SchemaCodec } from './marshal.js';
+import { defineWireSchema, type WireType } from '../rpc/marshal-schema.js';
+import { SchemaCodec } from '../rpc/marshal.js';
 
 export interface MarshalBenchOptions {
   /** Timed calls per variant (after a warm-up of a tenth as many). */

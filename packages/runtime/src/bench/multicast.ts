@@ -6,14 +6,31 @@
  */
 import { loadavg } from 'node:os';
 import type { MulticastMemberResult } from './multicast-member.js';
-import { BenchUsageError, intArg, parseBenchArgs } from './bench-args.js';
+import { intValue, parseCommand, printUsage, type Command } from '../cli/command.js';
 import { percentile, rawPingPongUs, rawStreamGBps } from './loopback-limits.js';
 import { runLocalMulticast, senderIdsFor } from './multicast-run.js';
 
 const USAGE = (kind: string): string =>
-  `usage: derecho bench ${kind} <num_nodes> <sender_selector 0|1|2> <num_messages> <delivery_mode 0|1> ` +
-  `[--payload-bytes N] [--window N] [--smc-bytes N] [--block-bytes N] [--json]\n` +
-  `  sender_selector: 0 all members send, 1 half of them, 2 one; delivery_mode: 0 ordered, 1 unordered\n`;
+  `usage: derecho bench ${kind} <num_nodes> <sender_selector> <num_messages> <delivery_mode> [options]\n` +
+  `  Derecho's ${kind}_test arguments, in its order:\n` +
+  `  num_nodes        members, 1 to 16 (one process each, on loopback)\n` +
+  `  sender_selector  0 all members send, 1 half of them, 2 one\n` +
+  `  num_messages     messages per sender\n` +
+  `  delivery_mode    0 ordered, 1 unordered\n` +
+  `options:\n` +
+  `  --payload-bytes N  message size (default ${kind === 'latency' ? 1024 : 10240})\n` +
+  `  --window N         send window (default 16)\n` +
+  `  --smc-bytes N      largest payload sent through the SST (SMC); larger ones go through RDMC\n` +
+  `  --block-bytes N    RDMC block size (default 262144)\n` +
+  `  --json             print one JSON object instead of text\n`;
+
+const OPTIONS = {
+  'payload-bytes': { type: 'string' },
+  window: { type: 'string' },
+  'smc-bytes': { type: 'string' },
+  'block-bytes': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
 
 interface Parsed {
   numNodes: number;
@@ -27,21 +44,22 @@ interface Parsed {
   json: boolean;
 }
 
-function parse(kind: string, args: string[]): Parsed {
-  const { positional, flags } = parseBenchArgs(args, ['payload-bytes', 'window', 'smc-bytes', 'block-bytes'], ['json']);
-  if (positional.length !== 4) throw new BenchUsageError(`expected 4 positional arguments, got ${positional.length}`);
-  const payloadBytes = intArg(flags.get('payload-bytes'), '--payload-bytes', 0, 1 << 30, kind === 'latency' ? 1024 : 10240);
+function parse(kind: string, args: string[]): Parsed | undefined {
+  const parsed = parseCommand(args, OPTIONS, { min: 4, max: 4, names: 'num_nodes sender_selector num_messages delivery_mode' });
+  if (parsed === undefined) return undefined;
+  const { positionals: positional, values } = parsed;
+  const payloadBytes = intValue(values['payload-bytes'], '--payload-bytes', 0, 1 << 30, kind === 'latency' ? 1024 : 10240);
   return {
-    numNodes: intArg(positional[0], 'num_nodes', 1, 16),
-    senderSelector: intArg(positional[1], 'sender_selector', 0, 2) as 0 | 1 | 2,
-    numMessages: intArg(positional[2], 'num_messages', 1, 100_000_000),
-    deliveryMode: intArg(positional[3], 'delivery_mode', 0, 1) as 0 | 1,
+    numNodes: intValue(positional[0], 'num_nodes', 1, 16),
+    senderSelector: intValue(positional[1], 'sender_selector', 0, 2) as 0 | 1 | 2,
+    numMessages: intValue(positional[2], 'num_messages', 1, 100_000_000),
+    deliveryMode: intValue(positional[3], 'delivery_mode', 0, 1) as 0 | 1,
     payloadBytes,
-    window: intArg(flags.get('window'), '--window', 1, 65536, 16),
-    smcBytes: intArg(flags.get('smc-bytes'), '--smc-bytes', 0, 1 << 20, Math.min(payloadBytes, 10240)),
+    window: intValue(values.window, '--window', 1, 65536, 16),
+    smcBytes: intValue(values['smc-bytes'], '--smc-bytes', 0, 1 << 20, Math.min(payloadBytes, 10240)),
     // The configuration's default (multicast.blockBytes).
-    blockBytes: intArg(flags.get('block-bytes'), '--block-bytes', 1024, 1 << 28, 256 * 1024),
-    json: flags.has('json'),
+    blockBytes: intValue(values['block-bytes'], '--block-bytes', 1024, 1 << 28, 256 * 1024),
+    json: values.json === true,
   };
 }
 
@@ -58,14 +76,8 @@ function costFigures(results: readonly MulticastMemberResult[], deliveriesPerMem
 }
 
 async function runKind(kind: 'bandwidth' | 'latency', args: string[]): Promise<number> {
-  let p: Parsed;
-  try {
-    p = parse(kind, args);
-  } catch (err) {
-    if (!(err instanceof BenchUsageError)) throw err;
-    process.stderr.write(`derecho bench ${kind}: ${err.message}\n${USAGE(kind)}`);
-    return 2;
-  }
+  const p = parse(kind, args);
+  if (p === undefined) return printUsage({ usage: USAGE(kind) });
   const mode = p.deliveryMode === 0 ? 'ordered' : 'unordered';
   const results = await runLocalMulticast({
     numNodes: p.numNodes,
@@ -161,5 +173,5 @@ async function runKind(kind: 'bandwidth' | 'latency', args: string[]): Promise<n
   return problems.length > 0 ? 1 : 0;
 }
 
-export const bandwidth = { run: (args: string[]) => runKind('bandwidth', args) };
-export const latency = { run: (args: string[]) => runKind('latency', args) };
+export const bandwidth: Command = { name: 'derecho bench bandwidth', usage: USAGE('bandwidth'), run: (args) => runKind('bandwidth', args) };
+export const latency: Command = { name: 'derecho bench latency', usage: USAGE('latency'), run: (args) => runKind('latency', args) };

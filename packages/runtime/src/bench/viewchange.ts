@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { childScriptArgs } from '@derecho-ts/rdma-native';
-import { BenchUsageError, intArg, parseBenchArgs } from './bench-args.js';
+import { intValue, parseCommand, printUsage, type Command } from '../cli/command.js';
 import { spawnLineProcess, type LineProcess } from './line-process.js';
 import { freeLoopbackPorts } from './local-ports.js';
 import { percentile } from './loopback-limits.js';
@@ -56,21 +56,20 @@ async function repetition(n: number): Promise<{ failureMs: number; joinMs: numbe
   }
 }
 
-export async function run(args: string[]): Promise<number> {
-  let sizes: number[];
-  let reps: number;
-  let json: boolean;
-  try {
-    const { positional, flags } = parseBenchArgs(args, ['sizes', 'reps'], ['json']);
-    if (positional.length > 0) throw new BenchUsageError(`unexpected argument ${positional[0]}`);
-    sizes = String(flags.get('sizes') ?? '3,5,8').split(',').map((s) => intArg(s, '--sizes entry', 2, 16));
-    reps = intArg(flags.get('reps'), '--reps', 1, 100, 5);
-    json = flags.has('json');
-  } catch (err) {
-    if (!(err instanceof BenchUsageError)) throw err;
-    process.stderr.write(`derecho bench viewchange: ${err.message}\nusage: derecho bench viewchange [--sizes 3,5,8] [--reps N] [--json]\n`);
-    return 2;
-  }
+const USAGE = `usage: derecho bench viewchange [--sizes 3,5,8] [--reps N] [--json]
+  For groups of each size on this machine: kill -9 of a member to the new view at every survivor,
+  and a joiner's join call to its first delivery, as p50 and max over the repetitions.
+  --sizes LIST  group sizes, comma-separated, each 2 to 16 (default 3,5,8)
+  --reps N      repetitions per size, 1 to 100 (default 5)
+  --json        print one JSON object instead of text
+`;
+
+async function run(args: string[]): Promise<number> {
+  const parsed = parseCommand(args, { sizes: { type: 'string' }, reps: { type: 'string' }, json: { type: 'boolean' } });
+  if (parsed === undefined) return printUsage({ usage: USAGE });
+  const sizes = (parsed.values.sizes ?? '3,5,8').split(',').map((s) => intValue(s, '--sizes entry', 2, 16));
+  const reps = intValue(parsed.values.reps, '--reps', 1, 100, 5);
+  const json = parsed.values.json === true;
   const rows = [];
   for (const n of sizes) {
     const failures: number[] = [];
@@ -106,3 +105,5 @@ export async function run(args: string[]): Promise<number> {
   }
   return 0;
 }
+
+export const viewchange: Command = { name: 'derecho bench viewchange', usage: USAGE, run };

@@ -10,10 +10,10 @@ import type { DeliverOutput } from '../core/core-io.js';
 import type { GroupView } from '../core/membership/group-view.js';
 import { makeVersion } from '../core/version.js';
 import { createLogger } from '../util/logger.js';
-import type { QueryResults } from './query-results-api.js';
-import type { WireSchema } from './marshal-schema.js';
-import { SchemaCodec } from './marshal.js';
-import { RpcEngine, type RpcTransport } from './rpc-engine.js';
+import type { QueryResults } from '../rpc/query-results-api.js';
+import type { WireSchema } from '../rpc/marshal-schema.js';
+import { SchemaCodec } from '../rpc/marshal.js';
+import { RpcEngine, type RpcTransport } from '../rpc/rpc-engine.js';
 
 export interface RpcLayerBenchOptions {
   readonly schema: WireSchema;

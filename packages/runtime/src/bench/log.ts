@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { intValue, numberValue, parseCommand, printUsage, type Command } from '../cli/command.js';
 import { hlc } from '../core/hlc.js';
 import { RECORD_HEADER_BYTES } from '../persistent/record-format.js';
 import { Persistent } from '../persistent/versioned.js';
@@ -37,55 +38,32 @@ const usage = `usage: derecho bench log [--payload-bytes N] [--batch N] [--secon
   --json                  print one JSON object instead of text
 `;
 
-function parseArgs(argv: string[]): Args | string {
-  const args: Args = { payloadBytes: [100, 1024, 10240], batches: [1, 16, 256], seconds: 1, readVersions: 1_000_000, readPayloadBytes: 100, samples: 200_000, dir: os.tmpdir(), json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === '--json') {
-      args.json = true;
-      continue;
-    }
-    if (flag === '--help' || flag === '-h') return usage;
-    const value = argv[++i];
-    if (value === undefined) return `derecho bench log: ${flag} needs a value\n${usage}`;
-    const n = Number(value);
-    const positive = (min: number): number | string => (Number.isFinite(n) && n >= min ? n : `derecho bench log: ${flag} must be a number >= ${min}, got ${JSON.stringify(value)}\n`);
-    let parsed: number | string;
-    switch (flag) {
-      case '--payload-bytes':
-        parsed = positive(1);
-        if (typeof parsed === 'number') args.payloadBytes = [Math.floor(parsed)];
-        break;
-      case '--batch':
-        parsed = positive(1);
-        if (typeof parsed === 'number') args.batches = [Math.floor(parsed)];
-        break;
-      case '--seconds':
-        parsed = positive(0.05);
-        if (typeof parsed === 'number') args.seconds = parsed;
-        break;
-      case '--read-versions':
-        parsed = positive(0);
-        if (typeof parsed === 'number') args.readVersions = Math.floor(parsed);
-        break;
-      case '--read-payload-bytes':
-        parsed = positive(1);
-        if (typeof parsed === 'number') args.readPayloadBytes = Math.floor(parsed);
-        break;
-      case '--samples':
-        parsed = positive(1);
-        if (typeof parsed === 'number') args.samples = Math.floor(parsed);
-        break;
-      case '--dir':
-        args.dir = value;
-        parsed = 0;
-        break;
-      default:
-        return `derecho bench log: unknown option ${JSON.stringify(flag)}\n${usage}`;
-    }
-    if (typeof parsed === 'string') return parsed;
-  }
-  return args;
+function parse(argv: string[]): Args | undefined {
+  const parsed = parseCommand(argv, {
+    'payload-bytes': { type: 'string' },
+    batch: { type: 'string' },
+    seconds: { type: 'string' },
+    'read-versions': { type: 'string' },
+    'read-payload-bytes': { type: 'string' },
+    samples: { type: 'string' },
+    dir: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (parsed === undefined) return undefined;
+  const v = parsed.values;
+  const int = (text: string | undefined, name: string, min: number): number | undefined => (text === undefined ? undefined : intValue(text, name, min, Number.MAX_SAFE_INTEGER));
+  const payload = int(v['payload-bytes'], '--payload-bytes', 1);
+  const batch = int(v.batch, '--batch', 1);
+  return {
+    payloadBytes: payload === undefined ? [100, 1024, 10240] : [payload],
+    batches: batch === undefined ? [1, 16, 256] : [batch],
+    seconds: numberValue(v.seconds, '--seconds', 0.05, 1),
+    readVersions: int(v['read-versions'], '--read-versions', 0) ?? 1_000_000,
+    readPayloadBytes: int(v['read-payload-bytes'], '--read-payload-bytes', 1) ?? 100,
+    samples: int(v.samples, '--samples', 1) ?? 200_000,
+    dir: v.dir ?? os.tmpdir(),
+    json: v.json === true,
+  };
 }
 
 function nowSeconds(): number {
@@ -226,13 +204,9 @@ function measureReads(dir: string, versions: number, payloadBytes: number, sampl
   return { versions, payloadBytes, fileBytes, buildSeconds, recoverySeconds, get: percentiles(getNs), getByTime: percentiles(timeNs) };
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
-  if (typeof args === 'string') {
-    const isHelp = args === usage;
-    (isHelp ? process.stdout : process.stderr).write(args);
-    return isHelp ? 0 : 2;
-  }
+async function run(argv: string[]): Promise<number> {
+  const args = parse(argv);
+  if (args === undefined) return printUsage({ usage });
   fs.mkdirSync(args.dir, { recursive: true });
   const dir = fs.mkdtempSync(path.join(args.dir, 'derecho-bench-log-'));
   const say = (line: string): void => {
@@ -297,3 +271,5 @@ export async function run(argv: string[]): Promise<number> {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+export const log: Command = { name: 'derecho bench log', usage, run };
