@@ -5,7 +5,7 @@ import { RECORD_HEADER_BYTES, RecordKind } from './record-format.js';
 
 /**
  * The in-memory index over a log's records, one entry per version record, in columns of typed
- * arrays (a million entries cost about 41 MB and no per-entry objects). Entries [0, start) are
+ * arrays (a million entries cost about 45 MB and no per-entry objects). Entries [0, start) are
  * physically kept only as the base checkpoint of a delta chain; [start, size) are the versions a
  * reader sees. Versions and times are non-decreasing along the entries, so every lookup is a binary
  * search.
@@ -19,6 +19,8 @@ export class VersionIndex {
   private kinds = new Uint8Array(1024);
   /** Record bytes (header + payload) of entries [0, i] added up, across drops: differences are sizes of ranges. */
   private bytesThrough = new Float64Array(1024);
+  /** The newest Full entry at or before each entry (its delta chain's base), or -1. */
+  private bases = new Int32Array(1024);
   private size = 0;
   /** First entry visible to readers; entries before it survive only as delta bases. */
   start = 0;
@@ -43,6 +45,7 @@ export class VersionIndex {
     this.payloadSizes[i] = payloadBytes;
     this.kinds[i] = kind;
     this.bytesThrough[i] = (i > 0 ? this.bytesThrough[i - 1] : 0) + RECORD_HEADER_BYTES + payloadBytes;
+    this.bases[i] = kind === RecordKind.Full ? i : i > 0 ? this.bases[i - 1] : -1;
   }
 
   /** Record bytes of entries [from, size). */
@@ -123,8 +126,7 @@ export class VersionIndex {
 
   /** The newest Full entry at or before i (physically, so below `start` too); -1 if the chain has no base. */
   baseOf(i: number): number {
-    for (let j = i; j >= 0; j--) if (this.kinds[j] === RecordKind.Full) return j;
-    return -1;
+    return i >= 0 && i < this.size ? this.bases[i] : -1;
   }
 
   /** Drops entries [i, size). */
@@ -144,13 +146,18 @@ export class VersionIndex {
     this.payloadSizes.copyWithin(0, n, this.size);
     this.kinds.copyWithin(0, n, this.size);
     this.bytesThrough.copyWithin(0, n, this.size);
+    this.bases.copyWithin(0, n, this.size);
     this.size -= n;
     this.start -= n;
-    for (let i = 0; i < this.size; i++) this.locations[i] = relocate(this.locations[i]);
+    for (let i = 0; i < this.size; i++) {
+      this.locations[i] = relocate(this.locations[i]);
+      // Kept entries' bases are kept too (the first kept entry is a base or nothing is delta).
+      this.bases[i] = this.bases[i] < n ? -1 : this.bases[i] - n;
+    }
   }
 
   private grow(capacity: number): void {
-    const grow = <A extends BigInt64Array | Float64Array | Uint32Array | Uint8Array>(old: A, make: (n: number) => A): A => {
+    const grow = <A extends BigInt64Array | Float64Array | Uint32Array | Int32Array | Uint8Array>(old: A, make: (n: number) => A): A => {
       const next = make(capacity);
       next.set(old as never);
       return next;
@@ -162,5 +169,6 @@ export class VersionIndex {
     this.payloadSizes = grow(this.payloadSizes, (n) => new Uint32Array(n));
     this.kinds = grow(this.kinds, (n) => new Uint8Array(n));
     this.bytesThrough = grow(this.bytesThrough, (n) => new Float64Array(n));
+    this.bases = grow(this.bases, (n) => new Int32Array(n));
   }
 }

@@ -80,6 +80,18 @@ describe('ReplicaVersions', () => {
     reopened.close();
   });
 
+  it('not durable (ordered shards): the config\'s retention applies every 256 versions, counting every version made', () => {
+    const store = new Store();
+    const versions = ReplicaVersions.create(store, { ...options(false), settings: { enabled: false, dir, fsync: true, retainVersions: 20 } }, true)!;
+    for (let i = 0; i < 1000; i++) {
+      store.hits.current = i;
+      versions.version(makeVersion(0, i), hlc(i));
+    }
+    // Retention last ran at the 768th version: 20 kept then, 232 made since.
+    expect([store.hits.count, store.data.count]).to.deep.equal([252, 252]);
+    expect(store.hits.earliestVersion).to.equal(makeVersion(0, 748));
+  });
+
   it('finds own versioned fields by property name; an object without any has none', () => {
     expect(versionedFieldsOf(new Store()).map(([name]) => name)).to.deep.equal(['data', 'hits']);
     expect(ReplicaVersions.create({ a: 1 }, options(true), true)).to.equal(undefined);
