@@ -1,4 +1,4 @@
-/** A member of `derecho bench p2p-latency`: the caller times `count` blocking p2p ping() calls to the other member. */
+/** A member of `derecho-examples bench p2p-latency`: the caller times `count` blocking p2p ping() calls to the other member. */
 import { Group, shards } from '@derecho-ts/runtime';
 import { wireSchema } from '../derecho.generated.js';
 import type { MemberConfig } from '../local/local-group.js';

@@ -1,5 +1,5 @@
 /**
- * A member of `derecho bench typed`: joins a shard of RpcProbe, waits for the start signal, then
+ * A member of `derecho-examples bench typed`: joins a shard of RpcProbe, waits for the start signal, then
  * (if it is a sender) issues its ordered `sink(bytes)` calls as fast as the window allows, and
  * reports when it has applied every sender's calls.
  */
