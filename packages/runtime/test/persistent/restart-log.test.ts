@@ -102,6 +102,24 @@ describe('persistent: restart log (views and ragged trims)', function () {
     await reopened.close();
   });
 
+  it('stays small over many views: the dead records are compacted away, and the reopened log reads the same', async function () {
+    this.timeout(120_000);
+    const log = RestartLog.open(dir, { fsync: false });
+    const big = Array.from({ length: 200 }, (_, i) => i);
+    for (let vid = 0; vid < 300; vid++) {
+      await log.appendView(viewOf(vid, big));
+      await log.appendTrim(trimOf(vid, 0, big));
+    }
+    const expected = { view: viewOf(299, big), previousView: viewOf(298, big), trims: [trimOf(298, 0, big), trimOf(299, 0, big)] };
+    expect(log.read()).to.deep.equal(expected);
+    await log.close();
+    // About 300 views of ~4 KiB were written; a compaction runs once 256 KiB are dead.
+    expect(fs.statSync(file).size).to.be.below(400 << 10);
+    const reopened = RestartLog.open(dir);
+    expect(reopened.read()).to.deep.equal(expected);
+    await reopened.close();
+  });
+
   it('a torn last record, cut at every byte, is cut from the file and reported; what was durable before it reads back', async function () {
     this.timeout(120_000);
     const log = RestartLog.open(dir);
