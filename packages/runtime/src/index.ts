@@ -111,6 +111,7 @@ export {
   TimeTrimmedError,
   CorruptLogError,
   DirectoryLockedError,
+  RestartLogError,
   type FileLogOptions,
   type RecoveryReport,
   type VersionedFieldHandle,

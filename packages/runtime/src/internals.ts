@@ -28,6 +28,7 @@ export { getReplicatedMetadata, isReplicatedClass, type ReplicatedMetadata, type
 export { SchemaCodec, createPackr, type MethodCodec } from './rpc/marshal.js';
 export { BUILD_HASH, buildHashWithSchema } from './driver/group-node.js';
 export { hasDeltaSupport, FileLog, MemoryLog, FORMAT_VERSION, PersistentRegistry, type RegistryOptions, VersionedField } from './persistent/index.js';
+export { RestartLog, RESTART_LOG_FILE_NAME, type LoggedTrim, type RestartLogContent } from './persistent/restart-log.js';
 
 // Local process groups, loopback limits and benchmark figures, for tests and benchmarks.
 export { runLocalMulticast, senderIdsFor, type MulticastRunOptions } from './bench/multicast-run.js';

@@ -51,6 +51,17 @@ export interface GroupNodeOptions {
   readonly logger?: Logger;
   /** The generated RPC schema's hash (`wireSchema.hash`), made part of the handshake's build hash. */
   readonly schemaHash?: string;
+  /**
+   * Where installed views and ragged trims go for a total restart (persistent/restart-log.ts),
+   * when this node keeps persistent state; without it trims are acknowledged at once.
+   */
+  readonly restartLog?: RestartLogWriter;
+}
+
+/** The part of the restart log a node writes: each append resolves once it is durable, or rejects naming the file. */
+export interface RestartLogWriter {
+  appendView(view: GroupView): Promise<void>;
+  appendTrim(trim: { vid: number; subgroup: number; shard: number; shardLeader: number; throughIndex: readonly number[] }): Promise<void>;
 }
 
 export interface GroupNodeEvents {
@@ -391,10 +402,18 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
       case 'globalPersisted':
         this.persistenceHandler?.globalPersisted(o.subgroup, o.version);
         break;
-      case 'logTrim':
-        // No restart log yet (issue 12): the trim is as durable as it needs to be at once.
-        this.step({ kind: 'trimLogged', vid: o.vid, subgroup: o.subgroup });
+      case 'logTrim': {
+        const restartLog = this.options.restartLog;
+        // Without persistent state a restart has nothing to recover: the trim needs no disk.
+        if (restartLog === undefined) this.step({ kind: 'trimLogged', vid: o.vid, subgroup: o.subgroup });
+        else {
+          void restartLog.appendTrim(o).then(
+            () => this.step({ kind: 'trimLogged', vid: o.vid, subgroup: o.subgroup }),
+            (err: unknown) => this.fail(`cannot log the ragged trim of subgroup ${o.subgroup} in view ${o.vid}: ${errorText(err)}`),
+          );
+        }
         break;
+      }
       case 'inadequate':
         this.inadequateReason = `view ${o.vid} cannot install its successor: ${o.message}`;
         this.log.warn({ vid: o.vid }, 'the next view cannot be provisioned; the group stays wedged until more nodes join: %s', o.message);
@@ -433,6 +452,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
       case 'viewStarted':
         this.inadequateReason = undefined;
         this.log.info({ vid: o.view.vid, members: o.view.members.map((m) => m.id), removed: o.removed }, 'view installed');
+        void this.options.restartLog?.appendView(o.view).catch((err: unknown) => this.fail(`cannot log view ${o.view.vid}: ${errorText(err)}`));
         this.emitView(o.view);
         if (o.first) {
           this.joinWaiter?.resolve();

@@ -20,6 +20,7 @@ import type { ViewChange } from '../core/membership/view-change.js';
 import { InadequateViewError, GroupClosedError, NotAMemberError, UnknownSubgroupError } from './errors.js';
 import { getReplicatedMetadata } from './metadata.js';
 import { lockDirectory, type DirectoryLock } from '../persistent/dir-lock.js';
+import { RestartLog } from '../persistent/restart-log.js';
 import { RawSubgroup } from './raw-subgroup.js';
 import { checkClassAgainstSchema } from './schema-check.js';
 import { createPeerCaller, createReplicatedHandle, type PeerCaller, type ReplicatedHandle, type SubgroupTarget } from './typed-subgroup.js';
@@ -134,6 +135,7 @@ export class Group extends EventEmitter<GroupEvents> {
     readonly config: DerechoConfig,
     rpc?: { schema: WireSchema; wireClasses?: WireClassTable; factories: Map<string, ReplicaFactory> },
     private readonly dirLock?: DirectoryLock,
+    private readonly restartLog?: RestartLog,
   ) {
     super();
     if (rpc !== undefined) {
@@ -186,7 +188,7 @@ export class Group extends EventEmitter<GroupEvents> {
       const event = this.diskFailure !== undefined && e.reason === 'left' ? { reason: e.reason, message: `${e.message}, because ${this.diskFailure.message}` } : e;
       this.stopped = true;
       this.closing = this.rpc?.close(event.message);
-      this.releaseDirectoryAfterClose();
+      void this.releaseDirectoryAfterClose();
       this.emit('shutdown', event);
     });
     node.on('deliver', (d) => this.onDeliver(d));
@@ -216,27 +218,35 @@ export class Group extends EventEmitter<GroupEvents> {
     // (refused here, before anything opens a log).
     const writesLogs = schema !== undefined && config.persistence.enabled && layout.some((entry) => factories.has(entry.type) && hasPersistentShard(entry.layout));
     const dirLock = writesLogs ? lockDirectory(config.persistence.dir) : undefined;
+    let restartLog: RestartLog | undefined;
     let node: GroupNode;
     let group: Group;
     try {
-      node = GroupNode.create({ config, layout, minMembers: options.minMembers, joinTimeoutMs: options.joinTimeoutMs, schemaHash: options.schema?.hash, logger: options.logger });
+      // The views and ragged trims a total restart reads, next to the replicas' logs.
+      restartLog = dirLock === undefined ? undefined : RestartLog.open(config.persistence.dir, { fsync: config.persistence.fsync });
+      node = GroupNode.create({ config, layout, minMembers: options.minMembers, joinTimeoutMs: options.joinTimeoutMs, schemaHash: options.schema?.hash, logger: options.logger, restartLog });
       if (dirLock?.takenOverFromPid !== undefined) {
         node.log.warn({ dir: dirLock.dir, pid: dirLock.takenOverFromPid }, 'took over the lock of the log directory %s from process %d, which no longer runs', dirLock.dir, dirLock.takenOverFromPid);
       }
+      const recovery = restartLog?.recovery;
+      if (recovery !== undefined && recovery.droppedBytes > 0) {
+        node.log.warn({ file: recovery.file, droppedBytes: recovery.droppedBytes }, 'cut a torn tail of %d bytes from %s (%s): a write cut short by a crash before it was durable', recovery.droppedBytes, recovery.file, recovery.droppedReason);
+      }
       // Subscribe before joining: the first deliveries can come with the view's start.
-      group = new Group(node, config, schema === undefined ? undefined : { schema, wireClasses: options.wireClasses, factories }, dirLock);
+      group = new Group(node, config, schema === undefined ? undefined : { schema, wireClasses: options.wireClasses, factories }, dirLock, restartLog);
     } catch (err) {
+      await restartLog?.close().catch(() => undefined);
       dirLock?.release();
       throw err;
     }
     try {
       await node.start();
     } catch (err) {
-      group.releaseDirectoryAfterClose();
+      void group.releaseDirectoryAfterClose();
       throw group.fatal ?? err;
     }
     if (group.fatal !== undefined) {
-      group.releaseDirectoryAfterClose();
+      void group.releaseDirectoryAfterClose();
       throw group.fatal;
     }
     return group;
@@ -416,21 +426,30 @@ export class Group extends EventEmitter<GroupEvents> {
    * replicas' logs are synced and closed; the promise resolves once they are (it never rejects).
    */
   close(): Promise<void> {
-    if (this.closed) return this.closing ?? Promise.resolve();
+    if (this.closed) return this.released ?? this.closing ?? Promise.resolve();
     this.closed = true;
     this.closing ??= this.rpc?.close('the group was closed');
     this.node.close();
     this.removeAllListeners();
-    this.releaseDirectoryAfterClose();
-    return this.closing ?? Promise.resolve();
+    return this.dirLock === undefined ? (this.closing ?? Promise.resolve()) : this.releaseDirectoryAfterClose();
   }
 
-  /** The log directory's lock goes once the replicas' logs are closed (at once when none are). */
-  private releaseDirectoryAfterClose(): void {
-    if (this.dirLock === undefined) return;
+  /**
+   * The log directory's lock goes once the replicas' logs are closed (at once when none are), and
+   * the restart log after them (the node appends nothing once closed).
+   */
+  private releaseDirectoryAfterClose(): Promise<void> {
+    if (this.dirLock === undefined) return Promise.resolve();
     const lock = this.dirLock;
-    void (this.closing ?? Promise.resolve()).then(() => lock.release());
+    const restartLog = this.restartLog;
+    this.released ??= (this.closing ?? Promise.resolve())
+      .then(() => restartLog?.close())
+      .catch((err: unknown) => this.node.log.error('closing the restart log failed: %s', err instanceof Error ? err.message : String(err)))
+      .finally(() => lock.release());
+    return this.released;
   }
+
+  private released: Promise<void> | undefined;
 
   private closing: Promise<void> | undefined;
   /** Why this node stopped on its own (a replica could not be built). */
