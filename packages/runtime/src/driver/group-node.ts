@@ -443,9 +443,13 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
         this.step({ kind: 'tableReady', vid: o.view.vid, table: this.fabric.table });
         break;
       }
-      case 'installing':
+      case 'installing': {
         this.log.debug({ vid: o.view.vid, removed: o.removed, joined: o.joined.map((j) => j.id) }, 'installing the next view');
+        // The closing view still says who left on purpose: routine, not a failure to act on.
+        const left = this.member.viewManager?.ripIds ?? [];
+        for (const id of o.removed) if (left.includes(id)) this.log.info({ peer: id, vid: o.view.vid }, 'node %d left the group', id);
         break;
+      }
       case 'installState':
         this.stateHandler?.install(o.view, o.subgroup, o.state);
         break;
