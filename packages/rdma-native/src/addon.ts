@@ -35,6 +35,17 @@ export interface NativeEndpoint {
   failPeer(nodeId: number, reason: string): void;
   connectedPeers(): number[];
   stats(): EndpointStats;
+  /**
+   * Test hook: feeds `count` generated frames of `frameType` (1..9, native/wire.h), mutated
+   * structure-aware, through the real frame handlers on the I/O thread; blocks until done.
+   */
+  _fuzzForTest(
+    frameType: number,
+    count: number,
+    seed: number,
+    authenticated: boolean,
+    targets: { nodeIds?: number[]; groupIds?: number[]; regionIds?: number[] },
+  ): { frames: number; connections: number; dropped: number };
   ref(): void;
   unref(): void;
   close(): void;
@@ -83,7 +94,8 @@ let cached: NativeAddon | undefined;
 export function loadAddon(): NativeAddon {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
-  const path = join(packageRoot, 'build', 'Release', 'derecho_native.node');
+  // DERECHO_NATIVE_BUILD_DIR selects another build of the addon (build-asan: the sanitizer build).
+  const path = join(packageRoot, process.env.DERECHO_NATIVE_BUILD_DIR ?? 'build', 'Release', 'derecho_native.node');
   try {
     cached = require(path) as NativeAddon;
     return cached;
