@@ -5,12 +5,18 @@
 // Skips the build when the sources have not changed since the last successful one (a content hash).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const pkgDir = join(root, 'packages', 'rdma-native');
+const sourceDir = join(root, 'packages', 'rdma-native');
+// --asan: the same sources with AddressSanitizer and UndefinedBehaviorSanitizer, built in
+// packages/rdma-native/build-asan (its own binding.gyp, generated from the package's) so the
+// normal build is untouched. Load it with DERECHO_NATIVE_BUILD_DIR=build-asan/build and libasan
+// preloaded (see packages/rdma-native/README.md).
+const asan = process.argv.includes('--asan');
+const pkgDir = asan ? join(sourceDir, 'build-asan') : sourceDir;
 const stampPath = join(pkgDir, 'build', '.source-hash');
 const force = process.argv.includes('--force');
 
@@ -33,7 +39,7 @@ function hasLibfabric() {
 
 function sourceHash(withFabric) {
   const h = createHash('sha256');
-  h.update(process.version + (withFabric ? ' fabric' : ' tcp'));
+  h.update(process.version + (withFabric ? ' fabric' : ' tcp') + (asan ? ' asan' : ''));
   const walk = (dir) => {
     for (const name of readdirSync(dir).sort()) {
       const p = join(dir, name);
@@ -41,12 +47,27 @@ function sourceHash(withFabric) {
       else h.update(p).update(readFileSync(p));
     }
   };
-  walk(join(pkgDir, 'native'));
-  h.update(readFileSync(join(pkgDir, 'binding.gyp')));
+  walk(join(sourceDir, 'native'));
+  h.update(readFileSync(join(sourceDir, 'binding.gyp')));
   return h.digest('hex');
 }
 
-if (!existsSync(join(pkgDir, 'binding.gyp'))) process.exit(0);
+/** The package's binding.gyp with sanitizer flags, sources referred to from build-asan/. */
+function writeAsanGyp() {
+  const gyp = JSON.parse(readFileSync(join(sourceDir, 'binding.gyp'), 'utf8'));
+  const sanitize = ['-fsanitize=address,undefined', '-fno-sanitize-recover=undefined', '-fno-omit-frame-pointer', '-g'];
+  for (const t of gyp.targets) {
+    t.sources = t.sources.map((s) => `../${s}`);
+    t.cflags = [...(t.cflags ?? []), ...sanitize];
+    t.cflags_cc = [...t.cflags_cc.filter((f) => f !== '-O2'), '-O1', ...sanitize];
+    t.ldflags = [...(t.ldflags ?? []), '-fsanitize=address,undefined'];
+  }
+  mkdirSync(pkgDir, { recursive: true });
+  writeFileSync(join(pkgDir, 'binding.gyp'), JSON.stringify(gyp, null, 2));
+}
+
+if (!existsSync(join(sourceDir, 'binding.gyp'))) process.exit(0);
+if (asan) writeAsanGyp();
 const withFabric = process.env.DERECHO_NO_LIBFABRIC ? false : hasLibfabric();
 const hash = sourceHash(withFabric);
 if (!force && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === hash) {
@@ -58,7 +79,7 @@ if (!existsSync(gyp)) {
   console.error('build-native: node-gyp is missing from node_modules; run `npm ci` first.');
   process.exit(1);
 }
-console.log(`build-native: building the data plane (libfabric provider: ${withFabric ? 'yes' : 'not found, tcp only'})`);
+console.log(`build-native: building the data plane${asan ? ' with ASan+UBSan into build-asan/' : ''} (libfabric provider: ${withFabric ? 'yes' : 'not found, tcp only'})`);
 const r = spawnSync(
   process.execPath,
   [gyp, 'rebuild', `--nodedir=${nodeHeadersDir()}`, '-j', '2', `--with_libfabric=${withFabric ? 'true' : 'false'}`],
