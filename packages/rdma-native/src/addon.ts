@@ -1,7 +1,7 @@
 /** Loads the compiled addon and describes its native surface (used only inside this package). */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { AddonLoadError } from './errors.js';
 import type { EndpointStats, LogLine, P2PMessage, PeerFailure, RdmcMessage, RegionChange } from './types.js';
 
@@ -95,7 +95,7 @@ export function loadAddon(): NativeAddon {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
   // DERECHO_NATIVE_BUILD_DIR selects another build of the addon (build-asan: the sanitizer build).
-  const path = join(packageRoot, process.env.DERECHO_NATIVE_BUILD_DIR ?? 'build', 'Release', 'derecho_native.node');
+  const path = join(resolve(packageRoot, process.env.DERECHO_NATIVE_BUILD_DIR ?? 'build'), 'Release', 'derecho_native.node');
   try {
     cached = require(path) as NativeAddon;
     return cached;
