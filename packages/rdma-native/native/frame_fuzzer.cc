@@ -1,5 +1,6 @@
 #include "frame_fuzzer.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace dts {
@@ -24,7 +25,8 @@ uint64_t FrameFuzzer::random() {
 }
 
 uint32_t FrameFuzzer::pick(const std::vector<uint32_t>& from) {
-  if (from.empty() || below(8) == 0) return uint32_t(random());
+  // One pick in four is an id the endpoint does not know: fresh state (a new group, a stranger).
+  if (from.empty() || below(4) == 0) return uint32_t(random());
   return from[below(uint32_t(from.size()))];
 }
 
@@ -135,7 +137,33 @@ std::vector<uint8_t> FrameFuzzer::wellFormed(FrameType type, std::vector<Field>&
   return f;
 }
 
+void FrameFuzzer::resizeRdmc(std::vector<uint8_t>& f) {
+  // A consistent lie about the message layout: block size, total size and block number changed
+  // together and the payload made to match, so the frame passes the layout checks and reaches the
+  // handler with extreme sizes (block counts past 32 bits, one-byte blocks, the last block).
+  const size_t H = sizeof(FrameHeader);
+  if (f.size() < H + sizeof(RdmcBlockSub) || f[2] != uint8_t(FrameType::RdmcBlock)) return;
+  static const uint32_t blockSizes[] = {1, 2, 3, 7, 4096, 65536, uint32_t(kMaxBlockBytes)};
+  RdmcBlockSub s;
+  std::memcpy(&s, f.data() + H, sizeof s);
+  s.blockBytes = blockSizes[below(sizeof blockSizes / sizeof blockSizes[0])];
+  s.totalBytes = below(2) ? interesting() : uint64_t(s.blockBytes) * (uint64_t(1) << (20 + below(20))) + below(3);
+  uint64_t blocks = rdmcBlockCount(s.totalBytes, s.blockBytes);
+  uint64_t choices[] = {0, 1, blocks - 1, random() % blocks, blocks};
+  s.blockNo = uint32_t(choices[below(5)]);
+  s.msgIndex = below(2);
+  std::memcpy(f.data() + H, &s, sizeof s);
+  uint64_t len = rdmcBlockLength(s.totalBytes, s.blockBytes, s.blockNo);
+  FrameHeader h;
+  std::memcpy(&h, f.data(), sizeof h);
+  h.payloadLen = len;
+  std::memcpy(f.data(), &h, sizeof h);
+  // Payloads up to 64 KiB are sent whole; a longer one is cut short (the connection then ends).
+  f.resize(H + sizeof(RdmcBlockSub) + std::min<uint64_t>(len, 65536), 0x5a);
+}
+
 void FrameFuzzer::mutate(std::vector<uint8_t>& f, const std::vector<Field>& fields) {
+  if (f.size() > 2 && f[2] == uint8_t(FrameType::RdmcBlock) && below(4) == 0) return resizeRdmc(f);
   switch (below(8)) {
     case 0:
     case 1:

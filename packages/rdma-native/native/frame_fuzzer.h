@@ -36,6 +36,7 @@ class FrameFuzzer {
   uint64_t interesting();
   uint32_t pick(const std::vector<uint32_t>& from);
   void mutate(std::vector<uint8_t>& f, const std::vector<Field>& fields);
+  void resizeRdmc(std::vector<uint8_t>& f);
 
   uint64_t state_;
   FuzzTargets t_;
