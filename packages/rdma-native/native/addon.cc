@@ -132,7 +132,8 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
                         InstanceMethod("createRdmcGroup", &Endpoint::CreateRdmcGroup),
                         InstanceMethod("destroyRdmcGroup", &Endpoint::DestroyRdmcGroup),
                         InstanceMethod("rdmcSend", &Endpoint::RdmcSend), InstanceMethod("failPeer", &Endpoint::FailPeer),
-                        InstanceMethod("connectedPeers", &Endpoint::ConnectedPeers), InstanceMethod("stats", &Endpoint::Stats), InstanceMethod("flush", &Endpoint::Flush), InstanceMethod("ref", &Endpoint::Ref),
+                        InstanceMethod("connectedPeers", &Endpoint::ConnectedPeers), InstanceMethod("stats", &Endpoint::Stats),
+                        InstanceMethod("_fuzzForTest", &Endpoint::FuzzForTest), InstanceMethod("flush", &Endpoint::Flush), InstanceMethod("ref", &Endpoint::Ref),
                         InstanceMethod("unref", &Endpoint::Unref), InstanceMethod("close", &Endpoint::Close)});
   }
 
@@ -444,6 +445,31 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     rdmcSending_[id].push_back(Napi::Persistent(u));
     provider_->rdmcSend(id, buf);
     return env.Undefined();
+  }
+
+  // _fuzzForTest(frameType, count, seed, authenticated, { nodeIds, groupIds, regionIds }) -> FuzzStats
+  Napi::Value FuzzForTest(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckOpen(env);
+    uint32_t type = toU32(info[0], "frameType");
+    if (type < uint32_t(FrameType::Hello) || type > uint32_t(FrameType::RdmcDone)) throw Napi::RangeError::New(env, "frameType must be 1..9");
+    uint64_t count = uint64_t(info[1].As<Napi::Number>().DoubleValue());
+    uint64_t seed = uint64_t(info[2].As<Napi::Number>().DoubleValue());
+    bool authenticated = info[3].ToBoolean().Value();
+    FuzzTargets t;
+    t.selfId = nodeId_;
+    if (info[4].IsObject()) {
+      Napi::Object o = info[4].As<Napi::Object>();
+      if (o.Has("nodeIds")) t.nodeIds = toU32Array(o.Get("nodeIds"), "nodeIds");
+      if (o.Has("groupIds")) t.groupIds = toU32Array(o.Get("groupIds"), "groupIds");
+      if (o.Has("regionIds")) t.regionIds = toU32Array(o.Get("regionIds"), "regionIds");
+    }
+    FuzzStats st = provider_->fuzzForTest(FrameType(type), count, seed, authenticated, t);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("frames", Napi::Number::New(env, double(st.frames)));
+    out.Set("connections", Napi::Number::New(env, double(st.connections)));
+    out.Set("dropped", Napi::Number::New(env, double(st.dropped)));
+    return out;
   }
 
   Napi::Value FailPeer(const Napi::CallbackInfo& info) {

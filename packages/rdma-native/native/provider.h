@@ -11,10 +11,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "wire.h"
+
+#include "frame_fuzzer.h"
 
 namespace dts {
 
@@ -104,6 +107,12 @@ struct EventBatch {
   ~EventBatch();
 };
 
+struct FuzzStats {
+  uint64_t frames = 0;       // frames fed
+  uint64_t connections = 0;  // connections they were fed on (a new one after each drop)
+  uint64_t dropped = 0;      // connections the endpoint dropped (or that ended mid-frame)
+};
+
 struct ProviderStats {
   uint64_t putsReceivedByIoThread = 0;
   uint64_t putsReceivedInline = 0;  // taken by drain(receiveInline) on the JS thread
@@ -147,6 +156,12 @@ class Provider {
   virtual void close() = 0;
   virtual std::vector<uint32_t> connectedPeers() = 0;
   virtual ProviderStats stats() = 0;
+  /** Test hook: feeds `count` generated frames of `type` (see FrameFuzzer) through the real frame
+   *  handlers on the I/O thread, on connections that are `authenticated` or still in the
+   *  handshake; blocks the caller until done. */
+  virtual FuzzStats fuzzForTest(FrameType type, uint64_t count, uint64_t seed, bool authenticated, const FuzzTargets& targets) {
+    throw std::runtime_error(std::string("the ") + name() + " provider has no fuzzing hook");
+  }
 };
 
 std::unique_ptr<Provider> makeTcpProvider();

@@ -1,120 +1,59 @@
 #include "sha256.h"
 
-#include <cstring>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include <stdexcept>
+#include <string>
 
 namespace dts {
 namespace {
-constexpr uint32_t kRound[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+[[noreturn]] void opensslFailed(const char* what) {
+  // Only on allocation failure or a Node built without SHA-256: nothing a caller could fix.
+  throw std::runtime_error(std::string("OpenSSL (from Node) failed: ") + what);
+}
 
-inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+EVP_MAC* hmacAlgorithm() {
+  // Fetched once (thread-safe static init); the algorithm object is immutable and shared.
+  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (!mac) opensslFailed("EVP_MAC_fetch(HMAC)");
+  return mac;
+}
 }  // namespace
 
-Sha256::Sha256() {
-  const uint32_t init[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                            0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  std::memcpy(h_, init, sizeof h_);
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (!ctx_ || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1) opensslFailed("EVP_DigestInit_ex(sha256)");
 }
 
-void Sha256::compress(const uint8_t block[64]) {
-  uint32_t w[64];
-  for (int i = 0; i < 16; ++i) {
-    w[i] = (uint32_t(block[4 * i]) << 24) | (uint32_t(block[4 * i + 1]) << 16) |
-           (uint32_t(block[4 * i + 2]) << 8) | uint32_t(block[4 * i + 3]);
-  }
-  for (int i = 16; i < 64; ++i) {
-    uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-    uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-  }
-  uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
-  for (int i = 0; i < 64; ++i) {
-    uint32_t s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
-    uint32_t ch = (e & f) ^ (~e & g);
-    uint32_t t1 = h + s1 + ch + kRound[i] + w[i];
-    uint32_t s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
-    uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
-    uint32_t t2 = s0 + maj;
-    h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
-  }
-  h_[0] += a; h_[1] += b; h_[2] += c; h_[3] += d; h_[4] += e; h_[5] += f; h_[6] += g; h_[7] += h;
-}
+Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
 
 void Sha256::update(const void* data, size_t len) {
-  const uint8_t* p = static_cast<const uint8_t*>(data);
-  totalBytes_ += len;
-  while (len > 0) {
-    if (bufLen_ == 0 && len >= 64) {
-      compress(p);
-      p += 64;
-      len -= 64;
-      continue;
-    }
-    size_t take = 64 - bufLen_ < len ? 64 - bufLen_ : len;
-    std::memcpy(buf_ + bufLen_, p, take);
-    bufLen_ += take;
-    p += take;
-    len -= take;
-    if (bufLen_ == 64) {
-      compress(buf_);
-      bufLen_ = 0;
-    }
-  }
+  if (len > 0 && EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data, len) != 1) opensslFailed("EVP_DigestUpdate");
 }
 
 void Sha256::finish(uint8_t out[kDigestBytes]) {
-  uint64_t bits = totalBytes_ * 8;
-  uint8_t pad = 0x80;
-  update(&pad, 1);
-  uint8_t zero = 0;
-  while (bufLen_ != 56) update(&zero, 1);
-  uint8_t lenBytes[8];
-  for (int i = 0; i < 8; ++i) lenBytes[i] = uint8_t(bits >> (56 - 8 * i));
-  update(lenBytes, 8);
-  for (int i = 0; i < 8; ++i) {
-    out[4 * i] = uint8_t(h_[i] >> 24);
-    out[4 * i + 1] = uint8_t(h_[i] >> 16);
-    out[4 * i + 2] = uint8_t(h_[i] >> 8);
-    out[4 * i + 3] = uint8_t(h_[i]);
-  }
+  unsigned int n = 0;
+  if (EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), out, &n) != 1 || n != kDigestBytes) opensslFailed("EVP_DigestFinal_ex");
 }
 
 void hmacSha256(const void* key, size_t keyLen, const ByteSpan* parts, size_t partCount, uint8_t out[32]) {
-  uint8_t k[64] = {0};
-  if (keyLen > 64) {
-    Sha256 kh;
-    kh.update(key, keyLen);
-    kh.finish(k);
-  } else if (keyLen > 0) {
-    std::memcpy(k, key, keyLen);
-  }
-  uint8_t ipad[64], opad[64];
-  for (int i = 0; i < 64; ++i) {
-    ipad[i] = k[i] ^ 0x36;
-    opad[i] = k[i] ^ 0x5c;
-  }
-  Sha256 inner;
-  inner.update(ipad, 64);
-  for (size_t i = 0; i < partCount; ++i) inner.update(parts[i].data, parts[i].len);
-  uint8_t innerDigest[32];
-  inner.finish(innerDigest);
-  Sha256 outer;
-  outer.update(opad, 64);
-  outer.update(innerDigest, 32);
-  outer.finish(out);
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(hmacAlgorithm());
+  if (!ctx) opensslFailed("EVP_MAC_CTX_new");
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+  // OpenSSL refuses a null key pointer even for an empty key.
+  static const unsigned char kEmpty = 0;
+  bool ok = EVP_MAC_init(ctx, keyLen ? static_cast<const unsigned char*>(key) : &kEmpty, keyLen, params) == 1;
+  for (size_t i = 0; ok && i < partCount; ++i)
+    if (parts[i].len) ok = EVP_MAC_update(ctx, static_cast<const unsigned char*>(parts[i].data), parts[i].len) == 1;
+  size_t n = 0;
+  ok = ok && EVP_MAC_final(ctx, out, &n, 32) == 1 && n == 32;
+  EVP_MAC_CTX_free(ctx);
+  if (!ok) opensslFailed("HMAC-SHA256");
 }
 
-bool equalConstantTime(const uint8_t* a, const uint8_t* b, size_t len) {
-  uint8_t diff = 0;
-  for (size_t i = 0; i < len; ++i) diff |= a[i] ^ b[i];
-  return diff == 0;
-}
+bool equalConstantTime(const uint8_t* a, const uint8_t* b, size_t len) { return CRYPTO_memcmp(a, b, len) == 0; }
 
 }  // namespace dts

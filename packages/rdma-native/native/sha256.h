@@ -1,5 +1,6 @@
-// SHA-256 and HMAC-SHA256 (FIPS 180-4, RFC 2104), written here so the handshake never depends on a
-// system libssl or on whether the running Node exports its bundled OpenSSL symbols.
+// SHA-256 and HMAC-SHA256 for the handshake, from the OpenSSL that ships inside Node: its headers
+// are in Node's own include directory (include/node/openssl) and the node binary exports its
+// symbols, which the addon binds to at load time. No system libssl, no cryptography of our own.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -10,15 +11,14 @@ class Sha256 {
  public:
   static constexpr size_t kDigestBytes = 32;
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
   void update(const void* data, size_t len);
   void finish(uint8_t out[kDigestBytes]);
 
  private:
-  void compress(const uint8_t block[64]);
-  uint32_t h_[8];
-  uint8_t buf_[64];
-  size_t bufLen_ = 0;
-  uint64_t totalBytes_ = 0;
+  void* ctx_;  // EVP_MD_CTX (kept opaque so this header needs no OpenSSL include)
 };
 
 /** One-shot HMAC-SHA256 over the concatenation of `parts`. */

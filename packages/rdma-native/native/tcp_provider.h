@@ -187,6 +187,7 @@ class TcpProvider : public Provider {
   void clearJsReady() override;
   void close() override;
   std::vector<uint32_t> connectedPeers() override;
+  FuzzStats fuzzForTest(FrameType type, uint64_t count, uint64_t seed, bool authenticated, const FuzzTargets& targets) override;
   ProviderStats stats() override {
     return {putsIo_.load(std::memory_order_relaxed), putsInline_.load(std::memory_order_relaxed)};
   }
@@ -208,6 +209,9 @@ class TcpProvider : public Provider {
   bool isKnown(uint32_t nodeId);
   void markKnown(uint32_t nodeId);
   void rdmcDropEarly(RdmcGroup& g, const std::string& why);
+  // Fuzzing hook (tcp_fuzz.cc), I/O thread.
+  FuzzStats fuzzOnIoThread(FrameType type, uint64_t count, uint64_t seed, bool authenticated, const FuzzTargets& targets);
+  std::shared_ptr<Conn> fuzzConn(FrameFuzzer& fz, bool authenticated);
   void handleConn(Conn* c, uint32_t events);
   void readConn(Conn* c);
   bool flushOut(Conn& c);  // under sendMu

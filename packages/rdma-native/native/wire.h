@@ -104,7 +104,7 @@ const char* frameTypeName(uint8_t type);
 /** The number of blocks an RDMC message of `totalBytes` has (an empty message still has one). */
 inline uint64_t rdmcBlockCount(uint64_t totalBytes, uint64_t blockBytes) {
   if (totalBytes == 0) return 1;
-  return (totalBytes + blockBytes - 1) / blockBytes;
+  return totalBytes / blockBytes + (totalBytes % blockBytes != 0);  // no overflow near 2^64
 }
 inline uint64_t rdmcBlockLength(uint64_t totalBytes, uint64_t blockBytes, uint64_t blockNo) {
   uint64_t start = blockNo * blockBytes;

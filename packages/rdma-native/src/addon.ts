@@ -1,7 +1,7 @@
 /** Loads the compiled addon and describes its native surface (used only inside this package). */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { AddonLoadError } from './errors.js';
 import type { EndpointStats, LogLine, P2PMessage, PeerFailure, RdmcMessage, RegionChange } from './types.js';
 
@@ -35,6 +35,17 @@ export interface NativeEndpoint {
   failPeer(nodeId: number, reason: string): void;
   connectedPeers(): number[];
   stats(): EndpointStats;
+  /**
+   * Test hook: feeds `count` generated frames of `frameType` (1..9, native/wire.h), mutated
+   * structure-aware, through the real frame handlers on the I/O thread; blocks until done.
+   */
+  _fuzzForTest(
+    frameType: number,
+    count: number,
+    seed: number,
+    authenticated: boolean,
+    targets: { nodeIds?: number[]; groupIds?: number[]; regionIds?: number[] },
+  ): { frames: number; connections: number; dropped: number };
   ref(): void;
   unref(): void;
   close(): void;
@@ -86,7 +97,8 @@ let cached: NativeAddon | undefined;
 export function loadAddon(): NativeAddon {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
-  const path = join(packageRoot, 'build', 'Release', 'derecho_native.node');
+  // DERECHO_NATIVE_BUILD_DIR selects another build of the addon (build-asan: the sanitizer build).
+  const path = join(resolve(packageRoot, process.env.DERECHO_NATIVE_BUILD_DIR ?? 'build'), 'Release', 'derecho_native.node');
   try {
     cached = require(path) as NativeAddon;
     return cached;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { loadAddon } from '../src/index.js';
+import { Endpoint, loadAddon } from '../src/index.js';
+import type { NativeEndpoint } from '../src/addon.js';
 
 /** Builds a well-formed frame of a random type. */
 function validFrame(rand: () => number): Buffer {
@@ -121,4 +122,63 @@ describe('frame decoder fuzzing', function () {
     expect(total).to.be.at.least(100_000);
     expect(errors).to.be.greaterThan(30_000);
   });
+});
+
+/**
+ * Structure-aware fuzzing through the real frame handlers (native/frame_fuzzer.cc generates, the
+ * endpoint's I/O thread decodes and handles): every frame kind, on connections still in the
+ * handshake and on authenticated ones, against an endpoint with regions and RDMC groups (receiver
+ * and sender) so that the handlers' state checks run, not only the decoder's.
+ * DERECHO_FUZZ_FRAMES sets the frames per kind and mode (default 100,000; 10,000,000 by hand).
+ */
+describe('structure-aware fuzzing of every frame kind through the endpoint', function () {
+  const perKind = Number(process.env.DERECHO_FUZZ_FRAMES ?? 100_000);
+  this.timeout(Math.max(300_000, perKind / 20));
+  const kinds = ['hello', 'hello-ack', 'reject', 'proof', 'put', 'put-ack', 'p2p', 'rdmc-block', 'rdmc-done'];
+  const endpoints: Endpoint[] = [];
+  after(() => endpoints.forEach((e) => e.close()));
+
+  for (const authenticated of [false, true]) {
+    it(`survives ${perKind.toLocaleString('en-US')} mutated frames of each kind ${authenticated ? 'after' : 'before'} authentication, and still serves a real peer`, async () => {
+      const ep = Endpoint.open({ nodeId: 1, buildHash: 'test-build', secret: 'test-secret' });
+      endpoints.push(ep);
+      const native = (ep as unknown as { native: NativeEndpoint }).native;
+      ep.createRegion({ regionId: 7, rowBytes: 64, members: [1, 2, 3, 4] });
+      ep.createRegion({ regionId: 8, rowBytes: 16, members: [2, 1] });
+      ep.createRdmcGroup({ groupId: 5, members: [2, 1, 3], blockBytes: 16 });
+      ep.createRdmcGroup({ groupId: 6, members: [1, 2, 3], blockBytes: 16 });
+      ep.createRdmcGroup({ groupId: 9, members: [3, 1], blockBytes: 4096 });
+      const targets = { nodeIds: [2, 3, 4, 5, 99], groupIds: [5, 6, 9, 11], regionIds: [7, 8, 12] };
+      let logs = 0;
+      ep.onPoll((r) => void (logs += r.logs.length));
+      const chunk = 20_000;
+      for (let type = 1; type <= 9; type++) {
+        const t0 = Date.now();
+        let frames = 0;
+        let dropped = 0;
+        for (let done = 0; done < perKind; done += chunk) {
+          const n = Math.min(chunk, perKind - done);
+          const st = native._fuzzForTest(type, n, type * 1_000_003 + done + (authenticated ? 7 : 0), authenticated, targets);
+          frames += st.frames;
+          dropped += st.dropped;
+          await new Promise((r) => setImmediate(r)); // let the endpoint's poll apply writes and take the logs
+        }
+        console.log(`      ${kinds[type - 1]}: ${frames} frames, ${dropped} connections dropped, ${Date.now() - t0} ms`);
+        expect(frames).to.equal(perKind);
+        // Most mutations are violations: each must have ended its connection, not the process.
+        expect(dropped).to.be.greaterThan(perKind / 10);
+      }
+      expect(logs).to.be.greaterThan(0);
+      // Still a working member: a real peer connects and its row arrives.
+      const peer = Endpoint.open({ nodeId: 2, buildHash: 'test-build', secret: 'test-secret' });
+      endpoints.push(peer);
+      peer.connect(1, '127.0.0.1', ep.port);
+      await peer.waitConnected([1], 10_000);
+      const region = peer.createRegion({ regionId: 20, rowBytes: 8, members: [1, 2] });
+      const mine = ep.createRegion({ regionId: 20, rowBytes: 8, members: [1, 2] });
+      region.ownRow()[0] = 42;
+      region.put([[0, 8]]);
+      await ep.waitFor(() => mine.rowOf(2)[0] === 42, 10_000, 'the real peer\'s row');
+    });
+  }
 });

@@ -95,7 +95,7 @@ describe('security: hostile and broken peers (issue 13)', function () {
       sent += chunk.length;
     }
     const during = await rssOf(a);
-    console.log(`      member RSS ${(before / MiB).toFixed(0)} -> ${(during / MiB).toFixed(0)} MiB; ${(sent / MiB).toFixed(0)} MiB written before the close`);
+    console.log(`      member RSS ${(before / MiB).toFixed(0)} -> ${(during / MiB).toFixed(0)} MiB; ${(sent / MiB).toFixed(0)} MiB handed to our socket before it saw the close`);
     expect(during - before).to.be.lessThan(48 * MiB);
     await p.waitClosed(10_000);
     await a.waitEvent(logMatching(/unauthenticated peer.*before the handshake/), 10_000, 'refusal log');
@@ -109,6 +109,19 @@ describe('security: hostile and broken peers (issue 13)', function () {
     // The squatter holds its connection open without ever proving anything.
     await stillServes(a, 1, port, 3);
     expect(a.events.some(logMatching(/already has a connection|duplicate/))).to.equal(false);
+  });
+
+  it('dials a node whose id an unproven hello claims once that claim lapses', async () => {
+    const { w: a, port } = await member(1, { handshakeTimeoutMs: 1_000 });
+    const { w: b, port: bPort } = await member(3);
+    const squatter = await raw(port);
+    await squatter.hello(3, 'test-build');
+    await squatter.waitUntil(() => squatter.frames.length > 0, 10_000, 'hello-ack');
+    // Node 1 is asked to dial node 3 while the claim is pending: the dial waits for it, then goes.
+    const t0 = Date.now();
+    await a.request('connect', { peers: [{ nodeId: 3, port: bPort }], timeoutMs: 15_000 }, 20_000);
+    console.log(`      connected ${Date.now() - t0} ms after the dial was asked for (handshake timeout 1000 ms)`);
+    await b.request('waitConnected', { nodeIds: [1] });
   });
 
   it('caps a flood of 1,000 connections and returns the memory afterwards', async () => {
