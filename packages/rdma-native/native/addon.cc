@@ -686,6 +686,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
       Napi::Object o = Napi::Object::New(env);
       o.Set("nodeId", batch_.failures[i].nodeId);
       o.Set("reason", batch_.failures[i].reason);
+      o.Set("refused", batch_.failures[i].refused);
       failures.Set(i, o);
     }
     return failures;

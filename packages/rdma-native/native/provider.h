@@ -76,6 +76,9 @@ struct RdmcDelivery {
 struct PeerFailure {
   uint32_t nodeId;
   std::string reason;
+  // The handshake refused the connection (wrong secret, build or protocol version, an id already
+  // in use): dialing again will not help, unlike a peer that is down or not listening yet.
+  bool refused = false;
 };
 
 struct LogLine {

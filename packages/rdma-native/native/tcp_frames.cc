@@ -130,6 +130,7 @@ bool TcpProvider::onRdmcDone(Conn& c, const uint8_t* sub) {
 bool TcpProvider::onRejectEstablished(Conn& c, const FrameHeader& h, const uint8_t* payload) {
   // The acceptor took our proof but another connection had proved our id first.
   std::string why(reinterpret_cast<const char*>(payload), h.payloadLen);
+  c.refused = true;
   closeConn(&c, "node " + std::to_string(c.peer) + " refused the connection after the handshake: " + hex(why, 128) +
                     (why == "duplicate connection" ? " (it already has a connection from a node with id " + std::to_string(cfg_.nodeId) + ": is that id in use by another process?)" : ""),
             LogLevel::Error, true);

@@ -135,7 +135,7 @@ void TcpProvider::dialNow(uint32_t nodeId, const std::string& host, uint16_t por
   sa.sin_port = htons(port);
   if (inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1) {
     log(LogLevel::Error, "cannot dial node " + std::to_string(nodeId) + ": \"" + host + "\" is not an IPv4 address");
-    pending_.failures.push_back({nodeId, "bad address " + host});
+    pending_.failures.push_back({nodeId, "bad address " + host, true});
     return;
   }
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -243,7 +243,8 @@ void TcpProvider::establish(Conn& c) {
 bool TcpProvider::refuseHandshake(Conn& c, const std::string& why, const char* code) {
   // `code` is all the peer is told (it may not be who it claims); `why` is the full local reason.
   if (code) reject(c, code);
-  // A dial we refuse is a failed connect attempt for whoever asked for it.
+  // A dial we refuse is a failed connect attempt for whoever asked for it, and a final one.
+  c.refused = c.dialer;
   closeConn(&c, "handshake refused: " + why, LogLevel::Error, c.dialer);
   return false;
 }
@@ -310,12 +311,14 @@ bool TcpProvider::onRejectAsDialer(Conn& c, const FrameHeader& h, const uint8_t*
   std::string why(reinterpret_cast<const char*>(payload), h.payloadLen);
   if (why == "duplicate connection" && c.expectedPeer == kAnyNode) {
     // The contact already holds a connection from a node with my id, and it is not me.
+    c.refused = true;
     closeConn(&c, "the node at " + c.addr + " already has a connection from a node with id " + std::to_string(cfg_.nodeId) +
                       ": is that id in use by another process?", LogLevel::Error, true);
   } else if (why == "duplicate connection") {
     c.superseded = true;
     closeConn(&c, "duplicate", LogLevel::Debug, false);
   } else {
+    c.refused = true;
     std::string who = c.expectedPeer == kAnyNode ? "the node at " + c.addr : "node " + std::to_string(c.peer);
     std::string ours = why == "build hash mismatch" ? " (ours \"" + hex(cfg_.buildHash, 64) + "\")"
                        : why == "protocol version mismatch" ? " (ours " + std::to_string(kProtocolVersion) + ")" : "";

@@ -579,7 +579,7 @@ void TcpProvider::closeConn(Conn* c, const std::string& givenReason, LogLevel le
   if (failure && !c->superseded && (c->peer != UINT32_MAX || c->dialer) && (wasEstablished || c->dialer)) {
     // A node this process never dealt with (not dialed, in no region or group, sent no message)
     // is not a failure of anything the application knows: the log line above is all.
-    if (c->dialer || isKnown(c->peer)) pending_.failures.push_back({c->peer, reason});
+    if (c->dialer || isKnown(c->peer)) pending_.failures.push_back({c->peer, reason, c->refused});
     else log(LogLevel::Info, "node " + std::to_string(c->peer) + " was not a member of anything here: no failure reported");
   }
 }

@@ -102,6 +102,7 @@ struct Conn : FrameDecoder::Sink {
   FrameDecoder dec;
   std::vector<uint8_t> rx;
   bool superseded = false;  // closed because the other connection of the pair won
+  bool refused = false;     // ended by a handshake refusal (see PeerFailure::refused)
 
   // Send side, shared by the JS thread and the I/O thread.
   std::mutex sendMu;

@@ -43,6 +43,12 @@ export interface RdmcMessage {
 export interface PeerFailure {
   nodeId: number;
   reason: string;
+  /**
+   * The handshake refused the connection (wrong secret, build or protocol version, an id already
+   * in use): a caller should not dial again. Otherwise the peer is down, unreachable, or not
+   * listening yet.
+   */
+  refused: boolean;
 }
 
 /** Everything one poll() applied or collected. */

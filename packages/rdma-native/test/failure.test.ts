@@ -17,6 +17,8 @@ describe('failure signals and refusals (tcp provider)', function () {
     const f = await a.waitEvent(isFailureOf(2), 5_000, 'failure of node 2');
     console.log(`      detected after ${Date.now() - t0} ms: ${String(f.reason)}`);
     expect(String(f.reason)).to.match(/closed|reset|error/);
+    // A crash is not a refusal: dialing again later may succeed.
+    expect(f.refused).to.equal(false);
   });
 
   it('accepts a restarted peer with the same node id after its old connection failed', async () => {
@@ -74,12 +76,16 @@ describe('failure signals and refusals (tcp provider)', function () {
     const [a, b] = await tryPair({ secret: 'right' }, { secret: 'wrong' });
     await b.waitEvent(logMatching(/failed to prove the cluster secret/), 3_000, 'dialer-side refusal log');
     await a.waitEvent(logMatching(/refused the connection: .*cluster secret/), 3_000, 'acceptor-side refusal log');
+    // The dialer is told it was refused, as a code, not only as text: dialing again will not help.
+    const f = await b.waitEvent(isFailureOf(5), 3_000, 'the refused dial reported as a failure');
+    expect(f.refused).to.equal(true);
   });
 
   it('refuses a peer with a different build hash, saying why', async () => {
     const [a, b] = await tryPair({ buildHash: 'build-A' }, { buildHash: 'build-B' });
     await a.waitEvent(logMatching(/build hash mismatch \(peer "build-B", ours "build-A"\)/), 3_000, 'acceptor-side refusal log');
     await b.waitEvent(logMatching(/refused our connection: build hash mismatch/), 3_000, 'dialer-side refusal log');
+    expect((await b.waitEvent(isFailureOf(5), 3_000, 'the refused dial reported as a failure')).refused).to.equal(true);
   });
 
   it('drops a connection that sends garbage, logs why, and keeps serving real peers', async () => {

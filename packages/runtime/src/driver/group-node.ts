@@ -276,7 +276,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
       // While the contact is being dialed, any failure is that dial's: under ANY_NODE when the
       // dial itself failed, under the contact's id when its handshake did.
       if (f.nodeId === ANY_NODE || this.member.phaseName === 'dialing') {
-        this.step({ kind: 'contactUnreachable', final: isFinalRefusal(f.reason), reason: f.reason });
+        this.step({ kind: 'contactUnreachable', final: f.refused, reason: f.reason });
         continue;
       }
       if (this.departed(f.nodeId)) this.log.info({ peer: f.nodeId }, 'node %d left the group (%s)', f.nodeId, f.reason);
@@ -619,11 +619,6 @@ const JOIN_RETRY_MS = 2000;
 const INSTALL_CONNECT_TIMEOUT_MS = 5000;
 /** How many failure timeouts a view change may take before the node reports what it waits for. */
 const STALL_REPORT_TIMEOUTS = 3;
-
-/** A refusal in the handshake (wrong secret, build or version; id in use) is final; anything else may pass. */
-function isFinalRefusal(reason: string): boolean {
-  return /refused our connection|secret|hash mismatch|version mismatch|in use/.test(reason);
-}
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
