@@ -474,7 +474,9 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
 
   Napi::Value FailPeer(const Napi::CallbackInfo& info) {
     CheckOpen(info.Env());
-    provider_->failPeer(toU32(info[0], "nodeId"), info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "failed by the application");
+    bool routine = info.Length() > 2 && info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
+    provider_->failPeer(toU32(info[0], "nodeId"), info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "failed by the application",
+                        routine ? LogLevel::Info : LogLevel::Error);
     return info.Env().Undefined();
   }
 

@@ -146,7 +146,8 @@ class Provider {
   /** Queues a message on a group this node sends in; `data` must stay valid until its delivery. */
   virtual void rdmcSend(uint32_t groupId, std::shared_ptr<RdmcBuffer> data) = 0;
   /** Drops the connection to a peer and reports it failed (e.g. it wrote outside its row). */
-  virtual void failPeer(uint32_t nodeId, const std::string& reason) = 0;
+  // `level`: the log line of the drop (a peer removed by the membership protocol is routine).
+  virtual void failPeer(uint32_t nodeId, const std::string& reason, LogLevel level = LogLevel::Error) = 0;
   /** Moves everything that arrived since the last drain into `out` (which should be empty).
    *  With `receiveInline`, also reads SST writes that are waiting in the sockets right here on the
    *  calling thread (no I/O-thread hand-off: the busy-polling path), keeping per-writer order. */

@@ -671,10 +671,10 @@ bool TcpProvider::sendP2P(uint32_t nodeId, const struct iovec* chunks, size_t ch
   return true;
 }
 
-void TcpProvider::failPeer(uint32_t nodeId, const std::string& reason) {
-  command([this, nodeId, reason] {
+void TcpProvider::failPeer(uint32_t nodeId, const std::string& reason, LogLevel level) {
+  command([this, nodeId, reason, level] {
     std::shared_ptr<Conn> c = peerConn(nodeId);
-    if (c) closeConn(c.get(), reason, LogLevel::Error, true);
+    if (c) closeConn(c.get(), reason, level, true);
   });
 }
 

@@ -182,7 +182,7 @@ class TcpProvider : public Provider {
   void rdmcCreateGroup(uint32_t groupId, const std::vector<uint32_t>& members, uint32_t blockBytes) override;
   void rdmcDestroyGroup(uint32_t groupId) override;
   void rdmcSend(uint32_t groupId, std::shared_ptr<RdmcBuffer> data) override;
-  void failPeer(uint32_t nodeId, const std::string& reason) override;
+  void failPeer(uint32_t nodeId, const std::string& reason, LogLevel level = LogLevel::Error) override;
   void drain(EventBatch& out, bool receiveInline) override;
   int jsReadyFd() const override { return jsEpfd_; }
   void clearJsReady() override;

@@ -32,7 +32,7 @@ export interface NativeEndpoint {
   createRdmcGroup(groupId: number, members: number[], blockBytes: number): void;
   destroyRdmcGroup(groupId: number): void;
   rdmcSend(groupId: number, data: Uint8Array): void;
-  failPeer(nodeId: number, reason: string): void;
+  failPeer(nodeId: number, reason: string, routine?: boolean): void;
   connectedPeers(): number[];
   stats(): EndpointStats;
   /**

@@ -193,10 +193,13 @@ export class Endpoint {
     });
   }
 
-  /** Drops the connection to a peer and reports it failed. */
-  failPeer(nodeId: number, reason: string): void {
+  /**
+   * Drops the connection to a peer and reports it failed. `routine`: the drop is expected (the
+   * membership protocol removed the peer), so its log line is info rather than error.
+   */
+  failPeer(nodeId: number, reason: string, options: { routine?: boolean } = {}): void {
     this.assertOpen('failPeer');
-    this.native.failPeer(nodeId, reason);
+    this.native.failPeer(nodeId, reason, options.routine === true);
   }
 
   /** Node ids with an established connection right now. */

@@ -434,7 +434,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
         for (const m of o.peers) this.endpoint.connect(m.id, m.host, m.port);
         break;
       case 'dropPeers':
-        for (const id of o.nodes) this.endpoint.failPeer(id, o.reason);
+        for (const id of o.nodes) this.endpoint.failPeer(id, o.reason, { routine: o.misbehaved !== true });
         break;
       case 'createTable': {
         const old = this.fabric;

@@ -50,8 +50,11 @@ export type MemberOutput =
   | { readonly kind: 'dialContact' }
   /** Open connections to these members (answered by `connected` inputs, or `peerFailed`). */
   | { readonly kind: 'connect'; readonly peers: readonly MemberAddress[] }
-  /** Close the connections to these nodes (removed from the group). */
-  | { readonly kind: 'dropPeers'; readonly nodes: readonly number[]; readonly reason: string }
+  /**
+   * Close the connections to these nodes. `misbehaved`: the peer broke the protocol (an error to
+   * log); otherwise the drop is routine (removed from the group, a contact that does not answer).
+   */
+  | { readonly kind: 'dropPeers'; readonly nodes: readonly number[]; readonly reason: string; readonly misbehaved?: boolean }
   /**
    * The closing view delivered its trim; this node installs `view` next (the view manager's
    * `installView`, for logs and observers: the member carries it out itself).

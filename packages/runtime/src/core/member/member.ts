@@ -302,7 +302,7 @@ export class Member {
     switch (m.type) {
       case 'join':
         if (from !== m.member.id && from !== this.myId) {
-          this.out.push({ kind: 'dropPeers', nodes: [from], reason: `node ${from} asked to join as node ${m.member.id}` });
+          this.out.push({ kind: 'dropPeers', nodes: [from], reason: `node ${from} asked to join as node ${m.member.id}`, misbehaved: true });
           return;
         }
         if (p.kind === 'running' || p.kind === 'installing') this.fromViewManager(this.vm!.step({ kind: 'joinRequest', joiner: m.member }));
