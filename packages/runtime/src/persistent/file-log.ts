@@ -494,19 +494,7 @@ export class FileLog extends RecordLog {
         while (done < length) done += fs.writeSync(out.fd, bytes, from + done, length - done, outBytes + done);
         outBytes += length;
       };
-      for (let at = copied; at < this.flushedBytes; ) {
-        const got = readFully(this.fd, chunk, 0, Math.min(chunk.length, this.flushedBytes - at), at);
-        invariant(got > 0, 'compaction reads the whole kept region', () => `short read at ${at}`);
-        write(chunk, 0, got);
-        at += got;
-      }
-      const pendingFrom = Math.max(0, keepOffset - this.flushedBytes);
-      write(this.pending, pendingFrom, this.pendingBytes - pendingFrom);
-      if (this.trimmedThrough >= 0n) {
-        const marker = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
-        writeRecordHeader(marker, 0, this.trimmedThrough, this.trimmedTime, RecordKind.Trim, new Uint8Array(0));
-        write(marker, 0, RECORD_HEADER_BYTES);
-      }
+      this.writeKeptTail(write, chunk, copied, keepOffset);
       fs.fdatasyncSync(out.fd);
       await out.close();
       finished = true;
@@ -532,6 +520,28 @@ export class FileLog extends RecordLog {
   }
 
   /**
+   * The end of a compacted file: the flushed records from `fromOffset` on, the pending bytes at or
+   * after `keepOffset`, then the trim marker. The marker goes after the kept records: the delta base
+   * kept below the trim point is older than the marker, and a scan requires version records to
+   * exceed every marker before them.
+   */
+  private writeKeptTail(write: (bytes: Buffer, from: number, length: number) => void, chunk: Buffer, fromOffset: number, keepOffset: number): void {
+    for (let at = fromOffset; at < this.flushedBytes; ) {
+      const got = readFully(this.fd, chunk, 0, Math.min(chunk.length, this.flushedBytes - at), at);
+      invariant(got > 0, 'compaction reads the whole kept region', () => `short read at ${at}`);
+      write(chunk, 0, got);
+      at += got;
+    }
+    const pendingFrom = Math.max(0, keepOffset - this.flushedBytes);
+    write(this.pending, pendingFrom, this.pendingBytes - pendingFrom);
+    if (this.trimmedThrough >= 0n) {
+      const marker = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
+      writeRecordHeader(marker, 0, this.trimmedThrough, this.trimmedTime, RecordKind.Trim, new Uint8Array(0));
+      write(marker, 0, RECORD_HEADER_BYTES);
+    }
+  }
+
+  /**
    * Rewrites the file without the bytes before `keepOffset`: a new file holding the header, a trim
    * marker and the kept records is made durable, then renamed over the old one. A crash before the
    * rename leaves the old file (and a `.compact` leftover that open removes); after it, the new one.
@@ -551,21 +561,7 @@ export class FileLog extends RecordLog {
       write(header, 0, FILE_HEADER_BYTES);
       const newBase = outBytes;
       const chunk = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
-      for (let at = keepOffset; at < this.flushedBytes; ) {
-        const got = readFully(this.fd, chunk, 0, Math.min(chunk.length, this.flushedBytes - at), at);
-        invariant(got > 0, 'compaction reads the whole kept region', () => `short read at ${at}`);
-        write(chunk, 0, got);
-        at += got;
-      }
-      const pendingFrom = Math.max(0, keepOffset - this.flushedBytes);
-      write(this.pending, pendingFrom, this.pendingBytes - pendingFrom);
-      // The marker goes after the kept records: the delta base kept below the trim point is older
-      // than the marker, and a scan requires version records to exceed every marker before them.
-      if (this.trimmedThrough >= 0n) {
-        const marker = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
-        writeRecordHeader(marker, 0, this.trimmedThrough, this.trimmedTime, RecordKind.Trim, new Uint8Array(0));
-        write(marker, 0, RECORD_HEADER_BYTES);
-      }
+      this.writeKeptTail(write, chunk, keepOffset, keepOffset);
       fs.fdatasyncSync(out);
       fs.closeSync(out);
       fs.renameSync(tmp, this.file);
