@@ -22,8 +22,14 @@ export function validateModel(model: ProjectModel): CodegenError[] {
   return errors;
 }
 
+/** Names the p2p stub itself uses for historical reads (`p2p(n).at(v)`, `.asOf(t)`, `.history()`). */
+const P2P_STUB_NAMES = new Set(['at', 'asOf', 'history']);
+
 function validateMethod(cls: ClassModel, method: MethodModel, types: Map<string, TypeNode>, errors: CodegenError[]): void {
   const label = `${cls.className}.${method.name}`;
+  if (method.p2p && P2P_STUB_NAMES.has(method.name)) {
+    errors.push({ location: method.location, message: `${label}: a @P2P() method cannot be named '${method.name}': p2p stubs use at, asOf and history for historical reads; rename the method` });
+  }
   if (method.typeParameters.length > 0) {
     errors.push({ location: method.location, message: `${label}: generic methods cannot be replicated (type parameters ${method.typeParameters.join(', ')})` });
   }

@@ -73,4 +73,17 @@ class Hidden { toWire(): number { return 1; } static fromWire(n: number): Hidden
     ]);
     expect(result.outputs).to.deep.equal([]);
   });
+
+  it('refuses @P2P() methods named like the historical-read helpers of p2p stubs (at, asOf, history)', () => {
+    const result = run({
+      '/src/a.ts': `${RUNTIME_IMPORT}
+@Replicated() export class Clash {
+  @P2P() at(i: number): number { return i; }
+  @Ordered() history(): void {}
+}`,
+    });
+    expect(messages(result)).to.deep.equal([
+      "src/a.ts:4:10: Clash.at: a @P2P() method cannot be named 'at': p2p stubs use at, asOf and history for historical reads; rename the method",
+    ]);
+  });
 });

@@ -18,7 +18,7 @@ export async function typedCalls(group: Group): Promise<void> {
   const foo = group.subgroup(Foo);
   assertType<Equal<ReturnType<typeof foo.ordered.changeState>, QueryResults<boolean>>>();
   assertType<Equal<keyof typeof foo.ordered, 'changeState' | 'readState'>>();
-  assertType<Equal<keyof ReturnType<typeof foo.p2p>, 'readState'>>();
+  assertType<Equal<keyof ReturnType<typeof foo.p2p>, 'readState' | 'at' | 'asOf' | 'history'>>();
   const changed: Map<number, boolean> = await foo.ordered.changeState(3).all();
   const state: number = await foo.p2p(1).readState();
   const version: Version = await foo.ordered.readState().version;
@@ -28,7 +28,13 @@ export async function typedCalls(group: Group): Promise<void> {
   const kv = group.peer(KVStore, { shard: 1 });
   const put: PutResult = await kv.p2p().submitPut('k', 'v');
   const value: string | undefined = await kv.p2p(3).get('k');
-  assertType<Equal<keyof ReturnType<typeof kv.p2p>, 'get' | 'size' | 'submitPut'>>();
+  assertType<Equal<keyof ReturnType<typeof kv.p2p>, 'get' | 'size' | 'submitPut' | 'at' | 'asOf' | 'history'>>();
+  const past: string | undefined = await kv.p2p(3).at(12n).get('k');
+  const pastByTime: string | undefined = await kv.p2p(3).asOf(new Date('2026-01-01')).get('k');
+  const changes: { version: Version; hlc: Hlc; value: number }[] = await kv.p2p(3).history({ limit: 10 }).size();
+  // @ts-expect-error at() takes a version (bigint), not a number
+  void kv.p2p(3).at(12);
+  void [past, pastByTime, changes];
 
   const memory = group.subgroup(SmartMemory);
   const alerts: Alert[] = await memory.ordered.alerts().first();

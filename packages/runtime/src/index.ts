@@ -70,9 +70,13 @@ export type {
   NotRegistered,
   OrderedStubOf,
   P2PStubOf,
+  P2PMethodsOf,
+  HistoryStubOf,
+  HistoricalReads,
   OrderedStub,
   P2PStub,
 } from './replicated/types.js';
+export type { HistoryEntry, HistoryRange, TimeLike } from './rpc/historical-read.js';
 export {
   defineWireSchema,
   type WireType,
@@ -89,7 +93,7 @@ export { Group, type GroupJoinOptions, type GroupEvents, type RawSubgroupSpec, t
 export type { ReplicatedHandle, PeerCaller } from './replicated/typed-subgroup.js';
 export { StaleSchemaError } from './replicated/schema-check.js';
 export { currentVersion, type AppliedVersion } from './rpc/current-version.js';
-export { RemoteError, NodeRemovedError, SenderRemovedError, InvalidNodeError, RpcWireError } from './rpc/rpc-errors.js';
+export { RemoteError, NodeRemovedError, SenderRemovedError, InvalidNodeError, RpcWireError, HistoricalReadError, type HistoricalRefusal } from './rpc/rpc-errors.js';
 export { isCallError, type CallError, type CallPromise } from './rpc/call-errors.js';
 export { RawSubgroup, type RawDelivery, type RawSubgroupEvents } from './replicated/raw-subgroup.js';
 export { NotAMemberError, UnknownSubgroupError, GroupClosedError, InadequateViewError } from './replicated/errors.js';
@@ -106,6 +110,7 @@ export {
   VersionOrderError,
   VersionNotFoundError,
   VersionTrimmedError,
+  VersionNotStableError,
   NotStableError,
   NoVersionAtTimeError,
   TimeTrimmedError,

@@ -9,6 +9,7 @@ export const benches: Readonly<Record<string, Subcommand>> = {
   bandwidth: { summary: "multicast throughput (Derecho's bandwidth_test arguments)", load: async () => (await import('./multicast.js')).bandwidth },
   latency: { summary: "multicast send-to-delivery latency (Derecho's latency_test arguments)", load: async () => (await import('./multicast.js')).latency },
   fabric: { summary: 'the native data plane (SST puts, RDMC) against raw TCP on loopback', load: async () => (await import('./fabric.js')).fabric },
+  history: { summary: 'historical reads of a whole object (at / asOf) against a live read', load: async () => (await import('./history.js')).historyBench },
   log: { summary: 'the versioned log store on this disk: durable versions/s, reads, recovery', load: async () => (await import('./log.js')).log },
   viewchange: { summary: 'kill -9 to new view, and join to first delivery, on local groups', load: async () => (await import('./viewchange.js')).viewchange },
   core: { summary: 'the multicast core alone in the simulator (CPU cost of the protocol)', load: async () => (await import('./core-sim.js')).core },

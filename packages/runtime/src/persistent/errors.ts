@@ -46,6 +46,19 @@ export class NotStableError extends PersistentError {
   }
 }
 
+/** A read as of a version this replica has not delivered yet: the state there could still change. */
+export class VersionNotStableError extends PersistentError {
+  override readonly name = 'VersionNotStableError';
+  constructor(
+    message: string,
+    readonly version: Version,
+    /** The newest version delivered here. */
+    readonly latest: Version,
+  ) {
+    super(message);
+  }
+}
+
 /** A temporal read found no version at or before the requested time. */
 export class NoVersionAtTimeError extends PersistentError {
   override readonly name: string = 'NoVersionAtTimeError';

@@ -1,6 +1,6 @@
 export { type Codec, msgpackCodec } from './codec.js';
 export { type DeltaSupport, type DeltaForm, hasDeltaSupport } from './delta.js';
-export { PersistentError, VersionOrderError, VersionNotFoundError, VersionTrimmedError, NotStableError, NoVersionAtTimeError, TimeTrimmedError, CorruptLogError } from './errors.js';
+export { PersistentError, VersionOrderError, VersionNotFoundError, VersionTrimmedError, VersionNotStableError, NotStableError, NoVersionAtTimeError, TimeTrimmedError, CorruptLogError } from './errors.js';
 export { DirectoryLockedError } from './dir-lock.js';
 export { RestartLogError } from './restart-log.js';
 export { PersistentMap, PersistentSet, PersistentLog, VersionedMap, VersionedSet, VersionedLog, type CollectionOptions, type RecordsChanges } from './collections.js';

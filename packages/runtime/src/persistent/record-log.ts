@@ -206,6 +206,18 @@ export abstract class RecordLog {
     return this.readPayload(entry);
   }
 
+  /** The payloads of entries `first..last` (a delta chain), in order. */
+  payloadsBetween(first: number, last: number): Uint8Array[] {
+    return this.readPayloads(first, last);
+  }
+
+  /** Stores may read a run of records at once (one disk read for a whole delta chain). */
+  protected readPayloads(first: number, last: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let i = first; i <= last; i++) out.push(this.readPayload(i));
+    return out;
+  }
+
   /** The newest Full entry at or before `entry` (delta chains start there). */
   baseOf(entry: number): number {
     return this.index.baseOf(entry);

@@ -341,8 +341,9 @@ export abstract class VersionedField<T> implements VersionedFieldHandle {
     if (this.delta === undefined) return this.codec.decode(log.payloadAt(entry));
     const base = log.baseOf(entry);
     invariant(base >= 0, 'every delta chain starts at a full record', () => `no base for entry ${entry} of ${log.description}`);
-    const value = this.codec.decode(log.payloadAt(base));
-    for (let j = base + 1; j <= entry; j++) this.delta.apply(value, log.payloadAt(j));
+    const payloads = log.payloadsBetween(base, entry);
+    const value = this.codec.decode(payloads[0]);
+    for (let j = 1; j < payloads.length; j++) this.delta.apply(value, payloads[j]);
     return value;
   }
 

@@ -5,6 +5,7 @@
  * typed by `OrderedStub<T>` / `P2PStub<T>`; a name that is not such a method throws a TypeError
  * naming it (for callers that bypassed the types).
  */
+import { historySelector, toPoint, type HistoricalSelector, type HistoryRange, type TimeLike } from '../rpc/historical-read.js';
 import type { MethodCodec } from '../rpc/marshal.js';
 import type { RpcEngine } from '../rpc/rpc-engine.js';
 import { InvalidNodeError } from '../rpc/rpc-errors.js';
@@ -89,11 +90,28 @@ function orderedStub<T>(target: SubgroupTarget): OrderedStub<T> {
   return guarded(stub, `${target.className}.ordered (the @Ordered() methods)`, codecs.map((c) => c.methodName));
 }
 
-function p2pStub<T>(target: SubgroupTarget, nodeId: NodeId): P2PStub<T> {
+/** The @P2P() methods of the target, each calling `nodeId` (as of `selector`, for historical reads). */
+function p2pMethods(target: SubgroupTarget, nodeId: NodeId, what: string, selector: HistoricalSelector | undefined): Record<string, unknown> {
   const stub: Record<string, unknown> = {};
   const codecs = methodsOf(target, 'p2p');
-  for (const codec of codecs) stub[codec.methodName] = (...args: unknown[]) => target.engine.callP2P(target.subgroupId, nodeId, codec, args);
-  return guarded(stub, `${target.className}.p2p(${nodeId}) (the @P2P() methods)`, codecs.map((c) => c.methodName));
+  for (const codec of codecs) stub[codec.methodName] = (...args: unknown[]) => target.engine.callP2P(target.subgroupId, nodeId, codec, args, selector);
+  return guarded(stub, what, codecs.map((c) => c.methodName));
+}
+
+function p2pStub<T>(target: SubgroupTarget, nodeId: NodeId): P2PStub<T> {
+  const where = `${target.className}.p2p(${nodeId})`;
+  const stub = p2pMethods(target, nodeId, `${where} (the @P2P() methods)`, undefined);
+  const names = methodsOf(target, 'p2p').map((c) => c.methodName);
+  const reads: Record<string, unknown> = {
+    ...Object.fromEntries(names.map((n) => [n, stub[n]])),
+    at: (version: bigint) => {
+      if (typeof version !== 'bigint') throw new TypeError(`${where}.at() takes a version (a bigint, e.g. from currentVersion() or a put's result), got ${typeof version}; for a time use asOf()`);
+      return p2pMethods(target, nodeId, `${where}.at(${version})`, { kind: 'asOf', point: toPoint(version, `${where}.at()`) });
+    },
+    asOf: (time: TimeLike) => p2pMethods(target, nodeId, `${where}.asOf()`, { kind: 'asOf', point: toPoint(time, `${where}.asOf()`) }),
+    history: (range: HistoryRange = {}) => p2pMethods(target, nodeId, `${where}.history()`, historySelector(range)),
+  };
+  return guarded(reads, `${where} (the @P2P() methods, at, asOf, history)`, [...names, 'at', 'asOf', 'history']);
 }
 
 export function createReplicatedHandle<T>(target: SubgroupTarget): ReplicatedHandle<T> {

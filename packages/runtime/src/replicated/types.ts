@@ -13,6 +13,7 @@
  * ```
  */
 import type { CallPromise } from '../rpc/call-errors.js';
+import type { HistoryEntry, HistoryRange, TimeLike } from '../rpc/historical-read.js';
 import type { NodeId, QueryResults } from '../rpc/query-results-api.js';
 
 // Defined in rpc (which must not import this layer), part of the user API here.
@@ -73,10 +74,35 @@ export type OrderedStubOf<T, Names extends keyof T> = {
   readonly [K in Names]: T[K] extends (...args: infer A) => infer R ? (...args: A) => QueryResults<Awaited<R>> : never;
 };
 
-/** The point-to-point surface of `T` for `Names`: each method returns a promise of its result, rejected with a `CallError`. */
-export type P2PStubOf<T, Names extends keyof T> = {
+/** The `@P2P()` methods of `T` named `Names`: each returns a promise of its result, rejected with a `CallError`. */
+export type P2PMethodsOf<T, Names extends keyof T> = {
   readonly [K in Names]: T[K] extends (...args: infer A) => infer R ? (...args: A) => CallPromise<Awaited<R>> : never;
 };
+
+/** The `@P2P()` methods of `T` run over a range of versions: each resolves to one entry per version. */
+export type HistoryStubOf<T, Names extends keyof T> = {
+  readonly [K in Names]: T[K] extends (...args: infer A) => infer R ? (...args: A) => CallPromise<HistoryEntry<Awaited<R>>[]> : never;
+};
+
+/**
+ * Historical reads: the same `@P2P()` methods, run at the replica against the object's state as
+ * it was (every `Persistent`/`Volatile` field as of one version; plain fields are read as they
+ * are now). Refusals reject with `HistoricalReadError` (`notStable`, `trimmed`, `notFound`).
+ */
+export interface HistoricalReads<T, Names extends keyof T> {
+  /** As of `version`: the newest version of the object at or before it. */
+  at(version: bigint): P2PMethodsOf<T, Names>;
+  /**
+   * As of an instant: an HLC (exact), or wall-clock time (a `Date`, or microseconds since the
+   * epoch), meaning every version stamped up to the end of that microsecond.
+   */
+  asOf(time: TimeLike): P2PMethodsOf<T, Names>;
+  /** Over every version from `from` through `to` (both inclusive; default: the retained range), at most `limit` (default 1000). */
+  history(range?: HistoryRange): HistoryStubOf<T, Names>;
+}
+
+/** The point-to-point surface of `T` for `Names`: its `@P2P()` methods, and historical reads of them. */
+export type P2PStubOf<T, Names extends keyof T> = [Names] extends [never] ? P2PMethodsOf<T, Names> : P2PMethodsOf<T, Names> & HistoricalReads<T, Names>;
 
 /** `handle.ordered` for the registered class `T`: only its `@Ordered()` methods. */
 export type OrderedStub<T> = [RegistryEntryOf<T>] extends [never] ? NotRegistered : OrderedStubOf<T, OrderedMethodName<T>>;

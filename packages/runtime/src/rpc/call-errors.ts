@@ -7,19 +7,20 @@
  * (`NotAMemberError` for an ordered call from outside the shard, `InvalidNodeError` for a p2p call
  * to a node outside it, `TypeError` for a method that is not `@Ordered()`/`@P2P()`).
  */
-import { NodeRemovedError, RemoteError, SenderRemovedError } from './rpc-errors.js';
+import { HistoricalReadError, NodeRemovedError, RemoteError, SenderRemovedError } from './rpc-errors.js';
 
 /**
  * Why a reply did not come:
  * - `RemoteError`: the remote handler threw (its name and message, and the node);
  * - `NodeRemovedError`: the node failed or left before it replied;
- * - `SenderRemovedError`: this node left (or closed the group) before the reply came.
+ * - `SenderRemovedError`: this node left (or closed the group) before the reply came;
+ * - `HistoricalReadError` (historical reads only): the replica cannot answer as of that point.
  */
-export type CallError = RemoteError | NodeRemovedError | SenderRemovedError;
+export type CallError = RemoteError | NodeRemovedError | SenderRemovedError | HistoricalReadError;
 
 /** Whether `error` is one of the documented call errors (narrows a `catch (e)` clause). */
 export function isCallError(error: unknown): error is CallError {
-  return error instanceof RemoteError || error instanceof NodeRemovedError || error instanceof SenderRemovedError;
+  return error instanceof RemoteError || error instanceof NodeRemovedError || error instanceof SenderRemovedError || error instanceof HistoricalReadError;
 }
 
 /**

@@ -5,6 +5,8 @@
  * this node's first view (their sender started first) wait for it.
  */
 import { invariant } from '../core/invariant.js';
+import { encodeHistory, type HistoricalSelector, type HistoryEntry } from './historical-read.js';
+import { ReplicaHistory } from './historical-replica.js';
 import type { MethodCodec, SchemaCodec } from './marshal.js';
 import type { Replica, ReplicaHost } from './replica-host.js';
 import { encodeReplyBody, wireDecode, type HandlerResult } from './reply-outcome.js';
@@ -19,6 +21,8 @@ interface P2PJob {
   readonly replica: Replica;
   readonly codec: MethodCodec;
   readonly args: unknown[];
+  /** A historical read: the state as of which the method runs. */
+  readonly selector: HistoricalSelector | undefined;
 }
 
 type P2PRequest = Extract<RpcFrame, { kind: RpcKind.P2PRequest }>;
@@ -62,14 +66,14 @@ export class P2PServer {
     if (!codec.method.p2p) throw new RpcWireError(`${replica.className}.${codec.methodName} is not a @P2P() method`);
     // Decoded now, not when its turn comes: bad bytes drop the peer before anything runs.
     const args = wireDecode(() => codec.decodeArgs(request.args));
-    this.enqueue({ from, invocation: request.invocation, replica, codec, args });
+    this.enqueue({ from, invocation: request.invocation, replica, codec, args, selector: request.selector });
   }
 
   /** A p2p call of this node to itself: the same FIFO path as a peer's, without the wire. */
-  runOwnCall(subgroupId: number, invocation: number, codec: MethodCodec, args: unknown[]): void {
+  runOwnCall(subgroupId: number, invocation: number, codec: MethodCodec, args: unknown[], selector?: HistoricalSelector): void {
     const replica = this.host.replica(subgroupId);
     invariant(replica !== undefined, 'a member holds its replica', () => `${codec.className} subgroup ${subgroupId}`);
-    this.enqueue({ from: this.transport.nodeId, invocation, replica, codec, args });
+    this.enqueue({ from: this.transport.nodeId, invocation, replica, codec, args, selector });
   }
 
   /** The requests that waited for this node's first view, to be handled now that it started. */
@@ -95,6 +99,13 @@ export class P2PServer {
     this.running = true;
     while (this.queue.length > 0 && !this.closed) {
       const job = this.queue.shift()!;
+      if (job.selector !== undefined) {
+        this.runHistorical(job, job.selector).then(
+          (result) => this.finish(job, result),
+          (error: unknown) => this.finish(job, { ok: false, error }),
+        );
+        return;
+      }
       const outcome = this.host.apply(job.replica, job.codec, job.args);
       if (outcome.kind === 'async') {
         outcome.promise.then(
@@ -108,6 +119,28 @@ export class P2PServer {
     this.running = false;
   }
 
+  /**
+   * A historical read: the method runs against the replica as of the selected version (each
+   * version of a history range in turn), the versions pinned against retention meanwhile.
+   */
+  private async runHistorical(job: P2PJob, selector: HistoricalSelector): Promise<HandlerResult> {
+    const history = new ReplicaHistory(job.replica.instance, `${job.replica.className} at node ${this.transport.nodeId}`);
+    const versions = selector.kind === 'asOf' ? [history.resolve(selector.point)] : history.versionsIn(selector.from, selector.to, selector.limit);
+    const entries: HistoryEntry<unknown>[] = [];
+    for (const version of versions) {
+      const past = history.stateAt(version);
+      try {
+        const outcome = this.host.apply({ ...job.replica, instance: past.instance }, job.codec, job.args);
+        if (outcome.kind === 'threw') return { ok: false, error: outcome.error };
+        const value = outcome.kind === 'async' ? await outcome.promise : outcome.value;
+        entries.push({ version: past.version, hlc: past.hlc, value });
+      } finally {
+        past.release();
+      }
+    }
+    return selector.kind === 'asOf' ? { ok: true, value: entries[0].value } : { ok: true, value: entries };
+  }
+
   private finish(job: P2PJob, result: HandlerResult): void {
     this.answer(job, result);
     this.drain();
@@ -118,11 +151,22 @@ export class P2PServer {
       this.calls.ownP2PReply(job.invocation, job.codec, result);
       return;
     }
-    const [status, body] = result.ok ? encodeReplyBody(job.codec, true, result.value) : encodeReplyBody(job.codec, false, result.error, this.remoteStacks);
+    const [status, body] = result.ok && job.selector?.kind === 'history' ? encodeHistoryReply(job.codec, result.value as HistoryEntry<unknown>[], this.remoteStacks) : result.ok ? encodeReplyBody(job.codec, true, result.value) : encodeReplyBody(job.codec, false, result.error, this.remoteStacks);
     try {
       this.transport.sendP2P(job.from, [p2pReplyHeader(this.transport.channel, status, job.invocation), body]);
     } catch (err) {
       this.transport.log.warn({ to: job.from, method: `${job.codec.className}.${job.codec.methodName}` }, 'cannot send an RPC reply: %s', (err as Error).message);
     }
   }
+}
+
+/** A history answer: every version's result marshalled; one that does not marshal fails the whole read. */
+function encodeHistoryReply(codec: MethodCodec, entries: readonly HistoryEntry<unknown>[], remoteStacks: boolean): [ReplyStatus, Uint8Array] {
+  const encoded: { version: bigint; hlc: HistoryEntry<unknown>['hlc']; result: Uint8Array }[] = [];
+  for (const e of entries) {
+    const [status, body] = encodeReplyBody(codec, true, e.value, remoteStacks);
+    if (status !== ReplyStatus.Ok) return [status, body];
+    encoded.push({ version: e.version, hlc: e.hlc, result: body });
+  }
+  return [ReplyStatus.Ok, encodeHistory(encoded)];
 }

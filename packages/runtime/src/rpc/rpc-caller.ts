@@ -11,10 +11,12 @@ import type { MethodCodec } from './marshal.js';
 import type { PersistenceFrontier } from './persistence-frontier.js';
 import type { NodeId } from './query-results-api.js';
 import { OrderedCallResults } from './query-results.js';
+import { decodeHistory, encodeSelector, selectorFlags, type HistoricalSelector, type HistoryEntry } from './historical-read.js';
+import type { ReplyOutcome } from './query-results.js';
 import { decodeReply, localReplyOutcome, type HandlerResult } from './reply-outcome.js';
-import { InvalidNodeError, NodeRemovedError, NotAMemberError, SenderRemovedError } from './rpc-errors.js';
+import { HistoricalReadError, historicalRefusal, InvalidNodeError, NodeRemovedError, NotAMemberError, RemoteError, RpcWireError, SenderRemovedError } from './rpc-errors.js';
 import type { RpcTransport } from './rpc-transport.js';
-import { ORDERED_HEADER_BYTES, p2pRequestHeader, writeOrderedHeader, type OrderedReplyEntry, type ReplyStatus } from './rpc-wire.js';
+import { ORDERED_HEADER_BYTES, p2pRequestHeader, ReplyStatus, writeOrderedHeader, type OrderedReplyEntry } from './rpc-wire.js';
 
 /** One ordered call this node made and still waits on: its results, with what reading replies needs. */
 export class PendingOrdered<R = unknown> extends OrderedCallResults<R> {
@@ -29,13 +31,15 @@ export class PendingOrdered<R = unknown> extends OrderedCallResults<R> {
 interface PendingP2P {
   readonly target: number;
   readonly codec: MethodCodec;
+  /** A historical read (its refusals become HistoricalReadError); `history`: its answer is a list. */
+  readonly selector: HistoricalSelector | undefined;
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
 
 /** Where a p2p call to this node itself runs: the same FIFO queue as a peer's, without the wire. */
 export interface OwnP2PTarget {
-  runOwnCall(subgroupId: number, invocation: number, codec: MethodCodec, args: unknown[]): void;
+  runOwnCall(subgroupId: number, invocation: number, codec: MethodCodec, args: unknown[], selector?: HistoricalSelector): void;
 }
 
 const MAX_INVOCATION = 0xffffffff;
@@ -94,8 +98,12 @@ export class RpcCaller {
     return results;
   }
 
-  /** A p2p call to `target`, a member of (some shard of) `subgroupId` in the current view. */
-  callP2P<R>(subgroupId: number, target: NodeId, codec: MethodCodec, args: readonly unknown[]): Promise<R> {
+  /**
+   * A p2p call to `target`, a member of (some shard of) `subgroupId` in the current view; with a
+   * `selector`, a historical read run against the replica's state as of it (a `history` selector
+   * resolves to a list of `HistoryEntry`).
+   */
+  callP2P<R>(subgroupId: number, target: NodeId, codec: MethodCodec, args: readonly unknown[], selector?: HistoricalSelector): Promise<R> {
     if (this.closed) return Promise.reject(new SenderRemovedError(`node ${this.transport.nodeId} has left the group; it cannot call ${codec.className}.${codec.methodName}`));
     if (!codec.method.p2p) throw new TypeError(`${codec.className}.${codec.methodName} is not a @P2P() method; p2p calls may only name @P2P() methods`);
     const view = this.transport.view();
@@ -109,13 +117,14 @@ export class RpcCaller {
     if (removed !== undefined) return Promise.reject(new NodeRemovedError(target, removed));
     const invocation = this.invocationId();
     const promise = new Promise<R>((resolve, reject) => {
-      this.p2p.set(invocation, { target, codec, resolve: resolve as (v: unknown) => void, reject });
+      this.p2p.set(invocation, { target, codec, selector, resolve: resolve as (v: unknown) => void, reject });
     });
     if (target === this.transport.nodeId) {
-      this.self.runOwnCall(subgroupId, invocation, codec, codec.decodeArgs(argBytes));
+      this.self.runOwnCall(subgroupId, invocation, codec, codec.decodeArgs(argBytes), selector);
     } else {
       try {
-        this.transport.sendP2P(target, [p2pRequestHeader(this.transport.channel, codec.method.id, subgroupId, invocation), argBytes]);
+        const header = p2pRequestHeader(this.transport.channel, codec.method.id, subgroupId, invocation, selectorFlags(selector));
+        this.transport.sendP2P(target, selector === undefined ? [header, argBytes] : [header, encodeSelector(selector), argBytes]);
       } catch (err) {
         this.p2p.delete(invocation);
         return Promise.reject(new NodeRemovedError(target, (err as Error).message));
@@ -161,9 +170,17 @@ export class RpcCaller {
     const pending = this.p2p.get(invocation);
     if (pending === undefined) return;
     this.p2p.delete(invocation);
-    const outcome = localReplyOutcome(this.transport.nodeId, codec, result, this.remoteStacks);
-    if (outcome.ok) pending.resolve(outcome.value);
-    else pending.reject(outcome.error);
+    if (pending.selector?.kind === 'history' && result.ok) {
+      // Each version's result through the codec, as a remote caller would see it.
+      const entries = result.value as HistoryEntry<unknown>[];
+      invariant(Array.isArray(entries), 'a history read answers a list of versions', () => `${codec.className}.${codec.methodName} answered ${typeof result.value}`);
+      const outcomes = entries.map((e) => localReplyOutcome(this.transport.nodeId, codec, { ok: true, value: e.value }, this.remoteStacks));
+      const failed = outcomes.find((o) => !o.ok);
+      if (failed !== undefined && !failed.ok) this.settle(pending, failed);
+      else this.settle(pending, { ok: true, value: entries.map((e, i) => ({ version: e.version, hlc: e.hlc, value: (outcomes[i] as { value: unknown }).value })) });
+      return;
+    }
+    this.settle(pending, localReplyOutcome(this.transport.nodeId, codec, result, this.remoteStacks));
   }
 
   // ---- replies from peers ------------------------------------------------------------------
@@ -180,9 +197,27 @@ export class RpcCaller {
     const pending = this.p2p.get(invocation);
     if (pending === undefined || pending.target !== from) return;
     this.p2p.delete(invocation);
-    const outcome = decodeReply(from, pending.codec, status, body, 0, body.length);
-    if (outcome.ok) pending.resolve(outcome.value);
-    else pending.reject(outcome.error);
+    let outcome: ReplyOutcome<unknown>;
+    try {
+      outcome = pending.selector?.kind === 'history' && status === ReplyStatus.Ok ? { ok: true, value: decodeHistory(body, (bytes) => pending.codec.decodeResult(bytes)) } : decodeReply(from, pending.codec, status, body, 0, body.length);
+    } catch (err) {
+      // The peer is dropped for its bytes (the caller of this method); the call fails with why.
+      const wire = err instanceof RpcWireError ? err : new RpcWireError(err instanceof Error ? err.message : String(err));
+      pending.reject(wire);
+      throw wire;
+    }
+    this.settle(pending, outcome);
+  }
+
+  /** Settles a p2p call; a historical read's refusal by the replica becomes a HistoricalReadError. */
+  private settle(pending: PendingP2P, outcome: ReplyOutcome<unknown>): void {
+    if (outcome.ok) {
+      pending.resolve(outcome.value);
+      return;
+    }
+    const error = outcome.error;
+    const refusal = pending.selector !== undefined && error instanceof RemoteError ? historicalRefusal(error.remoteName) : undefined;
+    pending.reject(refusal !== undefined && error instanceof RemoteError ? new HistoricalReadError(error.nodeId, refusal, error.remoteMessage) : error);
   }
 
   // ---- failures -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import { installTransferredState, transferState } from './replica-transfer.js';
 import type { PersistenceSettings } from './replica-versions.js';
 import { ReplyBatcher } from './reply-batcher.js';
 import { RpcCaller } from './rpc-caller.js';
+import type { HistoricalSelector } from './historical-read.js';
 import { RpcWireError, SenderRemovedError } from './rpc-errors.js';
 import type { RpcTransport } from './rpc-transport.js';
 import { decodeRpcFrame, readOrderedReplies, RpcKind } from './rpc-wire.js';
@@ -61,7 +62,7 @@ export class RpcEngine {
     this.frontiers = new PersistenceFrontiers(transport);
     const remoteStacks = options.remoteStacks ?? false;
     this.replies = new ReplyBatcher(transport, remoteStacks);
-    this.calls = new RpcCaller(transport, { runOwnCall: (subgroupId, invocation, method, args) => this.server.runOwnCall(subgroupId, invocation, method, args) }, remoteStacks);
+    this.calls = new RpcCaller(transport, { runOwnCall: (subgroupId, invocation, method, args, selector) => this.server.runOwnCall(subgroupId, invocation, method, args, selector) }, remoteStacks);
     this.host = new ReplicaHost(transport, factories, deliveryCodec, options.persistence, this.frontiers, this.calls, this.replies);
     this.server = new P2PServer(transport, codec, this.host, this.calls, remoteStacks);
   }
@@ -116,8 +117,8 @@ export class RpcEngine {
   }
 
   /** A p2p call to `target`, a member of (some shard of) `subgroupId` in the current view. */
-  callP2P<R>(subgroupId: number, target: NodeId, codec: MethodCodec, args: readonly unknown[]): Promise<R> {
-    return this.calls.callP2P<R>(subgroupId, target, codec, args);
+  callP2P<R>(subgroupId: number, target: NodeId, codec: MethodCodec, args: readonly unknown[], selector?: HistoricalSelector): Promise<R> {
+    return this.calls.callP2P<R>(subgroupId, target, codec, args, selector);
   }
 
   /** A cooked delivery: run the call on this node's replica and answer the caller. */

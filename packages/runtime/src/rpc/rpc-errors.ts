@@ -55,3 +55,42 @@ export class InvalidNodeError extends Error {
 export class RpcWireError extends Error {
   override readonly name = 'RpcWireError';
 }
+
+/**
+ * Why a historical read (`at`, `asOf`, `history`) was refused:
+ * - `notStable`: the replica has not delivered that version or instant yet, so the state there
+ *   may still change (read an earlier point, or retry once it has);
+ * - `trimmed`: retention removed it (the replica keeps a newer range; see the field's retention);
+ * - `notFound`: the object has no version at or before it (or keeps no history: no versioned fields).
+ */
+export type HistoricalRefusal = 'notStable' | 'trimmed' | 'notFound';
+
+/** A replica refused a historical read; `reason` says why, the message says what it holds. */
+export class HistoricalReadError extends Error {
+  override readonly name = 'HistoricalReadError';
+  constructor(
+    /** The replica that refused. */
+    readonly nodeId: number,
+    readonly reason: HistoricalRefusal,
+    message: string,
+  ) {
+    super(`node ${nodeId}: ${message}`);
+  }
+}
+
+/** The historical refusal a replica's error stands for, by the name it crossed the wire with. */
+export function historicalRefusal(remoteName: string): HistoricalRefusal | undefined {
+  switch (remoteName) {
+    case 'NotStableError':
+    case 'VersionNotStableError':
+      return 'notStable';
+    case 'VersionTrimmedError':
+    case 'TimeTrimmedError':
+      return 'trimmed';
+    case 'VersionNotFoundError':
+    case 'NoVersionAtTimeError':
+      return 'notFound';
+    default:
+      return undefined;
+  }
+}

@@ -16,6 +16,7 @@
  * the index in the view's subgroup list (same at every member of a view).
  */
 import { Packr } from 'msgpackr';
+import { decodeSelector, SelectorFlags, type HistoricalSelector } from './historical-read.js';
 import { RpcWireError } from './rpc-errors.js';
 
 export const enum RpcKind {
@@ -50,7 +51,7 @@ export interface OrderedRequest {
 }
 
 export type RpcFrame =
-  | { readonly kind: RpcKind.P2PRequest; readonly methodId: number; readonly subgroupId: number; readonly invocation: number; readonly args: Uint8Array }
+  | { readonly kind: RpcKind.P2PRequest; readonly methodId: number; readonly subgroupId: number; readonly invocation: number; readonly args: Uint8Array; readonly selector: HistoricalSelector | undefined }
   | { readonly kind: RpcKind.P2PReply; readonly status: ReplyStatus; readonly invocation: number; readonly body: Uint8Array }
   | { readonly kind: RpcKind.OrderedReply; readonly status: ReplyStatus; readonly subgroupId: number; readonly invocation: number; readonly body: Uint8Array }
   /** Entries are read with `readOrderedReplies`, after this checked their framing. */
@@ -111,11 +112,12 @@ export function decodeOrderedRequest(payload: Uint8Array): OrderedRequest {
 }
 
 /** The header of a P2P request (with the channel byte first); the args go as a second chunk. */
-export function p2pRequestHeader(channel: number, methodId: number, subgroupId: number, invocation: number): Uint8Array {
+export function p2pRequestHeader(channel: number, methodId: number, subgroupId: number, invocation: number, flags: SelectorFlags = SelectorFlags.None): Uint8Array {
   const out = new Uint8Array(1 + P2P_REQUEST_HEADER_BYTES);
   const v = view(out);
   out[0] = channel;
   out[1] = RpcKind.P2PRequest;
+  out[2] = flags;
   v.setUint16(3, methodId, true);
   v.setUint32(5, subgroupId, true);
   v.setUint32(9, invocation, true);
@@ -157,8 +159,7 @@ export function decodeRpcFrame(frame: Uint8Array): RpcFrame {
   switch (frame[0]) {
     case RpcKind.P2PRequest:
       need(P2P_REQUEST_HEADER_BYTES, 'P2P request');
-      if (frame[1] !== 0) throw new RpcWireError(`a P2P request has flags ${frame[1]}, expected 0`);
-      return { kind: RpcKind.P2PRequest, methodId: v.getUint16(2, true), subgroupId: v.getUint32(4, true), invocation: v.getUint32(8, true), args: frame.subarray(P2P_REQUEST_HEADER_BYTES) };
+      return decodeP2PRequest(frame, v);
     case RpcKind.P2PReply:
       need(P2P_REPLY_HEADER_BYTES, 'P2P reply');
       return { kind: RpcKind.P2PReply, status: status(frame[1]), invocation: v.getUint32(4, true), body: frame.subarray(P2P_REPLY_HEADER_BYTES) };
@@ -301,4 +302,10 @@ export function decodeRemoteError(body: Uint8Array): { name: string; message: st
   }
   const error = { name: value[0].slice(0, MAX_ERROR_TEXT), message: value[1].slice(0, MAX_ERROR_TEXT) };
   return value.length === 3 ? { ...error, stack: (value[2] as string).slice(0, MAX_STACK_TEXT) } : error;
+}
+
+function decodeP2PRequest(frame: Uint8Array, v: DataView): RpcFrame {
+  const rest = frame.subarray(P2P_REQUEST_HEADER_BYTES);
+  const { selector, argsAt } = decodeSelector(frame[1], rest);
+  return { kind: RpcKind.P2PRequest, methodId: v.getUint16(2, true), subgroupId: v.getUint32(4, true), invocation: v.getUint32(8, true), args: rest.subarray(argsAt), selector };
 }

@@ -3,8 +3,8 @@
  * cases are assignments to exact expected types, negative cases carry `@ts-expect-error`, which
  * fails the build if the line compiles.
  */
-import { isCallError, NodeRemovedError, RemoteError, SenderRemovedError } from '@derecho-ts/runtime';
-import type { CallError, CallPromise, Group, NotRegistered, OrderedStub, OrderedStubOf, P2PStub, P2PStubOf, QueryResults, ReplicatedName } from '@derecho-ts/runtime';
+import { HistoricalReadError, isCallError, NodeRemovedError, RemoteError, SenderRemovedError } from '@derecho-ts/runtime';
+import type { CallError, CallPromise, Group, HistoryEntry, NotRegistered, OrderedStub, OrderedStubOf, P2PStub, P2PStubOf, QueryResults, ReplicatedName } from '@derecho-ts/runtime';
 
 class TypeTestStore {
   private readonly data = new Map<string, Uint8Array>();
@@ -55,7 +55,11 @@ declare const bytes: Uint8Array;
 
 // Positive cases: exact method sets and signatures.
 assertType<Equal<keyof typeof ordered, 'put' | 'clear' | 'size'>>();
-assertType<Equal<keyof typeof p2p, 'get' | 'size'>>();
+assertType<Equal<keyof typeof p2p, 'get' | 'size' | 'at' | 'asOf' | 'history'>>();
+// Historical reads: the same methods as of a version or instant, or over a range of versions.
+assertType<Equal<keyof ReturnType<typeof p2p.at>, 'get' | 'size'>>();
+assertType<Equal<ReturnType<ReturnType<typeof p2p.asOf>['size']>, CallPromise<number>>>();
+assertType<Equal<ReturnType<ReturnType<typeof p2p.history>['size']>, CallPromise<HistoryEntry<number>[]>>>();
 assertType<Equal<ReturnType<typeof ordered.put>, QueryResults<bigint>>>();
 assertType<Equal<ReturnType<typeof ordered.clear>, QueryResults<void>>>();
 assertType<Equal<ReturnType<typeof ordered.size>, QueryResults<number>>>(); // Promise results unwrap
@@ -105,7 +109,7 @@ export async function typedCalls(): Promise<void> {
 }
 
 // Call errors: rejection handlers get the documented union, not `any`.
-assertType<Equal<CallError, RemoteError | NodeRemovedError | SenderRemovedError>>();
+assertType<Equal<CallError, RemoteError | NodeRemovedError | SenderRemovedError | HistoricalReadError>>();
 assertType<Equal<ReturnType<QueryResults<bigint>['first']>, CallPromise<bigint>>>();
 assertType<Equal<ReturnType<QueryResults<bigint>['all']>, CallPromise<Map<number, bigint>>>>();
 assertType<Equal<Awaited<QueryResults<bigint>['replies']>, ReadonlyMap<number, CallPromise<bigint>>>>();
