@@ -3,7 +3,6 @@
  * every member's log holds its version, even if every member is killed with SIGKILL right then
  * (the writer kills itself in the same tick). The logs are reopened as `PersistentMap`s.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,53 +11,11 @@ import { expect } from 'chai';
 import { Persistent } from '@derecho-ts/runtime';
 import { freeLoopbackPorts } from '@derecho-ts/runtime/internals';
 import { openDataLog } from './helpers.js';
+import { killAll, spawnMember as spawnFixture, waitLine, type MemberProcess as Member } from './member-process.js';
 
 const MEMBER = fileURLToPath(new URL('./fixtures/durable-kv-member.ts', import.meta.url));
+const spawnMember = (task: object): Member => spawnFixture(MEMBER, task);
 const PUTS = 300;
-
-interface Member {
-  readonly child: ChildProcess;
-  readonly lines: string[];
-  readonly exited: Promise<void>;
-}
-
-function spawnMember(task: object): Member {
-  const child = spawn(process.execPath, ['--conditions=@derecho-ts/source', '--import', 'tsx', MEMBER, JSON.stringify(task)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  let partial = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    const parts = (partial + chunk.toString()).split('\n');
-    partial = parts.pop()!;
-    lines.push(...parts);
-    child.emit('line');
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { child, lines, exited };
-}
-
-function waitLine(m: Member, match: (line: string) => boolean, timeoutMs: number, what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const check = (): boolean => {
-      const found = m.lines.find(match);
-      if (found === undefined) return false;
-      clearTimeout(timer);
-      m.child.off('line', check);
-      m.child.off('exit', onExit);
-      resolve(found);
-      return true;
-    };
-    const onExit = () => {
-      if (!check()) {
-        clearTimeout(timer);
-        reject(new Error(`member exited before ${what} (lines: ${m.lines.join(' | ')})`));
-      }
-    };
-    const timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms (lines: ${m.lines.join(' | ')})`)), timeoutMs);
-    if (check()) return;
-    m.child.on('line', check);
-    m.child.once('exit', onExit);
-  });
-}
 
 describe('durability of globally persisted versions (processes killed with SIGKILL)', function () {
   this.timeout(60_000);
@@ -69,8 +26,7 @@ describe('durability of globally persisted versions (processes killed with SIGKI
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'derecho-durable-kill-'));
   });
   afterEach(async () => {
-    for (const m of members) if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGKILL');
-    await Promise.all(members.map((m) => m.exited));
+    await killAll(members);
     members = [];
     fs.rmSync(root, { recursive: true, force: true });
   });

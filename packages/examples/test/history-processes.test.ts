@@ -5,56 +5,17 @@
  * writes imply, identical at every replica; a version or time not yet delivered is refused as
  * `notStable`, one retention removed as `trimmed`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { freeLoopbackPorts } from '@derecho-ts/runtime/internals';
+import { killAll, spawnMember, waitLine, type MemberProcess } from './member-process.js';
 
 const MEMBER = fileURLToPath(new URL('./fixtures/history-member.ts', import.meta.url));
 const PUTS = 400;
 const RETAIN = 150;
-
-interface Member {
-  readonly child: ChildProcess;
-  readonly lines: string[];
-  readonly exited: Promise<void>;
-}
-
-function spawnMember(task: object): Member {
-  const child = spawn(process.execPath, ['--conditions=@derecho-ts/source', '--import', 'tsx', MEMBER, JSON.stringify(task)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  let partial = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    const parts = (partial + chunk.toString()).split('\n');
-    partial = parts.pop()!;
-    lines.push(...parts);
-    child.emit('line');
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { child, lines, exited };
-}
-
-function waitResult(m: Member, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      const found = m.lines.find((l) => l.startsWith('result '));
-      if (found === undefined) return;
-      clearTimeout(timer);
-      m.child.off('line', check);
-      resolve(found.slice('result '.length));
-    };
-    const timer = setTimeout(() => reject(new Error(`no result within ${timeoutMs} ms (lines: ${m.lines.join(' | ')})`)), timeoutMs);
-    m.child.on('line', check);
-    m.child.once('exit', () => {
-      check();
-      reject(new Error(`member 0 exited before its result (lines: ${m.lines.join(' | ')})`));
-    });
-    check();
-  });
-}
 
 interface NodeResult {
   at: (string | null)[];
@@ -68,22 +29,21 @@ interface NodeResult {
 
 describe('historical reads of a replicated object between processes', function () {
   this.timeout(120_000);
-  let members: Member[] = [];
+  let members: MemberProcess[] = [];
   let root: string;
 
   before(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'derecho-history-'));
   });
   after(async () => {
-    for (const m of members) if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGKILL');
-    await Promise.all(members.map((m) => m.exited));
+    await killAll(members);
     fs.rmSync(root, { recursive: true, force: true });
   });
 
   it('at / asOf / history answer the past identically at every replica; refusals are typed', async () => {
     const ports = await freeLoopbackPorts(3);
-    members = [0, 1, 2].map((id) => spawnMember({ id, ports, dir: path.join(root, `node-${id}`), puts: PUTS, retainVersions: RETAIN }));
-    const result = JSON.parse(await waitResult(members[0], 100_000)) as { written: { version: string; hlc: { wallUs: number; logical: number } }[]; perNode: Record<string, NodeResult> };
+    members = [0, 1, 2].map((id) => spawnMember(MEMBER, { id, ports, dir: path.join(root, `node-${id}`), puts: PUTS, retainVersions: RETAIN }));
+    const result = JSON.parse((await waitLine(members[0], (l) => l.startsWith('result '), 100_000, 'node 0\'s result')).slice('result '.length)) as { written: { version: string; hlc: { wallUs: number; logical: number } }[]; perNode: Record<string, NodeResult> };
     const recent = PUTS - 20;
     const valueOf = (key: number, throughPut: number): string | null => {
       for (let j = throughPut; j >= 0; j--) if (j % 10 === key) return `value-${j}`;

@@ -14,6 +14,7 @@ import { hlc } from '../core/hlc.js';
 import { PersistentMap } from '../persistent/collections.js';
 import { Persistent } from '../persistent/versioned.js';
 import { ReplicaHistory } from '../rpc/historical-replica.js';
+import { percentiles, type Latency } from './latency-percentiles.js';
 
 interface Args {
   versions: number;
@@ -68,16 +69,6 @@ class SensorStore {
   }
 }
 
-interface Latency {
-  p50Us: number;
-  p99Us: number;
-}
-
-function percentiles(samplesNs: Float64Array): Latency {
-  samplesNs.sort();
-  const at = (q: number): number => samplesNs[Math.min(samplesNs.length - 1, Math.floor(q * samplesNs.length))] / 1000;
-  return { p50Us: at(0.5), p99Us: at(0.99) };
-}
 
 function time(samples: number, read: (i: number) => void): Latency {
   for (let i = 0; i < Math.min(samples, 5000); i++) read(i); // warm-up

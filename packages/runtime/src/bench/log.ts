@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { intValue, numberValue, parseCommand, printUsage, type Command } from '../cli/command.js';
 import { hlc } from '../core/hlc.js';
+import { percentiles, type Latency } from './latency-percentiles.js';
 import { RECORD_HEADER_BYTES } from '../persistent/record-format.js';
 import { Persistent } from '../persistent/versioned.js';
 
@@ -137,16 +138,6 @@ function measureRaw(dir: string, payloadBytes: number, batch: number, seconds: n
   return { versions, seconds: elapsed };
 }
 
-interface Latency {
-  p50Us: number;
-  p99Us: number;
-}
-
-function percentiles(samplesNs: Float64Array): Latency {
-  samplesNs.sort();
-  const at = (q: number): number => samplesNs[Math.min(samplesNs.length - 1, Math.floor(q * samplesNs.length))] / 1000;
-  return { p50Us: at(0.5), p99Us: at(0.99) };
-}
 
 interface ReadFigures {
   versions: number;
