@@ -5,10 +5,12 @@ import type { DurableKV } from './durable-kv/durable-kv.js';
 import type { Bar, Foo } from './foo-bar/objects.js';
 import type { SmartMemory } from './iot/smart-memory.js';
 import type { KVStore } from './kv/kv-store.js';
+import type { Accounts } from './ledger/accounts.js';
 import type { RpcProbe } from './testing/rpc-probe.js';
 
 declare module '@derecho-ts/runtime' {
   interface ReplicatedRegistry {
+    Accounts: { instance: Accounts; ordered: 'open' | 'post'; p2p: 'entryCount' | 'total' };
     Bar: { instance: Bar; ordered: 'append' | 'clear' | 'print'; p2p: never };
     DurableKV: { instance: DurableKV; ordered: 'put'; p2p: 'get' | 'getAt' | 'latestVersion' };
     Foo: { instance: Foo; ordered: 'changeState' | 'readState'; p2p: 'readState' };
@@ -20,6 +22,7 @@ declare module '@derecho-ts/runtime' {
 
 /** Stable wire ids by class and method, as recorded in derecho.schema.lock.json. */
 export const methodIds = {
+  Accounts: { entryCount: 1, open: 2, post: 3, total: 4 },
   Bar: { append: 1, clear: 2, print: 3 },
   DurableKV: { get: 1, getAt: 2, latestVersion: 3, put: 4 },
   Foo: { changeState: 1, readState: 2 },
@@ -33,8 +36,42 @@ export const methodIds = {
  * (key lists of the object types) preloaded by every process: pass it to SchemaCodec.
  */
 export const wireSchema = defineWireSchema({
-  hash: '9c16637a14f21c7bbc5bd1ab014257ef1ecb75fb608eaef38b67772d01b92a27',
+  hash: 'f8caa82c7ea448c63faa7137659e56f17c3fdfec570d1b0d53c852190d58a840',
   classes: {
+    Accounts: {
+      methods: {
+        entryCount: { id: 1, ordered: false, p2p: true, params: [], result: { t: 'number' } },
+        open: {
+          id: 2,
+          ordered: true,
+          p2p: false,
+          params: [
+            { name: 'account', type: { t: 'string' }, optional: false },
+            { name: 'cents', type: { t: 'number' }, optional: false },
+            { name: 'effectiveUs', type: { t: 'number' }, optional: false },
+          ],
+          result: { t: 'void' },
+        },
+        post: {
+          id: 3,
+          ordered: true,
+          p2p: false,
+          params: [
+            { name: 'account', type: { t: 'string' }, optional: false },
+            { name: 'amountCents', type: { t: 'number' }, optional: false },
+            { name: 'effectiveUs', type: { t: 'number' }, optional: false },
+          ],
+          result: { t: 'void' },
+        },
+        total: {
+          id: 4,
+          ordered: false,
+          p2p: true,
+          params: [{ name: 'atUs', type: { t: 'number' }, optional: false }],
+          result: { t: 'number' },
+        },
+      },
+    },
     Bar: {
       methods: {
         append: {

@@ -89,8 +89,9 @@ export {
   type WireClassTable,
 } from './rpc/marshal-schema.js';
 export { WireTypeError } from './rpc/marshal.js';
-export { Group, type GroupJoinOptions, type GroupEvents, type RawSubgroupSpec, type TypedSubgroupSpec, type SubgroupSpec, type ReplicatedClass } from './replicated/group.js';
+export { Group, type GroupSnapshot, type GroupJoinOptions, type GroupEvents, type RawSubgroupSpec, type TypedSubgroupSpec, type SubgroupSpec, type ReplicatedClass } from './replicated/group.js';
 export type { ReplicatedHandle, PeerCaller } from './replicated/typed-subgroup.js';
+export type { SnapshotShard, SnapshotOptions } from './replicated/snapshot.js';
 export { StaleSchemaError } from './replicated/schema-check.js';
 export { currentVersion, type AppliedVersion } from './rpc/current-version.js';
 export { RemoteError, NodeRemovedError, SenderRemovedError, InvalidNodeError, RpcWireError, HistoricalReadError, type HistoricalRefusal } from './rpc/rpc-errors.js';

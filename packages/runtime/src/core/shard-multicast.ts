@@ -745,6 +745,21 @@ export class ShardMulticast {
     return head === undefined ? nowUs : Math.min(nowUs, head.sendWallUs);
   }
 
+  /**
+   * The shard's stability frontier as this member sees it: the least local stability frontier of
+   * its members in the table (each only rises, so a stale row errs low). No message with an HLC
+   * wall time below it can still be delivered here: one not delivered everywhere is still pending
+   * at its sender, whose frontier is at most its send time, and its HLC is at least that.
+   */
+  shardStabilityFrontierUs(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const row of this.memberRows) {
+      const f = this.table.u64('localStabilityFrontier', row, this.subgroup);
+      if (f < min) min = f;
+    }
+    return min;
+  }
+
   // ------------------------------------------------------------------ wedging and inspection
 
   /** Stop publishing, receiving and delivering; what is held stays for the ragged trim. */

@@ -596,6 +596,14 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     return this.sends.queued(subgroup) + inCore;
   }
 
+  /**
+   * The stability frontier (wall-clock µs) of my shard of `subgroup` in the installed view: no
+   * version with an earlier HLC can still be delivered here. Undefined outside its shards.
+   */
+  stabilityFrontierUs(subgroup: number): number | undefined {
+    return this.member.viewManager?.core.shardOf(subgroup)?.shardStabilityFrontierUs();
+  }
+
   /** Whether this node is a member of some shard of `subgroup` in the installed view. */
   isMember(subgroup: number): boolean {
     const vm = this.member.viewManager;

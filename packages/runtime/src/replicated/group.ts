@@ -8,6 +8,7 @@ import { resolveConfig } from '../config/load.js';
 import type { DerechoConfig } from '../config/schema.js';
 import type { DeliverOutput } from '../core/core-io.js';
 import type { GroupView } from '../core/membership/group-view.js';
+import type { Hlc } from '../core/hlc.js';
 import { Channel } from '../driver/control-codec.js';
 import { GroupNode, type GroupNodeStats } from '../driver/group-node.js';
 import type { MemberShutdownReason } from '../core/member/member-io.js';
@@ -23,6 +24,8 @@ import { lockDirectory, type DirectoryLock } from '../persistent/dir-lock.js';
 import { RestartLog } from '../persistent/restart-log.js';
 import { RawSubgroup } from './raw-subgroup.js';
 import { checkClassAgainstSchema } from './schema-check.js';
+import { checkSnapshotOptions, createSnapshotShard, snapshotInstant, type SnapshotOptions, type SnapshotShard } from './snapshot.js';
+import type { TimeLike } from '../rpc/historical-read.js';
 import { createPeerCaller, createReplicatedHandle, type PeerCaller, type ReplicatedHandle, type SubgroupTarget } from './typed-subgroup.js';
 
 /** A raw subgroup: byte multicast under a name, with its layout. */
@@ -30,6 +33,14 @@ export interface RawSubgroupSpec {
   readonly name: string;
   /** Optional when the configuration file carries a layout for this name. */
   readonly layout?: TypeLayout;
+}
+
+/** `group.snapshot(time)`: reads of any shard as of one instant. */
+export interface GroupSnapshot {
+  /** The instant every read of this snapshot sees. */
+  readonly time: Hlc;
+  /** Reads of shard `shard` of the typed subgroup `Type` (its `subgroup`-th, default 0) as of `time`. */
+  peer<T extends object>(Type: ReplicatedClass<T>, where: { readonly subgroup?: number; readonly shard: number }): SnapshotShard<T>;
 }
 
 /** A class decorated with `@Replicated()`. */
@@ -150,6 +161,7 @@ export class Group extends EventEmitter<GroupEvents> {
           sendP2P: (to, chunks) => node.endpoint.sendP2P(to, chunks),
           dropPeer: (peer, why) => node.dropPeer(peer, why),
           persisted: (subgroupId, version) => node.persisted(subgroupId, version),
+          stabilityFrontierUs: (subgroupId) => node.stabilityFrontierUs(subgroupId),
           persistenceFailed: (subgroupId, error) => this.leaveAfterDiskFailure(subgroupId, error),
         },
         new SchemaCodec(rpc.schema, rpc.wireClasses),
@@ -321,6 +333,28 @@ export class Group extends EventEmitter<GroupEvents> {
       this.peers.set(key, caller);
     }
     return caller as PeerCaller<T>;
+  }
+
+  /**
+   * A consistent cut across every shard of every typed subgroup: reads through it see the state as
+   * of one instant (`time`: an HLC, a Date, or wall-clock µs; default now), each answered by a
+   * replica whose shard can no longer deliver anything that early. See `GroupSnapshot`.
+   */
+  snapshot(time?: TimeLike, options: SnapshotOptions = {}): GroupSnapshot {
+    const instant = snapshotInstant(time, Date.now() * 1000);
+    const waitMs = checkSnapshotOptions(options);
+    return {
+      time: instant,
+      peer: <T extends object>(Type: ReplicatedClass<T>, where: { readonly subgroup?: number; readonly shard: number }): SnapshotShard<T> => {
+        const index = where.subgroup ?? 0;
+        const { engine, view, subgroupId, className } = this.locate(Type, index);
+        const shards = view.subgroups[subgroupId].shards;
+        if (!Number.isInteger(where.shard) || where.shard < 0 || where.shard >= shards.length) {
+          throw new RangeError(`snapshot.peer(${Type.name}): shard must be an integer from 0 to ${shards.length - 1}, got ${String(where.shard)}`);
+        }
+        return createSnapshotShard<T>(this.target(engine, className, subgroupId, index, where.shard), instant, waitMs);
+      },
+    };
   }
 
   private locate(Type: ReplicatedClass, index: number) {

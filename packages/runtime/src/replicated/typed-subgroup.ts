@@ -57,7 +57,7 @@ export interface SubgroupTarget {
   whenWritable(maxQueued: number): Promise<void>;
 }
 
-function methodsOf(target: SubgroupTarget, kind: 'ordered' | 'p2p'): MethodCodec[] {
+export function methodsOf(target: SubgroupTarget, kind: 'ordered' | 'p2p'): MethodCodec[] {
   const wireClass = target.engine.codec.schema.classes[target.className];
   return Object.keys(wireClass?.methods ?? {})
     .map((name) => target.engine.codec.method(target.className, name))
@@ -69,7 +69,7 @@ function methodsOf(target: SubgroupTarget, kind: 'ordered' | 'p2p'): MethodCodec
  * methods are the object's own properties and the guard is a Proxy behind it, as its prototype:
  * a call finds its method without entering the Proxy, and only a miss reaches the guard.
  */
-function guarded<S extends object>(methods: Record<string, unknown>, what: string, allowed: readonly string[]): S {
+export function guarded<S extends object>(methods: Record<string, unknown>, what: string, allowed: readonly string[]): S {
   const guard = new Proxy(Object.prototype, {
     get(t, prop, receiver) {
       if (typeof prop === 'string' && !(prop in t) && prop !== 'then' && prop !== 'toJSON' && prop !== 'constructor') {

@@ -54,8 +54,12 @@ export class ReplicaHistory {
     return { version: best.version, hlc: best.field.timeOf(best.version) };
   }
 
-  /** The object's version that holds its state as of `point`; throws the typed refusals. */
-  resolve(point: HistoryPoint): Version {
+  /**
+   * The object's version that holds its state as of `point`; throws the typed refusals. An
+   * instant after the newest version is final once the shard's stability frontier
+   * (`stableBeforeUs`, wall-clock µs) has passed it: no version that early can still come.
+   */
+  resolve(point: HistoryPoint, stableBeforeUs?: number): Version {
     const latest = this.latest();
     if ('version' in point) {
       if (point.version > latest.version) {
@@ -69,10 +73,12 @@ export class ReplicaHistory {
       if (found === INVALID_VERSION) this.throwNotHeld(point);
       return found;
     }
-    if (compareHlc(point.time, latest.hlc) > 0) {
+    if (compareHlc(point.time, latest.hlc) > 0 && !(stableBeforeUs !== undefined && point.time.wallUs < stableBeforeUs)) {
       // Every later delivery has a greater HLC than the newest one here, so a time at or before it
-      // is final; after it, a version still in flight may land before the time asked for.
-      throw new NotStableError(point.time, { wallUs: latest.hlc.wallUs, logical: latest.hlc.logical + 1 });
+      // is final; after it, a version still in flight may land before the time asked for, unless
+      // the shard's frontier says none can.
+      const frontier = stableBeforeUs !== undefined && stableBeforeUs > latest.hlc.wallUs ? { wallUs: stableBeforeUs, logical: 0 } : { wallUs: latest.hlc.wallUs, logical: latest.hlc.logical + 1 };
+      throw new NotStableError(point.time, frontier);
     }
     let found = INVALID_VERSION;
     for (const [, field] of this.fields) {
@@ -121,9 +127,9 @@ export class ReplicaHistory {
    * The object's versions from `from` through `to` (both inclusive, undefined: the retained
    * range's ends), at most `limit`: a longer range is refused rather than cut.
    */
-  versionsIn(from: HistoryPoint | undefined, to: HistoryPoint | undefined, limit: number): Version[] {
+  versionsIn(from: HistoryPoint | undefined, to: HistoryPoint | undefined, limit: number, stableBeforeUs?: number): Version[] {
     const latest = this.latest();
-    const last = to === undefined ? latest.version : this.resolve(to);
+    const last = to === undefined ? latest.version : this.resolve(to, stableBeforeUs);
     let cursor: Version;
     if (from === undefined) cursor = INVALID_VERSION;
     else if ('version' in from) {

@@ -18,6 +18,7 @@ import { encodeRemoteError, p2pReplyHeader, ReplyStatus, type RpcFrame, type Rpc
 interface P2PJob {
   readonly from: number;
   readonly invocation: number;
+  readonly subgroupId: number;
   readonly replica: Replica;
   readonly codec: MethodCodec;
   readonly args: unknown[];
@@ -66,14 +67,14 @@ export class P2PServer {
     if (!codec.method.p2p) throw new RpcWireError(`${replica.className}.${codec.methodName} is not a @P2P() method`);
     // Decoded now, not when its turn comes: bad bytes drop the peer before anything runs.
     const args = wireDecode(() => codec.decodeArgs(request.args));
-    this.enqueue({ from, invocation: request.invocation, replica, codec, args, selector: request.selector });
+    this.enqueue({ from, invocation: request.invocation, subgroupId: request.subgroupId, replica, codec, args, selector: request.selector });
   }
 
   /** A p2p call of this node to itself: the same FIFO path as a peer's, without the wire. */
   runOwnCall(subgroupId: number, invocation: number, codec: MethodCodec, args: unknown[], selector?: HistoricalSelector): void {
     const replica = this.host.replica(subgroupId);
     invariant(replica !== undefined, 'a member holds its replica', () => `${codec.className} subgroup ${subgroupId}`);
-    this.enqueue({ from: this.transport.nodeId, invocation, replica, codec, args, selector });
+    this.enqueue({ from: this.transport.nodeId, invocation, subgroupId, replica, codec, args, selector });
   }
 
   /** The requests that waited for this node's first view, to be handled now that it started. */
@@ -125,7 +126,8 @@ export class P2PServer {
    */
   private async runHistorical(job: P2PJob, selector: HistoricalSelector): Promise<HandlerResult> {
     const history = new ReplicaHistory(job.replica.instance, `${job.replica.className} at node ${this.transport.nodeId}`);
-    const versions = selector.kind === 'asOf' ? [history.resolve(selector.point)] : history.versionsIn(selector.from, selector.to, selector.limit);
+    const stableBeforeUs = this.transport.stabilityFrontierUs?.(job.subgroupId);
+    const versions = selector.kind === 'asOf' ? [history.resolve(selector.point, stableBeforeUs)] : history.versionsIn(selector.from, selector.to, selector.limit, stableBeforeUs);
     const entries: HistoryEntry<unknown>[] = [];
     for (const version of versions) {
       const past = history.stateAt(version);

@@ -19,6 +19,12 @@ export interface RpcTransport {
   dropPeer(peer: number, why: string): void;
   /** Tells the core this node's log of `subgroupId` is durable through `version` (its `persisted` input). */
   persisted?(subgroupId: number, version: Version): void;
+  /**
+   * The stability frontier (wall-clock µs) of this node's shard of `subgroupId`: no version with
+   * an earlier HLC can still be delivered here (historical reads as of an instant before it are
+   * final even when the object has been quiet since). Undefined when unknown.
+   */
+  stabilityFrontierUs?(subgroupId: number): number | undefined;
   /** This node can no longer make `subgroupId` durable (its disk failed): it must leave. */
   persistenceFailed?(subgroupId: number, error: Error): void;
 }

@@ -58,6 +58,8 @@ export class MulticastChecker implements SimObserver {
   private readonly lastPersistRequest = new Map<string, Version>();
   private readonly lastGlobalPersisted = new Map<string, Version>();
   private readonly lastFrontierUs = new Map<string, number>();
+  /** The highest shard stability frontier each member has seen, per (row, g). */
+  private readonly shardFrontierUs = new Map<string, number>();
   /** Wedged rows and the bytes of their num_received column at the wedge (must never change). */
   private readonly wedgedReceipts = new Map<number, string>();
   private trimming = false;
@@ -144,6 +146,10 @@ export class MulticastChecker implements SimObserver {
     if (last && out.version <= last.version) fail('versions strictly increase', `row ${row} g${g}: ${formatVersion(out.version)} after ${formatVersion(last.version)}`);
     if (last && compareHlc(out.hlc, last.hlc) <= 0) fail('HLCs strictly increase', `row ${row} g${g}: ${out.hlc.wallUs}+${out.hlc.logical} after ${last.hlc.wallUs}+${last.hlc.logical}`);
     this.lastDelivery.set(lastKey, { version: out.version, hlc: out.hlc });
+    // The shard stability frontier this member saw before this step promised nothing earlier
+    // would still come (historical reads and snapshots answer by it).
+    const promised = this.shardFrontierUs.get(lastKey) ?? 0;
+    if (out.hlc.wallUs < promised) fail('nothing is delivered below the shard stability frontier', `row ${row} g${g}: HLC ${out.hlc.wallUs}+${out.hlc.logical} delivered after the frontier reached ${promised}`);
 
     // Identical sequence (sender, index, version, HLC) at every member of the shard (§2.15 item 1).
     const shardKey = `${g}:${shard.shardIndex}`;
@@ -205,6 +211,8 @@ export class MulticastChecker implements SimObserver {
       const lastFrontier = this.lastFrontierUs.get(key) ?? 0;
       if (frontier < lastFrontier || frontier > cluster.nowUs) fail('stability frontier rises and trails the clock', `row ${row} g${g}: ${frontier} after ${lastFrontier}, now ${cluster.nowUs}`);
       this.lastFrontierUs.set(key, frontier);
+      const shardFrontier = cluster.core(row).shardOf(g)?.shardStabilityFrontierUs();
+      if (shardFrontier !== undefined && shardFrontier > (this.shardFrontierUs.get(key) ?? 0)) this.shardFrontierUs.set(key, shardFrontier);
     }
     const frozen = this.wedgedReceipts.get(row);
     if (frozen !== undefined) {

@@ -158,6 +158,18 @@ describe('historical reads of a replica (model)', () => {
     expect(() => history.stateAt(snapshots[2].version)).to.throw(VersionNotFoundError);
   });
 
+  it('an instant after the newest version is final once the shard stability frontier has passed it', () => {
+    const { obj, snapshots } = build(Array.from({ length: 5 }, (_, i) => ({ key: 'a', value: i, versionGap: 1, wallStep: 10 })));
+    const history = new ReplicaHistory(obj as unknown as Record<string, unknown>, 'Inventory at node 1');
+    const last = snapshots[4];
+    const later = { time: { wallUs: last.hlc.wallUs + 500, logical: 0 } };
+    expect(() => history.resolve(later)).to.throw(NotStableError, /not stable yet/);
+    expect(() => history.resolve(later, last.hlc.wallUs + 500)).to.throw(NotStableError, /stability frontier is /);
+    expect(history.resolve(later, last.hlc.wallUs + 501)).to.equal(last.version);
+    // A version number is not an instant: a frontier does not make undelivered versions readable.
+    expect(() => history.resolve({ version: last.version + 1n }, Number.MAX_SAFE_INTEGER)).to.throw(VersionNotStableError);
+  });
+
   it('an object without versioned fields, or with no version yet, says it has no history', () => {
     expect(() => new ReplicaHistory({ plain: 1 }, 'Plain at node 2').latest()).to.throw(VersionNotFoundError, /keeps no history: it has no Persistent or Volatile fields/);
     const fresh = new Inventory();
