@@ -117,7 +117,7 @@ describe('typed subgroups and RPC (in-process group of 4)', function () {
 
   it('method names outside the stub throw a TypeError at runtime too', () => {
     const probe = groups[0].subgroup(RpcProbe);
-    expect(() => (probe.p2p(1) as unknown as Record<string, unknown>).stamp).to.throw(TypeError, /has no method 'stamp' \(it has: appliedCount, fail, ping, sequence, slowSequence\)/);
+    expect(() => (probe.p2p(1) as unknown as Record<string, unknown>).stamp).to.throw(TypeError, /has no method 'stamp' \(it has: appliedCount, fail, ping, sequence, slowSequence, at, asOf, history\)/);
     expect(() => (probe.ordered as unknown as Record<string, unknown>).ping).to.throw(TypeError, /RpcProbe\.ordered/);
   });
 
