@@ -5,6 +5,7 @@ const demos: Readonly<Record<string, { readonly summary: string; run(): Promise<
   'foo-bar': { summary: "Derecho's simple replicated objects: Foo on 3 replicas, Bar on a 4th member", run: async () => (await import('./foo-bar/demo.js')).fooBarDemo() },
   kv: { summary: 'a key-value store in 2 shards of 2 replicas, and a client outside it', run: async () => (await import('./kv/demo.js')).kvDemo() },
   iot: { summary: 'the IoT smart-memory service on 3 replicas, and a dashboard', run: async () => (await import('./iot/demo.js')).iotDemo() },
+  analytics: { summary: 'a sensor store in 2 shards read whole (snapshots, MapReduce) while it ingests', run: async () => (await import('./analytics/demo.js')).analyticsDemo() },
 };
 
 const width = Math.max(...Object.keys(demos).map((k) => k.length));

@@ -3,6 +3,8 @@ export { KVStore, type PutResult, type OrderedPut } from './kv/kv-store.js';
 export { KvClient } from './kv/client.js';
 export { DurableKV } from './durable-kv/durable-kv.js';
 export { Accounts, type Entry } from './ledger/accounts.js';
+export { SensorShard, type SensorReading, type Tally } from './analytics/sensor-shard.js';
+export { Reducer, type JobResult } from './analytics/reducer.js';
 export { shardForKey } from './kv/routing.js';
 export { SmartMemory, DEFAULT_RULES, type Reading, type SensorModel, type Alert, type IngestResult, type SmartMemoryRules } from './iot/smart-memory.js';
 export { RpcProbe, type Stamp } from './testing/rpc-probe.js';
