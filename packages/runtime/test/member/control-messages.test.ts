@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { ControlMessageError, type ControlMessage } from '../../src/core/member/control-messages.js';
-import { Channel, decodeControl, encodeControl } from '../../src/driver/control-codec.js';
+import { Channel, decodeControl, encodeControl } from '../../src/shell/control-codec.js';
 
 const view: ControlMessage = {
   type: 'view',
