@@ -99,6 +99,7 @@ export { isCallError, type CallError, type CallPromise } from './rpc/call-errors
 export { RawSubgroup, type RawDelivery, type RawSubgroupEvents } from './replicated/raw-subgroup.js';
 export { NotAMemberError, UnknownSubgroupError, GroupClosedError, InadequateViewError } from './replicated/errors.js';
 export { JoinError, type GroupNodeStats } from './driver/group-node.js';
+export type { ShellStats } from './shell/member-shell.js';
 export type { MemberShutdownReason as ShutdownReason } from './core/member/member-io.js';
 export type { GroupView, GroupSubgroup, MemberAddress, SubgroupParams } from './core/membership/group-view.js';
 export type { ViewChange, ShardPlacement } from './core/membership/view-change.js';

@@ -22,6 +22,8 @@ export function allocationOfView(allocator: SubgroupAllocator, view: GroupView):
 export function nextViewAllocator(allocator: SubgroupAllocator, paramsFor: (subgroup: NumberedSubgroup) => SubgroupParams): AllocateNextView {
   return (memberIds: readonly number[], previous: GroupView): readonly GroupSubgroup[] => {
     const allocation = allocator.allocate(memberIds, allocationOfView(allocator, previous));
-    return numberSubgroups(allocation).map((sg) => ({ type: sg.type, index: sg.index, shards: sg.shards, params: paramsFor(sg) }));
+    // Only what a view carries on the wire: a joiner decodes the view without the allocator's
+    // extra fields (the profile), and every member must hold the same view as the joiners.
+    return numberSubgroups(allocation).map((sg) => ({ type: sg.type, index: sg.index, shards: sg.shards.map((s) => ({ members: s.members, senders: s.senders, mode: s.mode })), params: paramsFor(sg) }));
   };
 }

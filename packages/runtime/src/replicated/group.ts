@@ -9,7 +9,7 @@ import type { DerechoConfig } from '../config/schema.js';
 import type { DeliverOutput } from '../core/core-io.js';
 import type { GroupView } from '../core/membership/group-view.js';
 import type { Hlc } from '../core/hlc.js';
-import { Channel } from '../driver/control-codec.js';
+import { Channel } from '../shell/control-codec.js';
 import { GroupNode, type GroupNodeStats } from '../driver/group-node.js';
 import type { MemberShutdownReason } from '../core/member/member-io.js';
 import { resolveGroupLayout } from '../layout/group-layout.js';
@@ -158,7 +158,7 @@ export class Group extends EventEmitter<GroupEvents> {
           view: () => node.view,
           // The engine never writes a payload again (RpcTransport.multicast): handed over, not copied.
           multicast: (subgroupId, payload) => node.send(subgroupId, payload, true, true),
-          sendP2P: (to, chunks) => node.endpoint.sendP2P(to, chunks),
+          sendP2P: (to, chunks) => node.sendP2P(to, chunks),
           dropPeer: (peer, why) => node.dropPeer(peer, why),
           persisted: (subgroupId, version) => node.persisted(subgroupId, version),
           stabilityFrontierUs: (subgroupId) => node.stabilityFrontierUs(subgroupId),

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { Hlc } from '../core/hlc.js';
 import type { Version } from '../core/version.js';
-import type { GroupNode } from '../driver/group-node.js';
+import type { MemberShell } from '../shell/member-shell.js';
 import { GroupClosedError, NotAMemberError } from './errors.js';
 
 export interface RawDelivery {
@@ -35,7 +35,7 @@ export class RawSubgroup extends EventEmitter<RawSubgroupEvents> {
 
   /** @internal created by Group.rawSubgroup */
   constructor(
-    private readonly node: GroupNode,
+    private readonly node: MemberShell,
     readonly name: string,
     readonly index: number,
     readonly subgroupId: number,

@@ -15,8 +15,9 @@ function fail(check: string, detail: string): never {
   throw new CheckFailure(`${check}: ${detail}`);
 }
 
+/** A view's identity: its fields in a fixed key order (a view decoded off the wire rebuilds its objects in the parser's order). */
 function viewKey(view: GroupView): string {
-  return JSON.stringify(view);
+  return JSON.stringify(view, (_, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
 }
 
 function shardOf(view: GroupView, g: number, node: number): number {
@@ -178,7 +179,7 @@ export class MembershipChecker implements MembershipObserver {
     if (!known && view.vid === 0) this.views.set(0, { key: viewKey(view), view });
     else if (!known) {
       if (!joiner) fail('§2.15(7) views come from installs', `n${node} starts unknown view ${view.vid}`);
-    } else if (known.key !== viewKey(view)) fail('§2.15(12) one view per vid', `n${node} starts a view ${view.vid} that differs from the installed one`);
+    } else if (known.key !== viewKey(view)) fail('§2.15(12) one view per vid', `n${node} starts a view ${view.vid} that differs from the installed one: ${viewKey(view)} vs ${known.key}`);
     // A member's replicated state at the start of a view equals every other member's of its shard:
     // survivors by the trimmed prefix, joiners by state transfer from the old shard leader.
     view.subgroups.forEach((_, g) => {

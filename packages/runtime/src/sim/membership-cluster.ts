@@ -1,30 +1,32 @@
 /**
- * A deterministic simulated driver for whole members: one real `Member` per node (group
- * formation, the joiner side, every view change), each over its own copy of its view's SST, on a
- * virtual clock and a simulated network. The initial members form the group through the contact
+ * A deterministic simulated world for whole members: one `MemberShell` per node, the very shell
+ * the real driver runs (the Member: group formation, the joiner side, every view change; and its
+ * interpretation of every output), over a simulated Fabric (sim-fabric.ts) and Clock
+ * (sim-clock.ts) on a virtual clock and a simulated network. The initial members form the group through the contact
  * (node `initialMembers[0]`), as real processes do. Members can crash (stop forever), pause past
  * the failure timeout, be partitioned (links cut), join (fresh nodes with fresh state, through
  * the contact, with redirects and retries), rejoin after removal, and leave. The failure detector
- * is the driver's: a member that has heard nothing from a peer of its view for
- * `failureTimeoutUs` of virtual time inputs `peerFailed`; a joiner whose connection's other end
- * crashed hears `peerFailed` after the same timeout.
+ * is the simulated fabric's: a member that has heard nothing from a peer of its view for
+ * `failureTimeoutUs` of virtual time reports it failed; a joiner whose connection's other end
+ * crashed hears of it after the same timeout.
  *
  * The replicated state of every member is modelled as one hash per subgroup over the sequence it
  * delivered (FNV-1a over payloads); members moving into a shard receive it by state transfer
  * from the old shard leader.
  */
 import type { DeliverOutput } from '../core/core-io.js';
-import type { ControlMessage } from '../core/member/control-messages.js';
-import { Member } from '../core/member/member.js';
+import type { Member } from '../core/member/member.js';
 import type { MemberInput, MemberOutput, MemberShutdownReason } from '../core/member/member-io.js';
 import type { AllocateSubgroups } from '../core/membership/formation.js';
-import { viewLayoutFor, type GroupView, type MemberAddress } from '../core/membership/group-view.js';
+import type { GroupView, MemberAddress } from '../core/membership/group-view.js';
 import type { MembershipInput, MembershipOutput } from '../core/membership/membership-io.js';
 import type { AllocateNextView } from '../core/membership/next-view.js';
 import type { ViewManager } from '../core/membership/view-manager.js';
-import { SstLayout } from '../core/sst-layout.js';
-import { applyRemoteWrite, initializeSstTable } from '../core/sst-table.js';
+import { MemberShell } from '../shell/member-shell.js';
+import { createLogger } from '../util/logger.js';
 import { EventQueue } from './event-queue.js';
+import { SimClock, type SimClockWorld } from './sim-clock.js';
+import { SimFabric, type SimFabricWorld, type SimPacket } from './sim-fabric.js';
 import { withHeaderRoom } from './sim-cluster.js';
 import { SimNetwork, type NetworkOptions } from './network.js';
 import type { Prng } from './prng.js';
@@ -93,23 +95,9 @@ export interface MembershipClusterOptions {
   readonly maxEvents?: number;
 }
 
-interface RowWrite {
-  readonly offset: number;
-  readonly bytes: Uint8Array;
-}
-
-type Item =
-  | { readonly kind: 'writes'; readonly vid: number; readonly from: number; readonly writes: readonly RowWrite[] }
-  | { readonly kind: 'rdmc'; readonly vid: number; readonly from: number; readonly subgroup: number; readonly senderRow: number; readonly message: Uint8Array }
-  | { readonly kind: 'control'; readonly from: number; readonly message: ControlMessage };
-
 type SimEvent =
-  | { readonly kind: 'arrive'; readonly to: number; readonly item: Item }
-  | { readonly kind: 'process'; readonly node: number }
-  | { readonly kind: 'tick'; readonly node: number; readonly incarnation: number }
+  | { readonly kind: 'arrive'; readonly to: number; readonly packet: SimPacket }
   | { readonly kind: 'appSend'; readonly node: number; readonly subgroup: number }
-  | { readonly kind: 'input'; readonly node: number; readonly incarnation: number; readonly input: MemberInput }
-  | { readonly kind: 'tableReady'; readonly node: number; readonly incarnation: number; readonly vid: number }
   | { readonly kind: 'crash'; readonly node: number }
   | { readonly kind: 'pause'; readonly node: number; readonly durationUs: number }
   | { readonly kind: 'resume'; readonly node: number }
@@ -119,25 +107,21 @@ type SimEvent =
   | { readonly kind: 'partition'; readonly side: readonly number[] }
   | { readonly kind: 'call'; readonly fn: () => void };
 
+/** The shells log through a silent logger: the simulator traces what it needs itself. */
+const SILENT = createLogger('silent');
+
 export interface SimNode {
   readonly id: number;
   readonly address: MemberAddress;
   state: NodeState;
-  member: Member;
+  /** The running incarnation's shell, fabric and clock (replaced when a removed node restarts). */
+  shell: MemberShell;
+  fabric: SimFabric;
+  clock: SimClock;
+  readonly member: Member;
   /** The running view's manager (undefined before the first view starts). */
   readonly vm: ViewManager | undefined;
-  /** The view whose table was asked for (createTable) and is about to be ready. */
-  pendingTable: GroupView | undefined;
-  /** The table of the view being set up or run, once created. */
-  table: { readonly vid: number; readonly layout: SstLayout; readonly bytes: Uint8Array } | undefined;
-  inbox: Item[];
-  processScheduled: boolean;
   paused: boolean;
-  lastHeardUs: Map<number, number>;
-  /** Nodes this one holds a connection with. */
-  links: Set<number>;
-  /** Writes for views this node has not installed yet, by vid. */
-  futureWrites: Map<number, Item[]>;
   /** Replicated state per subgroup (hash over the delivered sequence). */
   appState: Map<number, number>;
   /** Delivered count per subgroup in the current view. */
@@ -156,6 +140,8 @@ export class MembershipCluster {
   private readonly observer: MembershipObserver;
   private readonly cut = new Set<string>();
   private readonly contact: MemberAddress;
+  private readonly fabricWorld: SimFabricWorld;
+  private readonly clockWorld: SimClockWorld;
   eventsRun = 0;
   installs = 0;
   lastInstallUs = 0;
@@ -165,6 +151,7 @@ export class MembershipCluster {
     this.network = new SimNetwork(options.network, options.prng);
     this.observer = options.observer ?? {};
     this.contact = options.initialMembers[0];
+    ({ fabric: this.fabricWorld, clock: this.clockWorld } = this.makeWorlds());
     for (const m of options.initialMembers) {
       this.makeNode(m);
       this.queue.schedule(0, { kind: 'startJoin', node: m.id });
@@ -218,7 +205,7 @@ export class MembershipCluster {
     const n = this.nodes.get(id);
     if (!n || n.state !== 'member' || n.paused) return;
     this.log(`n${id} input ${input.kind}${'node' in input ? ` n${input.node}` : ''}`);
-    this.stepNode(n, input as MemberInput);
+    n.shell.step(input as MemberInput);
   }
 
   crashNow(id: number): void {
@@ -226,12 +213,13 @@ export class MembershipCluster {
     if (!n || n.state === 'crashed') return;
     this.log(`n${id} CRASH`);
     n.state = 'crashed';
-    n.inbox = [];
+    n.fabric.close();
+    n.clock.stop();
     // A joiner's connection to a crashed node breaks once its heartbeats stop (members detect
     // the silence themselves, from the SST).
-    for (const other of n.links) {
+    for (const other of n.fabric.links) {
       const o = this.nodes.get(other);
-      if (o && o.state === 'joining') this.queue.schedule(this.nowUs + this.options.failureTimeoutUs, { kind: 'input', node: other, incarnation: o.incarnation, input: { kind: 'peerFailed', node: id } });
+      if (o && o.state === 'joining') this.notify(o.fabric, this.nowUs + this.options.failureTimeoutUs, { kind: 'failure', failure: { nodeId: id, reason: `node ${id} stopped answering`, refused: false } });
     }
   }
 
@@ -247,47 +235,97 @@ export class MembershipCluster {
   }
 
   /**
-   * A fresh member. Only the contact's first incarnation forms the group: a restarted contact
-   * joins the running group like any node (a real one would form a second group: issue 12).
+   * A fresh incarnation of a node: its shell over a new simulated fabric and clock. Only the
+   * contact's first incarnation forms the group: a restarted contact joins the running group like
+   * any node (a real one would form a second group: issue 12).
    */
-  private newMember(address: MemberAddress, isContact: boolean): Member {
+  private incarnate(n: Pick<SimNode, 'id' | 'address'>, isContact: boolean): { shell: MemberShell; fabric: SimFabric; clock: SimClock } {
     const o = this.options;
-    return new Member({
-      me: address,
-      isContact,
-      contact: this.contact,
-      allocateFirst: o.allocateFirst,
-      allocateNext: o.allocate,
-      minMembers: o.initialMembers.length,
-      // Joins may wait long for an adequate layout; the run ends first.
-      joinTimeoutUs: 10 * o.tickUntilUs,
-      stateTimeoutUs: 3 * o.failureTimeoutUs,
-      retryUs: 500,
-      joinRetryUs: o.joinRetryUs,
-      joinerConnectTimeoutUs: 2 * o.failureTimeoutUs,
-      stallReportUs: 3 * o.failureTimeoutUs,
-      heartbeatIntervalUs: o.heartbeatIntervalUs,
-      partitionSafety: o.partitionSafety ?? true,
+    const fabric = new SimFabric(n.id, this.fabricWorld);
+    const clock = new SimClock(this.clockWorld, () => {
+      const node = this.nodes.get(n.id);
+      if (node?.state === 'member' && node.fabric === fabric) fabric.detectFailures(o.failureTimeoutUs);
     });
+    const shell = new MemberShell({
+      member: {
+        me: n.address,
+        isContact,
+        contact: this.contact,
+        allocateFirst: o.allocateFirst,
+        allocateNext: o.allocate,
+        minMembers: o.initialMembers.length,
+        // Joins may wait long for an adequate layout; the run ends first.
+        joinTimeoutUs: 10 * o.tickUntilUs,
+        stateTimeoutUs: 3 * o.failureTimeoutUs,
+        retryUs: 500,
+        joinRetryUs: o.joinRetryUs,
+        joinerConnectTimeoutUs: 2 * o.failureTimeoutUs,
+        stallReportUs: 3 * o.failureTimeoutUs,
+        heartbeatIntervalUs: o.heartbeatIntervalUs,
+        partitionSafety: o.partitionSafety ?? true,
+      },
+      fabric,
+      clock,
+      log: SILENT,
+      tickIntervalUs: o.heartbeatIntervalUs,
+      connectTimeoutUs: 2 * o.failureTimeoutUs,
+      restartLog: {
+        appendView: (_view, done) => done(),
+        appendTrim: (trim, done) => {
+          this.log(`n${n.id} log trim v${trim.vid} g${trim.subgroup} [${trim.throughIndex.join(',')}] (shard leader n${trim.shardLeader})`);
+          clock.after(this.diskDelayUs(), () => done());
+        },
+      },
+      rethrow: true,
+      observer: {
+        output: (out) => this.observe(this.node(n.id), out),
+        afterStep: () => {
+          const node = this.node(n.id);
+          // The manager's and the core's own invariants, after every step (as the multicast swarm does).
+          if (node.shell === shell && this.alive(node)) node.vm?.checkInvariants();
+        },
+      },
+    });
+    shell.setPersistenceHandler({
+      persist: (subgroup, version) => void clock.after(this.diskDelayUs(), () => shell.persisted(subgroup, version)),
+      globalPersisted: () => {},
+    });
+    shell.setStateHandler({
+      snapshot: (subgroup) => stateBytes(this.node(n.id).appState.get(subgroup) ?? FNV_OFFSET),
+      install: (_view, subgroup, state) => void this.node(n.id).appState.set(subgroup, new DataView(state!.buffer, state!.byteOffset, 4).getUint32(0, true)),
+    });
+    shell.on('deliver', (out) => {
+      const node = this.node(n.id);
+      const h = fnv1a(node.appState.get(out.subgroup) ?? FNV_OFFSET, out.payload);
+      node.appState.set(out.subgroup, h);
+      node.deliveredInView.set(out.subgroup, (node.deliveredInView.get(out.subgroup) ?? 0) + 1);
+      this.log(`n${n.id} deliver v${node.vm!.vid} g${out.subgroup} from n${out.senderNode} #${out.index}`);
+      this.observer.onDeliver?.(n.id, node.vm!.vid, out, h);
+    });
+    return { shell, fabric, clock };
+  }
+
+  private diskDelayUs(): number {
+    const [lo, hi] = this.options.diskDelayUs;
+    return this.prng.int(lo, hi);
   }
 
   private makeNode(address: MemberAddress): SimNode {
+    const { shell, fabric, clock } = this.incarnate({ id: address.id, address }, address.id === this.contact.id);
     const node: SimNode = {
       id: address.id,
       address,
       state: 'joining',
-      member: this.newMember(address, address.id === this.contact.id),
-      get vm() {
-        return this.member.viewManager;
+      shell,
+      fabric,
+      clock,
+      get member() {
+        return this.shell.member;
       },
-      pendingTable: undefined,
-      table: undefined,
-      inbox: [],
-      processScheduled: false,
+      get vm() {
+        return this.shell.member.viewManager;
+      },
       paused: false,
-      lastHeardUs: new Map(),
-      links: new Set(),
-      futureWrites: new Map(),
       appState: new Map(),
       deliveredInView: new Map(),
       sendCounter: new Map(),
@@ -311,21 +349,7 @@ export class MembershipCluster {
       case 'arrive': {
         const n = this.node(e.to);
         if (!this.alive(n)) return;
-        n.lastHeardUs.set(e.item.from, this.nowUs);
-        n.inbox.push(e.item);
-        this.scheduleProcess(n);
-        return;
-      }
-      case 'process':
-        this.process(this.node(e.node));
-        return;
-      case 'tick': {
-        const n = this.node(e.node);
-        if (!this.alive(n) || n.incarnation !== e.incarnation) return;
-        if (this.nowUs + this.options.heartbeatIntervalUs <= this.options.tickUntilUs) this.queue.schedule(this.nowUs + this.options.heartbeatIntervalUs, e);
-        if (n.paused) return;
-        this.stepNode(n, { kind: 'tick', nowUs: this.nowUs });
-        if (n.state === 'member') this.detectFailures(n);
+        n.fabric.arrive(e.packet);
         return;
       }
       case 'appSend': {
@@ -351,37 +375,11 @@ export class MembershipCluster {
         const batch = this.prng.chance(0.5);
         const owned = this.prng.chance(0.5);
         const room = owned && counter % 2 === 0;
-        this.stepNode(
-          n,
+        n.shell.step(
           batch
             ? { kind: 'sendBatch', subgroup: e.subgroup, payloads: [room ? withHeaderRoom(payload) : payload], sendWallUs: this.nowUs, owned, rdmcHeaderRoom: room }
             : { kind: 'send', subgroup: e.subgroup, payload, sendWallUs: this.nowUs },
         );
-        return;
-      }
-      case 'input': {
-        const n = this.node(e.node);
-        if (!this.alive(n) || n.incarnation !== e.incarnation) return;
-        if (n.paused) {
-          this.queue.schedule(this.nowUs + 10, e);
-          return;
-        }
-        this.stepNode(n, e.input);
-        return;
-      }
-      case 'tableReady': {
-        const n = this.node(e.node);
-        if (!this.alive(n) || n.incarnation !== e.incarnation) return;
-        if (n.paused) {
-          this.queue.schedule(this.nowUs + 10, e);
-          return;
-        }
-        const layout = SstLayout.forView(viewLayoutFor(this.pendingTableView(n, e.vid), n.id));
-        const buffer = new ArrayBuffer(layout.tableBytes);
-        initializeSstTable(layout, buffer, e.vid);
-        n.table = { vid: e.vid, layout, bytes: new Uint8Array(buffer) };
-        n.deliveredInView = new Map();
-        this.stepNode(n, { kind: 'tableReady', vid: e.vid, table: buffer });
         return;
       }
       case 'crash':
@@ -391,6 +389,8 @@ export class MembershipCluster {
         const n = this.node(e.node);
         if (!this.alive(n) || n.paused) return;
         n.paused = true;
+        n.fabric.pause();
+        n.clock.paused = true;
         this.log(`n${n.id} paused for ${e.durationUs}us`);
         this.queue.schedule(this.nowUs + e.durationUs, { kind: 'resume', node: n.id });
         return;
@@ -399,38 +399,34 @@ export class MembershipCluster {
         const n = this.node(e.node);
         if (!this.alive(n)) return;
         n.paused = false;
-        this.log(`n${n.id} resumed (${n.inbox.length} inbox items)`);
-        // The driver's timers were frozen too: process what arrived, then restart the detector.
-        this.process(n);
-        for (const id of n.lastHeardUs.keys()) n.lastHeardUs.set(id, this.nowUs);
+        n.clock.paused = false;
+        this.log(`n${n.id} resumed (${n.fabric.inboxLength} inbox items)`);
+        // The node's timers were frozen too: process what arrived, then restart the detector.
+        n.fabric.resume();
         return;
       }
       case 'leave': {
         const n = this.node(e.node);
         if (n.state !== 'member') return;
         this.log(`n${n.id} LEAVE`);
-        this.stepNode(n, { kind: 'leave' });
+        n.shell.leave();
         return;
       }
       case 'startJoin': {
         const n = this.node(e.node);
         if (n.state !== 'joining') return;
         this.log(`n${n.id} starts${n.id === this.contact.id && n.incarnation === 0 ? ' as the contact' : ', joining'}`);
-        this.stepNode(n, { kind: 'start', nowUs: this.nowUs });
-        this.queue.schedule(this.nowUs + this.prng.int(1, this.options.heartbeatIntervalUs), { kind: 'tick', node: n.id, incarnation: n.incarnation });
+        n.shell.begin();
         return;
       }
       case 'rejoin': {
         const n = this.node(e.node);
         if (n.state !== 'stopped') return;
         this.log(`n${n.id} RESTARTS with fresh state and joins again`);
+        n.clock.stop();
+        n.fabric.close();
+        Object.assign(n, this.incarnate(n, false));
         n.state = 'joining';
-        n.member = this.newMember(n.address, false);
-        n.table = undefined;
-        n.pendingTable = undefined;
-        n.inbox = [];
-        n.links = new Set();
-        n.futureWrites = new Map();
         n.appState = new Map();
         n.deliveredInView = new Map();
         n.shutdown = undefined;
@@ -455,244 +451,102 @@ export class MembershipCluster {
     }
   }
 
-  /** The view whose table node `n` asked for (the one it installs or enters). */
-  private pendingTableView(n: SimNode, vid: number): GroupView {
-    const v = n.pendingTable;
-    if (v === undefined || v.vid !== vid) throw new Error(`simulator: n${n.id} has no table request for view ${vid}`);
-    return v;
-  }
-
   /** Whether `from` can reach `to` (no partition cut the link). */
   linkUp(from: number, to: number): boolean {
     return !this.cut.has(`${from}>${to}`);
   }
 
-  private sendItem(from: number, to: number, item: Item, bytes: number, channel: 'sst' | 'rdmc'): number | undefined {
-    if (!this.linkUp(from, to)) return undefined;
-    const at = this.network.arrivalUs(this.nowUs, channel, from, to, bytes);
-    this.queue.schedule(at, { kind: 'arrive', to, item });
-    return at;
-  }
-
-  private detectFailures(n: SimNode): void {
-    const vm = n.vm!;
-    if (vm.phase === 'stopped' || vm.phase === 'awaitingTable') return;
-    for (const m of vm.view.members) {
-      if (m.id === n.id) continue;
-      const heard = n.lastHeardUs.get(m.id) ?? 0;
-      if (this.nowUs - heard <= this.options.failureTimeoutUs) continue;
-      if (vm.suspectedIds.includes(m.id)) continue;
-      this.log(`n${n.id} detects n${m.id} failed (silent ${this.nowUs - heard}us)`);
-      this.stepNode(n, { kind: 'peerFailed', node: m.id });
-      if (n.state !== 'member') return;
-    }
-  }
-
-  private scheduleProcess(n: SimNode): void {
-    if (n.paused || n.processScheduled || n.inbox.length === 0) return;
-    n.processScheduled = true;
-    this.queue.schedule(this.nowUs + (this.options.processingDelayUs?.get(n.id) ?? 0), { kind: 'process', node: n.id });
-  }
-
-  private process(n: SimNode): void {
-    n.processScheduled = false;
-    if (n.paused || !this.alive(n)) return;
-    const items = n.inbox;
-    n.inbox = [];
-    const controls: Extract<Item, { kind: 'control' }>[] = [];
-    const data: Item[] = [];
-    for (const it of items) (it.kind === 'control' ? controls : data).push(it as Extract<Item, { kind: 'control' }>);
-    if (data.length > 0) this.applyWrites(n, data);
-    for (const c of controls) {
-      if (!this.alive(n)) return;
-      this.log(`n${n.id} gets ${c.message.type} from n${c.from}`);
-      this.stepNode(n, { kind: 'control', from: c.from, message: c.message });
-    }
-  }
-
-  /** The vid of the table node `n` runs now (writes of other views wait or are late). */
-  private runningVid(n: SimNode): number | undefined {
-    const vm = n.vm;
-    return vm && vm.phase !== 'awaitingTable' && n.state === 'member' && n.table?.vid === vm.vid ? vm.vid : undefined;
-  }
-
-  /**
-   * Applies SST writes of the current view as one batch (then one rowsChanged), then RDMC
-   * completions; keeps both for views this node has not installed yet, in arrival order.
-   */
-  private applyWrites(n: SimNode, items: readonly Item[]): void {
-    let applied = 0;
-    const rdmc: Extract<Item, { kind: 'rdmc' }>[] = [];
-    const current = this.runningVid(n);
-    for (const it of items) {
-      if (it.kind === 'control') continue;
-      if (current === undefined || it.vid > current) {
-        if (n.vm === undefined || it.vid > n.vm.vid) {
-          const list = n.futureWrites.get(it.vid) ?? [];
-          list.push(it);
-          n.futureWrites.set(it.vid, list);
-        }
-        continue;
+  /** What the simulator records of each output, before the shell carries it out. */
+  private observe(n: SimNode, out: MemberOutput): void {
+    switch (out.kind) {
+      case 'rdmcSend':
+        this.log(`n${n.id} rdmc send v${n.vm!.vid} g${out.subgroup} #${out.index} ${out.message.length}B`);
+        break;
+      case 'installing':
+        this.installs++;
+        this.lastInstallUs = this.nowUs;
+        this.log(`n${n.id} install view ${out.view.vid} [${out.view.members.map((m) => m.id).join(',')}] removed [${out.removed.join(',')}] joined [${out.joined.map((j) => j.id).join(',')}]`);
+        this.observer.onInstall?.(n.id, { ...out, kind: 'installView' }, new Map(n.deliveredInView));
+        break;
+      case 'createTable':
+        n.deliveredInView = new Map();
+        break;
+      case 'sendControl':
+        this.log(`n${n.id} sends ${out.message.type} to n${out.to}`);
+        break;
+      case 'viewStarted': {
+        const view = out.view;
+        n.state = 'member';
+        n.fabric.resetSilence(view.members.map((m) => m.id));
+        if (out.first) for (const [g] of view.subgroups.entries()) if (!n.appState.has(g)) n.appState.set(g, FNV_OFFSET);
+        this.log(`n${n.id} starts view ${view.vid} [${view.members.map((m) => m.id).join(',')}]${out.first ? ' (its first)' : ''}`);
+        this.observer.onViewStart?.(n.id, view, n.appState, out.first && view.vid > 0);
+        break;
       }
-      if (it.vid < current) continue;
-      if (it.kind === 'rdmc') {
-        rdmc.push(it);
-        continue;
-      }
-      const vm = n.vm!;
-      const row = vm.view.members.findIndex((m) => m.id === it.from);
-      if (row < 0) continue;
-      for (const w of it.writes) applyRemoteWrite(n.table!.layout, n.table!.bytes, vm.myRank, row, w.offset, w.bytes);
-      applied++;
-    }
-    if (applied > 0 && n.state === 'member') this.stepNode(n, { kind: 'rowsChanged' });
-    for (const r of rdmc) {
-      if (this.runningVid(n) !== r.vid) return;
-      this.log(`n${n.id} rdmc complete v${r.vid} g${r.subgroup} from row ${r.senderRow} ${r.message.length}B`);
-      this.stepNode(n, { kind: 'rdmcComplete', subgroup: r.subgroup, senderRow: r.senderRow, message: r.message });
-    }
-  }
-
-  private applyFutureWrites(n: SimNode): void {
-    const vid = n.vm!.vid;
-    for (const v of [...n.futureWrites.keys()]) if (v < vid) n.futureWrites.delete(v);
-    const pending = n.futureWrites.get(vid);
-    if (!pending) return;
-    n.futureWrites.delete(vid);
-    this.applyWrites(n, pending);
-  }
-
-  /** Runs one step of a node's member and carries out its outputs. */
-  private stepNode(n: SimNode, input: MemberInput): void {
-    if (n.member.stopped) return;
-    const vmBefore = n.vm;
-    const closingVid = vmBefore?.vid;
-    const outputs = n.member.step(input);
-    this.handleOutputs(n, closingVid, outputs);
-    // Writes for a view that arrived before it ran here apply now, before anything later arrives
-    // (the real driver's regions take them as initial contents).
-    if (this.alive(n) && outputs.some((o) => o.kind === 'viewStarted')) this.applyFutureWrites(n);
-    // The manager's and the core's own invariants, after every step (as the multicast swarm does).
-    if (this.alive(n)) n.vm?.checkInvariants();
-  }
-
-  private handleOutputs(n: SimNode, closingVid: number | undefined, outputs: readonly MemberOutput[]): void {
-    for (const out of outputs) {
-      if (!this.alive(n)) return;
-      const vm = n.vm;
-      switch (out.kind) {
-        case 'push': {
-          const table = n.table!;
-          const base = vm!.myRank * table.layout.rowBytes;
-          const writes = out.ranges.map((r) => ({ offset: r.offset, bytes: table.bytes.slice(base + r.offset, base + r.offset + r.length) }));
-          const bytes = writes.reduce((s, w) => s + w.bytes.length, 0);
-          for (const row of out.targets) {
-            const to = vm!.view.members[row].id;
-            this.sendItem(n.id, to, { kind: 'writes', vid: vm!.vid, from: n.id, writes }, bytes, 'sst');
-          }
-          break;
+      case 'joinFailed':
+        this.log(`n${n.id} JOIN FAILED: ${out.message}`);
+        n.state = 'stopped';
+        break;
+      case 'note':
+        this.log(`n${n.id} ${out.level}: ${out.message}`);
+        break;
+      case 'inadequate':
+        this.log(`n${n.id} inadequate: ${out.message}`);
+        this.observer.onInadequate?.(n.id, out.message);
+        break;
+      case 'sendsDropped':
+        this.observer.onSendsDropped?.(n.id, out.subgroup);
+        break;
+      case 'shutdown':
+        this.log(`n${n.id} SHUTDOWN ${out.reason}: ${out.message}`);
+        n.state = 'stopped';
+        n.shutdown = out.reason;
+        this.observer.onShutdown?.(n.id, out.reason, out.message, n.vm?.vid);
+        if (out.reason === 'removed' && this.prng.chance(this.options.rejoinChance ?? 0)) {
+          const at = this.nowUs + this.prng.int(500, 5000);
+          if (at <= this.options.tickUntilUs) this.queue.schedule(at, { kind: 'rejoin', node: n.id });
         }
-        case 'rdmcSend': {
-          this.log(`n${n.id} rdmc send v${vm!.vid} g${out.subgroup} #${out.index} ${out.message.length}B`);
-          let lastUs = this.nowUs + 1;
-          for (const row of out.groupRows.slice(1)) {
-            const to = vm!.view.members[row].id;
-            const at = this.sendItem(n.id, to, { kind: 'rdmc', vid: vm!.vid, from: n.id, subgroup: out.subgroup, senderRow: vm!.myRank, message: out.message.slice() }, out.message.length, 'rdmc');
-            if (at !== undefined) lastUs = Math.max(lastUs, at);
-          }
-          // The sender's own completion once every receiver has it.
-          this.queue.schedule(lastUs, { kind: 'arrive', to: n.id, item: { kind: 'rdmc', vid: vm!.vid, from: n.id, subgroup: out.subgroup, senderRow: vm!.myRank, message: out.message } });
-          break;
-        }
-        case 'deliver': {
-          const h = fnv1a(n.appState.get(out.subgroup) ?? FNV_OFFSET, out.payload);
-          n.appState.set(out.subgroup, h);
-          n.deliveredInView.set(out.subgroup, (n.deliveredInView.get(out.subgroup) ?? 0) + 1);
-          this.log(`n${n.id} deliver v${vm!.vid} g${out.subgroup} from n${out.senderNode} #${out.index}`);
-          this.observer.onDeliver?.(n.id, vm!.vid, out, h);
-          break;
-        }
-        case 'persist': {
-          const [lo, hi] = this.options.diskDelayUs;
-          this.queue.schedule(this.nowUs + this.prng.int(lo, hi), { kind: 'input', node: n.id, incarnation: n.incarnation, input: { kind: 'persisted', subgroup: out.subgroup, version: out.version } });
-          break;
-        }
-        case 'globalPersisted':
-          break;
-        case 'logTrim': {
-          const [lo, hi] = this.options.diskDelayUs;
-          this.log(`n${n.id} log trim v${out.vid} g${out.subgroup} [${out.throughIndex.join(',')}] (shard leader n${out.shardLeader})`);
-          this.queue.schedule(this.nowUs + this.prng.int(lo, hi), { kind: 'input', node: n.id, incarnation: n.incarnation, input: { kind: 'trimLogged', vid: out.vid, subgroup: out.subgroup } });
-          break;
-        }
-        case 'installing':
-          this.installs++;
-          this.lastInstallUs = this.nowUs;
-          this.log(`n${n.id} install view ${out.view.vid} [${out.view.members.map((m) => m.id).join(',')}] removed [${out.removed.join(',')}] joined [${out.joined.map((j) => j.id).join(',')}]`);
-          this.observer.onInstall?.(n.id, { ...out, kind: 'installView' }, new Map(n.deliveredInView));
-          void closingVid;
-          break;
-        case 'sendState':
-          this.sendControl(n.id, out.to.id, { type: 'state', vid: out.vid, subgroup: out.subgroup, state: stateBytes(n.appState.get(out.subgroup) ?? FNV_OFFSET), hlc: out.hlc });
-          break;
-        case 'sendControl':
-          this.sendControl(n.id, out.to, out.message);
-          break;
-        case 'dialContact':
-          this.dialContact(n);
-          break;
-        case 'connect':
-          for (const p of out.peers) this.connect(n, p.id);
-          break;
-        case 'dropPeers':
-          for (const id of out.nodes) this.disconnect(n, id);
-          break;
-        case 'createTable':
-          n.pendingTable = out.view;
-          this.queue.schedule(this.nowUs + 1, { kind: 'tableReady', node: n.id, incarnation: n.incarnation, vid: out.view.vid });
-          break;
-        case 'installState':
-          n.appState.set(out.subgroup, new DataView(out.state!.buffer, out.state!.byteOffset, 4).getUint32(0, true));
-          break;
-        case 'viewStarted': {
-          const view = out.view;
-          n.state = 'member';
-          for (const m of view.members) n.lastHeardUs.set(m.id, this.nowUs);
-          if (out.first) for (const [g] of view.subgroups.entries()) if (!n.appState.has(g)) n.appState.set(g, FNV_OFFSET);
-          this.log(`n${n.id} starts view ${view.vid} [${view.members.map((m) => m.id).join(',')}]${out.first ? ' (its first)' : ''}`);
-          this.observer.onViewStart?.(n.id, view, n.appState, out.first && view.vid > 0);
-          break;
-        }
-        case 'joinFailed':
-          this.log(`n${n.id} JOIN FAILED: ${out.message}`);
-          n.state = 'stopped';
-          break;
-        case 'note':
-          this.log(`n${n.id} ${out.level}: ${out.message}`);
-          break;
-        case 'inadequate':
-          this.log(`n${n.id} inadequate: ${out.message}`);
-          this.observer.onInadequate?.(n.id, out.message);
-          break;
-        case 'sendsDropped':
-          this.observer.onSendsDropped?.(n.id, out.subgroup);
-          break;
-        case 'shutdown':
-          this.log(`n${n.id} SHUTDOWN ${out.reason}: ${out.message}`);
-          n.state = 'stopped';
-          n.shutdown = out.reason;
-          this.observer.onShutdown?.(n.id, out.reason, out.message, vm?.vid);
-          if (out.reason === 'removed' && this.prng.chance(this.options.rejoinChance ?? 0)) {
-            const at = this.nowUs + this.prng.int(500, 5000);
-            if (at <= this.options.tickUntilUs) this.queue.schedule(at, { kind: 'rejoin', node: n.id });
-          }
-          break;
-      }
+        break;
+      default:
+        break;
     }
   }
 
-  private sendControl(from: number, to: number, message: ControlMessage): void {
-    this.sendItem(from, to, { kind: 'control', from, message }, 64, 'rdmc');
+  private notify(fabric: SimFabric, atUs: number, packet: SimPacket): void {
+    this.queue.schedule(atUs, { kind: 'call', fn: () => fabric.arrive(packet) });
+  }
+
+  /** The simulated world as each node's fabric and clock see it. */
+  private makeWorlds(): { fabric: SimFabricWorld; clock: SimClockWorld } {
+    const self = this;
+    const at = (atUs: number, fn: () => void): void => this.queue.schedule(atUs, { kind: 'call', fn });
+    const fabric: SimFabricWorld = {
+      get nowUs() {
+        return self.nowUs;
+      },
+      transmit: (from, to, packet, bytes, channel) => {
+        if (!this.linkUp(from, to)) return undefined;
+        const arrival = this.network.arrivalUs(this.nowUs, channel, from, to, bytes);
+        this.queue.schedule(arrival, { kind: 'arrive', to, packet });
+        return arrival;
+      },
+      notify: (f, atUs, packet) => this.notify(f, atUs, packet),
+      at,
+      dialContact: (f) => this.dialContact(this.node(f.nodeId)),
+      connect: (f, peer) => this.connect(this.node(f.nodeId), peer),
+      disconnect: (f, peer) => this.disconnect(this.node(f.nodeId), peer),
+      processingDelayUs: (node) => this.options.processingDelayUs?.get(node) ?? 0,
+      trace: (line) => this.log(line),
+    };
+    const clock: SimClockWorld = {
+      get nowUs() {
+        return self.nowUs;
+      },
+      at,
+      firstTickDelayUs: (intervalUs) => this.prng.int(1, intervalUs),
+      tickUntilUs: this.options.tickUntilUs,
+    };
+    return { fabric, clock };
   }
 
   /**
@@ -707,12 +561,7 @@ export class MembershipCluster {
     this.log(`n${n.id} dials the contact: n${target.id}`);
     if (!this.alive(target) || !this.linkUp(n.id, target.id) || !this.linkUp(target.id, n.id) || target.id === n.id) {
       // A refused or unanswered dial: reported after about a round trip.
-      this.queue.schedule(this.nowUs + 2 * this.options.network.baseDelayUs + 50, {
-        kind: 'input',
-        node: n.id,
-        incarnation: n.incarnation,
-        input: { kind: 'contactUnreachable', final: false, reason: `node ${target.id} does not answer` },
-      });
+      this.notify(n.fabric, this.nowUs + 2 * this.options.network.baseDelayUs + 50, { kind: 'failure', failure: { nodeId: n.fabric.unknownPeer, reason: `node ${target.id} does not answer`, refused: false } });
       return;
     }
     this.connect(n, target.id);
@@ -723,23 +572,23 @@ export class MembershipCluster {
     const p = this.nodes.get(peer);
     if (!p || !this.alive(p) || !this.linkUp(n.id, peer) || !this.linkUp(peer, n.id)) {
       // The dial fails: after the handshake timeout, as the real fabric reports it.
-      this.queue.schedule(this.nowUs + this.options.failureTimeoutUs, { kind: 'input', node: n.id, incarnation: n.incarnation, input: { kind: 'peerFailed', node: peer } });
+      this.notify(n.fabric, this.nowUs + this.options.failureTimeoutUs, { kind: 'failure', failure: { nodeId: peer, reason: `cannot reach node ${peer}`, refused: false } });
       return;
     }
     const rttUs = 2 * (this.network.arrivalUs(this.nowUs, 'rdmc', n.id, peer, 64) - this.nowUs);
-    const first = !n.links.has(peer);
-    n.links.add(peer);
-    p.links.add(n.id);
-    this.queue.schedule(this.nowUs + rttUs, { kind: 'input', node: n.id, incarnation: n.incarnation, input: { kind: 'connected', node: peer } });
-    if (first) this.queue.schedule(this.nowUs + rttUs / 2, { kind: 'input', node: peer, incarnation: p.incarnation, input: { kind: 'connected', node: n.id } });
+    const first = !n.fabric.links.has(peer);
+    n.fabric.links.add(peer);
+    p.fabric.links.add(n.id);
+    this.notify(n.fabric, this.nowUs + rttUs, { kind: 'connected', node: peer });
+    if (first) this.notify(p.fabric, this.nowUs + rttUs / 2, { kind: 'connected', node: n.id });
   }
 
   /** `n` closes its connection to `peer`; the other end hears of it. */
   private disconnect(n: SimNode, peer: number): void {
-    if (!n.links.delete(peer)) return;
+    if (!n.fabric.links.delete(peer)) return;
     const p = this.nodes.get(peer);
     if (!p) return;
-    p.links.delete(n.id);
-    if (this.alive(p) && this.linkUp(n.id, peer)) this.queue.schedule(this.network.arrivalUs(this.nowUs, 'rdmc', n.id, peer, 64), { kind: 'input', node: peer, incarnation: p.incarnation, input: { kind: 'peerFailed', node: n.id } });
+    p.fabric.links.delete(n.id);
+    if (this.alive(p) && this.linkUp(n.id, peer)) this.notify(p.fabric, this.network.arrivalUs(this.nowUs, 'rdmc', n.id, peer, 64), { kind: 'failure', failure: { nodeId: n.id, reason: `node ${n.id} closed the connection`, refused: false } });
   }
 }

@@ -184,7 +184,7 @@ export function runMembershipSeed(seed: number, options: { trace?: (line: string
   // The initial members form the group through node 1, the contact, as real processes do.
   const allocateFirst = (memberIds: readonly number[]): GroupSubgroup[] | undefined => {
     try {
-      return numberSubgroups(allocator.allocate(memberIds)).map((sg) => ({ type: sg.type, index: sg.index, shards: sg.shards, params: PARAMS }));
+      return numberSubgroups(allocator.allocate(memberIds)).map((sg) => ({ type: sg.type, index: sg.index, shards: sg.shards.map((s) => ({ members: s.members, senders: s.senders, mode: s.mode })), params: PARAMS }));
     } catch (e) {
       if (e instanceof InadequateLayoutError) return undefined;
       throw e;

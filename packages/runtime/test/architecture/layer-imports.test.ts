@@ -66,11 +66,8 @@ function describeImport(i: SourceImport): string {
 const COMPOSITION_ROOTS = ['replicated/group.ts'];
 const COMPOSITION_LAYERS = ['cli', 'bench', ''];
 
-/**
- * Today's exceptions, to be removed as the redesign (issue 11, items 1-2) moves the driver behind
- * a shell: a raw subgroup still holds the driver's GroupNode.
- */
-const KNOWN_DRIVER_IMPORTS = new Set(['replicated/raw-subgroup.ts -> driver/group-node.ts']);
+/** Exceptions to the rules above, each to be removed by the change that makes it unnecessary (none today). */
+const KNOWN_DRIVER_IMPORTS = new Set<string>();
 
 const IO_GLOBALS = /\b(?:Date\.now|Math\.random|performance\.now|setTimeout|setInterval|setImmediate|queueMicrotask|process\.)/;
 
@@ -88,13 +85,26 @@ describe('layer imports (docs/ARCHITECTURE.md: dependencies point down)', () => 
     expect(bad.map(describeImport)).to.deep.equal([]);
   });
 
-  it('core reads no clock, no randomness and no timers (sans-I/O)', () => {
-    const bad = sourceFiles(path.join(SRC, 'core'))
-      .map((full) => ({ file: path.relative(SRC, full), hit: IO_GLOBALS.exec(withoutComments(readFileSync(full, 'utf8')))?.[0] }))
-      .filter((f) => f.hit !== undefined)
-      .map((f) => `${f.file} uses ${f.hit}`);
-    expect(bad).to.deep.equal([]);
+  it('io holds the ports as types: it imports only core, no packages, no Node built-ins', () => {
+    const bad = imports.filter((i) => layerOf(i.file) === 'io' && (i.target === undefined || !['core', 'io'].includes(layerOf(i.target))));
+    expect(bad.map(describeImport)).to.deep.equal([]);
   });
+
+  it('shell imports only core, io, rpc and util (never driver or sim: it runs over the ports)', () => {
+    const bad = imports.filter((i) => layerOf(i.file) === 'shell' && i.target !== undefined && !['core', 'io', 'rpc', 'util', 'shell'].includes(layerOf(i.target)));
+    const nodeBuiltins = imports.filter((i) => ['shell', 'io'].includes(layerOf(i.file)) && i.specifier.startsWith('node:'));
+    expect([...bad, ...nodeBuiltins].map(describeImport)).to.deep.equal([]);
+  });
+
+  for (const layer of ['core', 'io', 'shell']) {
+    it(`${layer} reads no clock, no randomness and no timers (sans-I/O: time comes from the Clock port)`, () => {
+      const bad = sourceFiles(path.join(SRC, layer))
+        .map((full) => ({ file: path.relative(SRC, full), hit: IO_GLOBALS.exec(withoutComments(readFileSync(full, 'utf8')))?.[0] }))
+        .filter((f) => f.hit !== undefined)
+        .map((f) => `${f.file} uses ${f.hit}`);
+      expect(bad).to.deep.equal([]);
+    });
+  }
 
   it('util imports no other layer (it is the ground floor every layer may use)', () => {
     const bad = imports.filter((i) => layerOf(i.file) === 'util' && i.target !== undefined && layerOf(i.target) !== 'util');

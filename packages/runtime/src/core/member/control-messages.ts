@@ -3,7 +3,7 @@
  * them, and `parseControl`, which checks every field of a decoded message: a peer that sends
  * something else is misbehaving, and the driver drops its connection instead of acting on
  * garbage. The wire encoding (msgpack behind a channel byte) is the driver's
- * (`../../driver/control-codec.ts`).
+ * (`../../shell/control-codec.ts`).
  */
 import { hlc, type Hlc } from '../hlc.js';
 import type { GroupSubgroup, GroupView, MemberAddress } from '../membership/group-view.js';

@@ -1,11 +1,12 @@
 /**
  * Sends of one tick, gathered per subgroup: they reach the protocol together (one `sendBatch` per
- * subgroup at the next microtask), so one push carries many SMC slots instead of one each.
+ * subgroup once the current task is done: the clock's `defer`), so one push carries many SMC
+ * slots instead of one each.
  */
 import type { MemberInput } from '../core/member/member-io.js';
-import { PayloadSlab } from '../core/payload-slab.js';
+import { PayloadSlab, type ChunkAllocator } from '../core/payload-slab.js';
 import { HEADER_BYTES } from '../core/sst-layout.js';
-import { uninitializedChunks } from './uninitialized-chunks.js';
+import type { Clock } from '../io/clock.js';
 
 interface PendingBatch {
   readonly subgroup: number;
@@ -20,14 +21,20 @@ export class SendBatcher {
   private readonly pending = new Map<number, PendingBatch>();
   private flushScheduled = false;
   /** Send copies come out of shared chunks: one allocation per chunk, not per message. */
-  private readonly slab = new PayloadSlab(uninitializedChunks);
+  private readonly slab: PayloadSlab;
 
   /** `flush` gets each batch as the `sendBatch` input it becomes. */
-  constructor(private readonly flush: (batch: Extract<MemberInput, { kind: 'sendBatch' }>) => void) {}
+  constructor(
+    private readonly clock: Clock,
+    chunks: ChunkAllocator | undefined,
+    private readonly flush: (batch: Extract<MemberInput, { kind: 'sendBatch' }>) => void,
+  ) {
+    this.slab = new PayloadSlab(chunks);
+  }
 
   /**
    * Queues one send, copied now unless `owned` (the caller never writes it again): the batch
-   * reaches the protocol at the next microtask and the caller may reuse its buffer as soon as this
+   * reaches the protocol once the current task is done and the caller may reuse its buffer as soon as this
    * returns. A copy that will travel by RDMC (`viaRdmc`) gets room for the message header in front
    * of it, so the core need not copy it again into a header + payload message.
    */
@@ -40,7 +47,7 @@ export class SendBatcher {
     else batch.payloads.push(this.slab.copy(payload));
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(() => this.flushNow());
+      this.clock.defer(() => this.flushNow());
     }
   }
 

@@ -1,14 +1,14 @@
 /**
- * The fabric resources of one view: its SST as a native region (region id = vid, so writes of
+ * The fabric resources of one view: its SST as a fabric region (region id = vid, so writes of
  * different views never mix) and one RDMC group per sender of each of my shards that can carry
  * large messages. A new view gets new resources; the old ones are closed once it is installed.
  */
-import type { Endpoint, RdmcGroup, Region } from '@derecho-ts/rdma-native';
 import { invariant } from '../core/invariant.js';
 import { viewLayoutFor, type GroupView } from '../core/membership/group-view.js';
 import { SstLayout } from '../core/sst-layout.js';
 import { initializeSstTable } from '../core/sst-table.js';
 import { findMyShard, type ViewLayout } from '../core/view.js';
+import type { Fabric, FabricRdmcGroup, FabricRegion } from '../io/fabric.js';
 
 const MAX_SUBGROUPS = 1 << 12;
 const MAX_SENDERS_PER_SHARD = 1 << 8;
@@ -27,27 +27,27 @@ export interface RdmcRoute {
 export class ViewFabric {
   readonly layout: ViewLayout;
   readonly sstLayout: SstLayout;
-  readonly region: Region;
+  readonly region: FabricRegion;
   /** Node id of each SST row. */
   readonly rowToNode: readonly number[];
-  private readonly rdmcGroups = new Map<number, RdmcGroup>();
+  private readonly rdmcGroups = new Map<number, FabricRdmcGroup>();
   /** My own sending group per subgroup. */
-  private readonly mySendGroups = new Map<number, RdmcGroup>();
+  private readonly mySendGroups = new Map<number, FabricRdmcGroup>();
   private readonly routes = new Map<number, RdmcRoute>();
   private closed = false;
 
   constructor(
-    private readonly endpoint: Endpoint,
+    private readonly fabric: Fabric,
     readonly view: GroupView,
   ) {
-    this.layout = viewLayoutFor(view, endpoint.nodeId);
+    this.layout = viewLayoutFor(view, fabric.nodeId);
     this.sstLayout = SstLayout.forView(this.layout);
     this.rowToNode = this.layout.members;
     // The table is initialized before the region exists and handed over as its initial contents:
     // writes that faster members already pushed for this view are applied on top of it.
     const initial = new ArrayBuffer(this.sstLayout.tableBytes);
     initializeSstTable(this.sstLayout, initial, view.vid);
-    this.region = endpoint.createRegion({ regionId: view.vid, rowBytes: this.sstLayout.rowBytes, members: [...this.layout.members], initialContents: new Uint8Array(initial) });
+    this.region = fabric.createRegion({ regionId: view.vid, rowBytes: this.sstLayout.rowBytes, members: [...this.layout.members], initialContents: new Uint8Array(initial) });
     this.createRdmcGroups();
   }
 
@@ -70,10 +70,10 @@ export class ViewFabric {
         if (!my.shard.senders[i]) continue;
         const rotated = [...members.slice(i), ...members.slice(0, i)];
         const groupId = rdmcGroupId(this.view.vid, g, senderRank++);
-        const group = this.endpoint.createRdmcGroup({ groupId, members: rotated, blockBytes: sub.params.blockBytes });
+        const group = this.fabric.createRdmcGroup({ groupId, members: rotated, blockBytes: sub.params.blockBytes });
         this.rdmcGroups.set(groupId, group);
         this.routes.set(groupId, { subgroup: g, senderRow: this.layout.members.indexOf(members[i]) });
-        if (members[i] === this.endpoint.nodeId) this.mySendGroups.set(g, group);
+        if (members[i] === this.fabric.nodeId) this.mySendGroups.set(g, group);
       }
     }
   }
@@ -84,7 +84,7 @@ export class ViewFabric {
   }
 
   /** My sending group of `subgroup`, or undefined for a singleton shard. */
-  sendGroup(subgroup: number): RdmcGroup | undefined {
+  sendGroup(subgroup: number): FabricRdmcGroup | undefined {
     return this.mySendGroups.get(subgroup);
   }
 
