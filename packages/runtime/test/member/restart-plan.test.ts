@@ -1,0 +1,62 @@
+/**
+ * The restart leader's pure decisions (reference §2.13): the version a ragged trim lets through,
+ * what a restart quorum needs, and the plan's choice of log, tails and HLC floor.
+ */
+import { expect } from 'chai';
+import { assessRestart, planRestart, type RestartCandidate } from '../../src/core/member/restart-plan.js';
+import { trimVersion, type RestartState } from '../../src/core/member/restart-state.js';
+import type { GroupSubgroup } from '../../src/core/membership/group-view.js';
+import type { AllocateNextView } from '../../src/core/membership/next-view.js';
+import { addr, params } from '../membership/vm-harness.js';
+import { lastView, persistentGroup, v } from './restart-harness.js';
+
+function candidate(id: number, vid: number, newest: bigint | undefined, wallUs = 0): RestartCandidate {
+  const state: RestartState = {
+    identity: { cluster: 'c', schema: 's' },
+    view: lastView([1, 2, 3], vid),
+    trims: [],
+    logs: newest === undefined ? [] : [{ subgroup: 0, shard: 0, newestVersion: newest, newestHlc: { wallUs, logical: 0 } }],
+  };
+  return { member: addr(id), state };
+}
+
+/** Two persistent shards: nodes 1-2 and 3-4. */
+const twoShards: AllocateNextView = (ids) => [
+  { type: 'T', index: 0, shards: [{ members: ids.filter((id) => id <= 2), senders: ids.filter((id) => id <= 2).map(() => true), mode: 'persistent' }, { members: ids.filter((id) => id > 2), senders: ids.filter((id) => id > 2).map(() => true), mode: 'persistent' }], params },
+] as GroupSubgroup[];
+
+describe('core/member: restart plan', () => {
+  it('a trim lets through the largest index × senders + rank; an empty one keeps only earlier views', () => {
+    expect(trimVersion({ vid: 5, subgroup: 0, shard: 0, shardLeader: 1, throughIndex: [2, 4, -1] })).to.equal(v(5, 13));
+    expect(trimVersion({ vid: 5, subgroup: 0, shard: 0, shardLeader: 1, throughIndex: [-1, -1] })).to.equal(v(5, 0) - 1n);
+  });
+
+  it('a quorum needs a majority, a former member of every persistent shard, and an adequate layout', () => {
+    const view = { vid: 3, members: [1, 2, 3, 4].map(addr), subgroups: twoShards([1, 2, 3, 4], { vid: -1, members: [], subgroups: [] }) };
+    const c = (id: number): RestartCandidate => ({ member: addr(id), state: { identity: { cluster: 'c', schema: 's' }, view, trims: [], logs: [] } });
+    const noShard1 = assessRestart([c(1), c(2)], twoShards);
+    expect(noShard1.quorum).to.equal(false);
+    expect(!noShard1.quorum && noShard1.why).to.equal('the restart needs a majority of view 3 (3 of its 4 members; 2 back); a former member of T[0] shard 1 (nodes 3, 4)');
+    expect(assessRestart([c(1), c(2), c(3)], twoShards).quorum).to.equal(true);
+    const inadequate = assessRestart([c(1), c(2), c(3)], persistentGroup(4));
+    expect(!inadequate.quorum && inadequate.why).to.match(/^the restart needs members enough for the layout/);
+  });
+
+  it('the newest logged view decides; the restart view continues its vid with the former members first', () => {
+    const a = assessRestart([candidate(3, 4, v(4, 1)), candidate(2, 5, v(5, 0)), candidate(1, 5, v(5, 2))], persistentGroup());
+    expect(a.quorum && a.view.vid).to.equal(6);
+    expect(a.quorum && a.view.members.map((m) => m.id)).to.deep.equal([1, 2, 3]);
+  });
+
+  it('without a logged trim the longest log wins; the floor is the newest HLC; everyone behind gets a tail', () => {
+    const cs = [candidate(1, 5, v(5, 2), 30), candidate(2, 5, v(5, 6), 70), candidate(3, 5, undefined)];
+    const a = assessRestart(cs, persistentGroup());
+    if (!a.quorum) throw new Error(a.why);
+    const [shard] = planRestart(cs, a.view, a.lastView).shards;
+    expect(shard).to.deep.include({ keepThrough: v(5, 6), source: 2, hlc: { wallUs: 70, logical: 0 } });
+    expect(shard.tails).to.deep.equal([
+      { to: 1, afterVersion: v(5, 2) },
+      { to: 3, afterVersion: -1n },
+    ]);
+  });
+});
