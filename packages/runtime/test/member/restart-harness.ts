@@ -59,6 +59,9 @@ export class RestartPump {
   private readonly contacts = new Map<number, { host: string; port: number }>();
   private readonly queue: { to: number; input: MemberInput }[] = [];
   nowUs = 0;
+  /** While set, created tables are held (not reported ready) until `releaseTables`. */
+  holdTables = false;
+  private readonly heldTables: { to: number; input: MemberInput }[] = [];
 
   constructor(private readonly base: Partial<MemberOptions> = {}) {}
 
@@ -169,7 +172,7 @@ export class RestartPump {
         const layout = SstLayout.forView(viewLayoutFor(o.view, id));
         const table = new ArrayBuffer(layout.tableBytes);
         initializeSstTable(layout, table, o.view.vid);
-        this.queue.push({ to: id, input: { kind: 'tableReady', vid: o.view.vid, table } });
+        (this.holdTables ? this.heldTables : this.queue).push({ to: id, input: { kind: 'tableReady', vid: o.view.vid, table } });
         return;
       }
       case 'truncateLog':
@@ -196,6 +199,12 @@ export class RestartPump {
       default:
         return;
     }
+  }
+
+  releaseTables(): void {
+    this.holdTables = false;
+    this.queue.push(...this.heldTables.splice(0));
+    this.run();
   }
 
   /** Crashes a node: it stops answering; its peers see its connections fail. */

@@ -141,6 +141,45 @@ describe('core/member: total restart', () => {
     for (const id of [1, 2, 3, 4]) expect(pump.startedView(id)?.members.map((m) => m.id)).to.deep.equal([1, 2, 3, 4]);
   });
 
+  it('a member lost before the restart view starts: the leader plans again from the logs as they are now', () => {
+    const pump = new RestartPump();
+    const logs = new Map([
+      [1, logOf(5, 3)],
+      [2, logOf(5, 8)],
+      [3, logOf(5, 5)],
+    ]);
+    for (const [id, log] of logs) pump.add(id, [...log]);
+    pump.holdTables = true;
+    for (const id of [1, 2, 3]) pump.start(id, pump.stateOf(id, VIEW5));
+    // The plan was carried out (node 2's tails arrived), but node 2 crashes before the view starts.
+    expect(pump.node(1).log).to.have.length(8);
+    pump.crash(2);
+    pump.releaseTables();
+    expect(pump.notes(1)).to.include('node 2 of restart view 6 was lost before it started: planning the restart again without it');
+    // Nodes 1 and 3 are a quorum of view 5; the leader waits the grace for node 2, then restarts with the logs it got.
+    pump.advance(1100 * MS);
+    for (const id of [1, 3]) expect(pump.startedView(id)?.members.map((m) => m.id)).to.deep.equal([1, 3]);
+    checkItem10(pump, logs, v(5, 7));
+  });
+
+  it('the restart leader lost before the restart view starts: the next candidate leads a new round', () => {
+    const pump = new RestartPump();
+    const logs = new Map([
+      [1, logOf(5, 3)],
+      [2, logOf(5, 4)],
+      [3, logOf(5, 6)],
+    ]);
+    for (const [id, log] of logs) pump.add(id, [...log]);
+    pump.holdTables = true;
+    for (const id of [1, 2, 3]) pump.start(id, pump.stateOf(id, VIEW5));
+    pump.crash(1);
+    pump.releaseTables();
+    pump.advance(1100 * MS);
+    for (const id of [2, 3]) expect(pump.startedView(id)?.members.map((m) => m.id)).to.deep.equal([2, 3]);
+    expect(pump.notes(3)).to.include('restart leader node 1 was lost before restart view 6 started: following the next candidate');
+    checkItem10(pump, logs, v(5, 5));
+  });
+
   it('a running group is joined, not restarted: a restarted contact does not form a second group', () => {
     const pump = new RestartPump();
     // Nodes 2 and 3 run a group (formed by node 2); node 1, the configured contact, comes back with logs.

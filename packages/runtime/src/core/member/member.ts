@@ -71,12 +71,15 @@ export interface MemberOptions {
 
 /** A node that started with logs of an earlier run (total restart). */
 interface Restart {
-  readonly state: RestartState;
+  /** Its logs as the restart found them, updated as this node truncates and receives tails. */
+  state: RestartState;
   /** Who may lead the restart, in order. */
   readonly candidates: readonly MemberAddress[];
   leader: RestartLeader | undefined;
   /** Members of the last view this node announced its leadership to. */
   readonly announcedTo: Set<number>;
+  /** Members of an abandoned restart view outside the last view (announced to as well when leading again). */
+  alsoAnnounceTo: readonly MemberAddress[];
   /** A running group was found: restarting nodes that ask are sent there. */
   runningGroup: MemberAddress | undefined;
 }
@@ -137,6 +140,8 @@ export class Member {
   private vm: ViewManager | undefined;
   private formation: GroupFormation | undefined;
   private restart: Restart | undefined;
+  /** Tables asked for by restart views that were abandoned before they were ready (their tableReady is dropped). */
+  private staleTables = 0;
   private nowUs = 0;
   private joinDeadlineUs = Number.POSITIVE_INFINITY;
   private startedUs = 0;
@@ -231,7 +236,7 @@ export class Member {
       const lastView = new Map(restart.view.members.map((m) => [m.id, m]));
       const ids = this.options.restartLeaders ?? [...lastView.keys()].sort((a, b) => a - b);
       const candidates = ids.flatMap((id) => (id === this.myId ? [this.options.me] : lastView.has(id) ? [lastView.get(id)!] : []));
-      this.restart = { state: restart, candidates, leader: undefined, announcedTo: new Set(), runningGroup: undefined };
+      this.restart = { state: restart, candidates, leader: undefined, announcedTo: new Set(), alsoAnnounceTo: [], runningGroup: undefined };
       this.note('info', `node ${this.myId} restarts from its logs of view ${restart.view.vid}; restart leaders in order: nodes ${candidates.map((c) => c.id).join(', ')}`);
       this.followRestart(0);
       return;
@@ -352,7 +357,8 @@ export class Member {
         }
         return;
       case 'entering':
-        if (p.view.members.some((m) => m.id === node) && node !== this.myId) this.failJoin(`node ${node} of view ${p.view.vid} failed while this node was joining it`);
+        if (p.restart !== undefined) this.onRestartMemberLost(p, node);
+        else if (p.view.members.some((m) => m.id === node) && node !== this.myId) this.failJoin(`node ${node} of view ${p.view.vid} failed while this node was joining it`);
         return;
       case 'running':
       case 'installing':
@@ -442,7 +448,11 @@ export class Member {
         else if (this.restart?.leader !== undefined) this.restartLeaderOutputs(this.restart.leader.onReady(from, m.vid));
         return;
       case 'start':
-        if (p.kind === 'entering' && p.transfers === undefined && p.view.vid === m.vid && p.table !== undefined) this.startFirstView(p.view, p.table, p.restart === undefined ? undefined : this.restartFloors(p.view, p.restart.plan));
+        if (p.kind === 'entering' && p.transfers === undefined && p.view.vid === m.vid && p.table !== undefined) {
+          this.startFirstView(p.view, p.table, p.restart === undefined ? undefined : this.restartFloors(p.view, p.restart.plan));
+          // A member lost while the restart view was being entered is suspected in it like any failed member.
+          if (p.restart !== undefined) for (const x of p.view.members) if (x.id !== this.myId && !this.connectedPeers.has(x.id) && this.phase.kind === 'running') this.toViewManager({ kind: 'peerFailed', node: x.id });
+        }
         return;
       case 'restartState':
         if (from !== m.member.id) {
@@ -519,7 +529,7 @@ export class Member {
   /** Tells every connected member of the last view, once, that this node leads the restart. */
   private announceLeadership(): void {
     const r = this.restart!;
-    for (const m of r.state.view.members) {
+    for (const m of [...r.state.view.members, ...r.alsoAnnounceTo]) {
       if (m.id === this.myId || !this.connectedPeers.has(m.id) || r.announcedTo.has(m.id)) continue;
       r.announcedTo.add(m.id);
       this.sendControl(m.id, { type: 'restartLeader', leader: this.options.me });
@@ -575,6 +585,13 @@ export class Member {
       return;
     }
     const theirs = this.candidateIndex(leader.id);
+    if (p.kind === 'entering' && p.restart !== undefined && from === p.from) {
+      // The leader lost a member of the restart view before it started: it plans again from the logs as they are now.
+      this.note('info', `restart leader node ${from} plans the restart again`);
+      this.abandonRestartView(p);
+      this.followRestart(theirs);
+      return;
+    }
     if (p.kind === 'restartLeading' && this.restart.leader!.announced === undefined) {
       if (theirs < this.candidateIndex(this.myId)) {
         // A candidate ahead of this one is back: it leads, and so do the members that followed me.
@@ -654,7 +671,42 @@ export class Member {
         for (const t of sp.tails) if (t.to !== this.myId) this.out.push({ kind: 'sendLogTail', to: t.to, vid: view.vid, subgroup: sp.subgroup, shard: sp.shard, afterVersion: t.afterVersion, throughVersion: sp.keepThrough });
       } else if (sp.tails.some((t) => t.to === this.myId)) awaitedTails.add(`${sp.subgroup}:${sp.shard}`);
     }
+    const r = this.restart!;
+    r.state = {
+      ...r.state,
+      logs: r.state.logs.map((l) => {
+        const sp = plan.shards.find((x) => x.subgroup === l.subgroup && x.shard === l.shard);
+        return sp !== undefined && l.newestVersion > sp.keepThrough ? { ...l, newestVersion: sp.keepThrough } : l;
+      }),
+    };
     this.advanceEntering();
+  }
+
+  /**
+   * A member of the restart view being entered was lost before it started. The leader plans
+   * again from the logs as they are now (a new round: every member sends its state again); a
+   * follower that lost its leader follows the next candidate; other losses wait for the leader.
+   */
+  private onRestartMemberLost(p: Extract<Phase, { kind: 'entering' }>, node: number): void {
+    if (!p.view.members.some((m) => m.id === node) || node === this.myId) return;
+    const r = this.restart!;
+    if (r.leader !== undefined) {
+      this.note('info', `node ${node} of restart view ${p.view.vid} was lost before it started: planning the restart again without it`);
+      r.alsoAnnounceTo = p.view.members.filter((m) => !r.state.view.members.some((x) => x.id === m.id));
+      r.announcedTo.clear();
+      this.abandonRestartView(p);
+      this.leadRestart();
+    } else if (node === p.from) {
+      this.note('info', `restart leader node ${node} was lost before restart view ${p.view.vid} started: following the next candidate`);
+      this.abandonRestartView(p);
+      const index = this.candidateIndex(node);
+      this.followRestart(Number.isFinite(index) ? index + 1 : 0);
+    } else this.note('info', `node ${node} of restart view ${p.view.vid} was lost before it started; the restart leader, node ${p.from}, plans again`);
+  }
+
+  private abandonRestartView(p: Extract<Phase, { kind: 'entering' }>): void {
+    if (p.tableRequested && p.table === undefined) this.staleTables++;
+    this.restart!.leader = undefined;
   }
 
   private onLogTail(from: number, m: Extract<ControlMessage, { type: 'logTail' }>): void {
@@ -668,6 +720,9 @@ export class Member {
       return;
     }
     p.restart.awaitedTails.delete(key);
+    const r = this.restart!;
+    const others = r.state.logs.filter((l) => l.subgroup !== m.subgroup || l.shard !== m.shard);
+    r.state = { ...r.state, logs: [...others, { subgroup: m.subgroup, shard: m.shard, newestVersion: m.throughVersion, newestHlc: sp.hlc }] };
     this.out.push({ kind: 'appendLogTail', subgroup: m.subgroup, shard: m.shard, afterVersion: m.afterVersion, throughVersion: m.throughVersion, tail: m.tail });
     this.advanceEntering();
   }
@@ -721,6 +776,11 @@ export class Member {
   }
 
   private onTableReady(vid: number, table: ArrayBuffer): void {
+    // Tables are ready in the order they were asked for: the first ones after an abandoned restart view are its.
+    if (this.staleTables > 0) {
+      this.staleTables--;
+      return;
+    }
     const p = this.phase;
     if (p.kind === 'entering' && p.view.vid === vid && p.tableRequested && p.table === undefined) {
       p.table = table;
