@@ -18,8 +18,9 @@ import { INVALID_VERSION, makeVersion, type Version } from '../../src/core/versi
 import { decodeControl, encodeControl } from '../../src/driver/control-codec.js';
 import { InadequateLayoutError } from '../../src/layout/errors.js';
 import { addr, params } from '../membership/vm-harness.js';
+import { memberOptions, MS } from './member-options.js';
 
-export const MS = 1000;
+export { MS };
 export const v = (vid: number, seq: number): Version => makeVersion(vid, seq);
 const tailCodec = new Packr({ useRecords: false });
 
@@ -67,24 +68,7 @@ export class RestartPump {
 
   add(id: number, log: CheckedLogEntry[] = [], overrides: Partial<MemberOptions> = {}): Member {
     this.contacts.set(id, overrides.contact ?? this.base.contact ?? { host: addr(1).host, port: addr(1).port });
-    const member = new Member({
-      me: addr(id),
-      isContact: id === 1,
-      contact: { host: addr(1).host, port: addr(1).port },
-      allocateFirst: (ids) => (ids.length >= 2 ? persistentGroup()(ids, { vid: -1, members: [], subgroups: [] }) : undefined),
-      allocateNext: persistentGroup(),
-      joinTimeoutUs: 30_000 * MS,
-      stateTimeoutUs: 30_000 * MS,
-      retryUs: 50 * MS,
-      joinRetryUs: 2000 * MS,
-      joinerConnectTimeoutUs: 5000 * MS,
-      stallReportUs: 3000 * MS,
-      heartbeatIntervalUs: 1 * MS,
-      partitionSafety: true,
-      restartTimeoutUs: 1000 * MS,
-      ...this.base,
-      ...overrides,
-    });
+    const member = new Member(memberOptions(id, persistentGroup(), { restartTimeoutUs: 1000 * MS, ...this.base, ...overrides }));
     this.nodes.set(id, { member, log, up: true, stopped: undefined, outputs: [], tailEntriesSent: 0 });
     return member;
   }
