@@ -7,6 +7,7 @@
 import { Packr } from 'msgpackr';
 import type { Hlc } from '../../src/core/hlc.js';
 import { Member, type MemberOptions } from '../../src/core/member/member.js';
+import type { ControlMessage } from '../../src/core/member/control-messages.js';
 import type { MemberInput, MemberOutput } from '../../src/core/member/member-io.js';
 import type { CheckedLogEntry } from '../../src/core/member/restart-check.js';
 import type { RestartState, RestartTrim } from '../../src/core/member/restart-state.js';
@@ -60,6 +61,8 @@ export class RestartPump {
   private readonly contacts = new Map<number, { host: string; port: number }>();
   private readonly queue: { to: number; input: MemberInput }[] = [];
   nowUs = 0;
+  /** Every control message sent between nodes, in the order sent. */
+  readonly sentLog: { from: number; to: number; message: ControlMessage }[] = [];
   /** While set, created tables are held (not reported ready) until `releaseTables`. */
   holdTables = false;
   private readonly heldTables: { to: number; input: MemberInput }[] = [];
@@ -123,6 +126,7 @@ export class RestartPump {
     n.outputs.push(o);
     switch (o.kind) {
       case 'sendControl': {
+        this.sentLog.push({ from: id, to: o.to, message: o.message });
         if (!this.linked(id, o.to)) return;
         // Through the wire codec: every message is encoded and validated like a real one.
         const message = decodeControl(encodeControl(o.message).subarray(1));
