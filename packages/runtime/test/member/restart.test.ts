@@ -195,6 +195,15 @@ describe('core/member: total restart', () => {
     expect(pump.node(1).member.phaseName).to.equal('asking');
   });
 
+  it('configured restart leaders, none reachable: the join deadline says so, naming them', () => {
+    const five = lastView([1, 2, 3, 4, 5], 5);
+    const fresh = new RestartPump({ joinTimeoutUs: 1000 * MS, restartTimeoutUs: 500 * MS, restartLeaders: [1, 2] });
+    fresh.add(4, logOf(5, 1));
+    fresh.start(4, fresh.stateOf(4, five));
+    fresh.advance(2100 * MS);
+    expect(fresh.node(4).stopped).to.equal('node 4 did not restart from its logs of view 5 within 2000 ms: no restart leader candidate (nodes 1, 2) answered: start a majority of view 5, or check restart.leaders');
+  });
+
   it('restart state of another cluster or schema, or a log newer than its restart log, is refused with a reason', () => {
     const pump = new RestartPump();
     for (const id of [1, 2, 3]) pump.add(id, logOf(5, 2));

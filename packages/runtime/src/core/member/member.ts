@@ -272,7 +272,9 @@ export class Member {
     }
     if (this.nowUs >= this.joinDeadlineUs) {
       const why = this.deferredReason !== undefined ? `: ${this.deferredReason}` : p.kind === 'entering' ? `: ${this.enteringWait(p)}` : '';
-      this.failJoin(`node ${this.myId} did not join within ${Math.round(this.options.joinTimeoutUs / 1000)} ms (contact ${this.contactText})${why}`);
+      const within = Math.round((this.joinDeadlineUs - this.startedUs) / 1000);
+      if (this.restart !== undefined && this.restart.runningGroup === undefined) this.failJoin(`node ${this.myId} did not restart from its logs of view ${this.restart.state.view.vid} within ${within} ms${why}`);
+      else this.failJoin(`node ${this.myId} did not join within ${within} ms (contact ${this.contactText})${why}`);
       return;
     }
     if (p.kind === 'restartFollowing' || p.kind === 'restartLeading') {
@@ -494,6 +496,7 @@ export class Member {
     const r = this.restart!;
     if (index >= r.candidates.length) {
       this.note('info', `no restart leader candidate is reachable (${r.candidates.map((c) => c.id).join(', ')}); trying them again`);
+      this.deferredReason = `no restart leader candidate (nodes ${r.candidates.map((c) => c.id).join(', ')}) answered: start a majority of view ${r.state.view.vid}, or check restart.leaders`;
       this.phase = { kind: 'restartFollowing', index: -1, leader: undefined, askedAtUs: undefined, retryAtUs: this.nowUs + this.options.retryUs, silences: 0 };
       return;
     }
