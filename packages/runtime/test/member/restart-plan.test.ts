@@ -3,6 +3,7 @@
  * what a restart quorum needs, and the plan's choice of log, tails and HLC floor.
  */
 import { expect } from 'chai';
+import { RestartLeader } from '../../src/core/member/restart-leader.js';
 import { assessRestart, planRestart, type RestartCandidate } from '../../src/core/member/restart-plan.js';
 import { trimVersion, type RestartState } from '../../src/core/member/restart-state.js';
 import type { GroupSubgroup } from '../../src/core/membership/group-view.js';
@@ -58,5 +59,33 @@ describe('core/member: restart plan', () => {
       { to: 1, afterVersion: v(5, 2) },
       { to: 3, afterVersion: -1n },
     ]);
+  });
+});
+
+describe('core/member: restart leader', () => {
+  const leader = () => new RestartLeader({ me: addr(1), state: candidate(1, 5, v(5, 1)).state, allocate: persistentGroup(), restartTimeoutUs: 1000, nowUs: 0 });
+
+  it('refuses logs of another cluster, and a log newer than its own restart log, explaining why', () => {
+    const l = leader();
+    const other = candidate(2, 5, v(5, 1));
+    expect(l.onState(other.member, { ...other.state, identity: { cluster: 'staging', schema: 's' } }, 10)).to.deep.equal([
+      { kind: 'refuse', to: 2, message: `node 2's logs belong to cluster "staging", not "c": the restart led by node 1 refuses them; point the node at its own cluster's log directory, or remove its logs to join as a new member` },
+    ]);
+    const ahead = candidate(3, 5, v(6, 0));
+    const [out] = l.onState(ahead.member, ahead.state, 10);
+    expect(out).to.deep.include({ kind: 'refuse', to: 3 });
+    expect((out as { message: string }).message).to.match(/^node 3's log of T\[0\] shard 0 holds version 6\.0, newer than view 5/);
+    expect(l.memberIds).to.deep.equal([1]);
+  });
+
+  it('announces once all of the last view are back, then releases the start barrier when all are ready', () => {
+    const l = leader();
+    expect(l.onState(addr(2), candidate(2, 5, v(5, 3)).state, 10)).to.deep.equal([{ kind: 'defer', to: 2, message: 'the restart led by node 1 has a quorum and waits up to 1 ms for nodes 3 of view 5' }]);
+    const announced = l.onState(addr(3), candidate(3, 5, undefined).state, 20);
+    expect(announced.map((o) => `${o.kind}->${'to' in o ? o.to : ''}`)).to.deep.equal(['announce->1', 'announce->2', 'announce->3']);
+    expect(l.onReady(1, 6)).to.deep.equal([]);
+    expect(l.onReady(2, 6)).to.deep.equal([]);
+    expect(l.onReady(3, 5)).to.deep.equal([]);
+    expect(l.onReady(3, 6).map((o) => o.kind)).to.deep.equal(['start', 'start', 'start']);
   });
 });

@@ -22,7 +22,7 @@ import { ViewManager } from '../membership/view-manager.js';
 import type { ControlMessage } from './control-messages.js';
 import type { MemberInput, MemberOutput, ReceivedState } from './member-io.js';
 import { RestartLeader, type RestartLeaderOutput } from './restart-leader.js';
-import type { RestartPlan } from './restart-plan.js';
+import { inconsistentLog, type RestartPlan } from './restart-plan.js';
 import type { RestartState } from './restart-state.js';
 
 export interface MemberOptions {
@@ -232,6 +232,12 @@ export class Member {
     this.startedUs = nowUs;
     this.joinDeadlineUs = nowUs + this.options.joinTimeoutUs;
     if (restart !== undefined) {
+      // A leader would refuse these logs; this node's own restart cannot use them either.
+      const inconsistent = inconsistentLog(this.myId, restart);
+      if (inconsistent !== undefined) {
+        this.failJoin(inconsistent);
+        return;
+      }
       this.joinDeadlineUs += 2 * this.restartTimeoutUs;
       const lastView = new Map(restart.view.members.map((m) => [m.id, m]));
       const ids = this.options.restartLeaders ?? [...lastView.keys()].sort((a, b) => a - b);
