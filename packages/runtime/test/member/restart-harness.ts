@@ -154,6 +154,7 @@ export class RestartPump {
         return;
       }
       case 'dropPeers':
+        if (o.misbehaved === true) throw new Error(`node ${id} dropped ${o.nodes.join(', ')} as misbehaving: ${o.reason}`);
         for (const peer of o.nodes) this.links.delete(`${Math.min(id, peer)}-${Math.max(id, peer)}`);
         return;
       case 'createTable': {

@@ -32,7 +32,10 @@ export type ControlMessage =
   | { readonly type: 'start'; readonly vid: number }
   /** Total restart: a member coming back from its logs, to the restart leader it follows. */
   | { readonly type: 'restartState'; readonly member: MemberAddress; readonly state: RestartState }
-  /** Total restart: `leader` leads it; send it your restart state (a running member answers `redirect`). */
+  /**
+   * Total restart: `leader` leads it; send it your restart state (a running member answers
+   * `redirect`). Sent by the leader itself, or passed on by a leader that hands over to it.
+   */
   | { readonly type: 'restartLeader'; readonly leader: MemberAddress }
   /** Total restart: the first view of the new run and the plan (truncations, tails). */
   | { readonly type: 'restartView'; readonly plan: RestartPlan }

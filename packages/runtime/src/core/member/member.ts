@@ -470,10 +470,6 @@ export class Member {
         this.onRestartState(from, m.member, m.state);
         return;
       case 'restartLeader':
-        if (from !== m.leader.id) {
-          this.out.push({ kind: 'dropPeers', nodes: [from], reason: `node ${from} announced node ${m.leader.id} as the restart leader`, misbehaved: true });
-          return;
-        }
         this.onRestartLeader(from, m.leader);
         return;
       case 'restartView':
