@@ -63,6 +63,9 @@ export class RestartPump {
   nowUs = 0;
   /** Every control message sent between nodes, in the order sent. */
   readonly sentLog: { from: number; to: number; message: ControlMessage }[] = [];
+  /** Control messages this returns true for are held (not delivered) until `releaseMessages`. */
+  holdMessage: ((from: number, to: number, message: ControlMessage) => boolean) | undefined;
+  private readonly heldMessages: { to: number; input: MemberInput }[] = [];
   /** While set, created tables are held (not reported ready) until `releaseTables`. */
   holdTables = false;
   private readonly heldTables: { to: number; input: MemberInput }[] = [];
@@ -130,7 +133,7 @@ export class RestartPump {
         if (!this.linked(id, o.to)) return;
         // Through the wire codec: every message is encoded and validated like a real one.
         const message = decodeControl(encodeControl(o.message).subarray(1));
-        this.queue.push({ to: o.to, input: { kind: 'control', from: id, message } });
+        (this.holdMessage?.(id, o.to, message) === true ? this.heldMessages : this.queue).push({ to: o.to, input: { kind: 'control', from: id, message } });
         return;
       }
       case 'connect':
@@ -188,6 +191,12 @@ export class RestartPump {
       default:
         return;
     }
+  }
+
+  releaseMessages(): void {
+    this.holdMessage = undefined;
+    this.queue.push(...this.heldMessages.splice(0));
+    this.run();
   }
 
   releaseTables(): void {

@@ -95,6 +95,23 @@ describe('core/member: total restart', () => {
     expect(checkTotalRestart({ subgroup: 0, shard: 0, restartVid: 6, keepThrough: v(5, 7), before, after })).to.deep.equal([]);
   });
 
+  it('a tail that arrives before its restart view is kept until the view comes', () => {
+    const pump = new RestartPump();
+    const logs = new Map([
+      [1, logOf(5, 2)],
+      [2, logOf(5, 3)],
+      [3, logOf(5, 6)],
+    ]);
+    for (const [id, log] of logs) pump.add(id, [...log]);
+    // Node 2 hears of the restart view only after node 3, the source, sent it its tail.
+    pump.holdMessage = (from, to, message) => from === 1 && to === 2 && message.type === 'restartView';
+    for (const id of [1, 2, 3]) pump.start(id, pump.stateOf(id, VIEW5));
+    expect(pump.node(2).outputs.some((o) => o.kind === 'appendLogTail')).to.equal(false);
+    pump.releaseMessages();
+    for (const id of [1, 2, 3]) expect(pump.startedView(id)?.vid).to.equal(6);
+    checkItem10(pump, logs, v(5, 5));
+  });
+
   it('versions beyond the committed ragged trim are truncated everywhere, with the reason', () => {
     const pump = new RestartPump();
     // View 5 ended with a trim through index 1 of each of 3 senders: seq 5 (1*3+2) is the last.

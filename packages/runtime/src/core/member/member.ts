@@ -142,6 +142,11 @@ export class Member {
   private restart: Restart | undefined;
   /** Tables asked for by restart views that were abandoned before they were ready (their tableReady is dropped). */
   private staleTables = 0;
+  /**
+   * Log tails that arrived before the restart view they belong to (their source may hear of the
+   * view before this node does), by "vid:subgroup:shard".
+   */
+  private readonly earlyTails = new Map<string, { readonly from: number; readonly message: Extract<ControlMessage, { type: 'logTail' }> }>();
   private nowUs = 0;
   private joinDeadlineUs = Number.POSITIVE_INFINITY;
   private startedUs = 0;
@@ -684,6 +689,12 @@ export class Member {
         return sp !== undefined && l.newestVersion > sp.keepThrough ? { ...l, newestVersion: sp.keepThrough } : l;
       }),
     };
+    const early = [...awaitedTails].flatMap((key) => {
+      const tail = this.earlyTails.get(`${view.vid}:${key}`);
+      return tail === undefined ? [] : [tail];
+    });
+    this.earlyTails.clear();
+    for (const { from: source, message } of early) this.onLogTail(source, message);
     this.advanceEntering();
   }
 
@@ -716,7 +727,10 @@ export class Member {
 
   private onLogTail(from: number, m: Extract<ControlMessage, { type: 'logTail' }>): void {
     const p = this.phase;
-    if (p.kind !== 'entering' || p.restart === undefined || p.view.vid !== m.vid) return;
+    if (p.kind !== 'entering' || p.restart === undefined || p.view.vid !== m.vid) {
+      if (this.restart !== undefined && this.restart.runningGroup === undefined) this.earlyTails.set(`${m.vid}:${m.subgroup}:${m.shard}`, { from, message: m });
+      return;
+    }
     const key = `${m.subgroup}:${m.shard}`;
     const sp = p.restart.plan.shards.find((s) => s.subgroup === m.subgroup && s.shard === m.shard);
     const expected = sp?.tails.find((t) => t.to === this.myId);
@@ -829,6 +843,7 @@ export class Member {
     this.phase = { kind: 'running' };
     this.formation = undefined;
     this.restart = undefined;
+    this.earlyTails.clear();
     this.deferredReason = undefined;
     this.stall = { sinceUs: this.nowUs, reported: undefined };
     this.out.push({ kind: 'viewStarted', view, removed: [], joined: [], first: true });
