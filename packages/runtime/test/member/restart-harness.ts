@@ -70,7 +70,14 @@ export class RestartPump {
   holdTables = false;
   private readonly heldTables: { to: number; input: MemberInput }[] = [];
 
-  constructor(private readonly base: Partial<MemberOptions> = {}) {}
+  /**
+   * With `random` (a generator of numbers in [0, 1)), deliveries interleave at random: FIFO per
+   * link and per node's local inputs, as over TCP, but in any order across them.
+   */
+  constructor(
+    private readonly base: Partial<MemberOptions> = {},
+    private readonly random?: () => number,
+  ) {}
 
   add(id: number, log: CheckedLogEntry[] = [], overrides: Partial<MemberOptions> = {}): Member {
     this.contacts.set(id, overrides.contact ?? this.base.contact ?? { host: addr(1).host, port: addr(1).port });
@@ -114,11 +121,25 @@ export class RestartPump {
   run(): void {
     for (let steps = 0; this.queue.length > 0; steps++) {
       if (steps > 100_000) throw new Error('the pump does not settle');
-      const { to, input } = this.queue.shift()!;
+      const { to, input } = this.queue.splice(this.next(), 1)[0];
       const n = this.nodes.get(to);
       if (n === undefined || !n.up || n.stopped !== undefined) continue;
+      // A crashed node's messages still in flight are lost with its connections.
+      if (input.kind === 'control' && !this.node(input.from).up) continue;
       for (const o of n.member.step(input)) this.carryOut(to, n, o);
     }
+  }
+
+  /** The index of the next delivery: the head of the queue, or the head of a random channel. */
+  private next(): number {
+    if (this.random === undefined) return 0;
+    const heads = new Map<string, number>();
+    this.queue.forEach((q, i) => {
+      const channel = q.input.kind === 'control' ? `${q.input.from}>${q.to}` : `@${q.to}`;
+      if (!heads.has(channel)) heads.set(channel, i);
+    });
+    const candidates = [...heads.values()];
+    return candidates[Math.floor(this.random() * candidates.length)];
   }
 
   private linked(a: number, b: number): boolean {

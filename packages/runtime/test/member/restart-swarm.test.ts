@@ -10,6 +10,18 @@ import type { RestartPlan } from '../../src/core/member/restart-plan.js';
 import type { RestartTrim } from '../../src/core/member/restart-state.js';
 import { lastView, logOf, MS, RestartPump } from './restart-harness.js';
 
+/** A small deterministic generator (mulberry32) so a failing interleaving replays from its seed. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Every member's log is a prefix of one history: 5 versions of view 4, then 12 of view 5. */
 const HISTORY = [...logOf(4, 5), ...logOf(5, 12)];
 
@@ -24,6 +36,8 @@ const scenario = fc
       trimLoggedBy: fc.array(fc.boolean(), { minLength: n, maxLength: n }),
       startAtMs: fc.array(fc.option(fc.integer({ min: 0, max: 1500 }), { nil: undefined, freq: 6 }), { minLength: n, maxLength: n }),
       crash: fc.option(fc.record({ node: fc.integer({ min: 1, max: n }), atMs: fc.integer({ min: 0, max: 3000 }) }), { nil: undefined }),
+      /** Seeds the interleaving of deliveries (undefined: FIFO). */
+      interleaving: fc.option(fc.integer(), { nil: undefined }),
     }),
   );
 
@@ -36,7 +50,7 @@ describe('core/member: total restart swarm', () => {
       fc.property(scenario, (s) => {
         const ids = Array.from({ length: s.n }, (_, i) => i + 1);
         const view = lastView(ids, 5);
-        const pump = new RestartPump();
+        const pump = new RestartPump({}, s.interleaving === undefined ? undefined : seeded(s.interleaving));
         const original = new Map(ids.map((id, i) => [id, HISTORY.slice(0, s.logLengths[i])]));
         const trim = (i: number): RestartTrim[] => (s.trimIndex !== undefined && s.trimLoggedBy[i] ? [{ vid: 5, subgroup: 0, shard: 0, shardLeader: 1, throughIndex: ids.map(() => s.trimIndex!) }] : []);
         const starts = ids.flatMap((id, i) => (s.startAtMs[i] === undefined ? [] : [{ id, i, atUs: s.startAtMs[i]! * MS }])).sort((a, b) => a.atUs - b.atUs);
