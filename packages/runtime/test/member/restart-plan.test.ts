@@ -62,6 +62,28 @@ describe('core/member: restart plan', () => {
   });
 });
 
+describe('core/member: restart plan over two shards', () => {
+  it('each shard keeps its own longest log within its own trim, with tails only to its own members', () => {
+    const view = { vid: 5, members: [1, 2, 3, 4].map(addr), subgroups: twoShards([1, 2, 3, 4], { vid: -1, members: [], subgroups: [] }) };
+    const hlcOf = (wallUs: number) => ({ wallUs, logical: 0 });
+    const c = (id: number, logs: RestartState['logs'], trims: RestartState['trims'] = []): RestartCandidate => ({ member: addr(id), state: { identity: { cluster: 'c', schema: 's' }, view, trims, logs } });
+    // Shard 1 (nodes 3, 4; 2 senders) ended view 5 with a trim through index 1 of each: seq 3 (1*2+1).
+    const trim = { vid: 5, subgroup: 0, shard: 1, shardLeader: 3, throughIndex: [1, 1] };
+    const cs = [
+      c(1, [{ subgroup: 0, shard: 0, newestVersion: v(5, 4), newestHlc: hlcOf(40) }]),
+      c(2, [{ subgroup: 0, shard: 0, newestVersion: v(5, 2), newestHlc: hlcOf(20) }]),
+      c(3, [{ subgroup: 0, shard: 1, newestVersion: v(5, 7), newestHlc: hlcOf(70) }], [trim]),
+      c(4, [], [trim]),
+    ];
+    const a = assessRestart(cs, twoShards);
+    if (!a.quorum) throw new Error(a.why);
+    const [s0, s1] = planRestart(cs, a.view, a.lastView).shards;
+    expect(s0).to.deep.include({ subgroup: 0, shard: 0, keepThrough: v(5, 4), source: 1, tails: [{ to: 2, afterVersion: v(5, 2) }], hlc: hlcOf(40) });
+    expect(s1).to.deep.include({ subgroup: 0, shard: 1, keepThrough: v(5, 3), source: 3, tails: [{ to: 4, afterVersion: -1n }], hlc: hlcOf(70) });
+    expect(s1.reason).to.equal("the ragged trim of view 5 (logged by nodes 3, 4) ends at 5.3; node 3's log is the longest within it (through 5.3)");
+  });
+});
+
 describe('core/member: restart leader', () => {
   const leader = () => new RestartLeader({ me: addr(1), state: candidate(1, 5, v(5, 1)).state, allocate: persistentGroup(), restartTimeoutUs: 1000, nowUs: 0 });
 
