@@ -102,7 +102,7 @@ describe('control messages: total restart', () => {
     for (const m of [
       state,
       plan,
-      { type: 'restartLeader', leader: { id: 2, host: '127.0.0.1', port: 4002 } },
+      { type: 'restartLeader', leader: { id: 2, host: '127.0.0.1', port: 4002 }, vid: 5 },
       { type: 'logTail', vid: 6, subgroup: 0, shard: 0, afterVersion: -1n, throughVersion: (5n << 32n) | 9n, tail: new Uint8Array([1, 2]) },
     ] as ControlMessage[]) {
       expect(roundTrip(m)).to.deep.equal(m);

@@ -153,9 +153,26 @@ describe('core/member: total restart', () => {
     pump.add(1, logOf(5, 2));
     pump.start(1, pump.stateOf(1, five));
     pump.start(4, pump.stateOf(4, five));
-    expect(pump.notes(2)).to.include('node 1 comes before node 2 among the restart leaders: following it');
+    expect(pump.notes(2)).to.include('node 1 (logs of view 5) goes before node 2 (view 5) as the restart leader: following it');
     pump.advance(1100 * MS);
     for (const id of [1, 2, 3, 4]) expect(pump.startedView(id)?.members.map((m) => m.id)).to.deep.equal([1, 2, 3, 4]);
+  });
+
+  it('a node removed before the last view comes back: the leader of the newest view leads, without a tug of war', () => {
+    const pump = new RestartPump();
+    const view4 = lastView([1, 2, 3, 4], 4);
+    const view5 = lastView([2, 3, 4], 5);
+    pump.add(2, logOf(5, 3));
+    pump.add(3, logOf(5, 3));
+    pump.start(2, pump.stateOf(2, view5));
+    pump.start(3, pump.stateOf(3, view5));
+    // Node 1 was removed in view 5; by its own last view it would lead. Node 2 waits for node 4.
+    pump.add(1, logOf(4, 2));
+    pump.start(1, pump.stateOf(1, view4));
+    expect(pump.notes(1)).to.include('node 2 (logs of view 5) goes before node 1 (view 4) as the restart leader: following it');
+    pump.advance(1100 * MS);
+    for (const id of [1, 2, 3]) expect(pump.startedView(id)?.members.map((m) => m.id)).to.deep.equal([2, 3, 1]);
+    expect(pump.node(1).log.map((e) => e.version)).to.deep.equal([...logOf(4, 2), ...logOf(5, 3)].map((e) => e.version));
   });
 
   it('a member lost before the restart view starts: the leader plans again from the logs as they are now', () => {

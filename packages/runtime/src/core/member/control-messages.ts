@@ -33,10 +33,11 @@ export type ControlMessage =
   /** Total restart: a member coming back from its logs, to the restart leader it follows. */
   | { readonly type: 'restartState'; readonly member: MemberAddress; readonly state: RestartState }
   /**
-   * Total restart: `leader` leads it; send it your restart state (a running member answers
-   * `redirect`). Sent by the leader itself, or passed on by a leader that hands over to it.
+   * Total restart: `leader` leads it from its logs of view `vid`; send it your restart state (a
+   * running member answers `redirect`). Sent by the leader itself, or passed on by a leader that
+   * hands over to it.
    */
-  | { readonly type: 'restartLeader'; readonly leader: MemberAddress }
+  | { readonly type: 'restartLeader'; readonly leader: MemberAddress; readonly vid: number }
   /** Total restart: the first view of the new run and the plan (truncations, tails). */
   | { readonly type: 'restartView'; readonly plan: RestartPlan }
   /**
@@ -225,7 +226,7 @@ export function parseControl(raw: unknown): ControlMessage {
     case 'restartState':
       return { type: 'restartState', member: member(m.member, 'member'), state: restartState(m.state) };
     case 'restartLeader':
-      return { type: 'restartLeader', leader: member(m.leader, 'leader') };
+      return { type: 'restartLeader', leader: member(m.leader, 'leader'), vid: u32(m.vid, 'vid') };
     case 'restartView':
       return { type: 'restartView', plan: restartPlan(m.plan) };
     case 'logTail': {

@@ -95,7 +95,16 @@ type Phase =
    * it this node's restart state at `askedAtUs` (asked again after a silence, then the next
    * candidate). `leader` undefined: every candidate failed; all are tried again at `retryAtUs`.
    */
-  | { readonly kind: 'restartFollowing'; readonly index: number; readonly leader: MemberAddress | undefined; askedAtUs: number | undefined; retryAtUs: number | undefined; silences: number }
+  | {
+      readonly kind: 'restartFollowing';
+      readonly index: number;
+      readonly leader: MemberAddress | undefined;
+      /** The last view the leader logged, as far as this node knows (its own, until the leader announces itself). */
+      leaderVid: number;
+      askedAtUs: number | undefined;
+      retryAtUs: number | undefined;
+      silences: number;
+    }
   /** Total restart, leading it (`Restart.leader`) until it announces the restart view. */
   | { readonly kind: 'restartLeading' }
   /**
@@ -475,7 +484,7 @@ export class Member {
         this.onRestartState(from, m.member, m.state);
         return;
       case 'restartLeader':
-        this.onRestartLeader(from, m.leader);
+        this.onRestartLeader(from, m.leader, m.vid);
         return;
       case 'restartView':
         if ((p.kind === 'restartFollowing' && from === p.leader?.id) || (p.kind === 'restartLeading' && from === this.myId)) this.enterRestart(from, m.plan);
@@ -504,18 +513,37 @@ export class Member {
     if (index >= r.candidates.length) {
       this.note('info', `no restart leader candidate is reachable (${r.candidates.map((c) => c.id).join(', ')}); trying them again`);
       this.deferredReason = `no restart leader candidate (nodes ${r.candidates.map((c) => c.id).join(', ')}) answered: start a majority of view ${r.state.view.vid}, or check restart.leaders`;
-      this.phase = { kind: 'restartFollowing', index: -1, leader: undefined, askedAtUs: undefined, retryAtUs: this.nowUs + this.options.retryUs, silences: 0 };
+      this.phase = { kind: 'restartFollowing', index: -1, leader: undefined, leaderVid: r.state.view.vid, askedAtUs: undefined, retryAtUs: this.nowUs + this.options.retryUs, silences: 0 };
       return;
     }
-    const leader = r.candidates[index];
+    this.followLeader(r.candidates[index], r.state.view.vid, index);
+  }
+
+  /**
+   * Follows `leader` (leading from its logs of view `vid`); `index` is where the candidates are
+   * tried from if it fails (-1: from the first).
+   */
+  private followLeader(leader: MemberAddress, vid: number, index: number): void {
     if (leader.id === this.myId) {
       this.leadRestart();
       return;
     }
-    const p: Extract<Phase, { kind: 'restartFollowing' }> = { kind: 'restartFollowing', index, leader, askedAtUs: undefined, retryAtUs: undefined, silences: 0 };
+    const p: Extract<Phase, { kind: 'restartFollowing' }> = { kind: 'restartFollowing', index, leader, leaderVid: vid, askedAtUs: undefined, retryAtUs: undefined, silences: 0 };
     this.phase = p;
     if (this.connectedPeers.has(leader.id)) this.sendRestartState(p);
     else this.out.push({ kind: 'connect', peers: [leader] });
+  }
+
+  /**
+   * Whether restart leader `a` goes before `b`: the one with the newer last logged view (a node
+   * removed before the last view must not lead), then the configured order, else the lower id.
+   * Every node orders the same way, so two leaders never both yield or both insist.
+   */
+  private leadsBefore(a: { readonly id: number; readonly vid: number }, b: { readonly id: number; readonly vid: number }): boolean {
+    if (a.vid !== b.vid) return a.vid > b.vid;
+    const list = this.options.restartLeaders;
+    const rank = (id: number) => (list === undefined ? id : list.includes(id) ? list.indexOf(id) : Number.POSITIVE_INFINITY);
+    return rank(a.id) < rank(b.id);
   }
 
   private sendRestartState(p: Extract<Phase, { kind: 'restartFollowing' }>): void {
@@ -542,7 +570,7 @@ export class Member {
     for (const m of [...r.state.view.members, ...r.alsoAnnounceTo]) {
       if (m.id === this.myId || !this.connectedPeers.has(m.id) || r.announcedTo.has(m.id)) continue;
       r.announcedTo.add(m.id);
-      this.sendControl(m.id, { type: 'restartLeader', leader: this.options.me });
+      this.sendControl(m.id, { type: 'restartLeader', leader: this.options.me, vid: r.state.view.vid });
     }
   }
 
@@ -583,7 +611,7 @@ export class Member {
     }
   }
 
-  private onRestartLeader(from: number, leader: MemberAddress): void {
+  private onRestartLeader(from: number, leader: MemberAddress, vid: number): void {
     const p = this.phase;
     if (p.kind === 'running' || p.kind === 'installing') {
       this.sendControl(from, { type: 'redirect', leader: this.vm!.view.members[this.vm!.leaderRank] });
@@ -594,24 +622,27 @@ export class Member {
       this.sendControl(from, { type: 'redirect', leader: this.restart.runningGroup });
       return;
     }
-    const theirs = this.candidateIndex(leader.id);
+    const index = Number.isFinite(this.candidateIndex(leader.id)) ? this.candidateIndex(leader.id) : -1;
+    const them = { id: leader.id, vid };
     if (p.kind === 'entering' && p.restart !== undefined && from === p.from) {
       // The leader lost a member of the restart view before it started: it plans again from the logs as they are now.
       this.note('info', `restart leader node ${from} plans the restart again`);
       this.abandonRestartView(p);
-      this.followRestart(theirs);
+      this.followLeader(leader, vid, index);
       return;
     }
-    if (p.kind === 'restartLeading' && this.restart.leader!.announced === undefined) {
-      if (theirs < this.candidateIndex(this.myId)) {
-        // A candidate ahead of this one is back: it leads, and so do the members that followed me.
-        this.note('info', `node ${leader.id} comes before node ${this.myId} among the restart leaders: following it`);
-        for (const id of this.restart.leader!.memberIds) if (id !== this.myId) this.sendControl(id, { type: 'restartLeader', leader });
+    const myVid = this.restart.state.view.vid;
+    if (p.kind === 'restartLeading') {
+      if (this.leadsBefore(them, { id: this.myId, vid: myVid })) {
+        // A leader that goes before this one is back: it leads, and so do the members that followed me.
+        this.note('info', `node ${leader.id} (logs of view ${vid}) goes before node ${this.myId} (view ${myVid}) as the restart leader: following it`);
+        for (const id of this.restart.leader!.memberIds) if (id !== this.myId) this.sendControl(id, { type: 'restartLeader', leader, vid });
         this.restart.leader = undefined;
-        this.followRestart(theirs);
-      } else this.sendControl(from, { type: 'restartLeader', leader: this.options.me });
-    } else if (p.kind === 'restartFollowing' && (p.leader === undefined || theirs < p.index)) {
-      this.followRestart(theirs);
+        this.followLeader(leader, vid, index);
+      } else if (from === leader.id) this.sendControl(from, { type: 'restartLeader', leader: this.options.me, vid: myVid });
+    } else if (p.kind === 'restartFollowing') {
+      if (p.leader?.id === leader.id) p.leaderVid = vid;
+      else if (p.leader === undefined || this.leadsBefore(them, { id: p.leader.id, vid: p.leaderVid })) this.followLeader(leader, vid, index);
     }
   }
 
