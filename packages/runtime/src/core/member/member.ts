@@ -605,6 +605,8 @@ export class Member {
       this.restartLeaderOutputs(this.restart!.leader!.onState(member, state, this.nowUs));
     } else if (this.restart?.runningGroup !== undefined) {
       this.sendControl(from, { type: 'redirect', leader: this.restart.runningGroup });
+    } else if (p.kind === 'entering' && p.restart !== undefined) {
+      this.sendControl(from, { type: 'refused', code: 'busy', message: `node ${this.myId} is starting restart view ${p.view.vid} without node ${from}; it joins once the group runs` });
     } else {
       const following = p.kind === 'restartFollowing' && p.leader !== undefined ? `; it follows node ${p.leader.id}` : '';
       this.sendControl(from, { type: 'refused', code: 'busy', message: `node ${this.myId} does not lead the restart${following}` });
@@ -810,6 +812,7 @@ export class Member {
     const states = (p.transfers ?? []).filter((t) => t.to === this.myId && !this.states.has(`${p.view.vid}:${t.subgroup}`));
     if (states.length > 0) return `the state of subgroups ${states.map((t) => t.subgroup).join(', ')} for view ${p.view.vid} did not arrive`;
     if (p.restart !== undefined && p.restart.awaitedTails.size > 0) return `the log tails of subgroup:shard ${[...p.restart.awaitedTails].join(', ')} for restart view ${p.view.vid} did not arrive`;
+    if (p.restart !== undefined) return `restart view ${p.view.vid} did not start (waiting for the start from the restart leader, node ${p.from})`;
     return `view ${p.view.vid} did not start (waiting for the contact's start barrier)`;
   }
 
