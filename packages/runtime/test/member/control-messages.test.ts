@@ -103,6 +103,7 @@ describe('control messages: total restart', () => {
       state,
       plan,
       { type: 'restartLeader', leader: { id: 2, host: '127.0.0.1', port: 4002 }, vid: 5 },
+      { type: 'redirect', leader: { id: 2, host: '127.0.0.1', port: 4002 }, restarted: { vid: 6, shards: [{ subgroup: 0, shard: 1, keepThrough: (5n << 32n) | 3n }] } },
       { type: 'logTail', vid: 6, subgroup: 0, shard: 0, afterVersion: -1n, throughVersion: (5n << 32n) | 9n, tail: new Uint8Array([1, 2]) },
     ] as ControlMessage[]) {
       expect(roundTrip(m)).to.deep.equal(m);

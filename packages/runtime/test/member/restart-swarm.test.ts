@@ -106,6 +106,12 @@ describe('core/member: total restart swarm', () => {
         const after = new Map(started.map(({ id }) => [id, pump.node(id).log]));
         const violations = checkTotalRestart({ subgroup: 0, shard: 0, restartVid: 6, keepThrough: shard.keepThrough, before, after });
         expect(violations, violations.join('\n')).to.deep.equal([]);
+        // Late members, sent to the running group, dropped what the restart did not keep before joining.
+        for (const [id, n] of pump.nodes) {
+          if (!n.up || n.stopped !== undefined || after.has(id)) continue;
+          const beyond = n.log.filter((e) => e.version > shard.keepThrough).map((e) => e.version);
+          expect(beyond, `late node ${id} (phase ${n.member.phaseName})`).to.deep.equal([]);
+        }
       }),
       { numRuns: runs },
     );

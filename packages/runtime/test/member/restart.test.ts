@@ -35,11 +35,14 @@ describe('core/member: total restart', () => {
     expect(pump.startedView(2)?.members.map((m) => m.id)).to.deep.equal([1, 2]);
     expect(pump.node(1).member.phaseName).to.equal('running');
     checkItem10(pump, logs, v(5, 3));
-    // Node 3 comes late: node 1 runs the group, so it is sent to the group's leader and asks to join.
-    pump.add(3, logOf(5, 2));
+    // Node 3 comes late: node 1 runs the group, so it is sent to the group's leader and asks to
+    // join; its log went beyond what the restart kept (5.3): those versions were never committed.
+    pump.add(3, logOf(5, 6));
     pump.start(3, pump.stateOf(3, VIEW5));
     expect(pump.sent(1)).to.include('redirect->3');
     expect(pump.sent(3).slice(-1)).to.deep.equal(['join->1']);
+    expect(pump.node(3).log.map((e) => e.version)).to.deep.equal(logOf(5, 4).map((e) => e.version));
+    expect(pump.notes(3)).to.include('node 3 drops the versions of subgroup 0 shard 0 after 5.3 (its log ends at 5.5): the group restarted in view 6 keeping only those');
     expect(pump.notes(3).some((m) => /a group is running .* joins it instead of restarting it/.test(m))).to.equal(true);
   });
 

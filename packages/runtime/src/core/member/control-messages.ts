@@ -27,7 +27,16 @@ export type ControlMessage =
    */
   | { readonly type: 'state'; readonly vid: number; readonly subgroup: number; readonly state: Uint8Array | null; readonly hlc: Hlc }
   /** Not the leader: ask `leader` instead. */
-  | { readonly type: 'redirect'; readonly leader: MemberAddress }
+  | {
+      readonly type: 'redirect';
+      readonly leader: MemberAddress;
+      /**
+       * To a node coming back with logs, from a member of a group that restarted from logs: the
+       * restart view's vid and the agreed trim of every shard. A node whose last logged view is
+       * older than that view truncates its logs after the trim before joining.
+       */
+      readonly restarted?: RestartedTrims;
+    }
   | { readonly type: 'ready'; readonly vid: number }
   | { readonly type: 'start'; readonly vid: number }
   /** Total restart: a member coming back from its logs, to the restart leader it follows. */
@@ -53,6 +62,12 @@ export type ControlMessage =
       readonly throughVersion: Version;
       readonly tail: Uint8Array;
     };
+
+/** What a total restart kept: per shard, the versions through `keepThrough` (restart view `vid`). */
+export interface RestartedTrims {
+  readonly vid: number;
+  readonly shards: readonly { readonly subgroup: number; readonly shard: number; readonly keepThrough: Version }[];
+}
 
 export class ControlMessageError extends Error {
   override readonly name = 'ControlMessageError';
@@ -236,8 +251,16 @@ export function parseControl(raw: unknown): ControlMessage {
       if (throughVersion <= afterVersion) fail('throughVersion must be after afterVersion');
       return { type: 'logTail', vid: u32(m.vid, 'vid'), subgroup: u32(m.subgroup, 'subgroup'), shard: u32(m.shard, 'shard'), afterVersion, throughVersion, tail: m.tail };
     }
-    case 'redirect':
-      return { type: 'redirect', leader: member(m.leader, 'leader') };
+    case 'redirect': {
+      const leader = member(m.leader, 'leader');
+      if (m.restarted === undefined) return { type: 'redirect', leader };
+      const r = obj(m.restarted, 'restarted');
+      const shards = arr(r.shards, 'restarted.shards').map((x, i) => {
+        const o = obj(x, `restarted.shards[${i}]`);
+        return { subgroup: u32(o.subgroup, `restarted.shards[${i}].subgroup`), shard: u32(o.shard, `restarted.shards[${i}].shard`), keepThrough: version(o.keepThrough, `restarted.shards[${i}].keepThrough`) };
+      });
+      return { type: 'redirect', leader, restarted: { vid: u32(r.vid, 'restarted.vid'), shards } };
+    }
     case 'ready':
     case 'start':
       return { type: m.type, vid: u32(m.vid, 'vid') };

@@ -19,7 +19,7 @@ import type { GroupView, MemberAddress } from '../membership/group-view.js';
 import type { MembershipInput, MembershipOutput } from '../membership/membership-io.js';
 import type { AllocateNextView, StateTransfer } from '../membership/next-view.js';
 import { ViewManager } from '../membership/view-manager.js';
-import type { ControlMessage } from './control-messages.js';
+import type { ControlMessage, RestartedTrims } from './control-messages.js';
 import type { MemberInput, MemberOutput, ReceivedState } from './member-io.js';
 import { RestartLeader, type RestartLeaderOutput } from './restart-leader.js';
 import { inconsistentLog, type RestartPlan } from './restart-plan.js';
@@ -80,8 +80,9 @@ interface Restart {
   readonly announcedTo: Set<number>;
   /** Members of an abandoned restart view outside the last view (announced to as well when leading again). */
   alsoAnnounceTo: readonly MemberAddress[];
-  /** A running group was found: restarting nodes that ask are sent there. */
+  /** A running group was found: restarting nodes that ask are sent there (with what its restart kept, if it restarted). */
   runningGroup: MemberAddress | undefined;
+  runningTrims: RestartedTrims | undefined;
 }
 
 type Phase =
@@ -149,6 +150,8 @@ export class Member {
   private vm: ViewManager | undefined;
   private formation: GroupFormation | undefined;
   private restart: Restart | undefined;
+  /** The group restarted from logs in this node's first view: what it kept (told to late members coming back with logs). */
+  private restartedTrims: RestartedTrims | undefined;
   /** Tables asked for by restart views that were abandoned before they were ready (their tableReady is dropped). */
   private staleTables = 0;
   /**
@@ -256,7 +259,7 @@ export class Member {
       const lastView = new Map(restart.view.members.map((m) => [m.id, m]));
       const ids = this.options.restartLeaders ?? [...lastView.keys()].sort((a, b) => a - b);
       const candidates = ids.flatMap((id) => (id === this.myId ? [this.options.me] : lastView.has(id) ? [lastView.get(id)!] : []));
-      this.restart = { state: restart, candidates, leader: undefined, announcedTo: new Set(), alsoAnnounceTo: [], runningGroup: undefined };
+      this.restart = { state: restart, candidates, leader: undefined, announcedTo: new Set(), alsoAnnounceTo: [], runningGroup: undefined, runningTrims: undefined };
       this.note('info', `node ${this.myId} restarts from its logs of view ${restart.view.vid}; restart leaders in order: nodes ${candidates.map((c) => c.id).join(', ')}`);
       this.followRestart(0);
       return;
@@ -405,7 +408,7 @@ export class Member {
         return;
       case 'redirect':
         if (p.kind === 'restartFollowing' || p.kind === 'restartLeading') {
-          this.joinRunningGroup(from, m.leader);
+          this.joinRunningGroup(from, m.leader, m.restarted);
           return;
         }
         if (p.kind !== 'asking') return;
@@ -471,6 +474,7 @@ export class Member {
         return;
       case 'start':
         if (p.kind === 'entering' && p.transfers === undefined && p.view.vid === m.vid && p.table !== undefined) {
+          if (p.restart !== undefined) this.restartedTrims = { vid: p.view.vid, shards: p.restart.plan.shards.map((sp) => ({ subgroup: sp.subgroup, shard: sp.shard, keepThrough: sp.keepThrough })) };
           this.startFirstView(p.view, p.table, p.restart === undefined ? undefined : this.restartFloors(p.view, p.restart.plan));
           // A member lost while the restart view was being entered is suspected in it like any failed member.
           if (p.restart !== undefined) for (const x of p.view.members) if (x.id !== this.myId && !this.connectedPeers.has(x.id) && this.phase.kind === 'running') this.toViewManager({ kind: 'peerFailed', node: x.id });
@@ -600,11 +604,11 @@ export class Member {
   private onRestartState(from: number, member: MemberAddress, state: RestartState): void {
     const p = this.phase;
     if (p.kind === 'running' || p.kind === 'installing') {
-      this.sendControl(from, { type: 'redirect', leader: this.vm!.view.members[this.vm!.leaderRank] });
+      this.sendControl(from, this.runningRedirect());
     } else if (p.kind === 'restartLeading') {
       this.restartLeaderOutputs(this.restart!.leader!.onState(member, state, this.nowUs));
     } else if (this.restart?.runningGroup !== undefined) {
-      this.sendControl(from, { type: 'redirect', leader: this.restart.runningGroup });
+      this.sendControl(from, this.passedRedirect(this.restart.runningGroup));
     } else if (p.kind === 'entering' && p.restart !== undefined) {
       this.sendControl(from, { type: 'refused', code: 'busy', message: `node ${this.myId} is starting restart view ${p.view.vid} without node ${from}; it joins once the group runs` });
     } else {
@@ -616,12 +620,12 @@ export class Member {
   private onRestartLeader(from: number, leader: MemberAddress, vid: number): void {
     const p = this.phase;
     if (p.kind === 'running' || p.kind === 'installing') {
-      this.sendControl(from, { type: 'redirect', leader: this.vm!.view.members[this.vm!.leaderRank] });
+      this.sendControl(from, this.runningRedirect());
       return;
     }
     if (this.restart === undefined) return;
     if (this.restart.runningGroup !== undefined) {
-      this.sendControl(from, { type: 'redirect', leader: this.restart.runningGroup });
+      this.sendControl(from, this.passedRedirect(this.restart.runningGroup));
       return;
     }
     const index = Number.isFinite(this.candidateIndex(leader.id)) ? this.candidateIndex(leader.id) : -1;
@@ -648,13 +652,35 @@ export class Member {
     }
   }
 
+  /** The answer of a running member to a node coming back with logs: its group's leader, and what a restart kept. */
+  private runningRedirect(): ControlMessage {
+    const leader = this.vm!.view.members[this.vm!.leaderRank];
+    return this.restartedTrims === undefined ? { type: 'redirect', leader } : { type: 'redirect', leader, restarted: this.restartedTrims };
+  }
+
+  /** A redirect to the running group this node found, passed on to a restarting node. */
+  private passedRedirect(leader: MemberAddress): ControlMessage {
+    const restarted = this.restart!.runningTrims;
+    return restarted === undefined ? { type: 'redirect', leader } : { type: 'redirect', leader, restarted };
+  }
+
   /** A member answered with the leader of a running group: join it as an ordinary joiner. */
-  private joinRunningGroup(from: number, leader: MemberAddress): void {
+  private joinRunningGroup(from: number, leader: MemberAddress, restarted: RestartedTrims | undefined): void {
     const r = this.restart!;
     this.note('info', `a group is running (node ${from} answered; its leader is node ${leader.id}): node ${this.myId} joins it instead of restarting it`);
+    // The group restarted without this node: versions of its logs after what the restart kept were never committed.
+    if (restarted !== undefined && r.state.view.vid < restarted.vid) {
+      for (const k of restarted.shards) {
+        const held = r.state.logs.find((l) => l.subgroup === k.subgroup && l.shard === k.shard);
+        if (held === undefined || held.newestVersion <= k.keepThrough) continue;
+        this.note('info', `node ${this.myId} drops the versions of subgroup ${k.subgroup} shard ${k.shard} after ${formatVersion(k.keepThrough)} (its log ends at ${formatVersion(held.newestVersion)}): the group restarted in view ${restarted.vid} keeping only those`);
+        this.out.push({ kind: 'truncateLog', subgroup: k.subgroup, shard: k.shard, afterVersion: k.keepThrough });
+      }
+    }
     r.runningGroup = leader.id === this.myId ? r.state.view.members.find((m) => m.id === from) : leader;
+    r.runningTrims = restarted;
     if (r.leader !== undefined) {
-      for (const id of r.leader.memberIds) if (id !== this.myId && r.runningGroup !== undefined) this.sendControl(id, { type: 'redirect', leader: r.runningGroup });
+      for (const id of r.leader.memberIds) if (id !== this.myId && r.runningGroup !== undefined) this.sendControl(id, this.passedRedirect(r.runningGroup));
       r.leader = undefined;
     }
     if (leader.id === this.myId) {
