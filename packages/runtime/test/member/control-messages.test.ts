@@ -110,6 +110,24 @@ describe('control messages: total restart', () => {
     }
   });
 
+  it('never crashes on mutated restart messages: either a valid message or ControlMessageError', () => {
+    for (const m of [state, plan]) {
+      const valid = encodeControl(m).subarray(1);
+      fc.assert(
+        fc.property(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), ([i, b]) => {
+          const bytes = Uint8Array.from(valid);
+          bytes[i] = b;
+          try {
+            decodeControl(bytes);
+          } catch (err) {
+            expect(err).to.be.instanceOf(ControlMessageError);
+          }
+        }),
+        { numRuns: 5000 },
+      );
+    }
+  });
+
   it('refuses restart messages with wrong fields, naming the field', () => {
     const packr = new Packr({ useRecords: false });
     const bad = (x: unknown) => () => decodeControl(packr.pack(x));
