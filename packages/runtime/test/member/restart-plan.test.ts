@@ -3,6 +3,7 @@
  * what a restart quorum needs, and the plan's choice of log, tails and HLC floor.
  */
 import { expect } from 'chai';
+import { lateTruncations } from '../../src/core/member/restart-follower.js';
 import { RestartLeader } from '../../src/core/member/restart-leader.js';
 import { assessRestart, planRestart, type RestartCandidate } from '../../src/core/member/restart-plan.js';
 import { trimVersion, type RestartState } from '../../src/core/member/restart-state.js';
@@ -109,5 +110,19 @@ describe('core/member: restart leader', () => {
     expect(l.onReady(2, 6)).to.deep.equal([]);
     expect(l.onReady(3, 5)).to.deep.equal([]);
     expect(l.onReady(3, 6).map((o) => o.kind)).to.deep.equal(['start', 'start', 'start']);
+  });
+});
+
+describe('core/member: a late member and what the restart kept', () => {
+  const kept = { vid: 6, shards: [{ subgroup: 0, shard: 0, keepThrough: v(5, 3) }] };
+  const log = (newest: bigint) => [{ subgroup: 0, shard: 0, newestVersion: newest, newestHlc: { wallUs: 1, logical: 0 } }];
+
+  it('a member last in a view before the restart drops what the restart did not keep', () => {
+    expect(lateTruncations(kept, 5, log(v(5, 6)))).to.deep.equal([{ subgroup: 0, shard: 0, afterVersion: v(5, 3), drops: v(5, 6), reason: 'the group restarted in view 6 keeping only those' }]);
+    expect(lateTruncations(kept, 5, log(v(5, 2)))).to.deep.equal([]);
+  });
+
+  it('a member that took part in the new run keeps its versions of it', () => {
+    expect(lateTruncations(kept, 7, log(v(7, 4)))).to.deep.equal([]);
   });
 });

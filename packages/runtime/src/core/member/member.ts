@@ -22,6 +22,7 @@ import { ViewManager } from '../membership/view-manager.js';
 import type { ControlMessage, RestartedTrims } from './control-messages.js';
 import type { MemberInput, MemberOutput, ReceivedState } from './member-io.js';
 import { RestartLeader, type RestartLeaderOutput } from './restart-leader.js';
+import { lateTruncations, restartDuties, type Truncation } from './restart-follower.js';
 import { inconsistentLog, type RestartPlan } from './restart-plan.js';
 import type { RestartState } from './restart-state.js';
 
@@ -668,15 +669,7 @@ export class Member {
   private joinRunningGroup(from: number, leader: MemberAddress, restarted: RestartedTrims | undefined): void {
     const r = this.restart!;
     this.note('info', `a group is running (node ${from} answered; its leader is node ${leader.id}): node ${this.myId} joins it instead of restarting it`);
-    // The group restarted without this node: versions of its logs after what the restart kept were never committed.
-    if (restarted !== undefined && r.state.view.vid < restarted.vid) {
-      for (const k of restarted.shards) {
-        const held = r.state.logs.find((l) => l.subgroup === k.subgroup && l.shard === k.shard);
-        if (held === undefined || held.newestVersion <= k.keepThrough) continue;
-        this.note('info', `node ${this.myId} drops the versions of subgroup ${k.subgroup} shard ${k.shard} after ${formatVersion(k.keepThrough)} (its log ends at ${formatVersion(held.newestVersion)}): the group restarted in view ${restarted.vid} keeping only those`);
-        this.out.push({ kind: 'truncateLog', subgroup: k.subgroup, shard: k.shard, afterVersion: k.keepThrough });
-      }
-    }
+    if (restarted !== undefined) this.truncate(lateTruncations(restarted, r.state.view.vid, r.state.logs), undefined);
     r.runningGroup = leader.id === this.myId ? r.state.view.members.find((m) => m.id === from) : leader;
     r.runningTrims = restarted;
     if (r.leader !== undefined) {
@@ -722,32 +715,16 @@ export class Member {
   private enterRestart(from: number, plan: RestartPlan): void {
     const view = plan.view;
     if (!view.members.some((m) => m.id === this.myId)) return;
-    const mine = this.restart!.state.logs;
-    const awaitedTails = new Set<string>();
+    const r = this.restart!;
+    const duties = restartDuties(plan, this.myId, r.state.logs);
+    const awaitedTails = new Set(duties.awaitedTails);
     const others = view.members.filter((m) => m.id !== this.myId && !this.connectedPeers.has(m.id));
     this.phase = { kind: 'entering', view, from, transfers: undefined, tableRequested: false, table: undefined, restart: { plan, awaitedTails } };
     this.note('info', `restart: entering view ${view.vid} (members ${view.members.map((m) => m.id).join(', ')}) led by node ${from}`);
     if (others.length > 0) this.out.push({ kind: 'connect', peers: others });
-    for (const sp of plan.shards) {
-      const held = mine.find((l) => l.subgroup === sp.subgroup && l.shard === sp.shard);
-      if (held !== undefined) {
-        if (held.newestVersion > sp.keepThrough) {
-          this.note('info', `node ${this.myId} drops the versions of subgroup ${sp.subgroup} shard ${sp.shard} after ${formatVersion(sp.keepThrough)} (its log ends at ${formatVersion(held.newestVersion)}): ${sp.reason}; versions after it were never delivered everywhere`);
-        }
-        this.out.push({ kind: 'truncateLog', subgroup: sp.subgroup, shard: sp.shard, afterVersion: sp.keepThrough });
-      }
-      if (sp.source === this.myId) {
-        for (const t of sp.tails) if (t.to !== this.myId) this.out.push({ kind: 'sendLogTail', to: t.to, vid: view.vid, subgroup: sp.subgroup, shard: sp.shard, afterVersion: t.afterVersion, throughVersion: sp.keepThrough });
-      } else if (sp.tails.some((t) => t.to === this.myId)) awaitedTails.add(`${sp.subgroup}:${sp.shard}`);
-    }
-    const r = this.restart!;
-    r.state = {
-      ...r.state,
-      logs: r.state.logs.map((l) => {
-        const sp = plan.shards.find((x) => x.subgroup === l.subgroup && x.shard === l.shard);
-        return sp !== undefined && l.newestVersion > sp.keepThrough ? { ...l, newestVersion: sp.keepThrough } : l;
-      }),
-    };
+    this.truncate(duties.truncations, 'versions after it were never delivered everywhere');
+    for (const t of duties.tailsToSend) this.out.push({ kind: 'sendLogTail', vid: view.vid, ...t });
+    r.state = { ...r.state, logs: duties.logs };
     const early = [...awaitedTails].flatMap((key) => {
       const tail = this.earlyTails.get(`${view.vid}:${key}`);
       return tail === undefined ? [] : [tail];
@@ -803,6 +780,14 @@ export class Member {
     r.state = { ...r.state, logs: [...others, { subgroup: m.subgroup, shard: m.shard, newestVersion: m.throughVersion, newestHlc: sp.hlc }] };
     this.out.push({ kind: 'appendLogTail', subgroup: m.subgroup, shard: m.shard, afterVersion: m.afterVersion, throughVersion: m.throughVersion, tail: m.tail });
     this.advanceEntering();
+  }
+
+  /** Truncation outputs, each that drops versions with a note saying so and why. */
+  private truncate(truncations: readonly Truncation[], consequence: string | undefined): void {
+    for (const t of truncations) {
+      if (t.drops !== undefined) this.note('info', `node ${this.myId} drops the versions of subgroup ${t.subgroup} shard ${t.shard} after ${formatVersion(t.afterVersion)} (its log ends at ${formatVersion(t.drops)}): ${t.reason}${consequence === undefined ? '' : `; ${consequence}`}`);
+      this.out.push({ kind: 'truncateLog', subgroup: t.subgroup, shard: t.shard, afterVersion: t.afterVersion });
+    }
   }
 
   /** The HLC each shard of mine continues from in the restart view: the newest any log held. */
