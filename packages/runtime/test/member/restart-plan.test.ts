@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { lateTruncations } from '../../src/core/member/restart-follower.js';
 import { RestartLeader } from '../../src/core/member/restart-leader.js';
-import { assessRestart, planRestart, type RestartCandidate } from '../../src/core/member/restart-plan.js';
+import { assessRestart, leadsRestartBefore, planRestart, type RestartCandidate } from '../../src/core/member/restart-plan.js';
 import { trimVersion, type RestartState } from '../../src/core/member/restart-state.js';
 import type { GroupSubgroup } from '../../src/core/membership/group-view.js';
 import type { AllocateNextView } from '../../src/core/membership/next-view.js';
@@ -31,6 +31,14 @@ describe('core/member: restart plan', () => {
   it('a trim lets through the largest index × senders + rank; an empty one keeps only earlier views', () => {
     expect(trimVersion({ vid: 5, subgroup: 0, shard: 0, shardLeader: 1, throughIndex: [2, 4, -1] })).to.equal(v(5, 13));
     expect(trimVersion({ vid: 5, subgroup: 0, shard: 0, shardLeader: 1, throughIndex: [-1, -1] })).to.equal(v(5, 0) - 1n);
+  });
+
+  it('restart leaders: the newer last view first, then the configured order, else the lower id', () => {
+    expect(leadsRestartBefore({ id: 3, vid: 5 }, { id: 1, vid: 4 }, undefined)).to.equal(true);
+    expect(leadsRestartBefore({ id: 1, vid: 5 }, { id: 3, vid: 5 }, undefined)).to.equal(true);
+    expect(leadsRestartBefore({ id: 1, vid: 5 }, { id: 3, vid: 5 }, [3, 1])).to.equal(false);
+    expect(leadsRestartBefore({ id: 2, vid: 5 }, { id: 3, vid: 5 }, [3, 1])).to.equal(false);
+    expect(leadsRestartBefore({ id: 3, vid: 5 }, { id: 3, vid: 5 }, undefined)).to.equal(false);
   });
 
   it('a quorum needs a majority, a former member of every persistent shard, and an adequate layout', () => {

@@ -23,7 +23,7 @@ import type { ControlMessage, RestartedTrims } from './control-messages.js';
 import type { MemberInput, MemberOutput, ReceivedState } from './member-io.js';
 import { RestartLeader, type RestartLeaderOutput } from './restart-leader.js';
 import { lateTruncations, restartDuties, type Truncation } from './restart-follower.js';
-import { inconsistentLog, type RestartPlan } from './restart-plan.js';
+import { inconsistentLog, leadsRestartBefore, type RestartLeaderRank, type RestartPlan } from './restart-plan.js';
 import type { RestartState } from './restart-state.js';
 
 export interface MemberOptions {
@@ -539,16 +539,8 @@ export class Member {
     else this.out.push({ kind: 'connect', peers: [leader] });
   }
 
-  /**
-   * Whether restart leader `a` goes before `b`: the one with the newer last logged view (a node
-   * removed before the last view must not lead), then the configured order, else the lower id.
-   * Every node orders the same way, so two leaders never both yield or both insist.
-   */
-  private leadsBefore(a: { readonly id: number; readonly vid: number }, b: { readonly id: number; readonly vid: number }): boolean {
-    if (a.vid !== b.vid) return a.vid > b.vid;
-    const list = this.options.restartLeaders;
-    const rank = (id: number) => (list === undefined ? id : list.includes(id) ? list.indexOf(id) : Number.POSITIVE_INFINITY);
-    return rank(a.id) < rank(b.id);
+  private leadsBefore(a: RestartLeaderRank, b: RestartLeaderRank): boolean {
+    return leadsRestartBefore(a, b, this.options.restartLeaders);
   }
 
   private sendRestartState(p: Extract<Phase, { kind: 'restartFollowing' }>): void {

@@ -42,6 +42,23 @@ export type RestartAssessment =
   | { readonly quorum: false; readonly lastView: GroupView; readonly missing: readonly number[]; readonly why: string }
   | { readonly quorum: true; readonly lastView: GroupView; readonly missing: readonly number[]; readonly view: GroupView };
 
+/** A restart leader as leaders are ordered: its id and the last view it logged. */
+export interface RestartLeaderRank {
+  readonly id: number;
+  readonly vid: number;
+}
+
+/**
+ * Whether restart leader `a` goes before `b`: the one with the newer last logged view (a node
+ * removed before the last view must not lead), then the configured `restartLeaders` order, else
+ * the lower id. Every node orders the same way, so two leaders never both yield or both insist.
+ */
+export function leadsRestartBefore(a: RestartLeaderRank, b: RestartLeaderRank, restartLeaders: readonly number[] | undefined): boolean {
+  if (a.vid !== b.vid) return a.vid > b.vid;
+  const rank = (id: number) => (restartLeaders === undefined ? id : restartLeaders.includes(id) ? restartLeaders.indexOf(id) : Number.POSITIVE_INFINITY);
+  return rank(a.id) < rank(b.id);
+}
+
 /** The newest view any candidate logged (ties: the same view, logged by several). */
 export function lastLoggedView(candidates: readonly RestartCandidate[]): GroupView {
   let last = candidates[0].state.view;
