@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { Packr } from 'msgpackr';
-import type { Hlc } from '../core/hlc.js';
+import { compareHlc, HLC_ZERO, type Hlc } from '../core/hlc.js';
 import { INVALID_VERSION, type Version } from '../core/version.js';
 import { CorruptLogError } from './errors.js';
 import type { FileLogOptions, RecoveryReport } from './file-log.js';
@@ -161,6 +161,21 @@ export class PersistentRegistry {
   get latestVersion(): Version {
     this.ensureReconciled();
     return this.minOver((field) => field.latestVersion);
+  }
+
+  /**
+   * The newest HLC any Persistent field holds (HLC_ZERO when they are empty). A total restart
+   * continues the shard's deliveries after it (core/member/restart-state.ts, `newestHlc`).
+   */
+  get latestTime(): Hlc {
+    this.ensureReconciled();
+    let newest = HLC_ZERO;
+    for (const field of this.fields.values()) {
+      if (!(field instanceof Persistent) || field.latestVersion === INVALID_VERSION) continue;
+      const t = field.timeOf(field.latestVersion);
+      if (compareHlc(t, newest) > 0) newest = t;
+    }
+    return newest;
   }
 
   private minOver(read: (field: VersionedFieldHandle) => Version): Version {

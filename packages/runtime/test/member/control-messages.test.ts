@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { ControlMessageError, type ControlMessage } from '../../src/core/member/control-messages.js';
+import type { GroupView } from '../../src/core/membership/group-view.js';
 import { Channel, decodeControl, encodeControl } from '../../src/shell/control-codec.js';
 
 const view: ControlMessage = {
@@ -79,6 +80,66 @@ describe('control messages', () => {
       ),
       { numRuns: 20000 },
     );
+  });
+});
+
+describe('control messages: total restart', () => {
+  const restartView = (view as { view: GroupView }).view;
+  const state: ControlMessage = {
+    type: 'restartState',
+    member: { id: 1, host: '127.0.0.1', port: 4001 },
+    state: {
+      identity: { cluster: 'orders', schema: 'd41d8cd9' },
+      view: restartView,
+      trims: [{ vid: 0, subgroup: 0, shard: 0, shardLeader: 0, throughIndex: [3, -1] }],
+      logs: [{ subgroup: 0, shard: 0, newestVersion: (5n << 32n) | 7n, newestHlc: { wallUs: 1_700_000_000_000_000, logical: 1 } }],
+    },
+  };
+  const plan: ControlMessage = {
+    type: 'restartView',
+    plan: { view: { ...restartView, vid: 1 }, shards: [{ subgroup: 0, shard: 0, keepThrough: 7n, source: 0, tails: [{ to: 1, afterVersion: -1n }], hlc: { wallUs: 5, logical: 0 }, reason: 'the longest log wins' }] },
+  };
+
+  it('round-trip every restart kind, versions as 64-bit integers', () => {
+    for (const m of [
+      state,
+      plan,
+      { type: 'restartLeader', leader: { id: 2, host: '127.0.0.1', port: 4002 }, vid: 5 },
+      { type: 'redirect', leader: { id: 2, host: '127.0.0.1', port: 4002 }, restarted: { vid: 6, shards: [{ subgroup: 0, shard: 1, keepThrough: (5n << 32n) | 3n }] } },
+      { type: 'logTail', vid: 6, subgroup: 0, shard: 0, afterVersion: -1n, throughVersion: (5n << 32n) | 9n, tail: new Uint8Array([1, 2]) },
+    ] as ControlMessage[]) {
+      expect(roundTrip(m)).to.deep.equal(m);
+    }
+  });
+
+  it('never crashes on mutated restart messages: either a valid message or ControlMessageError', () => {
+    for (const m of [state, plan]) {
+      const valid = encodeControl(m).subarray(1);
+      fc.assert(
+        fc.property(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), ([i, b]) => {
+          const bytes = Uint8Array.from(valid);
+          bytes[i] = b;
+          try {
+            decodeControl(bytes);
+          } catch (err) {
+            expect(err).to.be.instanceOf(ControlMessageError);
+          }
+        }),
+        { numRuns: 5000 },
+      );
+    }
+  });
+
+  it('refuses restart messages with wrong fields, naming the field', () => {
+    const packr = new Packr({ useRecords: false });
+    const bad = (x: unknown) => () => decodeControl(packr.pack(x));
+    const withLog = (log: unknown) => ({ ...state, state: { ...(state as { state: object }).state, logs: [log] } });
+    expect(bad(withLog({ subgroup: 0, shard: 0, newestVersion: -2, newestHlc: { wallUs: 0, logical: 0 } }))).to.throw(ControlMessageError, /state\.logs\[0\]\.newestVersion must be a version/);
+    expect(bad({ ...state, state: { ...(state as { state: object }).state, identity: { cluster: 7 } } })).to.throw(ControlMessageError, /state\.identity\.cluster must be a string/);
+    const p = (plan as { plan: { shards: readonly object[] } }).plan;
+    expect(bad({ type: 'restartView', plan: { ...p, shards: [{ ...p.shards[0], tails: [{ to: 9, afterVersion: 0n }] }] } })).to.throw(ControlMessageError, /node 9 is not a member of view 1/);
+    expect(bad({ type: 'restartView', plan: { ...p, shards: [{ ...p.shards[0], tails: [{ to: 1, afterVersion: 7n }] }] } })).to.throw(ControlMessageError, /afterVersion must be below keepThrough/);
+    expect(bad({ type: 'logTail', vid: 6, subgroup: 0, shard: 0, afterVersion: 5n, throughVersion: 5n, tail: new Uint8Array() })).to.throw(ControlMessageError, /throughVersion must be after afterVersion/);
   });
 });
 

@@ -10,26 +10,11 @@ import { viewLayoutFor } from '../../src/core/membership/group-view.js';
 import { SstLayout } from '../../src/core/sst-layout.js';
 import { initializeSstTable } from '../../src/core/sst-table.js';
 import { addr, groupView, wholeGroup } from '../membership/vm-harness.js';
+import { memberOptions, MS } from './member-options.js';
 
-const MS = 1000;
 
 function member(id: number, overrides: Partial<MemberOptions> = {}): Member {
-  return new Member({
-    me: addr(id),
-    isContact: id === 1,
-    contact: { host: addr(1).host, port: addr(1).port },
-    allocateFirst: (ids) => (ids.length >= 2 ? wholeGroup()(ids, { vid: -1, members: [], subgroups: [] }) : undefined),
-    allocateNext: wholeGroup(),
-    joinTimeoutUs: 30_000 * MS,
-    stateTimeoutUs: 30_000 * MS,
-    retryUs: 50 * MS,
-    joinRetryUs: 2000 * MS,
-    joinerConnectTimeoutUs: 5000 * MS,
-    stallReportUs: 3000 * MS,
-    heartbeatIntervalUs: 1 * MS,
-    partitionSafety: true,
-    ...overrides,
-  });
+  return new Member(memberOptions(id, wholeGroup(), overrides));
 }
 
 const kinds = (outs: readonly MemberOutput[]) => outs.map((o) => (o.kind === 'sendControl' ? `${o.message.type}->${o.to}` : o.kind));

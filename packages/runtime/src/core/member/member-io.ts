@@ -9,7 +9,9 @@ import type { CoreOutput } from '../core-io.js';
 import type { Hlc } from '../hlc.js';
 import type { GroupView, MemberAddress } from '../membership/group-view.js';
 import type { MembershipInput, MembershipOutput } from '../membership/membership-io.js';
+import type { Version } from '../version.js';
 import type { ControlMessage } from './control-messages.js';
+import type { RestartState } from './restart-state.js';
 
 /** Membership inputs a running member passes on to its view manager. */
 type RunningInput = Exclude<MembershipInput, { kind: 'joinRequest' } | { kind: 'viewTableReady' } | { kind: 'tick' }>;
@@ -18,8 +20,12 @@ export type MemberInput =
   | RunningInput
   /** Periodically, from the start (joins time out and retry on it; the view manager heartbeats on it). */
   | { readonly kind: 'tick'; readonly nowUs: number }
-  /** The node starts: the leader forms the group, a joiner dials the contact. */
-  | { readonly kind: 'start'; readonly nowUs: number }
+  /**
+   * The node starts: the leader forms the group, a joiner dials the contact. With `restart` (the
+   * node has logs of an earlier run: its restart log and field logs, see restart-state.ts) it
+   * neither forms nor dials: it finds the running group or the restart leader (total restart).
+   */
+  | { readonly kind: 'start'; readonly nowUs: number; readonly restart?: RestartState }
   /** A control message arrived from node `from` (already decoded and validated). */
   | { readonly kind: 'control'; readonly from: number; readonly message: ControlMessage }
   /** The handshake of a connection with `node` completed (dialed by either side). */
@@ -69,6 +75,23 @@ export type MemberOutput =
    * a view change. The table exists; deliveries of this view follow.
    */
   | { readonly kind: 'viewStarted'; readonly view: GroupView; readonly removed: readonly number[]; readonly joined: readonly MemberAddress[]; readonly first: boolean }
+  /**
+   * Total restart: drop the versions of this shard's field logs after `afterVersion`, durably,
+   * before carrying out the next output (they were never delivered everywhere).
+   */
+  | { readonly kind: 'truncateLog'; readonly subgroup: number; readonly shard: number; readonly afterVersion: Version }
+  /**
+   * Total restart: read the records of this shard's field logs after `afterVersion` through
+   * `throughVersion` (after the truncation output before it) and send them to node `to` as a
+   * `logTail` control message of restart view `vid`.
+   */
+  | { readonly kind: 'sendLogTail'; readonly to: number; readonly vid: number; readonly subgroup: number; readonly shard: number; readonly afterVersion: Version; readonly throughVersion: Version }
+  /**
+   * Total restart: append these records (a `logTail` message's `tail`: the versions after
+   * `afterVersion` through `throughVersion`) to this shard's field logs, durably, before carrying
+   * out the next output.
+   */
+  | { readonly kind: 'appendLogTail'; readonly subgroup: number; readonly shard: number; readonly afterVersion: Version; readonly throughVersion: Version; readonly tail: Uint8Array }
   /** Joining failed; the node is stopped (nothing follows). */
   | { readonly kind: 'joinFailed'; readonly message: string }
   /** Something worth a log line (the protocol's own progress and waits). */

@@ -19,8 +19,12 @@ import type { GroupView, MemberAddress } from '../membership/group-view.js';
 import type { MembershipInput, MembershipOutput } from '../membership/membership-io.js';
 import type { AllocateNextView, StateTransfer } from '../membership/next-view.js';
 import { ViewManager } from '../membership/view-manager.js';
-import type { ControlMessage } from './control-messages.js';
+import type { ControlMessage, RestartedTrims } from './control-messages.js';
 import type { MemberInput, MemberOutput, ReceivedState } from './member-io.js';
+import { RestartLeader, type RestartLeaderOutput } from './restart-leader.js';
+import { lateTruncations, restartDuties, type Truncation } from './restart-follower.js';
+import { inconsistentLog, leadsRestartBefore, type RestartLeaderRank, type RestartPlan } from './restart-plan.js';
+import type { RestartState } from './restart-state.js';
 
 export interface MemberOptions {
   readonly me: MemberAddress;
@@ -52,6 +56,34 @@ export interface MemberOptions {
   readonly heartbeatIntervalUs: number;
   readonly partitionSafety: boolean;
   readonly payloadChunks?: ChunkAllocator;
+  /**
+   * Total restart: the nodes that may lead it, in order (config `restart.leaders`). Default: the
+   * members of the last logged view, lowest id first. Ids outside that view are skipped (their
+   * address is unknown).
+   */
+  readonly restartLeaders?: readonly number[];
+  /**
+   * Total restart: how long the leader waits for a restart quorum (then fails, naming who is
+   * missing), and once it has one, how long it waits for the rest of the last view. Default: the
+   * join timeout. A restarting node's join deadline is the join timeout plus twice this.
+   */
+  readonly restartTimeoutUs?: number;
+}
+
+/** A node that started with logs of an earlier run (total restart). */
+interface Restart {
+  /** Its logs as the restart found them, updated as this node truncates and receives tails. */
+  state: RestartState;
+  /** Who may lead the restart, in order. */
+  readonly candidates: readonly MemberAddress[];
+  leader: RestartLeader | undefined;
+  /** Members of the last view this node announced its leadership to. */
+  readonly announcedTo: Set<number>;
+  /** Members of an abandoned restart view outside the last view (announced to as well when leading again). */
+  alsoAnnounceTo: readonly MemberAddress[];
+  /** A running group was found: restarting nodes that ask are sent there (with what its restart kept, if it restarted). */
+  runningGroup: MemberAddress | undefined;
+  runningTrims: RestartedTrims | undefined;
 }
 
 type Phase =
@@ -60,6 +92,23 @@ type Phase =
   | { readonly kind: 'forming' }
   /** A joiner dialing the contact (again at `retryAtUs`, when set). */
   | { readonly kind: 'dialing'; retryAtUs: number | undefined }
+  /**
+   * Total restart, following candidate `index` of the restart leaders: connecting to it, or sent
+   * it this node's restart state at `askedAtUs` (asked again after a silence, then the next
+   * candidate). `leader` undefined: every candidate failed; all are tried again at `retryAtUs`.
+   */
+  | {
+      readonly kind: 'restartFollowing';
+      readonly index: number;
+      readonly leader: MemberAddress | undefined;
+      /** The last view the leader logged, as far as this node knows (its own, until the leader announces itself). */
+      leaderVid: number;
+      askedAtUs: number | undefined;
+      retryAtUs: number | undefined;
+      silences: number;
+    }
+  /** Total restart, leading it (`Restart.leader`) until it announces the restart view. */
+  | { readonly kind: 'restartLeading' }
   /**
    * A joiner that asked node `to` to join at `askedAtUs`; asks again at `retryAtUs` after a
    * refusal that may pass, or after `joinRetryUs` of silence (`silences` in a row).
@@ -76,8 +125,10 @@ type Phase =
       readonly kind: 'entering';
       readonly view: GroupView;
       readonly from: number;
-      /** Undefined for view 0 (formation); the view change's transfers for a running group. */
+      /** Undefined for view 0 (formation) and a restart view; the view change's transfers for a running group. */
       readonly transfers: readonly StateTransfer[] | undefined;
+      /** A total restart's first view: the plan, and the shards ("subgroup:shard") whose log tail has not arrived. */
+      readonly restart?: { readonly plan: RestartPlan; readonly awaitedTails: Set<string> };
       tableRequested: boolean;
       table: ArrayBuffer | undefined;
     }
@@ -99,6 +150,16 @@ export class Member {
   private phase: Phase = { kind: 'idle' };
   private vm: ViewManager | undefined;
   private formation: GroupFormation | undefined;
+  private restart: Restart | undefined;
+  /** The group restarted from logs in this node's first view: what it kept (told to late members coming back with logs). */
+  private restartedTrims: RestartedTrims | undefined;
+  /** Tables asked for by restart views that were abandoned before they were ready (their tableReady is dropped). */
+  private staleTables = 0;
+  /**
+   * Log tails that arrived before the restart view they belong to (their source may hear of the
+   * view before this node does), by "vid:subgroup:shard".
+   */
+  private readonly earlyTails = new Map<string, { readonly from: number; readonly message: Extract<ControlMessage, { type: 'logTail' }> }>();
   private nowUs = 0;
   private joinDeadlineUs = Number.POSITIVE_INFINITY;
   private startedUs = 0;
@@ -153,7 +214,7 @@ export class Member {
   private handle(input: MemberInput): void {
     switch (input.kind) {
       case 'start':
-        this.start(input.nowUs);
+        this.start(input.nowUs, input.restart);
         return;
       case 'tick':
         this.nowUs = input.nowUs;
@@ -183,11 +244,27 @@ export class Member {
 
   // ---- start, formation and joining ----
 
-  private start(nowUs: number): void {
+  private start(nowUs: number, restart: RestartState | undefined): void {
     invariant(this.phase.kind === 'idle', 'a member starts once', () => `phase ${this.phase.kind}`);
     this.nowUs = nowUs;
     this.startedUs = nowUs;
     this.joinDeadlineUs = nowUs + this.options.joinTimeoutUs;
+    if (restart !== undefined) {
+      // A leader would refuse these logs; this node's own restart cannot use them either.
+      const inconsistent = inconsistentLog(this.myId, restart);
+      if (inconsistent !== undefined) {
+        this.failJoin(inconsistent);
+        return;
+      }
+      this.joinDeadlineUs += 2 * this.restartTimeoutUs;
+      const lastView = new Map(restart.view.members.map((m) => [m.id, m]));
+      const ids = this.options.restartLeaders ?? [...lastView.keys()].sort((a, b) => a - b);
+      const candidates = ids.flatMap((id) => (id === this.myId ? [this.options.me] : lastView.has(id) ? [lastView.get(id)!] : []));
+      this.restart = { state: restart, candidates, leader: undefined, announcedTo: new Set(), alsoAnnounceTo: [], runningGroup: undefined, runningTrims: undefined };
+      this.note('info', `node ${this.myId} restarts from its logs of view ${restart.view.vid}; restart leaders in order: nodes ${candidates.map((c) => c.id).join(', ')}`);
+      this.followRestart(0);
+      return;
+    }
     if (this.options.isContact) {
       this.phase = { kind: 'forming' };
       this.formation = new GroupFormation({ leader: this.options.me, allocate: this.options.allocateFirst, minMembers: this.options.minMembers });
@@ -219,7 +296,13 @@ export class Member {
     }
     if (this.nowUs >= this.joinDeadlineUs) {
       const why = this.deferredReason !== undefined ? `: ${this.deferredReason}` : p.kind === 'entering' ? `: ${this.enteringWait(p)}` : '';
-      this.failJoin(`node ${this.myId} did not join within ${Math.round(this.options.joinTimeoutUs / 1000)} ms (contact ${this.contactText})${why}`);
+      const within = Math.round((this.joinDeadlineUs - this.startedUs) / 1000);
+      if (this.restart !== undefined && this.restart.runningGroup === undefined) this.failJoin(`node ${this.myId} did not restart from its logs of view ${this.restart.state.view.vid} within ${within} ms${why}`);
+      else this.failJoin(`node ${this.myId} did not join within ${within} ms (contact ${this.contactText})${why}`);
+      return;
+    }
+    if (p.kind === 'restartFollowing' || p.kind === 'restartLeading') {
+      this.restartTick(p);
       return;
     }
     if (p.kind === 'dialing' && p.retryAtUs !== undefined && this.nowUs >= p.retryAtUs) {
@@ -263,7 +346,10 @@ export class Member {
       this.ask(node, 0);
     } else if (p.kind === 'redirected' && node === p.leader.id) {
       this.ask(node, 0);
-    } else if (p.kind === 'entering') this.advanceEntering();
+    } else if (p.kind === 'restartFollowing' && node === p.leader?.id && p.askedAtUs === undefined) {
+      this.sendRestartState(p);
+    } else if (p.kind === 'restartLeading') this.announceLeadership();
+    else if (p.kind === 'entering') this.advanceEntering();
     else if (p.kind === 'installing') this.advanceInstall();
   }
 
@@ -278,6 +364,15 @@ export class Member {
       case 'forming':
         this.formationOutputs(this.formation!.onJoinerLost(node));
         return;
+      case 'restartFollowing':
+        if (node === p.leader?.id) {
+          this.note('info', `restart leader candidate node ${node} is not reachable; trying the next one`);
+          this.followRestart(p.index + 1);
+        }
+        return;
+      case 'restartLeading':
+        this.restartLeaderOutputs(this.restart!.leader!.onLost(node, this.nowUs));
+        return;
       case 'asking':
       case 'redirected':
         // The node asked may have failed or left; the contact may know a new leader. Until the
@@ -288,7 +383,8 @@ export class Member {
         }
         return;
       case 'entering':
-        if (p.view.members.some((m) => m.id === node) && node !== this.myId) this.failJoin(`node ${node} of view ${p.view.vid} failed while this node was joining it`);
+        if (p.restart !== undefined) this.onRestartMemberLost(p, node);
+        else if (p.view.members.some((m) => m.id === node) && node !== this.myId) this.failJoin(`node ${node} of view ${p.view.vid} failed while this node was joining it`);
         return;
       case 'running':
       case 'installing':
@@ -312,13 +408,33 @@ export class Member {
         } else this.sendControl(from, { type: 'refused', code: 'busy', message: `node ${this.myId} is not running a view yet; try again` });
         return;
       case 'redirect':
+        if (p.kind === 'restartFollowing' || p.kind === 'restartLeading') {
+          this.joinRunningGroup(from, m.leader, m.restarted);
+          return;
+        }
         if (p.kind !== 'asking') return;
+        if (m.leader.id === this.myId) {
+          // A failed incarnation of this node still leads the group: ask again once it is removed.
+          p.retryAtUs = this.nowUs + this.options.retryUs;
+          this.deferredReason = `node ${from} redirected the join to node ${this.myId}: an earlier incarnation of this node is still a member (the group has not removed it yet)`;
+          return;
+        }
         this.note('info', `redirected to the leader, node ${m.leader.id}`);
         this.phase = { kind: 'redirected', leader: m.leader };
         if (this.connectedPeers.has(m.leader.id)) this.onConnected(m.leader.id);
         else this.out.push({ kind: 'connect', peers: [m.leader] });
         return;
       case 'refused':
+        if (p.kind === 'restartFollowing' && from === p.leader?.id) {
+          if (m.code === 'restartRefused' || m.code === 'restartFailed') {
+            this.failJoin(m.message);
+            return;
+          }
+          if (m.message !== this.deferredReason) this.note('info', `node ${from} cannot take the restart state yet (${m.code}): ${m.message}`);
+          this.deferredReason = `node ${from} did not take the restart state (${m.code}): ${m.message}`;
+          p.retryAtUs = this.nowUs + this.options.retryUs;
+          return;
+        }
         if (p.kind !== 'asking') return;
         // Every refusal may pass: a group not running yet, an id still held by a failed
         // incarnation of this node until the group removes it, a member that is leaving. Ask again
@@ -330,6 +446,13 @@ export class Member {
         p.retryAtUs = this.nowUs + this.options.retryUs;
         return;
       case 'deferred':
+        if (p.kind === 'restartFollowing' && from === p.leader?.id) {
+          if (m.message !== this.deferredReason) this.note('info', `the restart is pending: ${m.message}`);
+          this.deferredReason = m.message;
+          p.askedAtUs = this.nowUs;
+          p.silences = 0;
+          return;
+        }
         if (p.kind !== 'asking') return;
         if (m.message !== this.deferredReason) this.note('info', `the join is pending: ${m.message}`);
         this.deferredReason = m.message;
@@ -348,11 +471,322 @@ export class Member {
         return;
       case 'ready':
         if (this.formation !== undefined) this.formationOutputs(this.formation.onReady(from, m.vid));
+        else if (this.restart?.leader !== undefined) this.restartLeaderOutputs(this.restart.leader.onReady(from, m.vid));
         return;
       case 'start':
-        if (p.kind === 'entering' && p.transfers === undefined && p.view.vid === m.vid && p.table !== undefined) this.startFirstView(p.view, p.table, undefined);
+        if (p.kind === 'entering' && p.transfers === undefined && p.view.vid === m.vid && p.table !== undefined) {
+          if (p.restart !== undefined) this.restartedTrims = { vid: p.view.vid, shards: p.restart.plan.shards.map((sp) => ({ subgroup: sp.subgroup, shard: sp.shard, keepThrough: sp.keepThrough })) };
+          this.startFirstView(p.view, p.table, p.restart === undefined ? undefined : this.restartFloors(p.view, p.restart.plan));
+          // A member lost while the restart view was being entered is suspected in it like any failed member.
+          if (p.restart !== undefined) for (const x of p.view.members) if (x.id !== this.myId && !this.connectedPeers.has(x.id) && this.phase.kind === 'running') this.toViewManager({ kind: 'peerFailed', node: x.id });
+        }
+        return;
+      case 'restartState':
+        if (from !== m.member.id) {
+          this.out.push({ kind: 'dropPeers', nodes: [from], reason: `node ${from} sent the restart state of node ${m.member.id}`, misbehaved: true });
+          return;
+        }
+        this.onRestartState(from, m.member, m.state);
+        return;
+      case 'restartLeader':
+        this.onRestartLeader(from, m.leader, m.vid);
+        return;
+      case 'restartView':
+        if ((p.kind === 'restartFollowing' && from === p.leader?.id) || (p.kind === 'restartLeading' && from === this.myId)) this.enterRestart(from, m.plan);
+        return;
+      case 'logTail':
+        this.onLogTail(from, m);
         return;
     }
+  }
+
+  // ---- total restart (reference §2.13) ----
+
+  private get restartTimeoutUs(): number {
+    return this.options.restartTimeoutUs ?? this.options.joinTimeoutUs;
+  }
+
+  /** Where candidate `id` stands among the restart leaders (Infinity: it is not one). */
+  private candidateIndex(id: number): number {
+    const i = this.restart!.candidates.findIndex((c) => c.id === id);
+    return i < 0 ? Number.POSITIVE_INFINITY : i;
+  }
+
+  /** Follows restart leader candidate `index` (leads when it is this node). */
+  private followRestart(index: number): void {
+    const r = this.restart!;
+    if (index >= r.candidates.length) {
+      this.note('info', `no restart leader candidate is reachable (${r.candidates.map((c) => c.id).join(', ')}); trying them again`);
+      this.deferredReason = `no restart leader candidate (nodes ${r.candidates.map((c) => c.id).join(', ')}) answered: start a majority of view ${r.state.view.vid}, or check restart.leaders`;
+      this.phase = { kind: 'restartFollowing', index: -1, leader: undefined, leaderVid: r.state.view.vid, askedAtUs: undefined, retryAtUs: this.nowUs + this.options.retryUs, silences: 0 };
+      return;
+    }
+    this.followLeader(r.candidates[index], r.state.view.vid, index);
+  }
+
+  /**
+   * Follows `leader` (leading from its logs of view `vid`); `index` is where the candidates are
+   * tried from if it fails (-1: from the first).
+   */
+  private followLeader(leader: MemberAddress, vid: number, index: number): void {
+    if (leader.id === this.myId) {
+      this.leadRestart();
+      return;
+    }
+    const p: Extract<Phase, { kind: 'restartFollowing' }> = { kind: 'restartFollowing', index, leader, leaderVid: vid, askedAtUs: undefined, retryAtUs: undefined, silences: 0 };
+    this.phase = p;
+    if (this.connectedPeers.has(leader.id)) this.sendRestartState(p);
+    else this.out.push({ kind: 'connect', peers: [leader] });
+  }
+
+  private leadsBefore(a: RestartLeaderRank, b: RestartLeaderRank): boolean {
+    return leadsRestartBefore(a, b, this.options.restartLeaders);
+  }
+
+  private sendRestartState(p: Extract<Phase, { kind: 'restartFollowing' }>): void {
+    p.askedAtUs = this.nowUs;
+    p.retryAtUs = undefined;
+    this.sendControl(p.leader!.id, { type: 'restartState', member: this.options.me, state: this.restart!.state });
+  }
+
+  private leadRestart(): void {
+    const r = this.restart!;
+    this.note('info', `node ${this.myId} leads the restart from the logs of view ${r.state.view.vid}`);
+    r.leader = new RestartLeader({ me: this.options.me, state: r.state, allocate: this.options.allocateNext, restartTimeoutUs: this.restartTimeoutUs, nowUs: this.nowUs });
+    this.phase = { kind: 'restartLeading' };
+    // Running members answer with their group's leader; a candidate ahead of this one takes over.
+    const others = r.state.view.members.filter((m) => m.id !== this.myId && !this.connectedPeers.has(m.id));
+    if (others.length > 0) this.out.push({ kind: 'connect', peers: others });
+    this.announceLeadership();
+    if (this.phase.kind === 'restartLeading') this.restartLeaderOutputs(r.leader.tick(this.nowUs));
+  }
+
+  /** Tells every connected member of the last view, once, that this node leads the restart. */
+  private announceLeadership(): void {
+    const r = this.restart!;
+    for (const m of [...r.state.view.members, ...r.alsoAnnounceTo]) {
+      if (m.id === this.myId || !this.connectedPeers.has(m.id) || r.announcedTo.has(m.id)) continue;
+      r.announcedTo.add(m.id);
+      this.sendControl(m.id, { type: 'restartLeader', leader: this.options.me, vid: r.state.view.vid });
+    }
+  }
+
+  private restartTick(p: Extract<Phase, { kind: 'restartFollowing' | 'restartLeading' }>): void {
+    if (p.kind === 'restartLeading') {
+      this.restartLeaderOutputs(this.restart!.leader!.tick(this.nowUs));
+      return;
+    }
+    if (p.leader === undefined) {
+      if (this.nowUs >= p.retryAtUs!) this.followRestart(0);
+      return;
+    }
+    if (p.retryAtUs !== undefined && this.nowUs >= p.retryAtUs) {
+      if (this.connectedPeers.has(p.leader.id)) this.sendRestartState(p);
+      else this.followRestart(p.index);
+    } else if (p.askedAtUs !== undefined && p.retryAtUs === undefined && this.nowUs - p.askedAtUs >= this.options.joinRetryUs) {
+      if (p.silences >= 1) {
+        this.note('info', `restart leader candidate node ${p.leader.id} did not answer; trying the next one`);
+        this.followRestart(p.index + 1);
+        return;
+      }
+      p.silences++;
+      this.sendRestartState(p);
+    }
+  }
+
+  private onRestartState(from: number, member: MemberAddress, state: RestartState): void {
+    const p = this.phase;
+    if (p.kind === 'running' || p.kind === 'installing') {
+      this.sendControl(from, this.runningRedirect());
+    } else if (p.kind === 'restartLeading') {
+      this.restartLeaderOutputs(this.restart!.leader!.onState(member, state, this.nowUs));
+    } else if (this.restart?.runningGroup !== undefined) {
+      this.sendControl(from, this.passedRedirect(this.restart.runningGroup));
+    } else if (p.kind === 'entering' && p.restart !== undefined) {
+      this.sendControl(from, { type: 'refused', code: 'busy', message: `node ${this.myId} is starting restart view ${p.view.vid} without node ${from}; it joins once the group runs` });
+    } else {
+      const following = p.kind === 'restartFollowing' && p.leader !== undefined ? `; it follows node ${p.leader.id}` : '';
+      this.sendControl(from, { type: 'refused', code: 'busy', message: `node ${this.myId} does not lead the restart${following}` });
+    }
+  }
+
+  private onRestartLeader(from: number, leader: MemberAddress, vid: number): void {
+    const p = this.phase;
+    if (p.kind === 'running' || p.kind === 'installing') {
+      this.sendControl(from, this.runningRedirect());
+      return;
+    }
+    if (this.restart === undefined) return;
+    if (this.restart.runningGroup !== undefined) {
+      this.sendControl(from, this.passedRedirect(this.restart.runningGroup));
+      return;
+    }
+    const index = Number.isFinite(this.candidateIndex(leader.id)) ? this.candidateIndex(leader.id) : -1;
+    const them = { id: leader.id, vid };
+    if (p.kind === 'entering' && p.restart !== undefined && from === p.from) {
+      // The leader lost a member of the restart view before it started: it plans again from the logs as they are now.
+      this.note('info', `restart leader node ${from} plans the restart again`);
+      this.abandonRestartView(p);
+      this.followLeader(leader, vid, index);
+      return;
+    }
+    const myVid = this.restart.state.view.vid;
+    if (p.kind === 'restartLeading') {
+      if (this.leadsBefore(them, { id: this.myId, vid: myVid })) {
+        // A leader that goes before this one is back: it leads, and so do the members that followed me.
+        this.note('info', `node ${leader.id} (logs of view ${vid}) goes before node ${this.myId} (view ${myVid}) as the restart leader: following it`);
+        for (const id of this.restart.leader!.memberIds) if (id !== this.myId) this.sendControl(id, { type: 'restartLeader', leader, vid });
+        this.restart.leader = undefined;
+        this.followLeader(leader, vid, index);
+      } else if (from === leader.id) this.sendControl(from, { type: 'restartLeader', leader: this.options.me, vid: myVid });
+    } else if (p.kind === 'restartFollowing') {
+      if (p.leader?.id === leader.id) p.leaderVid = vid;
+      else if (p.leader === undefined || this.leadsBefore(them, { id: p.leader.id, vid: p.leaderVid })) this.followLeader(leader, vid, index);
+    }
+  }
+
+  /** The answer of a running member to a node coming back with logs: its group's leader, and what a restart kept. */
+  private runningRedirect(): ControlMessage {
+    const leader = this.vm!.view.members[this.vm!.leaderRank];
+    return this.restartedTrims === undefined ? { type: 'redirect', leader } : { type: 'redirect', leader, restarted: this.restartedTrims };
+  }
+
+  /** A redirect to the running group this node found, passed on to a restarting node. */
+  private passedRedirect(leader: MemberAddress): ControlMessage {
+    const restarted = this.restart!.runningTrims;
+    return restarted === undefined ? { type: 'redirect', leader } : { type: 'redirect', leader, restarted };
+  }
+
+  /** A member answered with the leader of a running group: join it as an ordinary joiner. */
+  private joinRunningGroup(from: number, leader: MemberAddress, restarted: RestartedTrims | undefined): void {
+    const r = this.restart!;
+    this.note('info', `a group is running (node ${from} answered; its leader is node ${leader.id}): node ${this.myId} joins it instead of restarting it`);
+    if (restarted !== undefined) this.truncate(lateTruncations(restarted, r.state.view.vid, r.state.logs), undefined);
+    r.runningGroup = leader.id === this.myId ? r.state.view.members.find((m) => m.id === from) : leader;
+    r.runningTrims = restarted;
+    if (r.leader !== undefined) {
+      for (const id of r.leader.memberIds) if (id !== this.myId && r.runningGroup !== undefined) this.sendControl(id, this.passedRedirect(r.runningGroup));
+      r.leader = undefined;
+    }
+    if (leader.id === this.myId) {
+      // An earlier incarnation of this node still leads the group: ask `from` again once it is removed.
+      this.deferredReason = `node ${from} named node ${this.myId} as the group's leader: an earlier incarnation of this node is still a member (the group has not removed it yet)`;
+      this.phase = { kind: 'asking', to: from, askedAtUs: this.nowUs, retryAtUs: this.nowUs + this.options.retryUs, silences: 0 };
+      return;
+    }
+    this.phase = { kind: 'redirected', leader };
+    if (this.connectedPeers.has(leader.id)) this.onConnected(leader.id);
+    else this.out.push({ kind: 'connect', peers: [leader] });
+  }
+
+  private restartLeaderOutputs(outputs: readonly RestartLeaderOutput[]): void {
+    for (const o of outputs) {
+      switch (o.kind) {
+        case 'defer':
+          this.sendControl(o.to, { type: 'deferred', message: o.message });
+          break;
+        case 'refuse':
+          this.note('warn', o.message);
+          this.sendControl(o.to, { type: 'refused', code: 'restartRefused', message: o.message });
+          break;
+        case 'announce':
+          this.sendControl(o.to, { type: 'restartView', plan: o.plan });
+          break;
+        case 'start':
+          this.sendControl(o.to, { type: 'start', vid: o.vid });
+          break;
+        case 'fail':
+          for (const id of this.restart!.leader!.memberIds) if (id !== this.myId) this.sendControl(id, { type: 'refused', code: 'restartFailed', message: o.message });
+          this.failJoin(o.message);
+          return;
+      }
+    }
+  }
+
+  /** The restart view and plan arrived (or this node, leading, announced them): truncate, send and await tails, enter. */
+  private enterRestart(from: number, plan: RestartPlan): void {
+    const view = plan.view;
+    if (!view.members.some((m) => m.id === this.myId)) return;
+    const r = this.restart!;
+    const duties = restartDuties(plan, this.myId, r.state.logs);
+    const awaitedTails = new Set(duties.awaitedTails);
+    const others = view.members.filter((m) => m.id !== this.myId && !this.connectedPeers.has(m.id));
+    this.phase = { kind: 'entering', view, from, transfers: undefined, tableRequested: false, table: undefined, restart: { plan, awaitedTails } };
+    this.note('info', `restart: entering view ${view.vid} (members ${view.members.map((m) => m.id).join(', ')}) led by node ${from}`);
+    if (others.length > 0) this.out.push({ kind: 'connect', peers: others });
+    this.truncate(duties.truncations, 'versions after it were never delivered everywhere');
+    for (const t of duties.tailsToSend) this.out.push({ kind: 'sendLogTail', vid: view.vid, ...t });
+    r.state = { ...r.state, logs: duties.logs };
+    const early = [...awaitedTails].flatMap((key) => {
+      const tail = this.earlyTails.get(`${view.vid}:${key}`);
+      return tail === undefined ? [] : [tail];
+    });
+    this.earlyTails.clear();
+    for (const { from: source, message } of early) this.onLogTail(source, message);
+    this.advanceEntering();
+  }
+
+  /**
+   * A member of the restart view being entered was lost before it started. The leader plans
+   * again from the logs as they are now (a new round: every member sends its state again); a
+   * follower that lost its leader follows the next candidate; other losses wait for the leader.
+   */
+  private onRestartMemberLost(p: Extract<Phase, { kind: 'entering' }>, node: number): void {
+    if (!p.view.members.some((m) => m.id === node) || node === this.myId) return;
+    const r = this.restart!;
+    if (r.leader !== undefined) {
+      this.note('info', `node ${node} of restart view ${p.view.vid} was lost before it started: planning the restart again without it`);
+      r.alsoAnnounceTo = p.view.members.filter((m) => !r.state.view.members.some((x) => x.id === m.id));
+      r.announcedTo.clear();
+      this.abandonRestartView(p);
+      this.leadRestart();
+    } else if (node === p.from) {
+      this.note('info', `restart leader node ${node} was lost before restart view ${p.view.vid} started: following the next candidate`);
+      this.abandonRestartView(p);
+      const index = this.candidateIndex(node);
+      this.followRestart(Number.isFinite(index) ? index + 1 : 0);
+    } else this.note('info', `node ${node} of restart view ${p.view.vid} was lost before it started; the restart leader, node ${p.from}, plans again`);
+  }
+
+  private abandonRestartView(p: Extract<Phase, { kind: 'entering' }>): void {
+    if (p.tableRequested && p.table === undefined) this.staleTables++;
+    this.restart!.leader = undefined;
+  }
+
+  private onLogTail(from: number, m: Extract<ControlMessage, { type: 'logTail' }>): void {
+    const p = this.phase;
+    if (p.kind !== 'entering' || p.restart === undefined || p.view.vid !== m.vid) {
+      if (this.restart !== undefined && this.restart.runningGroup === undefined) this.earlyTails.set(`${m.vid}:${m.subgroup}:${m.shard}`, { from, message: m });
+      return;
+    }
+    const key = `${m.subgroup}:${m.shard}`;
+    const sp = p.restart.plan.shards.find((s) => s.subgroup === m.subgroup && s.shard === m.shard);
+    const expected = sp?.tails.find((t) => t.to === this.myId);
+    if (!p.restart.awaitedTails.has(key) || sp === undefined || expected === undefined || from !== sp.source || m.afterVersion !== expected.afterVersion || m.throughVersion !== sp.keepThrough) {
+      this.note('warn', `node ${from} sent a log tail of subgroup ${m.subgroup} shard ${m.shard} (${formatVersion(m.afterVersion)}, ${formatVersion(m.throughVersion)}] that restart view ${m.vid}'s plan does not expect here; ignored`);
+      return;
+    }
+    p.restart.awaitedTails.delete(key);
+    const r = this.restart!;
+    const others = r.state.logs.filter((l) => l.subgroup !== m.subgroup || l.shard !== m.shard);
+    r.state = { ...r.state, logs: [...others, { subgroup: m.subgroup, shard: m.shard, newestVersion: m.throughVersion, newestHlc: sp.hlc }] };
+    this.out.push({ kind: 'appendLogTail', subgroup: m.subgroup, shard: m.shard, afterVersion: m.afterVersion, throughVersion: m.throughVersion, tail: m.tail });
+    this.advanceEntering();
+  }
+
+  /** Truncation outputs, each that drops versions with a note saying so and why. */
+  private truncate(truncations: readonly Truncation[], consequence: string | undefined): void {
+    for (const t of truncations) {
+      if (t.drops !== undefined) this.note('info', `node ${this.myId} drops the versions of subgroup ${t.subgroup} shard ${t.shard} after ${formatVersion(t.afterVersion)} (its log ends at ${formatVersion(t.drops)}): ${t.reason}${consequence === undefined ? '' : `; ${consequence}`}`);
+      this.out.push({ kind: 'truncateLog', subgroup: t.subgroup, shard: t.shard, afterVersion: t.afterVersion });
+    }
+  }
+
+  /** The HLC each shard of mine continues from in the restart view: the newest any log held. */
+  private restartFloors(view: GroupView, plan: RestartPlan): ReadonlyMap<number, Hlc> {
+    const floors = new Map<number, Hlc>();
+    for (const sp of plan.shards) if (view.subgroups[sp.subgroup]?.shards[sp.shard]?.members.includes(this.myId)) floors.set(sp.subgroup, sp.hlc);
+    return floors;
   }
 
   /** A view to enter: view 0 from the contact, or a running group's view from its new rank 0. */
@@ -380,6 +814,8 @@ export class Member {
     if (missing.length > 0) return `it could not connect to nodes ${missing.join(', ')} of view ${p.view.vid}`;
     const states = (p.transfers ?? []).filter((t) => t.to === this.myId && !this.states.has(`${p.view.vid}:${t.subgroup}`));
     if (states.length > 0) return `the state of subgroups ${states.map((t) => t.subgroup).join(', ')} for view ${p.view.vid} did not arrive`;
+    if (p.restart !== undefined && p.restart.awaitedTails.size > 0) return `the log tails of subgroup:shard ${[...p.restart.awaitedTails].join(', ')} for restart view ${p.view.vid} did not arrive`;
+    if (p.restart !== undefined) return `restart view ${p.view.vid} did not start (waiting for the start from the restart leader, node ${p.from})`;
     return `view ${p.view.vid} did not start (waiting for the contact's start barrier)`;
   }
 
@@ -389,12 +825,18 @@ export class Member {
     if (!p.view.members.every((m) => m.id === this.myId || this.connectedPeers.has(m.id))) return;
     const mine = (p.transfers ?? []).filter((t) => t.to === this.myId);
     if (!mine.every((t) => this.states.has(`${p.view.vid}:${t.subgroup}`))) return;
+    if (p.restart !== undefined && p.restart.awaitedTails.size > 0) return;
     for (const t of mine) this.out.push({ kind: 'installState', view: p.view, subgroup: t.subgroup, state: this.states.get(`${p.view.vid}:${t.subgroup}`)!.state });
     p.tableRequested = true;
     this.out.push({ kind: 'createTable', view: p.view });
   }
 
   private onTableReady(vid: number, table: ArrayBuffer): void {
+    // Tables are ready in the order they were asked for: the first ones after an abandoned restart view are its.
+    if (this.staleTables > 0) {
+      this.staleTables--;
+      return;
+    }
     const p = this.phase;
     if (p.kind === 'entering' && p.view.vid === vid && p.tableRequested && p.table === undefined) {
       p.table = table;
@@ -437,6 +879,8 @@ export class Member {
     });
     this.phase = { kind: 'running' };
     this.formation = undefined;
+    this.restart = undefined;
+    this.earlyTails.clear();
     this.deferredReason = undefined;
     this.stall = { sinceUs: this.nowUs, reported: undefined };
     this.out.push({ kind: 'viewStarted', view, removed: [], joined: [], first: true });
