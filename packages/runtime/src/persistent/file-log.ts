@@ -1,8 +1,9 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compareHlc, formatHlc, HLC_ZERO, type Hlc } from '../core/hlc.js';
 import { invariant } from '../core/invariant.js';
 import { INVALID_VERSION, type Version } from '../core/version.js';
+import { nodeDisk } from '../driver/node-disk.js';
+import type { Disk, DiskFile } from '../io/disk.js';
 import { crc32 } from './crc.js';
 import { CorruptLogError } from './errors.js';
 import {
@@ -47,6 +48,8 @@ export interface FileLogOptions {
    * bytes to the OS: they survive the process crashing but not the machine (config `persistence.fsync`).
    */
   fsync?: boolean;
+  /** Where the file lives. Default: the real file system (node:fs); the simulator passes its SimDisk. */
+  disk?: Disk;
 }
 
 /** What opening a log found and did. */
@@ -85,7 +88,8 @@ export interface CompactionReport {
  * one sequential scan on open, which also finds and cuts a torn tail.
  */
 export class FileLog extends RecordLog {
-  private fd: number;
+  private fd: DiskFile;
+  private readonly disk: Disk;
   /** Bytes of the file handed to the OS (the file's logical length). */
   private flushedBytes: number;
   /** Bytes known durable (the last fdatasync covered them). */
@@ -106,17 +110,19 @@ export class FileLog extends RecordLog {
   /** Bumped by every change that moves records in the file: a deferred compaction started before it is abandoned. */
   private layoutGeneration = 0;
   /** Descriptors replaced by a deferred compaction while a sync used them. */
-  private retiredFds: number[] = [];
+  private retiredFds: DiskFile[] = [];
   readonly recovery: RecoveryReport;
 
   private constructor(
     readonly file: string,
-    fd: number,
+    disk: Disk,
+    fd: DiskFile,
     size: number,
     options: FileLogOptions,
     recovery: RecoveryReport,
   ) {
     super(file);
+    this.disk = disk;
     this.fd = fd;
     this.flushedBytes = size;
     this.durableBytes = size;
@@ -131,32 +137,33 @@ export class FileLog extends RecordLog {
   /** Opens (recovering) or creates the log at `file`. */
   static open(file: string, options: FileLogOptions = {}): FileLog {
     const started = process.hrtime.bigint();
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const disk = options.disk ?? nodeDisk;
+    disk.makeDirectory(path.dirname(file));
     // A leftover from a compaction that crashed before its rename; the original is intact.
-    fs.rmSync(`${file}.compact`, { force: true });
+    disk.remove(`${file}.compact`);
     let created = false;
-    let size = fs.existsSync(file) ? fs.statSync(file).size : -1;
+    let size = disk.fileBytes(file) ?? -1;
     if (size < FILE_HEADER_BYTES) {
       // Absent, or a creation that crashed before its header was durable: nothing could be lost.
-      createFile(file, options.deltaField === true);
+      createFile(disk, file, options.deltaField === true);
       created = true;
       size = FILE_HEADER_BYTES;
     }
-    const fd = fs.openSync(file, 'r+');
+    const fd = disk.open(file, 'read-write');
     try {
       const header = Buffer.alloc(FILE_HEADER_BYTES);
-      readFully(fd, header, 0, FILE_HEADER_BYTES, 0);
+      readFully(disk, fd, header, 0, FILE_HEADER_BYTES, 0);
       const parsed = parseFileHeader(header);
       if (typeof parsed === 'string') throw new CorruptLogError(`${parsed}; refusing to open it`, file, 0);
       const recovery: RecoveryReport = { file, created, records: 0, latestVersion: INVALID_VERSION, droppedBytes: 0, scanMs: 0 };
-      const log = new FileLog(file, fd, size, options, recovery);
+      const log = new FileLog(file, disk, fd, size, options, recovery);
       log.scan(size, options.repair ?? 'refuse');
       recovery.records = log.index.physicalLength;
       recovery.latestVersion = log.latestVersion;
       recovery.scanMs = Number(process.hrtime.bigint() - started) / 1e6;
       return log;
     } catch (err) {
-      fs.closeSync(fd);
+      disk.close(fd);
       throw err;
     }
   }
@@ -170,7 +177,7 @@ export class FileLog extends RecordLog {
       if (offset >= bufStart && offset + bytes <= bufStart + bufBytes) return;
       if (bytes > buf.length) buf = Buffer.allocUnsafe(bytes);
       bufStart = offset;
-      bufBytes = readFully(this.fd, buf, 0, Math.min(buf.length, fileBytes - offset), offset);
+      bufBytes = readFully(this.disk, this.fd, buf, 0, Math.min(buf.length, fileBytes - offset), offset);
     };
     let lastVersion: Version = INVALID_VERSION;
     let lastTime: Hlc = HLC_ZERO;
@@ -243,8 +250,8 @@ export class FileLog extends RecordLog {
         );
       }
     }
-    fs.ftruncateSync(this.fd, offset);
-    fs.fsyncSync(this.fd);
+    this.disk.truncate(this.fd, offset);
+    this.disk.sync(this.fd);
     this.flushedBytes = offset;
     this.durableBytes = offset;
     this.recovery.droppedBytes = fileBytes - offset;
@@ -259,7 +266,7 @@ export class FileLog extends RecordLog {
     const window = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
     let windowStart = from;
     while (windowStart + RECORD_HEADER_BYTES <= fileBytes) {
-      const got = readFully(this.fd, window, 0, Math.min(window.length, fileBytes - windowStart), windowStart);
+      const got = readFully(this.disk, this.fd, window, 0, Math.min(window.length, fileBytes - windowStart), windowStart);
       const view = window.subarray(0, got);
       for (let at = view.indexOf(magic, 0); at >= 0; at = view.indexOf(magic, at + 1)) {
         if (this.isIntactRecordAt(windowStart + at, fileBytes, lastGood)) return windowStart + at;
@@ -273,12 +280,12 @@ export class FileLog extends RecordLog {
   private isIntactRecordAt(offset: number, fileBytes: number, lastGood: Version): boolean {
     if (offset + RECORD_HEADER_BYTES > fileBytes) return false;
     const head = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
-    readFully(this.fd, head, 0, RECORD_HEADER_BYTES, offset);
+    readFully(this.disk, this.fd, head, 0, RECORD_HEADER_BYTES, offset);
     const header = parseRecordHeader(head, 0);
     if (typeof header === 'string' || offset + RECORD_HEADER_BYTES + header.payloadBytes > fileBytes) return false;
     if (header.kind !== RecordKind.Trim && header.version <= lastGood) return false;
     const payload = Buffer.allocUnsafe(header.payloadBytes);
-    readFully(this.fd, payload, 0, header.payloadBytes, offset + RECORD_HEADER_BYTES);
+    readFully(this.disk, this.fd, payload, 0, header.payloadBytes, offset + RECORD_HEADER_BYTES);
     return payloadCrcMatches(header, payload);
   }
 
@@ -323,7 +330,7 @@ export class FileLog extends RecordLog {
       return Uint8Array.prototype.slice.call(this.pending, at, at + payloadBytes);
     }
     const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payloadBytes);
-    const got = readFully(this.fd, record, 0, record.length, location);
+    const got = readFully(this.disk, this.fd, record, 0, record.length, location);
     const header = got === record.length ? parseRecordHeader(record, 0) : 'record cut short';
     const version = this.index.version(i);
     if (typeof header === 'string') throw new CorruptLogError(`reading version ${version}: ${header}`, this.file, location);
@@ -338,7 +345,7 @@ export class FileLog extends RecordLog {
   private flush(): void {
     let written = 0;
     while (written < this.pendingBytes) {
-      written += fs.writeSync(this.fd, this.pending, written, this.pendingBytes - written, this.flushedBytes + written);
+      written += this.disk.write(this.fd, this.pending, written, this.pendingBytes - written, this.flushedBytes + written);
     }
     this.flushedBytes += this.pendingBytes;
     this.pendingBytes = 0;
@@ -349,7 +356,7 @@ export class FileLog extends RecordLog {
     this.checkOpen();
     if (this.pendingBytes > 0) this.flush();
     if (this.flushedBytes !== this.durableBytes) {
-      if (this.fsync) fs.fdatasyncSync(this.fd);
+      if (this.fsync) this.disk.syncData(this.fd);
       this.durableBytes = this.flushedBytes;
     }
   }
@@ -365,10 +372,10 @@ export class FileLog extends RecordLog {
       const fd = this.fd;
       this.syncsInFlight++;
       try {
-        await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+        await this.disk.syncDataAsync(fd);
       } finally {
         this.syncsInFlight--;
-        if (this.syncsInFlight === 0) for (const retired of this.retiredFds.splice(0)) fs.closeSync(retired);
+        if (this.syncsInFlight === 0) for (const retired of this.retiredFds.splice(0)) this.disk.close(retired);
       }
       // After a compaction swapped the file, offsets are the new file's (already synced whole).
       if (generation === this.layoutGeneration && coveredBytes > this.durableBytes) this.durableBytes = coveredBytes;
@@ -391,13 +398,13 @@ export class FileLog extends RecordLog {
       this.pendingBytes = cut - this.flushedBytes;
     } else {
       this.pendingBytes = 0;
-      fs.ftruncateSync(this.fd, cut);
+      this.disk.truncate(this.fd, cut);
       this.flushedBytes = cut;
     }
     // Trim markers written after the cut went with it; restate the trim.
     if (this.trimmedThrough >= 0n) this.storeTrimMarker(this.trimmedThrough, this.trimmedTime);
     this.flush();
-    fs.fsyncSync(this.fd);
+    this.disk.sync(this.fd);
     this.durableBytes = this.flushedBytes;
   }
 
@@ -406,8 +413,8 @@ export class FileLog extends RecordLog {
     this.checkNoSyncInFlight('replace the log');
     this.layoutGeneration++;
     this.pendingBytes = 0;
-    fs.ftruncateSync(this.fd, FILE_HEADER_BYTES);
-    fs.fsyncSync(this.fd);
+    this.disk.truncate(this.fd, FILE_HEADER_BYTES);
+    this.disk.sync(this.fd);
     this.flushedBytes = FILE_HEADER_BYTES;
     this.durableBytes = FILE_HEADER_BYTES;
   }
@@ -463,15 +470,21 @@ export class FileLog extends RecordLog {
     const { keepFrom, keepOffset } = this.keptRegion();
     const bytesBefore = this.flushedBytes + this.pendingBytes;
     const tmp = `${this.file}.compact`;
-    const out = await fs.promises.open(tmp, 'w');
+    const disk = this.disk;
+    const out = disk.open(tmp, 'create-truncate');
     let outBytes = 0;
+    let outOpen = true;
     let finished = false;
     const stale = (): boolean => this.closed || this.layoutGeneration !== generation;
+    const writeAsync = async (bytes: Buffer, length: number): Promise<void> => {
+      let done = 0;
+      while (done < length) done += await disk.writeAsync(out, bytes, done, length - done, outBytes + done);
+      outBytes += length;
+    };
     try {
       const header = Buffer.alloc(FILE_HEADER_BYTES);
-      readFully(this.fd, header, 0, FILE_HEADER_BYTES, 0);
-      await out.write(header, 0, FILE_HEADER_BYTES, 0);
-      outBytes = FILE_HEADER_BYTES;
+      readFully(disk, this.fd, header, 0, FILE_HEADER_BYTES, 0);
+      await writeAsync(header, FILE_HEADER_BYTES);
       const newBase = outBytes;
       const chunk = Buffer.allocUnsafe(COMPACT_STEP_BYTES);
       let copied = Math.min(keepOffset, this.flushedBytes);
@@ -479,44 +492,62 @@ export class FileLog extends RecordLog {
       // final step (whose sync then has little to write).
       while (this.flushedBytes - copied > COMPACT_FINAL_STEP_BYTES) {
         while (copied < this.flushedBytes) {
-          const bytesRead = await readAsync(this.fd, chunk, Math.min(COMPACT_STEP_BYTES, this.flushedBytes - copied), copied).catch(() => -1);
+          const bytesRead = await disk.readAsync(this.fd, chunk, 0, Math.min(COMPACT_STEP_BYTES, this.flushedBytes - copied), copied).catch(() => -1);
           if (stale() || bytesRead <= 0) return undefined;
-          await out.write(chunk, 0, bytesRead, outBytes);
-          outBytes += bytesRead;
+          await writeAsync(chunk, bytesRead);
           copied += bytesRead;
         }
-        await out.datasync();
+        await disk.syncDataAsync(out);
         if (stale()) return undefined;
       }
       const pauseStarted = process.hrtime.bigint();
-      const write = (bytes: Buffer, from: number, length: number): void => {
-        let done = 0;
-        while (done < length) done += fs.writeSync(out.fd, bytes, from + done, length - done, outBytes + done);
-        outBytes += length;
-      };
-      this.writeKeptTail(write, chunk, copied, keepOffset);
-      fs.fdatasyncSync(out.fd);
-      await out.close();
+      this.writeKeptTail(this.writerAt(out, () => outBytes, (n) => (outBytes += n)), chunk, copied, keepOffset);
+      disk.syncData(out);
+      outOpen = false;
+      disk.close(out);
       finished = true;
-      fs.renameSync(tmp, this.file);
-      fsyncDirectory(path.dirname(this.file));
-      // A sync in flight on the old descriptor finishes on it (what it covers is in the new file,
-      // synced above); the descriptor is closed once no sync uses it.
-      if (this.syncsInFlight > 0) this.retiredFds.push(this.fd);
-      else fs.closeSync(this.fd);
-      this.fd = fs.openSync(this.file, 'r+');
-      this.index.dropBefore(keepFrom, (location) => location - keepOffset + newBase);
-      this.flushedBytes = outBytes;
-      this.durableBytes = outBytes;
-      this.pendingBytes = 0;
-      this.layoutGeneration++;
+      this.swapIn(tmp, keepFrom, keepOffset, newBase, outBytes);
       return { bytesBefore, bytesAfter: outBytes, finalStepMs: Number(process.hrtime.bigint() - pauseStarted) / 1e6 };
     } finally {
       if (!finished) {
-        await out.close().catch(() => undefined);
-        fs.rmSync(tmp, { force: true });
+        if (outOpen) {
+          try {
+            disk.close(out);
+          } catch {
+            // the disk failed under it; the copy is removed below either way
+          }
+        }
+        disk.remove(tmp);
       }
     }
+  }
+
+  /** Appends through `out` at the offset `at()` says, advancing it with `advance(n)`. */
+  private writerAt(out: DiskFile, at: () => number, advance: (bytes: number) => void): (bytes: Buffer, from: number, length: number) => void {
+    return (bytes, from, length) => {
+      let done = 0;
+      const base = at();
+      while (done < length) done += this.disk.write(out, bytes, from + done, length - done, base + done);
+      advance(length);
+    };
+  }
+
+  /**
+   * Renames a synced compacted copy over the log and takes its descriptor. A sync in flight on the
+   * old descriptor finishes on it (what it covers is in the new file, synced already); the old
+   * descriptor is closed once no sync uses it.
+   */
+  private swapIn(tmp: string, keepFrom: number, keepOffset: number, newBase: number, newBytes: number): void {
+    this.disk.rename(tmp, this.file);
+    this.disk.syncDirectory(path.dirname(this.file));
+    if (this.syncsInFlight > 0) this.retiredFds.push(this.fd);
+    else this.disk.close(this.fd);
+    this.fd = this.disk.open(this.file, 'read-write');
+    this.index.dropBefore(keepFrom, (location) => location - keepOffset + newBase);
+    this.flushedBytes = newBytes;
+    this.durableBytes = newBytes;
+    this.pendingBytes = 0;
+    this.layoutGeneration++;
   }
 
   /**
@@ -527,7 +558,7 @@ export class FileLog extends RecordLog {
    */
   private writeKeptTail(write: (bytes: Buffer, from: number, length: number) => void, chunk: Buffer, fromOffset: number, keepOffset: number): void {
     for (let at = fromOffset; at < this.flushedBytes; ) {
-      const got = readFully(this.fd, chunk, 0, Math.min(chunk.length, this.flushedBytes - at), at);
+      const got = readFully(this.disk, this.fd, chunk, 0, Math.min(chunk.length, this.flushedBytes - at), at);
       invariant(got > 0, 'compaction reads the whole kept region', () => `short read at ${at}`);
       write(chunk, 0, got);
       at += got;
@@ -548,39 +579,31 @@ export class FileLog extends RecordLog {
    */
   private compact(keepFrom: number, keepOffset: number): void {
     const tmp = `${this.file}.compact`;
-    const out = fs.openSync(tmp, 'w');
+    const out = this.disk.open(tmp, 'create-truncate');
     let outBytes = 0;
-    const write = (bytes: Buffer, from: number, length: number): void => {
-      let done = 0;
-      while (done < length) done += fs.writeSync(out, bytes, from + done, length - done, outBytes + done);
-      outBytes += length;
-    };
+    let outOpen = true;
+    const write = this.writerAt(out, () => outBytes, (n) => (outBytes += n));
     try {
       const header = Buffer.alloc(FILE_HEADER_BYTES);
-      readFully(this.fd, header, 0, FILE_HEADER_BYTES, 0);
+      readFully(this.disk, this.fd, header, 0, FILE_HEADER_BYTES, 0);
       write(header, 0, FILE_HEADER_BYTES);
       const newBase = outBytes;
       const chunk = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
       this.writeKeptTail(write, chunk, keepOffset, keepOffset);
-      fs.fdatasyncSync(out);
-      fs.closeSync(out);
-      fs.renameSync(tmp, this.file);
-      fsyncDirectory(path.dirname(this.file));
-      fs.closeSync(this.fd);
-      this.fd = fs.openSync(this.file, 'r+');
-      this.index.dropBefore(keepFrom, (location) => location - keepOffset + newBase);
-      this.flushedBytes = outBytes;
-      this.durableBytes = outBytes;
-      this.pendingBytes = 0;
-      this.layoutGeneration++;
+      this.disk.syncData(out);
+      outOpen = false;
+      this.disk.close(out);
+      this.swapIn(tmp, keepFrom, keepOffset, newBase, outBytes);
       this.compactionDue = false;
     } catch (err) {
-      try {
-        fs.closeSync(out);
-      } catch {
-        // already closed
+      if (outOpen) {
+        try {
+          this.disk.close(out);
+        } catch {
+          // the disk failed under it; the copy is removed below either way
+        }
       }
-      fs.rmSync(tmp, { force: true });
+      this.disk.remove(tmp);
       throw err;
     }
   }
@@ -594,7 +617,7 @@ export class FileLog extends RecordLog {
     if (this.closed) return;
     this.checkNoSyncInFlight('close');
     this.persist();
-    fs.closeSync(this.fd);
+    this.disk.close(this.fd);
     this.closed = true;
   }
 
@@ -603,38 +626,26 @@ export class FileLog extends RecordLog {
   }
 }
 
-function createFile(file: string, deltaField: boolean): void {
+function createFile(disk: Disk, file: string, deltaField: boolean): void {
   const tmp = `${file}.new`;
-  const fd = fs.openSync(tmp, 'w');
+  const fd = disk.open(tmp, 'create-truncate');
   try {
     const header = encodeFileHeader({ formatVersion: FORMAT_VERSION, flags: deltaField ? 1 : 0 });
-    fs.writeSync(fd, header, 0, header.length, 0);
-    fs.fdatasyncSync(fd);
+    let done = 0;
+    while (done < header.length) done += disk.write(fd, header, done, header.length - done, done);
+    disk.syncData(fd);
   } finally {
-    fs.closeSync(fd);
+    disk.close(fd);
   }
-  fs.renameSync(tmp, file);
-  fsyncDirectory(path.dirname(file));
-}
-
-function fsyncDirectory(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function readAsync(fd: number, target: Buffer, length: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) => fs.read(fd, target, 0, length, position, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead))));
+  disk.rename(tmp, file);
+  disk.syncDirectory(path.dirname(file));
 }
 
 /** Reads until `length` bytes arrived or the file ended; returns how many arrived. */
-function readFully(fd: number, target: Buffer, at: number, length: number, position: number): number {
+function readFully(disk: Disk, fd: DiskFile, target: Buffer, at: number, length: number, position: number): number {
   let got = 0;
   while (got < length) {
-    const n = fs.readSync(fd, target, at + got, length - got, position + got);
+    const n = disk.read(fd, target, at + got, length - got, position + got);
     if (n === 0) break;
     got += n;
   }
