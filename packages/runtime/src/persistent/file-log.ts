@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import * as path from 'node:path';
 import { compareHlc, formatHlc, HLC_ZERO, type Hlc } from '../core/hlc.js';
 import { invariant } from '../core/invariant.js';
@@ -17,9 +18,21 @@ import {
   RECORD_HEADER_BYTES,
   RECORD_MAGIC,
   RecordKind,
+  SIGNED_FORMAT_VERSION,
   writeRecordHeader,
 } from './record-format.js';
 import { RecordLog } from './record-log.js';
+import {
+  checkEd25519Key,
+  LogSignatureError,
+  LogSigningConfigError,
+  NO_SIGNATURE,
+  SIGNATURE_BYTES,
+  SIGNATURE_RECORD_PAYLOAD_BYTES,
+  signVersion,
+  versionSignatureValid,
+  type VerifyReport,
+} from './signed-log.js';
 
 export interface FileLogOptions {
   /** Written into the file header's flags (bit 0); informative. */
@@ -50,6 +63,12 @@ export interface FileLogOptions {
   fsync?: boolean;
   /** Where the file lives. Default: the real file system (node:fs); the simulator passes its SimDisk. */
   disk?: Disk;
+  /**
+   * This node's Ed25519 private key (config `persistence.signing`): the log is created signed
+   * (format 2) and every version appended is signed (signed-log.ts). An unsigned log is refused
+   * with it. A signed log opened without it can be read and verified, not appended to.
+   */
+  signingKey?: KeyObject;
 }
 
 /** What opening a log found and did. */
@@ -90,6 +109,11 @@ export interface CompactionReport {
 export class FileLog extends RecordLog {
   private fd: DiskFile;
   private readonly disk: Disk;
+  /** The file is a signed log (format 2): a signature record follows every version record. */
+  readonly signed: boolean;
+  private readonly signingKey: KeyObject | undefined;
+  /** The signature of the newest version record, which the next one chains to. */
+  private lastSignature: Uint8Array = NO_SIGNATURE;
   /** Bytes of the file handed to the OS (the file's logical length). */
   private flushedBytes: number;
   /** Bytes known durable (the last fdatasync covered them). */
@@ -116,6 +140,7 @@ export class FileLog extends RecordLog {
   private constructor(
     readonly file: string,
     disk: Disk,
+    signed: boolean,
     fd: DiskFile,
     size: number,
     options: FileLogOptions,
@@ -123,6 +148,8 @@ export class FileLog extends RecordLog {
   ) {
     super(file);
     this.disk = disk;
+    this.signed = signed;
+    this.signingKey = options.signingKey;
     this.fd = fd;
     this.flushedBytes = size;
     this.durableBytes = size;
@@ -138,6 +165,7 @@ export class FileLog extends RecordLog {
   static open(file: string, options: FileLogOptions = {}): FileLog {
     const started = process.hrtime.bigint();
     const disk = options.disk ?? nodeDisk;
+    if (options.signingKey !== undefined) checkEd25519Key(options.signingKey, 'private', `${file}: the signing key`);
     disk.makeDirectory(path.dirname(file));
     // A leftover from a compaction that crashed before its rename; the original is intact.
     disk.remove(`${file}.compact`);
@@ -145,7 +173,7 @@ export class FileLog extends RecordLog {
     let size = disk.fileBytes(file) ?? -1;
     if (size < FILE_HEADER_BYTES) {
       // Absent, or a creation that crashed before its header was durable: nothing could be lost.
-      createFile(disk, file, options.deltaField === true);
+      createFile(disk, file, options.deltaField === true, options.signingKey !== undefined);
       created = true;
       size = FILE_HEADER_BYTES;
     }
@@ -155,8 +183,15 @@ export class FileLog extends RecordLog {
       readFully(disk, fd, header, 0, FILE_HEADER_BYTES, 0);
       const parsed = parseFileHeader(header);
       if (typeof parsed === 'string') throw new CorruptLogError(`${parsed}; refusing to open it`, file, 0);
+      const signed = parsed.formatVersion === SIGNED_FORMAT_VERSION;
+      if (options.signingKey !== undefined && !signed) {
+        throw new LogSigningConfigError(
+          `${file} is an unsigned log (format ${parsed.formatVersion}) but signing is configured (persistence.signing): its versions have no signatures to chain to. ` +
+            'Move the file away (a replica gets its state back by state transfer) or turn signing off',
+        );
+      }
       const recovery: RecoveryReport = { file, created, records: 0, latestVersion: INVALID_VERSION, droppedBytes: 0, scanMs: 0 };
-      const log = new FileLog(file, disk, fd, size, options, recovery);
+      const log = new FileLog(file, disk, signed, fd, size, options, recovery);
       log.scan(size, options.repair ?? 'refuse');
       recovery.records = log.index.physicalLength;
       recovery.latestVersion = log.latestVersion;
@@ -183,6 +218,8 @@ export class FileLog extends RecordLog {
     let lastTime: Hlc = HLC_ZERO;
     let offset = FILE_HEADER_BYTES;
     let failure: string | undefined;
+    /** In a signed log, a version record enters the index once its signature record is read. */
+    let unsignedRecord: { version: Version; time: Hlc; offset: number; payloadBytes: number; kind: RecordKind } | undefined;
     while (offset < fileBytes) {
       if (offset + RECORD_HEADER_BYTES > fileBytes) {
         failure = `incomplete record header (${fileBytes - offset} of ${RECORD_HEADER_BYTES} bytes)`;
@@ -206,7 +243,21 @@ export class FileLog extends RecordLog {
         break;
       }
       const time = { wallUs: header.wallUs, logical: header.logical };
-      if (header.kind === RecordKind.Trim) {
+      if (header.kind === RecordKind.Signature) {
+        if (unsignedRecord === undefined || unsignedRecord.version !== header.version || header.payloadBytes !== SIGNATURE_RECORD_PAYLOAD_BYTES) {
+          failure = this.signed ? `signature record (version ${header.version}) does not follow its version record` : `signature record (version ${header.version}) in an unsigned log`;
+          break;
+        }
+        this.lastSignature = Uint8Array.prototype.slice.call(buf, at, at + SIGNATURE_BYTES);
+        const r = unsignedRecord;
+        this.index.push(r.version, r.time.wallUs, r.time.logical, r.offset, r.payloadBytes, r.kind);
+        lastVersion = r.version;
+        lastTime = r.time;
+        unsignedRecord = undefined;
+      } else if (unsignedRecord !== undefined) {
+        failure = `a record of kind ${header.kind} follows it`;
+        break;
+      } else if (header.kind === RecordKind.Trim) {
         if (header.version > this.trimmedThrough) {
           this.trimmedThrough = header.version;
           this.trimmedTime = time;
@@ -225,11 +276,19 @@ export class FileLog extends RecordLog {
           failure = `first record (version ${header.version}) is a delta with no base`;
           break;
         }
-        this.index.push(header.version, header.wallUs, header.logical, offset, header.payloadBytes, header.kind);
-        lastVersion = header.version;
-        lastTime = time;
+        if (this.signed) unsignedRecord = { version: header.version, time, offset, payloadBytes: header.payloadBytes, kind: header.kind };
+        else {
+          this.index.push(header.version, header.wallUs, header.logical, offset, header.payloadBytes, header.kind);
+          lastVersion = header.version;
+          lastTime = time;
+        }
       }
       offset += recordBytes;
+    }
+    // A version record without its signature record is cut with whatever damage follows it.
+    if (unsignedRecord !== undefined) {
+      failure = `version ${unsignedRecord.version} has no signature record${failure === undefined ? '' : ` (${failure})`}`;
+      offset = unsignedRecord.offset;
     }
     if (failure !== undefined) this.cutTail(offset, fileBytes, failure, repair, lastVersion);
     this.index.start = this.trimmedThrough < 0n ? 0 : this.index.lastAtOrBefore(this.trimmedThrough) + 1;
@@ -312,7 +371,15 @@ export class FileLog extends RecordLog {
   }
 
   protected storeRecord(version: Version, time: Hlc, kind: RecordKind, payload: Uint8Array): number {
+    if (this.signed && this.signingKey === undefined) {
+      throw new LogSigningConfigError(`${this.file} is a signed log opened without a signing key: it can be read and verified, not appended to (configure persistence.signing)`);
+    }
     const location = this.appendRecord(version, time, kind, payload);
+    if (this.signingKey !== undefined) {
+      const signature = signVersion(this.signingKey, version, time, kind, payload, this.lastSignature);
+      this.appendRecord(version, time, RecordKind.Signature, signature);
+      this.lastSignature = signature.subarray(0, SIGNATURE_BYTES);
+    }
     if (this.pendingBytes >= this.flushThresholdBytes) this.flush();
     return location;
   }
@@ -322,9 +389,15 @@ export class FileLog extends RecordLog {
   }
 
   protected readPayload(i: number): Uint8Array {
+    return this.readRecordAt(this.index.location(i), this.index.version(i), this.index.payloadBytes(i), 'reading');
+  }
+
+  /**
+   * The payload of the record at `location` (buffered or on disk), checked against the version
+   * and length expected and its checksums; CorruptLogError otherwise.
+   */
+  private readRecordAt(location: number, version: Version, payloadBytes: number, what: string, kind?: RecordKind): Uint8Array {
     this.checkOpen();
-    const location = this.index.location(i);
-    const payloadBytes = this.index.payloadBytes(i);
     if (location >= this.flushedBytes) {
       const at = location - this.flushedBytes + RECORD_HEADER_BYTES;
       return Uint8Array.prototype.slice.call(this.pending, at, at + payloadBytes);
@@ -332,13 +405,72 @@ export class FileLog extends RecordLog {
     const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payloadBytes);
     const got = readFully(this.disk, this.fd, record, 0, record.length, location);
     const header = got === record.length ? parseRecordHeader(record, 0) : 'record cut short';
-    const version = this.index.version(i);
-    if (typeof header === 'string') throw new CorruptLogError(`reading version ${version}: ${header}`, this.file, location);
+    if (typeof header === 'string') throw new CorruptLogError(`${what} version ${version}: ${header}`, this.file, location);
     const payload = record.subarray(RECORD_HEADER_BYTES);
-    if (header.version !== version || header.payloadBytes !== payloadBytes || !payloadCrcMatches(header, payload)) {
-      throw new CorruptLogError(`reading version ${version}: the record changed on disk since the log was opened (checksum or header mismatch)`, this.file, location);
+    if (header.version !== version || header.payloadBytes !== payloadBytes || (kind !== undefined && header.kind !== kind) || !payloadCrcMatches(header, payload)) {
+      throw new CorruptLogError(`${what} version ${version}: the record changed on disk since the log was opened (checksum or header mismatch)`, this.file, location);
     }
     return payload;
+  }
+
+  /** The signature record's payload of physical entry i (signature, then the previous one's). */
+  private signatureRecordOf(i: number): Uint8Array {
+    const location = this.index.location(i) + RECORD_HEADER_BYTES + this.index.payloadBytes(i);
+    return this.readRecordAt(location, this.index.version(i), SIGNATURE_RECORD_PAYLOAD_BYTES, 'reading the signature of', RecordKind.Signature);
+  }
+
+  /**
+   * Checks the signatures of the visible versions in [from, to] (default: all) against the writing
+   * node's Ed25519 public key, and that each chains to the one before it. Throws LogSignatureError
+   * naming the first version that fails: a changed byte (even with its checksums recomputed), a
+   * record moved, dropped or inserted, or a signature by another key.
+   */
+  verify(publicKey: KeyObject, range: { from?: Version; to?: Version } = {}): VerifyReport {
+    this.checkOpen();
+    if (!this.signed) throw new LogSigningConfigError(`${this.file} is an unsigned log (format ${FORMAT_VERSION}): it has no signatures to verify`);
+    checkEd25519Key(publicKey, 'public', `${this.file}: the verification key`);
+    const index = this.index;
+    const firstInRange = range.from === undefined ? index.start : index.firstAfter(range.from - 1n);
+    const start = firstInRange < 0 ? index.physicalLength : Math.max(firstInRange, index.start);
+    let previous: Uint8Array | undefined;
+    let versions = 0;
+    let firstVersion = INVALID_VERSION;
+    let lastVersion = INVALID_VERSION;
+    for (let i = start; i < index.physicalLength && (range.to === undefined || index.version(i) <= range.to); i++) {
+      const version = index.version(i);
+      const damaged = (err: unknown): never => {
+        throw new LogSignatureError(this.file, version, `its record is damaged (${err instanceof Error ? err.message : String(err)})`);
+      };
+      let payload: Uint8Array;
+      let record: Uint8Array;
+      try {
+        payload = this.readPayload(i);
+        record = this.signatureRecordOf(i);
+      } catch (err) {
+        return damaged(err);
+      }
+      const signature = record.subarray(0, SIGNATURE_BYTES);
+      const chainedTo = record.subarray(SIGNATURE_BYTES);
+      // The first version checked chains to the record before it, when the file still holds it.
+      if (previous === undefined && i > 0) {
+        try {
+          previous = this.signatureRecordOf(i - 1).subarray(0, SIGNATURE_BYTES);
+        } catch {
+          previous = undefined;
+        }
+      }
+      if (previous !== undefined && !Buffer.from(chainedTo).equals(Buffer.from(previous))) {
+        throw new LogSignatureError(this.file, version, `its signature does not chain to that of version ${index.version(i - 1)} before it: a record was removed, inserted or reordered`);
+      }
+      if (!versionSignatureValid(publicKey, version, index.time(i), index.kind(i), payload, chainedTo, signature)) {
+        throw new LogSignatureError(this.file, version, 'its signature does not verify: the record was changed or moved, or was not signed by the holder of this key');
+      }
+      previous = signature;
+      versions++;
+      if (firstVersion === INVALID_VERSION) firstVersion = version;
+      lastVersion = version;
+    }
+    return { versions, firstVersion, lastVersion };
   }
 
   /** Hands buffered appends to the OS without syncing. */
@@ -393,6 +525,8 @@ export class FileLog extends RecordLog {
     this.checkOpen();
     this.checkNoSyncInFlight('truncate');
     this.layoutGeneration++;
+    // The next version chains to the newest one the cut keeps.
+    if (this.signed) this.lastSignature = i > 0 ? this.signatureRecordOf(i - 1).slice(0, SIGNATURE_BYTES) : NO_SIGNATURE;
     const cut = this.index.location(i);
     if (cut >= this.flushedBytes) {
       this.pendingBytes = cut - this.flushedBytes;
@@ -413,6 +547,7 @@ export class FileLog extends RecordLog {
     this.checkNoSyncInFlight('replace the log');
     this.layoutGeneration++;
     this.pendingBytes = 0;
+    this.lastSignature = NO_SIGNATURE;
     this.disk.truncate(this.fd, FILE_HEADER_BYTES);
     this.disk.sync(this.fd);
     this.flushedBytes = FILE_HEADER_BYTES;
@@ -626,11 +761,11 @@ export class FileLog extends RecordLog {
   }
 }
 
-function createFile(disk: Disk, file: string, deltaField: boolean): void {
+function createFile(disk: Disk, file: string, deltaField: boolean, signed: boolean): void {
   const tmp = `${file}.new`;
   const fd = disk.open(tmp, 'create-truncate');
   try {
-    const header = encodeFileHeader({ formatVersion: FORMAT_VERSION, flags: deltaField ? 1 : 0 });
+    const header = encodeFileHeader({ formatVersion: signed ? SIGNED_FORMAT_VERSION : FORMAT_VERSION, flags: deltaField ? 1 : 0 });
     let done = 0;
     while (done < header.length) done += disk.write(fd, header, done, header.length - done, done);
     disk.syncData(fd);

@@ -5,6 +5,7 @@
  * other than what was written (no torn or stale record passes as valid), and the log takes new
  * appends. A failing seed is printed with the command that replays it alone.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { expect } from 'chai';
 import { hlc } from '../../src/core/hlc.js';
 import type { GroupView } from '../../src/core/membership/group-view.js';
@@ -18,6 +19,8 @@ import { viewOf } from './helpers.js';
 const SEEDS = Number(process.env.DERECHO_SIM_DISK_SEEDS ?? 300);
 const ONLY_SEED = process.env.DERECHO_SIM_DISK_SEED === undefined ? undefined : Number(process.env.DERECHO_SIM_DISK_SEED);
 const ROUNDS = 8;
+/** Half the seeds run a signed log: signature records are torn and cut like any other. */
+const signingKeys = generateKeyPairSync('ed25519');
 
 function seedsToRun(): number[] {
   return ONLY_SEED !== undefined ? [ONLY_SEED] : Array.from({ length: SEEDS }, (_, i) => i + 1);
@@ -79,17 +82,20 @@ async function fieldLogRun(seed: number): Promise<void> {
   const machine = new SimDisk(prng.fork(), { keepUnsyncedChance: 0.6, tearChance: 0.6 });
   const file = '/data/sg0-sh0-field.log';
   const model: FieldModel = { written: new Map(), acked: -1n, trimmedMax: -1n, timeUs: 1 };
+  const signingKey = prng.chance(0.5) ? signingKeys.privateKey : undefined;
   for (let round = 0; round <= ROUNDS; round++) {
     const disk = machine.mount();
     const failures: unknown[] = [];
     const log = FileLog.open(file, {
       disk,
+      signingKey,
       compaction: prng.chance(0.5) ? 'deferred' : 'inline',
       compactMinBytes: 1024,
       compactDeadFraction: 0.3,
       flushThresholdBytes: prng.pick([128, 4096, 1 << 20]),
     });
     checkRecovered(log, model);
+    if (signingKey !== undefined) log.verify(signingKeys.publicKey);
     if (log.recovery.droppedBytes > 0) met.tailsCut++;
     if (round === ROUNDS) {
       // Appendable after the last recovery, and what it appends is there after a clean reopen.
@@ -99,7 +105,9 @@ async function fieldLogRun(seed: number): Promise<void> {
       model.written.set(v, payload);
       log.close();
       model.acked = v;
-      checkRecovered(FileLog.open(file, { disk }), model);
+      const reopened = FileLog.open(file, { disk });
+      checkRecovered(reopened, model);
+      if (signingKey !== undefined) expect(reopened.verify(signingKeys.publicKey).lastVersion).to.equal(v);
       met.writesLost += machine.stats.writesLost;
       met.writesTorn += machine.stats.writesTorn;
       return;
@@ -225,7 +233,7 @@ async function restartLogRun(seed: number): Promise<void> {
 describe('persistent: logs on the simulated disk under crashes', function () {
   this.timeout(300_000);
 
-  it(`FileLog: acknowledged versions survive, nothing torn is returned, appendable again (${ONLY_SEED === undefined ? `${SEEDS} seeds` : `seed ${ONLY_SEED}`}; DERECHO_SIM_DISK_SEEDS=N)`, async () => {
+  it(`FileLog (signed or not): acknowledged versions survive, nothing torn is returned, signatures verify, appendable again (${ONLY_SEED === undefined ? `${SEEDS} seeds` : `seed ${ONLY_SEED}`}; DERECHO_SIM_DISK_SEEDS=N)`, async () => {
     await forEachSeed('FileLog', fieldLogRun);
     if (ONLY_SEED === undefined && SEEDS >= 100) {
       expect(met.writesLost, 'the crashes lost unsynced writes').to.be.greaterThan(0);
