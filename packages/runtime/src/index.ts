@@ -128,4 +128,7 @@ export {
   type RecordsChanges,
   type RetentionPolicy,
   type CompactionReport,
+  LogSignatureError,
+  LogSigningConfigError,
+  type VerifyReport,
 } from './persistent/index.js';

@@ -13,6 +13,7 @@ import { CorruptLogError } from '../../src/persistent/errors.js';
 import { FileLog } from '../../src/persistent/file-log.js';
 import { FILE_HEADER_BYTES, parseRecordHeader, RECORD_HEADER_BYTES, RecordKind, writeRecordHeader } from '../../src/persistent/record-format.js';
 import { LogSignatureError, LogSigningConfigError } from '../../src/persistent/signed-log.js';
+import { Persistent } from '../../src/persistent/versioned.js';
 import { makeTempDir, removeDir } from './helpers.js';
 
 const keys = generateKeyPairSync('ed25519');
@@ -169,6 +170,20 @@ describe('persistent: signed logs', () => {
     reopened.append(25n, hlc(200), RecordKind.Full, payloadOf(25));
     expect(reopened.verify(keys.publicKey).lastVersion).to.equal(25n);
     reopened.close();
+  });
+
+  it('a Persistent field in a signed log verifies through the field; a field in memory says it cannot', () => {
+    const field = Persistent.open<string>(file, () => '', { signingKey: keys.privateKey });
+    for (let v = 1; v <= 5; v++) {
+      field.current = `v${v}`;
+      field.version(BigInt(v), hlc(v));
+    }
+    field.persist();
+    expect(field.verify(keys.publicKey, { from: 2n })).to.deep.equal({ versions: 4, firstVersion: 2n, lastVersion: 5n });
+    field.close();
+    const memory = new Persistent<string>(() => '');
+    memory.attachInMemory('m');
+    expect(() => memory.verify(keys.publicKey)).to.throw(LogSigningConfigError, /kept in memory: only a signed log file can be verified/);
   });
 
   it('refuses signing an unsigned log, appending to a signed one without its key, and keys of the wrong kind, with clear errors', () => {
