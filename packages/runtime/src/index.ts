@@ -40,6 +40,7 @@ export {
 } from './layout/index.js';
 export {
   type DerechoConfig,
+  type LogSigningConfig,
   type MulticastProfile,
   type SendAlgorithm,
   type LogLevel,
@@ -132,3 +133,4 @@ export {
   LogSigningConfigError,
   type VerifyReport,
 } from './persistent/index.js';
+export type { Disk, DiskFile, DiskOpenMode } from './io/disk.js';
