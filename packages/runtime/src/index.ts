@@ -40,6 +40,7 @@ export {
 } from './layout/index.js';
 export {
   type DerechoConfig,
+  type LogSigningConfig,
   type MulticastProfile,
   type SendAlgorithm,
   type LogLevel,
@@ -135,4 +136,8 @@ export {
   type RecordsChanges,
   type RetentionPolicy,
   type CompactionReport,
+  LogSignatureError,
+  LogSigningConfigError,
+  type VerifyReport,
 } from './persistent/index.js';
+export type { Disk, DiskFile, DiskOpenMode } from './io/disk.js';

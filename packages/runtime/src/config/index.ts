@@ -16,6 +16,7 @@ export {
   leafPaths as configKeyPaths,
 } from './schema.js';
 export { ConfigError, type ConfigIssue } from './errors.js';
+export { type LogSigningConfig } from './signing-section.js';
 export { validateConfig, profileSettings, parseHostPort, type ValidateConfigOptions } from './validate.js';
 export {
   NODE_OPTIONS,

@@ -55,11 +55,21 @@ export function clusterJsonSchema(): JsonSchema {
     required: ['id', 'host'],
     additionalProperties: false,
   };
+  const signing: JsonSchema = {
+    description: SPECIAL_KEYS['persistence.signing'],
+    type: 'object',
+    properties: {
+      privateKeyFile: { description: "This node's Ed25519 private key (PEM), relative to the config file.", type: 'string', minLength: 1 },
+      publicKeyFiles: { description: 'Public keys (PEM) of the members, by node id.', type: 'object', propertyNames: { pattern: '^[0-9]+$' }, additionalProperties: { type: 'string', minLength: 1 } },
+    },
+    required: ['privateKeyFile'],
+    additionalProperties: false,
+  };
   const properties: Record<string, JsonSchema> = {
     $schema: { type: 'string', description: 'Where editors find this schema.' },
   };
   for (const [name, leaves] of Object.entries(sections)) {
-    properties[name] = section(leaves, name === 'cluster' ? { members: { description: SPECIAL_KEYS['cluster.members'], type: 'array', minItems: 1, items: member } } : {});
+    properties[name] = section(leaves, name === 'cluster' ? { members: { description: SPECIAL_KEYS['cluster.members'], type: 'array', minItems: 1, items: member } } : name === 'persistence' ? { signing } : {});
   }
   // The secret comes from one place only.
   (properties.cluster as JsonSchema).not = { required: ['secret', 'secretFile'] };

@@ -5,6 +5,7 @@
  */
 import type { MemberAddress } from '../core/membership/group-view.js';
 import type { GroupLayout } from '../layout/spec.js';
+import type { LogSigningConfig } from './signing-section.js';
 
 /** The settings a shard's profile can change (Derecho's `SUBGROUP/<profile>` section). */
 export interface MulticastProfile {
@@ -63,6 +64,8 @@ export interface DerechoConfig {
     readonly retainVersions?: number;
     readonly retainSeconds?: number;
     readonly retainBytes?: number;
+    /** Signed logs: this node's key that signs its logs, and the members' public keys. Absent: logs are not signed. */
+    readonly signing?: LogSigningConfig;
   };
   readonly logging: {
     readonly level: LogLevel;
@@ -154,6 +157,8 @@ export const SPECIAL_KEYS = {
   profiles: 'Named multicast profiles: { "<NAME>": { <any multicast profile key> } }. Optional.',
   layout: 'Subgroup layout (JSON layout format, see below). Optional; exclusive with layoutFile.',
   layoutFile: 'File holding the subgroup layout, relative to the config file. Optional.',
+  'persistence.signing':
+    'Signed logs: { "privateKeyFile": this node\'s Ed25519 private key (PEM), "publicKeyFiles": { "<node id>": public key (PEM) } }, paths relative to the config file. Every version this node persists is signed; anyone with its public key can verify its logs. Optional.',
 } as const;
 
 export const TOP_LEVEL_KEYS: readonly string[] = [...Object.keys(SECTIONS), 'profiles', 'layout', 'layoutFile', '$schema'];

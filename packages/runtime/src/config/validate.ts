@@ -17,6 +17,7 @@ import { checkKeyOrder, FAILURE_RULES, PROFILE_RULES } from './key-order-rules.j
 import { checkLayout } from './layout-section.js';
 import { checkMembers } from './members.js';
 import { checkProfiles } from './profiles.js';
+import { checkSigning } from './signing-section.js';
 import { SECTIONS, TOP_LEVEL_KEYS, type DerechoConfig, type HostPort, type MemberAddress } from './schema.js';
 
 export { parseHostPort } from './leaf-checks.js';
@@ -45,10 +46,13 @@ export function validateConfig(raw: unknown, options: ValidateConfigOptions = {}
 
   const failureSection = check.leaves('failure', check.section(raw, 'failure'));
   checkKeyOrder(check, 'failure', FAILURE_RULES, failureSection.values, failureSection.given);
-  const persistenceSection = check.leaves('persistence', check.section(raw, 'persistence'));
+  const persistenceRaw = check.section(raw, 'persistence', ['signing']);
+  const persistenceSection = check.leaves('persistence', persistenceRaw);
+  const signing = checkSigning(check, persistenceRaw.signing, node.id);
   const persistence = {
     ...(persistenceSection.values as unknown as DerechoConfig['persistence']),
     dir: (persistenceSection.given.dir as string | undefined) ?? path.join(node.dataDir, 'log'),
+    ...(signing === undefined ? {} : { signing }),
   };
   const logging = check.leaves('logging', check.section(raw, 'logging')).values as unknown as DerechoConfig['logging'];
 

@@ -5,8 +5,9 @@
  * start, naming the directory and the holder. A lock left by a process that died (kill -9, power
  * cut) names a pid that no longer runs: it is taken over, and the caller logs that it was.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { nodeDisk } from '../driver/node-disk.js';
+import type { Disk } from '../io/disk.js';
 import { PersistentError } from './errors.js';
 
 export const LOCK_FILE_NAME = 'derecho.lock';
@@ -37,8 +38,8 @@ export interface DirectoryLock {
   release(): void;
 }
 
-/** Directories locked by this process, so a second group here is refused too (same pid in the file). */
-const heldHere = new Map<string, DirectoryLock>();
+/** Directories locked by this process, per disk, so a second group here is refused too (same pid in the file). */
+const heldHere = new Map<Disk, Map<string, DirectoryLock>>();
 let exitHookInstalled = false;
 
 function pidRuns(pid: number): boolean {
@@ -51,10 +52,10 @@ function pidRuns(pid: number): boolean {
   }
 }
 
-function readPid(file: string): number | undefined {
+function readPid(disk: Disk, file: string): number | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readSmallFile(disk, file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
@@ -69,26 +70,30 @@ function readPid(file: string): number | undefined {
  * The file is created with O_EXCL holding this pid; a lock naming a pid that no longer runs is
  * moved aside and replaced.
  */
-export function lockDirectory(dir: string): DirectoryLock {
+export function lockDirectory(dir: string, disk: Disk = nodeDisk): DirectoryLock {
   const resolved = path.resolve(dir);
   const file = path.join(resolved, LOCK_FILE_NAME);
-  if (heldHere.has(resolved)) throw new DirectoryLockedError(resolved, process.pid, true);
-  fs.mkdirSync(resolved, { recursive: true });
+  let held = heldHere.get(disk);
+  if (held === undefined) heldHere.set(disk, (held = new Map()));
+  if (held.has(resolved)) throw new DirectoryLockedError(resolved, process.pid, true);
+  disk.makeDirectory(resolved);
   let takenOverFromPid: number | undefined;
   for (let attempt = 0; ; attempt++) {
     try {
-      const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
+      const fd = disk.open(file, 'create-exclusive');
       try {
-        fs.writeSync(fd, `${process.pid}\n`);
-        fs.fsyncSync(fd);
+        const text = new TextEncoder().encode(`${process.pid}\n`);
+        let done = 0;
+        while (done < text.length) done += disk.write(fd, text, done, text.length - done, done);
+        disk.sync(fd);
       } finally {
-        fs.closeSync(fd);
+        disk.close(fd);
       }
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const holder = readPid(file);
+    const holder = readPid(disk, file);
     if (holder === undefined) continue; // released between our create and read: try again
     // Our own pid in a file no group here holds: left by an earlier process that had this pid.
     if (holder !== 0 && holder !== process.pid && pidRuns(holder)) throw new DirectoryLockedError(resolved, holder, false);
@@ -97,22 +102,22 @@ export function lockDirectory(dir: string): DirectoryLock {
     // and not one a competing taker created meanwhile (that one is put back).
     const aside = `${file}.stale-${process.pid}`;
     try {
-      fs.renameSync(file, aside);
+      disk.rename(file, aside);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw err;
     }
-    const moved = readPid(aside);
+    const moved = readPid(disk, aside);
     if (moved !== holder) {
       try {
-        fs.linkSync(aside, file);
+        disk.link(aside, file);
       } catch {
         // Someone created a lock meanwhile: the loop reads it.
       }
-      fs.rmSync(aside, { force: true });
+      disk.remove(aside);
       continue;
     }
-    fs.rmSync(aside, { force: true });
+    disk.remove(aside);
     takenOverFromPid = holder;
   }
   let released = false;
@@ -123,18 +128,35 @@ export function lockDirectory(dir: string): DirectoryLock {
     release() {
       if (released) return;
       released = true;
-      heldHere.delete(resolved);
+      held.delete(resolved);
       // Only our own lock: never delete one a later owner took over.
-      if (readPid(file) === process.pid) fs.rmSync(file, { force: true });
+      if (readPid(disk, file) === process.pid) disk.remove(file);
     },
   };
-  heldHere.set(resolved, lock);
+  held.set(resolved, lock);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     // A process that exits without closing its group leaves no lock behind.
     process.on('exit', () => {
-      for (const held of [...heldHere.values()]) held.release();
+      for (const locks of heldHere.values()) for (const lock of [...locks.values()]) lock.release();
     });
   }
   return lock;
+}
+
+/** The whole of a small file as text (ENOENT when it does not exist). */
+function readSmallFile(disk: Disk, file: string): string {
+  const fd = disk.open(file, 'read-only');
+  try {
+    const bytes = new Uint8Array(disk.fileBytes(file) ?? 0);
+    let got = 0;
+    while (got < bytes.length) {
+      const n = disk.read(fd, bytes, got, bytes.length - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return new TextDecoder().decode(bytes.subarray(0, got));
+  } finally {
+    disk.close(fd);
+  }
 }

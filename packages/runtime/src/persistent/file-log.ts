@@ -1,8 +1,10 @@
-import * as fs from 'node:fs';
+import type { KeyObject } from 'node:crypto';
 import * as path from 'node:path';
 import { compareHlc, formatHlc, HLC_ZERO, type Hlc } from '../core/hlc.js';
 import { invariant } from '../core/invariant.js';
 import { INVALID_VERSION, type Version } from '../core/version.js';
+import { nodeDisk } from '../driver/node-disk.js';
+import type { Disk, DiskFile } from '../io/disk.js';
 import { crc32 } from './crc.js';
 import { CorruptLogError } from './errors.js';
 import {
@@ -16,9 +18,21 @@ import {
   RECORD_HEADER_BYTES,
   RECORD_MAGIC,
   RecordKind,
+  SIGNED_FORMAT_VERSION,
   writeRecordHeader,
 } from './record-format.js';
 import { RecordLog } from './record-log.js';
+import {
+  checkEd25519Key,
+  LogSignatureError,
+  LogSigningConfigError,
+  NO_SIGNATURE,
+  SIGNATURE_BYTES,
+  SIGNATURE_RECORD_PAYLOAD_BYTES,
+  signVersion,
+  versionSignatureValid,
+  type VerifyReport,
+} from './signed-log.js';
 
 export interface FileLogOptions {
   /** Written into the file header's flags (bit 0); informative. */
@@ -47,6 +61,14 @@ export interface FileLogOptions {
    * bytes to the OS: they survive the process crashing but not the machine (config `persistence.fsync`).
    */
   fsync?: boolean;
+  /** Where the file lives. Default: the real file system (node:fs); the simulator passes its SimDisk. */
+  disk?: Disk;
+  /**
+   * This node's Ed25519 private key (config `persistence.signing`): the log is created signed
+   * (format 2) and every version appended is signed (signed-log.ts). An unsigned log is refused
+   * with it. A signed log opened without it can be read and verified, not appended to.
+   */
+  signingKey?: KeyObject;
 }
 
 /** What opening a log found and did. */
@@ -85,7 +107,13 @@ export interface CompactionReport {
  * one sequential scan on open, which also finds and cuts a torn tail.
  */
 export class FileLog extends RecordLog {
-  private fd: number;
+  private fd: DiskFile;
+  private readonly disk: Disk;
+  /** The file is a signed log (format 2): a signature record follows every version record. */
+  readonly signed: boolean;
+  private readonly signingKey: KeyObject | undefined;
+  /** The signature of the newest version record, which the next one chains to. */
+  private lastSignature: Uint8Array = NO_SIGNATURE;
   /** Bytes of the file handed to the OS (the file's logical length). */
   private flushedBytes: number;
   /** Bytes known durable (the last fdatasync covered them). */
@@ -106,17 +134,22 @@ export class FileLog extends RecordLog {
   /** Bumped by every change that moves records in the file: a deferred compaction started before it is abandoned. */
   private layoutGeneration = 0;
   /** Descriptors replaced by a deferred compaction while a sync used them. */
-  private retiredFds: number[] = [];
+  private retiredFds: DiskFile[] = [];
   readonly recovery: RecoveryReport;
 
   private constructor(
     readonly file: string,
-    fd: number,
+    disk: Disk,
+    signed: boolean,
+    fd: DiskFile,
     size: number,
     options: FileLogOptions,
     recovery: RecoveryReport,
   ) {
     super(file);
+    this.disk = disk;
+    this.signed = signed;
+    this.signingKey = options.signingKey;
     this.fd = fd;
     this.flushedBytes = size;
     this.durableBytes = size;
@@ -131,32 +164,41 @@ export class FileLog extends RecordLog {
   /** Opens (recovering) or creates the log at `file`. */
   static open(file: string, options: FileLogOptions = {}): FileLog {
     const started = process.hrtime.bigint();
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const disk = options.disk ?? nodeDisk;
+    if (options.signingKey !== undefined) checkEd25519Key(options.signingKey, 'private', `${file}: the signing key`);
+    disk.makeDirectory(path.dirname(file));
     // A leftover from a compaction that crashed before its rename; the original is intact.
-    fs.rmSync(`${file}.compact`, { force: true });
+    disk.remove(`${file}.compact`);
     let created = false;
-    let size = fs.existsSync(file) ? fs.statSync(file).size : -1;
+    let size = disk.fileBytes(file) ?? -1;
     if (size < FILE_HEADER_BYTES) {
       // Absent, or a creation that crashed before its header was durable: nothing could be lost.
-      createFile(file, options.deltaField === true);
+      createFile(disk, file, options.deltaField === true, options.signingKey !== undefined);
       created = true;
       size = FILE_HEADER_BYTES;
     }
-    const fd = fs.openSync(file, 'r+');
+    const fd = disk.open(file, 'read-write');
     try {
       const header = Buffer.alloc(FILE_HEADER_BYTES);
-      readFully(fd, header, 0, FILE_HEADER_BYTES, 0);
+      readFully(disk, fd, header, 0, FILE_HEADER_BYTES, 0);
       const parsed = parseFileHeader(header);
       if (typeof parsed === 'string') throw new CorruptLogError(`${parsed}; refusing to open it`, file, 0);
+      const signed = parsed.formatVersion === SIGNED_FORMAT_VERSION;
+      if (options.signingKey !== undefined && !signed) {
+        throw new LogSigningConfigError(
+          `${file} is an unsigned log (format ${parsed.formatVersion}) but signing is configured (persistence.signing): its versions have no signatures to chain to. ` +
+            'Move the file away (a replica gets its state back by state transfer) or turn signing off',
+        );
+      }
       const recovery: RecoveryReport = { file, created, records: 0, latestVersion: INVALID_VERSION, droppedBytes: 0, scanMs: 0 };
-      const log = new FileLog(file, fd, size, options, recovery);
+      const log = new FileLog(file, disk, signed, fd, size, options, recovery);
       log.scan(size, options.repair ?? 'refuse');
       recovery.records = log.index.physicalLength;
       recovery.latestVersion = log.latestVersion;
       recovery.scanMs = Number(process.hrtime.bigint() - started) / 1e6;
       return log;
     } catch (err) {
-      fs.closeSync(fd);
+      disk.close(fd);
       throw err;
     }
   }
@@ -170,12 +212,14 @@ export class FileLog extends RecordLog {
       if (offset >= bufStart && offset + bytes <= bufStart + bufBytes) return;
       if (bytes > buf.length) buf = Buffer.allocUnsafe(bytes);
       bufStart = offset;
-      bufBytes = readFully(this.fd, buf, 0, Math.min(buf.length, fileBytes - offset), offset);
+      bufBytes = readFully(this.disk, this.fd, buf, 0, Math.min(buf.length, fileBytes - offset), offset);
     };
     let lastVersion: Version = INVALID_VERSION;
     let lastTime: Hlc = HLC_ZERO;
     let offset = FILE_HEADER_BYTES;
     let failure: string | undefined;
+    /** In a signed log, a version record enters the index once its signature record is read. */
+    let unsignedRecord: { version: Version; time: Hlc; offset: number; payloadBytes: number; kind: RecordKind } | undefined;
     while (offset < fileBytes) {
       if (offset + RECORD_HEADER_BYTES > fileBytes) {
         failure = `incomplete record header (${fileBytes - offset} of ${RECORD_HEADER_BYTES} bytes)`;
@@ -199,7 +243,21 @@ export class FileLog extends RecordLog {
         break;
       }
       const time = { wallUs: header.wallUs, logical: header.logical };
-      if (header.kind === RecordKind.Trim) {
+      if (header.kind === RecordKind.Signature) {
+        if (unsignedRecord === undefined || unsignedRecord.version !== header.version || header.payloadBytes !== SIGNATURE_RECORD_PAYLOAD_BYTES) {
+          failure = this.signed ? `signature record (version ${header.version}) does not follow its version record` : `signature record (version ${header.version}) in an unsigned log`;
+          break;
+        }
+        this.lastSignature = Uint8Array.prototype.slice.call(buf, at, at + SIGNATURE_BYTES);
+        const r = unsignedRecord;
+        this.index.push(r.version, r.time.wallUs, r.time.logical, r.offset, r.payloadBytes, r.kind);
+        lastVersion = r.version;
+        lastTime = r.time;
+        unsignedRecord = undefined;
+      } else if (unsignedRecord !== undefined) {
+        failure = `a record of kind ${header.kind} follows it`;
+        break;
+      } else if (header.kind === RecordKind.Trim) {
         if (header.version > this.trimmedThrough) {
           this.trimmedThrough = header.version;
           this.trimmedTime = time;
@@ -218,11 +276,19 @@ export class FileLog extends RecordLog {
           failure = `first record (version ${header.version}) is a delta with no base`;
           break;
         }
-        this.index.push(header.version, header.wallUs, header.logical, offset, header.payloadBytes, header.kind);
-        lastVersion = header.version;
-        lastTime = time;
+        if (this.signed) unsignedRecord = { version: header.version, time, offset, payloadBytes: header.payloadBytes, kind: header.kind };
+        else {
+          this.index.push(header.version, header.wallUs, header.logical, offset, header.payloadBytes, header.kind);
+          lastVersion = header.version;
+          lastTime = time;
+        }
       }
       offset += recordBytes;
+    }
+    // A version record without its signature record is cut with whatever damage follows it.
+    if (unsignedRecord !== undefined) {
+      failure = `version ${unsignedRecord.version} has no signature record${failure === undefined ? '' : ` (${failure})`}`;
+      offset = unsignedRecord.offset;
     }
     if (failure !== undefined) this.cutTail(offset, fileBytes, failure, repair, lastVersion);
     this.index.start = this.trimmedThrough < 0n ? 0 : this.index.lastAtOrBefore(this.trimmedThrough) + 1;
@@ -243,8 +309,8 @@ export class FileLog extends RecordLog {
         );
       }
     }
-    fs.ftruncateSync(this.fd, offset);
-    fs.fsyncSync(this.fd);
+    this.disk.truncate(this.fd, offset);
+    this.disk.sync(this.fd);
     this.flushedBytes = offset;
     this.durableBytes = offset;
     this.recovery.droppedBytes = fileBytes - offset;
@@ -259,7 +325,7 @@ export class FileLog extends RecordLog {
     const window = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
     let windowStart = from;
     while (windowStart + RECORD_HEADER_BYTES <= fileBytes) {
-      const got = readFully(this.fd, window, 0, Math.min(window.length, fileBytes - windowStart), windowStart);
+      const got = readFully(this.disk, this.fd, window, 0, Math.min(window.length, fileBytes - windowStart), windowStart);
       const view = window.subarray(0, got);
       for (let at = view.indexOf(magic, 0); at >= 0; at = view.indexOf(magic, at + 1)) {
         if (this.isIntactRecordAt(windowStart + at, fileBytes, lastGood)) return windowStart + at;
@@ -273,12 +339,12 @@ export class FileLog extends RecordLog {
   private isIntactRecordAt(offset: number, fileBytes: number, lastGood: Version): boolean {
     if (offset + RECORD_HEADER_BYTES > fileBytes) return false;
     const head = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
-    readFully(this.fd, head, 0, RECORD_HEADER_BYTES, offset);
+    readFully(this.disk, this.fd, head, 0, RECORD_HEADER_BYTES, offset);
     const header = parseRecordHeader(head, 0);
     if (typeof header === 'string' || offset + RECORD_HEADER_BYTES + header.payloadBytes > fileBytes) return false;
     if (header.kind !== RecordKind.Trim && header.version <= lastGood) return false;
     const payload = Buffer.allocUnsafe(header.payloadBytes);
-    readFully(this.fd, payload, 0, header.payloadBytes, offset + RECORD_HEADER_BYTES);
+    readFully(this.disk, this.fd, payload, 0, header.payloadBytes, offset + RECORD_HEADER_BYTES);
     return payloadCrcMatches(header, payload);
   }
 
@@ -305,7 +371,15 @@ export class FileLog extends RecordLog {
   }
 
   protected storeRecord(version: Version, time: Hlc, kind: RecordKind, payload: Uint8Array): number {
+    if (this.signed && this.signingKey === undefined) {
+      throw new LogSigningConfigError(`${this.file} is a signed log opened without a signing key: it can be read and verified, not appended to (configure persistence.signing)`);
+    }
     const location = this.appendRecord(version, time, kind, payload);
+    if (this.signingKey !== undefined) {
+      const signature = signVersion(this.signingKey, version, time, kind, payload, this.lastSignature);
+      this.appendRecord(version, time, RecordKind.Signature, signature);
+      this.lastSignature = signature.subarray(0, SIGNATURE_BYTES);
+    }
     if (this.pendingBytes >= this.flushThresholdBytes) this.flush();
     return location;
   }
@@ -315,21 +389,26 @@ export class FileLog extends RecordLog {
   }
 
   protected readPayload(i: number): Uint8Array {
+    return this.readRecordAt(this.index.location(i), this.index.version(i), this.index.payloadBytes(i), 'reading');
+  }
+
+  /**
+   * The payload of the record at `location` (buffered or on disk), checked against the version
+   * and length expected and its checksums; CorruptLogError otherwise.
+   */
+  private readRecordAt(location: number, version: Version, payloadBytes: number, what: string, kind?: RecordKind): Uint8Array {
     this.checkOpen();
-    const location = this.index.location(i);
-    const payloadBytes = this.index.payloadBytes(i);
     if (location >= this.flushedBytes) {
       const at = location - this.flushedBytes + RECORD_HEADER_BYTES;
       return Uint8Array.prototype.slice.call(this.pending, at, at + payloadBytes);
     }
     const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payloadBytes);
-    const got = readFully(this.fd, record, 0, record.length, location);
+    const got = readFully(this.disk, this.fd, record, 0, record.length, location);
     const header = got === record.length ? parseRecordHeader(record, 0) : 'record cut short';
-    const version = this.index.version(i);
-    if (typeof header === 'string') throw new CorruptLogError(`reading version ${version}: ${header}`, this.file, location);
+    if (typeof header === 'string') throw new CorruptLogError(`${what} version ${version}: ${header}`, this.file, location);
     const payload = record.subarray(RECORD_HEADER_BYTES);
-    if (header.version !== version || header.payloadBytes !== payloadBytes || !payloadCrcMatches(header, payload)) {
-      throw new CorruptLogError(`reading version ${version}: the record changed on disk since the log was opened (checksum or header mismatch)`, this.file, location);
+    if (header.version !== version || header.payloadBytes !== payloadBytes || (kind !== undefined && header.kind !== kind) || !payloadCrcMatches(header, payload)) {
+      throw new CorruptLogError(`${what} version ${version}: the record changed on disk since the log was opened (checksum or header mismatch)`, this.file, location);
     }
     return payload;
   }
@@ -346,7 +425,7 @@ export class FileLog extends RecordLog {
     for (let i = first; contiguous && i < last; i++) contiguous = this.index.location(i) + RECORD_HEADER_BYTES + this.index.payloadBytes(i) === this.index.location(i + 1);
     if (!contiguous) return super.readPayloads(first, last);
     const run = Buffer.allocUnsafe(end - start);
-    const got = readFully(this.fd, run, 0, run.length, start);
+    const got = readFully(this.disk, this.fd, run, 0, run.length, start);
     const out: Uint8Array[] = [];
     for (let i = first; i <= last; i++) {
       const at = this.index.location(i) - start;
@@ -363,11 +442,71 @@ export class FileLog extends RecordLog {
     return out;
   }
 
+  /** The signature record's payload of physical entry i (signature, then the previous one's). */
+  private signatureRecordOf(i: number): Uint8Array {
+    const location = this.index.location(i) + RECORD_HEADER_BYTES + this.index.payloadBytes(i);
+    return this.readRecordAt(location, this.index.version(i), SIGNATURE_RECORD_PAYLOAD_BYTES, 'reading the signature of', RecordKind.Signature);
+  }
+
+  /**
+   * Checks the signatures of the visible versions in [from, to] (default: all) against the writing
+   * node's Ed25519 public key, and that each chains to the one before it. Throws LogSignatureError
+   * naming the first version that fails: a changed byte (even with its checksums recomputed), a
+   * record moved, dropped or inserted, or a signature by another key.
+   */
+  verify(publicKey: KeyObject, range: { from?: Version; to?: Version } = {}): VerifyReport {
+    this.checkOpen();
+    if (!this.signed) throw new LogSigningConfigError(`${this.file} is an unsigned log (format ${FORMAT_VERSION}): it has no signatures to verify`);
+    checkEd25519Key(publicKey, 'public', `${this.file}: the verification key`);
+    const index = this.index;
+    const firstInRange = range.from === undefined ? index.start : index.firstAfter(range.from - 1n);
+    const start = firstInRange < 0 ? index.physicalLength : Math.max(firstInRange, index.start);
+    let previous: Uint8Array | undefined;
+    let versions = 0;
+    let firstVersion = INVALID_VERSION;
+    let lastVersion = INVALID_VERSION;
+    for (let i = start; i < index.physicalLength && (range.to === undefined || index.version(i) <= range.to); i++) {
+      const version = index.version(i);
+      const damaged = (err: unknown): never => {
+        throw new LogSignatureError(this.file, version, `its record is damaged (${err instanceof Error ? err.message : String(err)})`);
+      };
+      let payload: Uint8Array;
+      let record: Uint8Array;
+      try {
+        payload = this.readPayload(i);
+        record = this.signatureRecordOf(i);
+      } catch (err) {
+        return damaged(err);
+      }
+      const signature = record.subarray(0, SIGNATURE_BYTES);
+      const chainedTo = record.subarray(SIGNATURE_BYTES);
+      // The first version checked chains to the record before it, when the file still holds it.
+      if (previous === undefined && i > 0) {
+        try {
+          previous = this.signatureRecordOf(i - 1).subarray(0, SIGNATURE_BYTES);
+        } catch {
+          previous = undefined;
+        }
+      }
+      if (previous !== undefined && !Buffer.from(chainedTo).equals(Buffer.from(previous))) {
+        throw new LogSignatureError(this.file, version, `its signature does not chain to that of version ${index.version(i - 1)} before it: a record was removed, inserted or reordered`);
+      }
+      if (!versionSignatureValid(publicKey, version, index.time(i), index.kind(i), payload, chainedTo, signature)) {
+        throw new LogSignatureError(this.file, version, 'its signature does not verify: the record was changed or moved, or was not signed by the holder of this key');
+      }
+      previous = signature;
+      versions++;
+      if (firstVersion === INVALID_VERSION) firstVersion = version;
+      lastVersion = version;
+    }
+    return { versions, firstVersion, lastVersion };
+  }
+
   /** Hands buffered appends to the OS without syncing. */
   private flush(): void {
     let written = 0;
     while (written < this.pendingBytes) {
-      written += fs.writeSync(this.fd, this.pending, written, this.pendingBytes - written, this.flushedBytes + written);
+      written += this.disk.write(this.fd, this.pending, written, this.pendingBytes - written, this.flushedBytes + written);
     }
     this.flushedBytes += this.pendingBytes;
     this.pendingBytes = 0;
@@ -378,7 +517,7 @@ export class FileLog extends RecordLog {
     this.checkOpen();
     if (this.pendingBytes > 0) this.flush();
     if (this.flushedBytes !== this.durableBytes) {
-      if (this.fsync) fs.fdatasyncSync(this.fd);
+      if (this.fsync) this.disk.syncData(this.fd);
       this.durableBytes = this.flushedBytes;
     }
   }
@@ -394,10 +533,10 @@ export class FileLog extends RecordLog {
       const fd = this.fd;
       this.syncsInFlight++;
       try {
-        await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+        await this.disk.syncDataAsync(fd);
       } finally {
         this.syncsInFlight--;
-        if (this.syncsInFlight === 0) for (const retired of this.retiredFds.splice(0)) fs.closeSync(retired);
+        if (this.syncsInFlight === 0) for (const retired of this.retiredFds.splice(0)) this.disk.close(retired);
       }
       // After a compaction swapped the file, offsets are the new file's (already synced whole).
       if (generation === this.layoutGeneration && coveredBytes > this.durableBytes) this.durableBytes = coveredBytes;
@@ -415,18 +554,20 @@ export class FileLog extends RecordLog {
     this.checkOpen();
     this.checkNoSyncInFlight('truncate');
     this.layoutGeneration++;
+    // The next version chains to the newest one the cut keeps.
+    if (this.signed) this.lastSignature = i > 0 ? this.signatureRecordOf(i - 1).slice(0, SIGNATURE_BYTES) : NO_SIGNATURE;
     const cut = this.index.location(i);
     if (cut >= this.flushedBytes) {
       this.pendingBytes = cut - this.flushedBytes;
     } else {
       this.pendingBytes = 0;
-      fs.ftruncateSync(this.fd, cut);
+      this.disk.truncate(this.fd, cut);
       this.flushedBytes = cut;
     }
     // Trim markers written after the cut went with it; restate the trim.
     if (this.trimmedThrough >= 0n) this.storeTrimMarker(this.trimmedThrough, this.trimmedTime);
     this.flush();
-    fs.fsyncSync(this.fd);
+    this.disk.sync(this.fd);
     this.durableBytes = this.flushedBytes;
   }
 
@@ -435,8 +576,9 @@ export class FileLog extends RecordLog {
     this.checkNoSyncInFlight('replace the log');
     this.layoutGeneration++;
     this.pendingBytes = 0;
-    fs.ftruncateSync(this.fd, FILE_HEADER_BYTES);
-    fs.fsyncSync(this.fd);
+    this.lastSignature = NO_SIGNATURE;
+    this.disk.truncate(this.fd, FILE_HEADER_BYTES);
+    this.disk.sync(this.fd);
     this.flushedBytes = FILE_HEADER_BYTES;
     this.durableBytes = FILE_HEADER_BYTES;
   }
@@ -492,15 +634,21 @@ export class FileLog extends RecordLog {
     const { keepFrom, keepOffset } = this.keptRegion();
     const bytesBefore = this.flushedBytes + this.pendingBytes;
     const tmp = `${this.file}.compact`;
-    const out = await fs.promises.open(tmp, 'w');
+    const disk = this.disk;
+    const out = disk.open(tmp, 'create-truncate');
     let outBytes = 0;
+    let outOpen = true;
     let finished = false;
     const stale = (): boolean => this.closed || this.layoutGeneration !== generation;
+    const writeAsync = async (bytes: Buffer, length: number): Promise<void> => {
+      let done = 0;
+      while (done < length) done += await disk.writeAsync(out, bytes, done, length - done, outBytes + done);
+      outBytes += length;
+    };
     try {
       const header = Buffer.alloc(FILE_HEADER_BYTES);
-      readFully(this.fd, header, 0, FILE_HEADER_BYTES, 0);
-      await out.write(header, 0, FILE_HEADER_BYTES, 0);
-      outBytes = FILE_HEADER_BYTES;
+      readFully(disk, this.fd, header, 0, FILE_HEADER_BYTES, 0);
+      await writeAsync(header, FILE_HEADER_BYTES);
       const newBase = outBytes;
       const chunk = Buffer.allocUnsafe(COMPACT_STEP_BYTES);
       let copied = Math.min(keepOffset, this.flushedBytes);
@@ -508,44 +656,62 @@ export class FileLog extends RecordLog {
       // final step (whose sync then has little to write).
       while (this.flushedBytes - copied > COMPACT_FINAL_STEP_BYTES) {
         while (copied < this.flushedBytes) {
-          const bytesRead = await readAsync(this.fd, chunk, Math.min(COMPACT_STEP_BYTES, this.flushedBytes - copied), copied).catch(() => -1);
+          const bytesRead = await disk.readAsync(this.fd, chunk, 0, Math.min(COMPACT_STEP_BYTES, this.flushedBytes - copied), copied).catch(() => -1);
           if (stale() || bytesRead <= 0) return undefined;
-          await out.write(chunk, 0, bytesRead, outBytes);
-          outBytes += bytesRead;
+          await writeAsync(chunk, bytesRead);
           copied += bytesRead;
         }
-        await out.datasync();
+        await disk.syncDataAsync(out);
         if (stale()) return undefined;
       }
       const pauseStarted = process.hrtime.bigint();
-      const write = (bytes: Buffer, from: number, length: number): void => {
-        let done = 0;
-        while (done < length) done += fs.writeSync(out.fd, bytes, from + done, length - done, outBytes + done);
-        outBytes += length;
-      };
-      this.writeKeptTail(write, chunk, copied, keepOffset);
-      fs.fdatasyncSync(out.fd);
-      await out.close();
+      this.writeKeptTail(this.writerAt(out, () => outBytes, (n) => (outBytes += n)), chunk, copied, keepOffset);
+      disk.syncData(out);
+      outOpen = false;
+      disk.close(out);
       finished = true;
-      fs.renameSync(tmp, this.file);
-      fsyncDirectory(path.dirname(this.file));
-      // A sync in flight on the old descriptor finishes on it (what it covers is in the new file,
-      // synced above); the descriptor is closed once no sync uses it.
-      if (this.syncsInFlight > 0) this.retiredFds.push(this.fd);
-      else fs.closeSync(this.fd);
-      this.fd = fs.openSync(this.file, 'r+');
-      this.index.dropBefore(keepFrom, (location) => location - keepOffset + newBase);
-      this.flushedBytes = outBytes;
-      this.durableBytes = outBytes;
-      this.pendingBytes = 0;
-      this.layoutGeneration++;
+      this.swapIn(tmp, keepFrom, keepOffset, newBase, outBytes);
       return { bytesBefore, bytesAfter: outBytes, finalStepMs: Number(process.hrtime.bigint() - pauseStarted) / 1e6 };
     } finally {
       if (!finished) {
-        await out.close().catch(() => undefined);
-        fs.rmSync(tmp, { force: true });
+        if (outOpen) {
+          try {
+            disk.close(out);
+          } catch {
+            // the disk failed under it; the copy is removed below either way
+          }
+        }
+        disk.remove(tmp);
       }
     }
+  }
+
+  /** Appends through `out` at the offset `at()` says, advancing it with `advance(n)`. */
+  private writerAt(out: DiskFile, at: () => number, advance: (bytes: number) => void): (bytes: Buffer, from: number, length: number) => void {
+    return (bytes, from, length) => {
+      let done = 0;
+      const base = at();
+      while (done < length) done += this.disk.write(out, bytes, from + done, length - done, base + done);
+      advance(length);
+    };
+  }
+
+  /**
+   * Renames a synced compacted copy over the log and takes its descriptor. A sync in flight on the
+   * old descriptor finishes on it (what it covers is in the new file, synced already); the old
+   * descriptor is closed once no sync uses it.
+   */
+  private swapIn(tmp: string, keepFrom: number, keepOffset: number, newBase: number, newBytes: number): void {
+    this.disk.rename(tmp, this.file);
+    this.disk.syncDirectory(path.dirname(this.file));
+    if (this.syncsInFlight > 0) this.retiredFds.push(this.fd);
+    else this.disk.close(this.fd);
+    this.fd = this.disk.open(this.file, 'read-write');
+    this.index.dropBefore(keepFrom, (location) => location - keepOffset + newBase);
+    this.flushedBytes = newBytes;
+    this.durableBytes = newBytes;
+    this.pendingBytes = 0;
+    this.layoutGeneration++;
   }
 
   /**
@@ -556,7 +722,7 @@ export class FileLog extends RecordLog {
    */
   private writeKeptTail(write: (bytes: Buffer, from: number, length: number) => void, chunk: Buffer, fromOffset: number, keepOffset: number): void {
     for (let at = fromOffset; at < this.flushedBytes; ) {
-      const got = readFully(this.fd, chunk, 0, Math.min(chunk.length, this.flushedBytes - at), at);
+      const got = readFully(this.disk, this.fd, chunk, 0, Math.min(chunk.length, this.flushedBytes - at), at);
       invariant(got > 0, 'compaction reads the whole kept region', () => `short read at ${at}`);
       write(chunk, 0, got);
       at += got;
@@ -577,39 +743,31 @@ export class FileLog extends RecordLog {
    */
   private compact(keepFrom: number, keepOffset: number): void {
     const tmp = `${this.file}.compact`;
-    const out = fs.openSync(tmp, 'w');
+    const out = this.disk.open(tmp, 'create-truncate');
     let outBytes = 0;
-    const write = (bytes: Buffer, from: number, length: number): void => {
-      let done = 0;
-      while (done < length) done += fs.writeSync(out, bytes, from + done, length - done, outBytes + done);
-      outBytes += length;
-    };
+    let outOpen = true;
+    const write = this.writerAt(out, () => outBytes, (n) => (outBytes += n));
     try {
       const header = Buffer.alloc(FILE_HEADER_BYTES);
-      readFully(this.fd, header, 0, FILE_HEADER_BYTES, 0);
+      readFully(this.disk, this.fd, header, 0, FILE_HEADER_BYTES, 0);
       write(header, 0, FILE_HEADER_BYTES);
       const newBase = outBytes;
       const chunk = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
       this.writeKeptTail(write, chunk, keepOffset, keepOffset);
-      fs.fdatasyncSync(out);
-      fs.closeSync(out);
-      fs.renameSync(tmp, this.file);
-      fsyncDirectory(path.dirname(this.file));
-      fs.closeSync(this.fd);
-      this.fd = fs.openSync(this.file, 'r+');
-      this.index.dropBefore(keepFrom, (location) => location - keepOffset + newBase);
-      this.flushedBytes = outBytes;
-      this.durableBytes = outBytes;
-      this.pendingBytes = 0;
-      this.layoutGeneration++;
+      this.disk.syncData(out);
+      outOpen = false;
+      this.disk.close(out);
+      this.swapIn(tmp, keepFrom, keepOffset, newBase, outBytes);
       this.compactionDue = false;
     } catch (err) {
-      try {
-        fs.closeSync(out);
-      } catch {
-        // already closed
+      if (outOpen) {
+        try {
+          this.disk.close(out);
+        } catch {
+          // the disk failed under it; the copy is removed below either way
+        }
       }
-      fs.rmSync(tmp, { force: true });
+      this.disk.remove(tmp);
       throw err;
     }
   }
@@ -623,7 +781,7 @@ export class FileLog extends RecordLog {
     if (this.closed) return;
     this.checkNoSyncInFlight('close');
     this.persist();
-    fs.closeSync(this.fd);
+    this.disk.close(this.fd);
     this.closed = true;
   }
 
@@ -632,38 +790,26 @@ export class FileLog extends RecordLog {
   }
 }
 
-function createFile(file: string, deltaField: boolean): void {
+function createFile(disk: Disk, file: string, deltaField: boolean, signed: boolean): void {
   const tmp = `${file}.new`;
-  const fd = fs.openSync(tmp, 'w');
+  const fd = disk.open(tmp, 'create-truncate');
   try {
-    const header = encodeFileHeader({ formatVersion: FORMAT_VERSION, flags: deltaField ? 1 : 0 });
-    fs.writeSync(fd, header, 0, header.length, 0);
-    fs.fdatasyncSync(fd);
+    const header = encodeFileHeader({ formatVersion: signed ? SIGNED_FORMAT_VERSION : FORMAT_VERSION, flags: deltaField ? 1 : 0 });
+    let done = 0;
+    while (done < header.length) done += disk.write(fd, header, done, header.length - done, done);
+    disk.syncData(fd);
   } finally {
-    fs.closeSync(fd);
+    disk.close(fd);
   }
-  fs.renameSync(tmp, file);
-  fsyncDirectory(path.dirname(file));
-}
-
-function fsyncDirectory(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function readAsync(fd: number, target: Buffer, length: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) => fs.read(fd, target, 0, length, position, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead))));
+  disk.rename(tmp, file);
+  disk.syncDirectory(path.dirname(file));
 }
 
 /** Reads until `length` bytes arrived or the file ended; returns how many arrived. */
-function readFully(fd: number, target: Buffer, at: number, length: number, position: number): number {
+function readFully(disk: Disk, fd: DiskFile, target: Buffer, at: number, length: number, position: number): number {
   let got = 0;
   while (got < length) {
-    const n = fs.readSync(fd, target, at + got, length - got, position + got);
+    const n = disk.read(fd, target, at + got, length - got, position + got);
     if (n === 0) break;
     got += n;
   }

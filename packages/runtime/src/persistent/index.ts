@@ -3,6 +3,7 @@ export { type DeltaSupport, type DeltaForm, hasDeltaSupport } from './delta.js';
 export { PersistentError, VersionOrderError, VersionNotFoundError, VersionTrimmedError, VersionNotStableError, NotStableError, NoVersionAtTimeError, TimeTrimmedError, CorruptLogError } from './errors.js';
 export { DirectoryLockedError } from './dir-lock.js';
 export { RestartLogError } from './restart-log.js';
+export { LogSignatureError, LogSigningConfigError, type VerifyReport } from './signed-log.js';
 export { PersistentMap, PersistentSet, PersistentLog, VersionedMap, VersionedSet, VersionedLog, type CollectionOptions, type RecordsChanges } from './collections.js';
 export { FileLog, type FileLogOptions, type RecoveryReport, type CompactionReport } from './file-log.js';
 export { type RetentionPolicy } from './record-log.js';

@@ -7,7 +7,10 @@ import { crc32 } from './crc.js';
 import type { Hlc } from '../core/hlc.js';
 import type { Version } from '../core/version.js';
 
+/** The format of an unsigned log (and of a state-transfer tail). */
 export const FORMAT_VERSION = 1;
+/** The format of a signed log: every version record is followed by its signature record. */
+export const SIGNED_FORMAT_VERSION = 2;
 
 /** "DRCHLOG" + NUL: first bytes of every log file. */
 export const FILE_MAGIC = Buffer.from('DRCHLOG\0', 'latin1');
@@ -22,9 +25,10 @@ export const MAX_PAYLOAD_BYTES = 1 << 30;
 
 /**
  * Full: the whole value at this version. Delta: only the change from the previous version (delta
- * types). Trim: not a version; everything at or below `version` is trimmed away.
+ * types). Trim: not a version; everything at or below `version` is trimmed away. Signature (signed
+ * logs only): the signature of the version record just before it (signed-log.ts).
  */
-export const RecordKind = { Full: 1, Delta: 2, Trim: 3 } as const;
+export const RecordKind = { Full: 1, Delta: 2, Trim: 3, Signature: 4 } as const;
 export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
 
 export interface RecordHeader {
@@ -62,7 +66,7 @@ export function parseRecordHeader(source: Buffer, offset: number): RecordHeader 
   const storedCrc = source.readUInt32LE(offset + 44);
   if (crc32(source, offset, offset + 44) !== storedCrc) return 'record header checksum mismatch';
   const kind = source.readUInt32LE(offset + 28);
-  if (kind !== RecordKind.Full && kind !== RecordKind.Delta && kind !== RecordKind.Trim) return `unknown record kind ${kind}`;
+  if (kind !== RecordKind.Full && kind !== RecordKind.Delta && kind !== RecordKind.Trim && kind !== RecordKind.Signature) return `unknown record kind ${kind}`;
   const payloadBytes = source.readUInt32LE(offset + 4);
   if (payloadBytes > MAX_PAYLOAD_BYTES) return `record payload length ${payloadBytes} exceeds the limit`;
   return {
@@ -101,7 +105,9 @@ export function parseFileHeader(bytes: Buffer): FileHeader | string {
   if (!bytes.subarray(0, 8).equals(FILE_MAGIC)) return 'not a derecho-ts log file (magic missing)';
   if (crc32(bytes, 0, 60) !== bytes.readUInt32LE(60)) return 'file header checksum mismatch';
   const formatVersion = bytes.readUInt32LE(8);
-  if (formatVersion !== FORMAT_VERSION) return `log format version ${formatVersion} is not supported (this build reads version ${FORMAT_VERSION})`;
+  if (formatVersion !== FORMAT_VERSION && formatVersion !== SIGNED_FORMAT_VERSION) {
+    return `log format version ${formatVersion} is not supported (this build reads versions ${FORMAT_VERSION} and ${SIGNED_FORMAT_VERSION})`;
+  }
   const headerBytes = bytes.readUInt32LE(12);
   if (headerBytes !== FILE_HEADER_BYTES) return `file header length ${headerBytes} is not ${FILE_HEADER_BYTES}`;
   return { formatVersion, flags: bytes.readUInt32LE(16) };

@@ -7,6 +7,7 @@
  */
 import * as path from 'node:path';
 import { HLC_ZERO } from '../core/hlc.js';
+import type { Disk } from '../io/disk.js';
 import type { GroupView } from '../core/membership/group-view.js';
 import { msgpackCodec } from './codec.js';
 import { PersistentError } from './errors.js';
@@ -44,6 +45,8 @@ export interface RestartLogContent {
 export interface RestartLogOptions {
   /** fdatasync before an append resolves (config `persistence.fsync`). Default true. */
   readonly fsync?: boolean;
+  /** Where the file lives. Default: the real file system (node:fs). */
+  readonly disk?: Disk;
 }
 
 type RestartRecord = { readonly kind: 'view'; readonly view: GroupView } | { readonly kind: 'trim'; readonly trim: LoggedTrim };
@@ -86,7 +89,7 @@ export class RestartLog {
    * refused with CorruptLogError, as for the field logs.
    */
   static open(dir: string, options: RestartLogOptions = {}): RestartLog {
-    const log = FileLog.open(path.join(dir, RESTART_LOG_FILE_NAME), { fsync: options.fsync ?? true, compactMinBytes: COMPACT_MIN_BYTES });
+    const log = FileLog.open(path.join(dir, RESTART_LOG_FILE_NAME), { fsync: options.fsync ?? true, compactMinBytes: COMPACT_MIN_BYTES, disk: options.disk });
     try {
       return new RestartLog(log);
     } catch (err) {

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { compareHlc, type Hlc } from '../core/hlc.js';
 import { invariant } from '../core/invariant.js';
 import { INVALID_VERSION, type Version } from '../core/version.js';
@@ -9,6 +10,7 @@ import { decodeLogTail, encodeLogTail } from './log-tail.js';
 import { MemoryLog } from './memory-log.js';
 import { RecordKind } from './record-format.js';
 import { checkRetentionPolicy, type RecordLog, type RetentionPolicy } from './record-log.js';
+import { LogSigningConfigError, type VerifyReport } from './signed-log.js';
 
 export interface VersionedOptions<T> {
   /** How values (and full checkpoints of delta types) become bytes. Default: msgpackr (see codec.ts). */
@@ -425,6 +427,16 @@ export class Persistent<T> extends VersionedField<T> {
     if (this.store !== undefined) throw new Error(`this Persistent field is already attached to ${this.store.description}`);
     this.store = new MemoryLog(`${name} (in memory)`);
     this.recoveryReport = { file: name, created: true, records: 0, latestVersion: INVALID_VERSION, droppedBytes: 0, scanMs: 0 };
+  }
+
+  /**
+   * Checks the signatures of this field's versions in [from, to] (default: all) against the
+   * writing node's Ed25519 public key (a signed log: config `persistence.signing`). Throws
+   * LogSignatureError naming the first version that fails.
+   */
+  verify(publicKey: KeyObject, range: { from?: Version; to?: Version } = {}): VerifyReport {
+    if (!(this.store instanceof FileLog)) throw new LogSigningConfigError(`this Persistent field is ${this.store === undefined ? 'not attached to storage' : 'kept in memory'}: only a signed log file can be verified`);
+    return this.store.verify(publicKey, range);
   }
 
   /** What opening the log found (torn tail cut, records recovered). */

@@ -12,6 +12,7 @@
  *   every field in memory, Persistent ones behaving as Volatile. Nothing is written, and
  *   nothing claims a durability it does not have.
  */
+import type { KeyObject } from 'node:crypto';
 import type { Hlc } from '../core/hlc.js';
 import { INVALID_VERSION, type Version } from '../core/version.js';
 import type { Logger } from '../util/logger.js';
@@ -30,6 +31,8 @@ export interface PersistenceSettings {
   readonly retainVersions?: number;
   readonly retainSeconds?: number;
   readonly retainBytes?: number;
+  /** Signed logs (config `persistence.signing`): this node's Ed25519 key signs every version its logs persist. */
+  readonly signing?: { readonly privateKey: KeyObject };
 }
 
 /** Non-durable replicas apply retention once per this many versions (durable ones after each group commit). */
@@ -92,7 +95,7 @@ export class ReplicaVersions {
       subgroup: options.subgroupId,
       shard: options.shard,
       // Compaction runs after group commits, in steps off the event loop (see retain()).
-      log: { fsync: options.settings.fsync, compaction: 'deferred' },
+      log: { fsync: options.settings.fsync, compaction: 'deferred', signingKey: options.settings.signing?.privateKey },
       retention: retentionOf(options.settings),
     });
     for (const [name, field] of fields) {

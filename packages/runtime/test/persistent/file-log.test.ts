@@ -95,7 +95,7 @@ describe('persistent: file log format and recovery', function () {
     expect(() => FileLog.open(file)).to.throw(CorruptLogError, /header checksum mismatch/);
     other.writeUInt32LE(crc32(other.subarray(0, 60)), 60);
     fs.writeFileSync(file, other);
-    expect(() => FileLog.open(file)).to.throw(CorruptLogError, /a\.log: log format version 99 is not supported \(this build reads version 1\)/);
+    expect(() => FileLog.open(file)).to.throw(CorruptLogError, /a\.log: log format version 99 is not supported \(this build reads versions 1 and 2\)/);
     const flipped = Buffer.from(bytes);
     flipped[2] ^= 0x40;
     fs.writeFileSync(file, flipped);

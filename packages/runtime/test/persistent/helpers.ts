@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Packr } from 'msgpackr';
+import type { GroupView } from '../../src/core/membership/group-view.js';
 import type { Codec } from '../../src/persistent/codec.js';
 import type { DeltaSupport } from '../../src/persistent/delta.js';
 
@@ -91,4 +92,20 @@ export function payloadForVersion(v: number): Uint8Array {
     bytes[i] = x >>> 24;
   }
   return bytes;
+}
+
+/** A view of members `ids` with one persistent subgroup of one shard (for restart-log tests). */
+export function viewOf(vid: number, ids: number[]): GroupView {
+  return {
+    vid,
+    members: ids.map((id) => ({ id, host: '127.0.0.1', port: 9000 + id })),
+    subgroups: [
+      {
+        type: 'KV',
+        index: 0,
+        shards: [{ members: ids, senders: ids.map(() => true), mode: 'persistent' }],
+        params: { windowSize: 16, maxPayloadBytes: 10240, maxSmcPayloadBytes: 1024, blockBytes: 1 << 20 },
+      },
+    ],
+  };
 }

@@ -7,30 +7,14 @@ import { createRequire, syncBuiltinESMExports } from 'node:module';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { hlc } from '../../src/core/hlc.js';
-import type { GroupView } from '../../src/core/membership/group-view.js';
 import { CorruptLogError } from '../../src/persistent/errors.js';
 import { FILE_HEADER_BYTES } from '../../src/persistent/record-format.js';
 import { type LoggedTrim, RESTART_LOG_FILE_NAME, RestartLog, RestartLogError } from '../../src/persistent/restart-log.js';
 import { Persistent } from '../../src/persistent/versioned.js';
-import { makeTempDir, removeDir } from './helpers.js';
+import { makeTempDir, removeDir, viewOf } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 const fsCjs = require('node:fs') as typeof fs;
-
-function viewOf(vid: number, ids: number[]): GroupView {
-  return {
-    vid,
-    members: ids.map((id) => ({ id, host: '127.0.0.1', port: 9000 + id })),
-    subgroups: [
-      {
-        type: 'KV',
-        index: 0,
-        shards: [{ members: ids, senders: ids.map(() => true), mode: 'persistent' }],
-        params: { windowSize: 16, maxPayloadBytes: 10240, maxSmcPayloadBytes: 1024, blockBytes: 1 << 20 },
-      },
-    ],
-  };
-}
 
 function trimOf(vid: number, subgroup: number, through: number[]): LoggedTrim {
   return { vid, subgroup, shard: 0, shardLeader: 1, throughIndex: through };
