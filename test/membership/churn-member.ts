@@ -5,7 +5,9 @@
  *                     deliveries; `SENT <count>` after "stop"; `RESULT <json>` at the end;
  *                     `SHUTDOWN <reason>` if the group stopped this node.
  *   parent -> member: `stop` (stop sending); `expect <json {sender: count}>` (finish once these
- *                     are delivered); `leave` (stop sending, leave the group); `exit`.
+ *                     are delivered); `leave` (stop sending, leave the group); `exit`;
+ *                     `block <ms>` (the next delivery handler busy-waits that long, then the
+ *                     member says `BLOCKED <ms actually blocked>`).
  * Every payload carries (sender, per-sender counter) and a byte pattern, checked at delivery:
  * a sender's messages must arrive exactly once, in order, byte for byte.
  */
@@ -37,6 +39,7 @@ const order = createHash('sha256');
 const perView = new Map<number, ReturnType<typeof createHash>>();
 const errors: string[] = [];
 let delivered = 0;
+let blockNextDeliveryMs = 0;
 let expected: Record<string, number> | undefined;
 let finished = false;
 const views: string[] = [];
@@ -58,6 +61,13 @@ views.push(`${group.view.vid}:${group.view.members.map((m) => m.id).join(',')}`)
 say(`VIEW ${group.view.vid} ${group.view.members.map((m) => m.id).join(',')}`);
 
 sub.on('deliver', (d) => {
+  if (blockNextDeliveryMs > 0) {
+    // A slow synchronous handler: the event loop does nothing else meanwhile.
+    const start = Date.now();
+    while (Date.now() - start < blockNextDeliveryMs);
+    blockNextDeliveryMs = 0;
+    say(`BLOCKED ${Date.now() - start}`);
+  }
   // `counts` holds each sender's next expected counter. A late joiner sees the old senders'
   // streams from the middle: it adopts the counter of the first message it gets from each.
   const carried = new DataView(d.payload.buffer, d.payload.byteOffset, d.payload.byteLength).getUint32(4, true);
@@ -107,6 +117,8 @@ for await (const line of createInterface({ input: process.stdin })) {
     sending = false;
     await loop;
     void group.leave();
+  } else if (line.startsWith('block ')) {
+    blockNextDeliveryMs = Number(line.slice(6));
   } else if (line === 'exit') {
     break;
   }

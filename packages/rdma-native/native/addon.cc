@@ -159,6 +159,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     if (o.Get("batchPuts").IsBoolean()) cfg.batchPuts = o.Get("batchPuts").As<Napi::Boolean>().Value();
     if (o.Get("busyPollWindowMs").IsNumber()) cfg.busyPollWindowMs = toU32(o.Get("busyPollWindowMs"), "busyPollWindowMs");
     if (o.Get("receiveOnJsThread").IsBoolean()) cfg.receiveOnJsThread = o.Get("receiveOnJsThread").As<Napi::Boolean>().Value();
+    if (o.Get("blockedLoopLimitMs").IsNumber()) cfg.blockedLoopLimitMs = toU32(o.Get("blockedLoopLimitMs"), "blockedLoopLimitMs");
     if (o.Get("lingerMs").IsNumber()) cfg.lingerMs = toU32(o.Get("lingerMs"), "lingerMs");
     if (o.Get("maxPendingHandshakes").IsNumber()) cfg.maxPendingHandshakes = toU32(o.Get("maxPendingHandshakes"), "maxPendingHandshakes");
     if (cfg.maxPendingHandshakes == 0) throw Napi::RangeError::New(env, "maxPendingHandshakes must be at least 1");

@@ -41,6 +41,11 @@ struct ProviderConfig {
   // handed over by the I/O thread: one thread wake-up per arrival instead of two. The I/O thread
   // keeps every other frame type, handshakes, timers and frames too large for the inline reader.
   bool receiveOnJsThread = false;
+  // A blocked JS event loop (a long synchronous handler, GC) does not make this node look dead: the
+  // I/O thread reads and acknowledges puts for it. After the JS thread has left a wake-up untaken
+  // this long, puts are no longer acknowledged, so peers suspect a node that is stuck for good.
+  // 0: acknowledge for as long as the process runs (what an RDMA NIC does).
+  uint32_t blockedLoopLimitMs = 0;
   // Connections that have not proved the secret yet: at most this many at once (more are closed
   // as soon as they are accepted), a quarter of them from one address, and at most
   // handshakesPerSecondPerAddress new ones per second from one address (a burst of as many).

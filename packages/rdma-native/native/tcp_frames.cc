@@ -44,7 +44,8 @@ bool TcpProvider::onConnFrame(Conn& c, const FrameHeader& h, const uint8_t* sub,
 bool TcpProvider::onPut(Conn& c, const FrameHeader& h, const uint8_t* sub, const uint8_t* payload) {
   PutSub s;
   std::memcpy(&s, sub, sizeof s);
-  if (s.ackSeq != 0) {
+  // This thread acknowledges for a JS thread that is blocked (see inlineActive), up to a limit.
+  if (s.ackSeq != 0 && !withholdAcks(nowMs())) {
     PutAckSub a{s.ackSeq};
     sendFrame(c, FrameType::PutAck, &a, sizeof a, nullptr, 0);
   }

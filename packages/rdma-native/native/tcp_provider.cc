@@ -47,6 +47,7 @@ uint16_t TcpProvider::start(const ProviderConfig& config, std::function<void()> 
   ev.data.ptr = &kEventTag;
   epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev);
   if (cfg_.receiveOnJsThread) jsEpfd_ = epoll_create1(EPOLL_CLOEXEC);
+  lastDrainMs_.store(nowMs());
   started_ = true;
   thread_ = std::thread([this] { run(); });
   return port;
@@ -72,11 +73,18 @@ void TcpProvider::flushPending() {
     std::lock_guard<std::mutex> lk(inboxMu_);
     inbox_.appendFrom(pending_);
   }
+  requestWake();
+}
+
+void TcpProvider::requestWake() {
+  if (wakePending_.load()) return;
+  wakeRequestedMs_.store(nowMs(), std::memory_order_relaxed);
   if (!wakePending_.exchange(true)) wake_();
 }
 
 void TcpProvider::drain(EventBatch& out, bool receiveInline) {
   flush();  // a poll is also a flush point for batched puts (busy-polling loops never yield)
+  lastDrainMs_.store(nowMs(), std::memory_order_relaxed);
   // Cleared before taking the batch, so anything appended after the swap wakes JS again.
   wakePending_.store(false);
   {
@@ -207,6 +215,7 @@ void TcpProvider::run() {
       if (!queued || nowMs() >= stopDeadlineMs_) break;
     }
     int timeoutMs = stop_.load() || (!parked_.empty() && !cfg_.receiveOnJsThread) ? 1 : int(std::max<uint32_t>(2, std::min<uint32_t>(100, cfg_.heartbeatTimeoutMs / 8)));
+    uint64_t iterationStartMs = nowMs();
     int n = epoll_wait(epfd_, events, 64, timeoutMs);
     if (n < 0 && errno != EINTR) break;
     for (int i = 0; i < n; ++i) {
@@ -229,6 +238,7 @@ void TcpProvider::run() {
       }
     }
     if (!parked_.empty() && !inlineActive(nowMs())) unparkAll();
+    creditUnobservedTime(iterationStartMs, nowMs(), timeoutMs);
     checkTimers();
     flushPending();
     graveyard_.clear();
@@ -414,7 +424,54 @@ void TcpProvider::armLocked(Conn& c) {
 }
 
 bool TcpProvider::inlineActive(uint64_t now) const {
-  return cfg_.receiveOnJsThread || now < inlineActiveUntilMs_.load(std::memory_order_relaxed);
+  // Receiving on the JS thread holds only while that thread takes its batches: when it has not for
+  // jsTakeoverMs (a long handler, GC, an idle loop) this thread reads its connections for it, so
+  // acknowledgements (ours to peers' heartbeats, theirs to ours) do not wait for JS.
+  if (cfg_.receiveOnJsThread) return now <= lastDrainMs_.load(std::memory_order_relaxed) + jsTakeoverMs();
+  return now < inlineActiveUntilMs_.load(std::memory_order_relaxed);
+}
+
+uint64_t TcpProvider::jsTakeoverMs() const {
+  // Well inside the failure timeout (an ack waits at most this plus one epoll timeout), long enough
+  // that a JS thread busy with a large batch does not hand its connections back and forth.
+  return std::max<uint64_t>(10, cfg_.heartbeatTimeoutMs / 4);
+}
+
+bool TcpProvider::withholdAcks(uint64_t now) {
+  if (cfg_.blockedLoopLimitMs == 0 || !wakePending_.load()) {
+    ackWithholdLogged_ = false;
+    return false;
+  }
+  uint64_t since = wakeRequestedMs_.load(std::memory_order_relaxed);
+  if (now < since + cfg_.blockedLoopLimitMs) {
+    ackWithholdLogged_ = false;
+    return false;
+  }
+  if (!ackWithholdLogged_) {
+    ackWithholdLogged_ = true;
+    log(LogLevel::Error, "the JS event loop has not run for " + std::to_string(now - since) + " ms (blockedLoopLimitMs " +
+                             std::to_string(cfg_.blockedLoopLimitMs) + "): heartbeats are no longer acknowledged, so peers will suspect this node");
+  }
+  return true;
+}
+
+void TcpProvider::creditUnobservedTime(uint64_t iterationStartMs, uint64_t now, int waitTimeoutMs) {
+  // An iteration (epoll_wait with its timeout, then the events) that took far longer than the
+  // timeout means this thread was mostly not running (SIGSTOP, a suspended VM, a starved machine):
+  // it could not observe anything then, and the acknowledgements peers sent meanwhile are still
+  // unread in the sockets. That time does not count towards any deadline, or a member waking from
+  // a pause would fail every peer before reading their answers. Each iteration still counts at
+  // least timeout + slack, so a dead peer is always detected, at worst a little later.
+  constexpr uint64_t kObservedPerIterationMs = 50;
+  uint64_t tookMs = now - iterationStartMs;
+  uint64_t observedMs = uint64_t(waitTimeoutMs) + kObservedPerIterationMs;
+  if (tookMs <= observedMs) return;
+  uint64_t creditMs = tookMs - observedMs;
+  for (auto& [c, sp] : conns_) {
+    if (c->handshakeDeadlineMs) c->handshakeDeadlineMs += creditMs;
+    std::lock_guard<std::mutex> lk(c->sendMu);
+    for (auto& a : c->pendingAcks) a.second += creditMs;
+  }
 }
 
 void TcpProvider::clearJsReady() {
@@ -466,7 +523,7 @@ void TcpProvider::handleConn(Conn* c, uint32_t events) {
     }
     // Bytes that came after this thread's last read raised their edge while it still held the
     // socket, and the JS side could not take them then: have it look again now.
-    if (parkedNow && jsEpfd_ >= 0 && !wakePending_.exchange(true)) wake_();
+    if (parkedNow && jsEpfd_ >= 0) requestWake();
   }
   if (events & (EPOLLERR | EPOLLHUP)) {
     int err = 0;

@@ -244,6 +244,14 @@ class TcpProvider : public Provider {
   void receiveInlineFrom(Conn& c, EventBatch& out);
   void armLocked(Conn& c);  // sendMu held
   bool inlineActive(uint64_t nowMs) const;
+  /** How long JS may go without taking a batch before the I/O thread reads its connections for it. */
+  uint64_t jsTakeoverMs() const;
+  /** Wakes JS for a new batch (once until it takes it) and notes since when a wake-up is pending. */
+  void requestWake();
+  /** Whether puts go unacknowledged: JS has left a wake-up untaken past blockedLoopLimitMs. */
+  bool withholdAcks(uint64_t nowMs);
+  /** Moves the failure deadlines past time this thread could not observe (it was not scheduled). */
+  void creditUnobservedTime(uint64_t iterationStartMs, uint64_t nowMs, int waitTimeoutMs);
   bool setParked(Conn& c, bool parked);
   void unparkAll();
   void unpark(Conn* c);
@@ -303,6 +311,9 @@ class TcpProvider : public Provider {
   std::mutex inboxMu_;
   EventBatch inbox_;
   std::atomic<bool> wakePending_{false};
+  std::atomic<uint64_t> wakeRequestedMs_{0};  // when wakePending_ last went false -> true
+  std::atomic<uint64_t> lastDrainMs_{0};      // when JS last took a batch
+  bool ackWithholdLogged_ = false;             // I/O thread: the current stall was logged
   std::atomic<uint64_t> putsIo_{0}, putsInline_{0};
   std::vector<std::shared_ptr<Conn>> corked_;  // JS thread: connections with batched puts
 };

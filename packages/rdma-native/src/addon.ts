@@ -66,6 +66,8 @@ export interface NativeEndpointOptions {
   lingerMs?: number;
   batchPuts?: boolean;
   busyPollWindowMs?: number;
+  receiveOnJsThread?: boolean;
+  blockedLoopLimitMs?: number;
   onWake: () => void;
 }
 

@@ -103,6 +103,14 @@ export interface EndpointOptions {
    * failure detection. Default false.
    */
   receiveOnJsThread?: boolean;
+  /**
+   * A blocked event loop (a long synchronous handler, a GC pause, a starved machine) does not make
+   * this node look dead: whenever JS has not taken a batch for a quarter of heartbeatTimeoutMs, the
+   * I/O thread reads and acknowledges puts itself (as an RDMA NIC would). Once JS has left a wake-up
+   * untaken for this many ms, puts are no longer acknowledged, so peers suspect a node that is stuck
+   * for good (after heartbeatTimeoutMs more). Default 0: acknowledge as long as the process runs.
+   */
+  blockedLoopLimitMs?: number;
   /** close() keeps writing data already handed to put/sendP2P/send for at most this long; default 2000. */
   lingerMs?: number;
   /** Bytes of writes per writer held for regions not created yet; default 64 MiB. */

@@ -39,6 +39,7 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
       batchPuts: req.batchPuts as boolean | undefined,
       busyPollWindowMs: req.busyPollWindowMs as number | undefined,
       receiveOnJsThread: req.receiveOnJsThread as boolean | undefined,
+      blockedLoopLimitMs: req.blockedLoopLimitMs as number | undefined,
       maxPendingHandshakes: req.maxPendingHandshakes as number | undefined,
       handshakesPerSecondPerAddress: req.handshakesPerSecondPerAddress as number | undefined,
     });
@@ -398,6 +399,13 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
       }
     }, req.intervalMs as number);
     return {};
+  },
+  /** Blocks this process's event loop for `ms` (a busy-wait, as a slow synchronous handler would). */
+  block(req) {
+    const until = Date.now() + (req.ms as number);
+    let spins = 0;
+    while (Date.now() < until) spins++;
+    return { spins };
   },
   stats() {
     return { ...endpoint().stats() };

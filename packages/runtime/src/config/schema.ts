@@ -54,6 +54,7 @@ export interface DerechoConfig {
   readonly failure: {
     readonly heartbeatMs: number;
     readonly failureTimeoutMs: number;
+    readonly blockedLoopLimitMs: number;
     readonly partitionSafety: boolean;
   };
   readonly persistence: {
@@ -133,6 +134,7 @@ export const SECTIONS = {
   failure: {
     heartbeatMs: { kind: positiveInt, default: 100, doc: 'Period of the failure detector: heartbeats and acknowledged writes.' },
     failureTimeoutMs: { kind: positiveInt, default: 2000, doc: 'A peer silent (or a write unacknowledged) this long is suspected of failure; must be > heartbeatMs.' },
+    blockedLoopLimitMs: { kind: positiveInt, default: 20000, doc: 'While this node\'s event loop is blocked (a slow handler, GC, a busy machine), its native I/O thread keeps acknowledging heartbeats for it, for at most this long; a node stuck longer is suspected failureTimeoutMs later.' },
     partitionSafety: { kind: { type: 'bool' }, default: true, doc: 'A node that sees half or more of the view suspected shuts down rather than risk a split brain (Derecho\'s default is off; ours is on).' },
   },
   persistence: {

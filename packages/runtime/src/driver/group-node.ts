@@ -84,6 +84,8 @@ export class GroupNode extends MemberShell {
       secret: config.cluster.secret,
       buildHash: buildHashWithSchema(options.schemaHash),
       heartbeatTimeoutMs: config.failure.failureTimeoutMs,
+      // A blocked event loop is not a failure: the I/O thread acknowledges for it, up to this limit.
+      blockedLoopLimitMs: Math.min(config.failure.blockedLoopLimitMs, 0xffffffff),
       // The core emits several pushes per step and a poll batch runs many steps: gather them and
       // write each peer's share once at the end of the task instead of one syscall per put.
       batchPuts: true,

@@ -36,7 +36,7 @@ describe('config: validation', () => {
         p2pWindowSize: 16,
       },
       profiles: {},
-      failure: { heartbeatMs: 100, failureTimeoutMs: 2000, partitionSafety: true },
+      failure: { heartbeatMs: 100, failureTimeoutMs: 2000, blockedLoopLimitMs: 20000, partitionSafety: true },
       persistence: { enabled: true, dir: '/srv/app/.derecho/node-1/log', fsync: true, retainVersions: undefined, retainSeconds: undefined, retainBytes: undefined },
       logging: { level: 'info', remoteStacks: false },
       layout: undefined,
@@ -52,7 +52,7 @@ describe('config: validation', () => {
         node: { id: 4294967295, host: '10.1.1.1', port: 4001, dataDir: 'data/n' },
         multicast: { windowSize: 8, maxPayloadBytes: 1 << 20, maxReplyPayloadBytes: 100, maxSmcPayloadBytes: 4096, blockBytes: 65536, sendAlgorithm: 'chain', maxP2pRequestBytes: 1, maxP2pReplyBytes: 2, p2pWindowSize: 3 },
         profiles: { LARGE: { windowSize: 3, maxPayloadBytes: 102400, blockBytes: 10240 } },
-        failure: { heartbeatMs: 1, failureTimeoutMs: 100, partitionSafety: false },
+        failure: { heartbeatMs: 1, failureTimeoutMs: 100, blockedLoopLimitMs: 5000, partitionSafety: false },
         persistence: { enabled: false, dir: '/var/lib/derecho', fsync: false, retainVersions: 1000, retainSeconds: 60, retainBytes: 1048576 },
         logging: { level: 'debug' },
         layout: [{ type_alias: 'KV', layout: [{ min_nodes_by_shard: ['2'], max_nodes_by_shard: ['3'], delivery_modes_by_shard: ['Ordered'], profiles_by_shard: ['LARGE'] }] }],
@@ -63,7 +63,7 @@ describe('config: validation', () => {
     expect(config.node).to.deep.equal({ id: 4294967295, host: '10.1.1.1', port: 4001, dataDir: '/srv/app/data/n' });
     expect(config.multicast.sendAlgorithm).to.equal('chain');
     expect(config.persistence).to.deep.equal({ enabled: false, dir: '/var/lib/derecho', fsync: false, retainVersions: 1000, retainSeconds: 60, retainBytes: 1048576 });
-    expect(config.failure).to.deep.equal({ heartbeatMs: 1, failureTimeoutMs: 100, partitionSafety: false });
+    expect(config.failure).to.deep.equal({ heartbeatMs: 1, failureTimeoutMs: 100, blockedLoopLimitMs: 5000, partitionSafety: false });
     // A profile is the multicast section with some values replaced.
     expect(config.profiles.LARGE).to.deep.equal({ windowSize: 3, maxPayloadBytes: 102400, maxReplyPayloadBytes: 100, maxSmcPayloadBytes: 4096, blockBytes: 10240, sendAlgorithm: 'chain' });
     expect(profileSettings(config, 'default').windowSize).to.equal(8);
