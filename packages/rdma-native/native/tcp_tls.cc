@@ -147,13 +147,15 @@ ssize_t TcpProvider::tlsRecv(Conn& c, uint8_t* p, size_t len) {
     ssize_t n = recv(c.fd, cipher.data(), cipher.size(), MSG_DONTWAIT);
     if (n <= 0) {
       if (n == 0 && !c.tlsReady) {
-        // Also what a lost dial race or a full pending-handshake limit looks like: a warning, as
-        // without TLS, with the likely configuration error named for the dialer.
+        // For a dialer, most likely a peer without TLS (named), or its pending-handshake limit.
+        // An accepted connection closed this early is the peer's dial that lost the race to
+        // ours (both sides dial; the TLS handshake makes the window wide) or a stranger: debug.
         lk.unlock();
-        closeConn(&c, c.dialer ? "connection to " + c.addr + " closed during the TLS handshake (is the peer configured without TLS? "
-                                 "security.tls must be set on every member or on none)"
-                               : "connection closed during the TLS handshake",
-                  LogLevel::Warn, true);
+        if (c.dialer)
+          closeConn(&c, "connection to " + c.addr + " closed during the TLS handshake (is the peer configured without TLS? "
+                        "security.tls must be set on every member or on none)", LogLevel::Warn, true);
+        else
+          closeConn(&c, "connection closed during the TLS handshake", LogLevel::Debug, true);
         return -2;
       }
       return n;

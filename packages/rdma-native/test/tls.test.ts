@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { pkiUnavailableReason, TestPki, type NodeCredentials } from './helpers/test-pki.js';
+import { DevPki, devPkiUnavailableReason, type NodeCredentials } from '../src/dev-pki.js';
 import { WorkerPool, type Worker, type WorkerEvent } from './helpers/workers.js';
 
 const logMatching = (re: RegExp) => (e: WorkerEvent) => e.event === 'log' && re.test(String(e.message));
@@ -8,14 +8,14 @@ const failureOf = (node: number) => (e: WorkerEvent) => e.event === 'failure' &&
 describe('TLS between endpoints (tcp provider, security.tls)', function () {
   this.timeout(90_000);
   const pool = new WorkerPool();
-  let pki: TestPki | undefined;
+  let pki: DevPki | undefined;
   before(function () {
-    const why = pkiUnavailableReason();
+    const why = devPkiUnavailableReason();
     if (why !== undefined) {
       console.log(`      skipped: ${why}`);
       this.skip();
     }
-    pki = new TestPki();
+    pki = new DevPki();
   });
   after(() => pki?.dispose());
   afterEach(() => pool.killAll());
@@ -98,7 +98,7 @@ describe('TLS between endpoints (tcp provider, security.tls)', function () {
     const f = await dialRefused(anonymous, a, 51);
     expect(String(f.reason)).to.match(/refused our connection: certificate carries no node id/);
     await a.w.waitEvent(logMatching(/certificate carries no node id \(a subjectAltName URI derecho:node:<id>/), 10_000, 'the refusal on node 51');
-    const other = new TestPki();
+    const other = new DevPki();
     try {
       const stranger = await member(53, { tls: tlsOf(other.issue(53)) });
       // Each side checks the other's certificate against its own CA; the dialer checks first.

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
-import { pkiUnavailableReason, TestPki } from '../../../rdma-native/test/helpers/test-pki.js';
+import { DevPki, devPkiUnavailableReason } from '@derecho-ts/rdma-native';
 import { ConfigError } from '../../src/index.js';
 import { validateConfig } from '../../src/internals.js';
 import { readFileSync } from 'node:fs';
@@ -38,14 +38,14 @@ describe('config: cluster.secrets (rotation)', () => {
 });
 
 describe('config: security.tls', function () {
-  let pki: TestPki | undefined;
+  let pki: DevPki | undefined;
   before(function () {
-    const why = pkiUnavailableReason();
+    const why = devPkiUnavailableReason();
     if (why !== undefined) {
       console.log(`      skipped: ${why}`);
       this.skip();
     }
-    pki = new TestPki();
+    pki = new DevPki();
   });
   after(() => pki?.dispose());
 

@@ -1,8 +1,9 @@
 /**
- * Certificates for TLS tests, made at test time with the `openssl` command (node:crypto cannot
- * issue X.509 certificates). A cluster CA, then node certificates carrying a node id as the
- * subjectAltName URI `derecho:node:<id>` (what the native layer reads), valid or already expired.
- * Tests skip with the reason printed when `openssl` is not installed.
+ * A throw-away cluster PKI for tests and benchmarks (`bench ... --tls`), made with the `openssl`
+ * command (node:crypto cannot issue X.509 certificates): a cluster CA, then node certificates
+ * carrying a node id as the subjectAltName URI `derecho:node:<id>` (what the native layer reads),
+ * valid or already expired. Callers skip or refuse, saying why, when `openssl` is not installed.
+ * Not for production certificates: keys are unencrypted in a temporary directory.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,13 +20,13 @@ export interface NodeCredentials {
 }
 
 /** Why TLS tests cannot run here, or undefined when they can. */
-export function pkiUnavailableReason(): string | undefined {
+export function devPkiUnavailableReason(): string | undefined {
   const r = spawnSync('openssl', ['version'], { encoding: 'utf8' });
   return r.status === 0 ? undefined : 'the openssl command is not installed (apt-get install openssl); it makes the test certificates';
 }
 
-export class TestPki {
-  readonly dir = mkdtempSync(join(tmpdir(), 'derecho-pki-'));
+export class DevPki {
+  readonly dir = mkdtempSync(join(tmpdir(), 'derecho-dev-pki-'));
   readonly ca: string;
   private serial = 0;
 
