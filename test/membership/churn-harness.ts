@@ -22,17 +22,26 @@ export interface Host {
 }
 
 /**
- * Starts n churn members (ids 0..n-1) that form a group, plus a way to start late joiners (ids n..).
- * With `hosts`, member i runs in network namespace hosts[i] and listens on its address.
+ * Starts n churn members (ids 0..n-1) that form a group, plus a way to start late joiners (ids n..,
+ * or an id whose member left, to restart it). With `hosts`, member i runs in network namespace
+ * hosts[i] and listens on its address. `cluster` replaces keys of the cluster section (e.g.
+ * `secrets` instead of the generated secret, or another `contact`), for all or for one joiner.
  */
-export async function startGroup(n: number, failureTimeoutMs: number, lateJoiners = 0, hosts?: readonly Host[]): Promise<{ members: Member[]; startLate: (id: number) => Member }> {
+export async function startGroup(
+  n: number,
+  failureTimeoutMs: number,
+  lateJoiners = 0,
+  hosts?: readonly Host[],
+  cluster: Record<string, unknown> = {},
+): Promise<{ members: Member[]; startLate: (id: number, cluster?: Record<string, unknown>) => Member; addressOf: (id: number) => string }> {
   const ports = hosts ? hosts.map(() => 23580) : await freeLoopbackPorts(n + lateJoiners);
   const hostOf = (id: number): string => hosts?.[id].ip ?? '127.0.0.1';
   const secret = randomBytes(16).toString('hex');
-  const start = (port: number, id: number, late: boolean): Member => {
+  const start = (port: number, id: number, late: boolean, patch: Record<string, unknown>): Member => {
+    const given = { ...cluster, ...patch };
     const task = {
       config: {
-        cluster: { secret, contact: `${hostOf(0)}:${ports[0]}` },
+        cluster: { ...(given.secrets === undefined ? { secret } : {}), contact: `${hostOf(0)}:${ports[0]}`, ...given },
         node: { id, host: hostOf(id), port },
         multicast: { windowSize: 32, maxPayloadBytes: 256, maxSmcPayloadBytes: 256 },
         failure: { heartbeatMs: 20, failureTimeoutMs },
@@ -49,7 +58,11 @@ export async function startGroup(n: number, failureTimeoutMs: number, lateJoiner
     const [command, args] = netns ? ['ip', ['netns', 'exec', netns, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
     return { id, ...spawnLineProcess(`node ${id}`, command, args, env) };
   };
-  return { members: ports.slice(0, n).map((port, id) => start(port, id, false)), startLate: (id) => start(ports[id], id, true) };
+  return {
+    members: ports.slice(0, n).map((port, id) => start(port, id, false, {})),
+    startLate: (id, patch = {}) => start(ports[id], id, true, patch),
+    addressOf: (id) => `${hostOf(id)}:${ports[id]}`,
+  };
 }
 
 /** A VIEW line for view `vid` whose members are exactly `ids` (in the order membership kept). */

@@ -52,7 +52,18 @@ const report = (): void => {
   say(`RESULT ${JSON.stringify({ nodeId: me, delivered, digest: order.digest('hex'), viewDigests, counts: Object.fromEntries(counts), views, errors: errors.slice(0, 20) })}`);
 };
 
+// A sender that left the view and comes back is a new process whose counter starts again at 0.
+let inView = new Set(group.view.members.map((m) => m.id));
+const departed = new Set<number>();
 group.on('view', (v) => {
+  const now = new Set(v.members.map((m) => m.id));
+  for (const id of inView) if (!now.has(id)) departed.add(id);
+  for (const id of now)
+    if (departed.has(id)) {
+      departed.delete(id);
+      counts.delete(id);
+    }
+  inView = now;
   views.push(`${v.vid}:${v.members.map((m) => m.id).join(',')}`);
   say(`VIEW ${v.vid} ${v.members.map((m) => m.id).join(',')}`);
 });

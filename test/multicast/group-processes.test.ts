@@ -6,6 +6,7 @@
  * stream (FIFO per sender).
  */
 import { expect } from 'chai';
+import { devPkiUnavailableReason } from '@derecho-ts/rdma-native';
 import { runLocalMulticast, type MulticastRunOptions } from '@derecho-ts/runtime/internals';
 
 async function run(options: MulticastRunOptions) {
@@ -59,6 +60,16 @@ describe('multicast between real processes', function () {
     // Every fourth message is 64 KiB, above the 1 KiB SMC limit, so it travels by RDMC.
     const results = await run({ numNodes: 3, senderSelector: 0, messagesPerSender: 400, mode: 'ordered', payloadBytes: 200, maxSmcPayloadBytes: 1024, everyFourthBytes: 65536, blockBytes: 16384 });
     expectIdenticalOrder(results, 1200);
+  });
+
+  it('3 members over TLS (security.tls): SMC and RDMC messages, identical delivery logs', async function () {
+    const why = devPkiUnavailableReason();
+    if (why !== undefined) {
+      console.log(`      skipped: ${why}`);
+      this.skip();
+    }
+    const results = await run({ numNodes: 3, senderSelector: 0, messagesPerSender: 1000, mode: 'ordered', payloadBytes: 200, maxSmcPayloadBytes: 1024, everyFourthBytes: 65536, blockBytes: 16384, tls: true });
+    expectIdenticalOrder(results, 3000);
   });
 
   it('half the members send, RDMC-sized messages only', async () => {

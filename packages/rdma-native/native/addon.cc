@@ -152,8 +152,29 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
     if (!o.Get("buildHash").IsString()) throw Napi::TypeError::New(env, "buildHash must be a string");
     cfg.buildHash = o.Get("buildHash").As<Napi::String>().Utf8Value();
     if (cfg.buildHash.size() > kMaxBuildHashBytes) throw Napi::RangeError::New(env, "buildHash is longer than 256 bytes");
-    if (!o.Get("secret").IsString()) throw Napi::TypeError::New(env, "secret must be a string");
-    cfg.secret = o.Get("secret").As<Napi::String>().Utf8Value();
+    // One secret, or several during a rotation ([new, old]): any is accepted, the first preferred.
+    Napi::Value secret = o.Get("secret");
+    if (secret.IsString()) {
+      cfg.secrets.push_back(secret.As<Napi::String>().Utf8Value());
+    } else if (secret.IsArray()) {
+      Napi::Array list = secret.As<Napi::Array>();
+      for (uint32_t i = 0; i < list.Length(); ++i) {
+        if (!list.Get(i).IsString()) throw Napi::TypeError::New(env, "secret must be a string or an array of strings");
+        cfg.secrets.push_back(list.Get(i).As<Napi::String>().Utf8Value());
+      }
+      if (cfg.secrets.empty() || cfg.secrets.size() > kMaxSecrets)
+        throw Napi::RangeError::New(env, "secret: give 1 to " + std::to_string(kMaxSecrets) + " secrets");
+    } else {
+      throw Napi::TypeError::New(env, "secret must be a string or an array of strings");
+    }
+    if (o.Get("tls").IsObject()) {
+      Napi::Object tls = o.Get("tls").As<Napi::Object>();
+      for (const char* key : {"ca", "cert", "key"})
+        if (!tls.Get(key).IsString()) throw Napi::TypeError::New(env, std::string("tls.") + key + " must be a PEM string");
+      cfg.tlsCaPem = tls.Get("ca").As<Napi::String>().Utf8Value();
+      cfg.tlsCertPem = tls.Get("cert").As<Napi::String>().Utf8Value();
+      cfg.tlsKeyPem = tls.Get("key").As<Napi::String>().Utf8Value();
+    }
     if (o.Get("heartbeatTimeoutMs").IsNumber()) cfg.heartbeatTimeoutMs = toU32(o.Get("heartbeatTimeoutMs"), "heartbeatTimeoutMs");
     if (o.Get("handshakeTimeoutMs").IsNumber()) cfg.handshakeTimeoutMs = toU32(o.Get("handshakeTimeoutMs"), "handshakeTimeoutMs");
     if (o.Get("batchPuts").IsBoolean()) cfg.batchPuts = o.Get("batchPuts").As<Napi::Boolean>().Value();

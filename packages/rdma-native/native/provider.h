@@ -31,7 +31,12 @@ struct ProviderConfig {
   std::string host = "127.0.0.1";
   uint16_t port = 0;                 // 0: an ephemeral port
   std::string buildHash;             // must match the peer's exactly
-  std::string secret;                // the cluster secret both sides prove with HMAC-SHA256
+  // The cluster secrets: any of them is accepted from a peer; this node proves the first one the
+  // peer also holds (the first of its own when none is shared). Two during a rotation: [new, old].
+  std::vector<std::string> secrets;
+  // TLS 1.3 with mutual authentication against the cluster CA (PEM texts; all empty: no TLS).
+  // The peer's certificate must carry the node id it claims (tls_session.h).
+  std::string tlsCaPem, tlsCertPem, tlsKeyPem;
   uint32_t heartbeatTimeoutMs = 1000;  // a put-with-completion not acked by then fails the peer
   uint32_t handshakeTimeoutMs = 5000;  // a connection that has not finished its handshake is dropped
   uint32_t lingerMs = 2000;            // close() keeps writing already-sent data this long at most

@@ -44,6 +44,7 @@ void TcpProvider::handleAccept() {
       ::close(fd);
       continue;
     }
+    if (tlsCtx_) c->tls = std::make_unique<TlsSession>(*tlsCtx_, false);
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.ptr = c.get();
@@ -157,6 +158,7 @@ void TcpProvider::dialNow(uint32_t nodeId, const std::string& host, uint16_t por
     ::close(fd);
     return;
   }
+  if (tlsCtx_) c->tls = std::make_unique<TlsSession>(*tlsCtx_, true);
   int r = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
   conns_[c.get()] = c;
   dialing_[nodeId] = c.get();
@@ -166,7 +168,8 @@ void TcpProvider::dialNow(uint32_t nodeId, const std::string& host, uint16_t por
     c->state = ConnState::WaitHelloAck;
     ev.events = EPOLLIN | EPOLLRDHUP;
     epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
-    sendHello(*c);
+    if (c->tls) startTls(*c);  // the Hello follows once the TLS handshake is done
+    else sendHello(*c);
   } else if (errno == EINPROGRESS) {
     c->state = ConnState::Connecting;
     ev.events = EPOLLOUT | EPOLLIN | EPOLLRDHUP;
@@ -179,7 +182,7 @@ void TcpProvider::dialNow(uint32_t nodeId, const std::string& host, uint16_t por
   }
 }
 
-void TcpProvider::mac(const char* label, const Conn& c, bool dialerSide, uint8_t out[kMacBytes]) {
+void TcpProvider::mac(const char* label, const Conn& c, const std::string& secret, uint8_t out[kMacBytes]) {
   // Binds the proof to who proves (label), both fresh nonces and both node ids, so a recorded
   // proof is useless on any other connection.
   const uint8_t* dialerNonce = c.dialer ? c.myNonce : c.peerNonce;
@@ -188,8 +191,15 @@ void TcpProvider::mac(const char* label, const Conn& c, bool dialerSide, uint8_t
   uint32_t acceptorId = c.dialer ? c.peer : cfg_.nodeId;
   ByteSpan parts[] = {{label, strlen(label)},         {dialerNonce, kNonceBytes}, {acceptorNonce, kNonceBytes},
                       {&dialerId, sizeof dialerId}, {&acceptorId, sizeof acceptorId}};
-  (void)dialerSide;
-  hmacSha256(cfg_.secret.data(), cfg_.secret.size(), parts, 5, out);
+  hmacSha256(secret.data(), secret.size(), parts, 5, out);
+}
+
+void TcpProvider::secretTag(const std::string& secret, uint8_t out[kSecretTagBytes]) {
+  static const char label[] = "derecho-ts secret tag";
+  ByteSpan part{label, sizeof label - 1};
+  uint8_t full[kMacBytes];
+  hmacSha256(secret.data(), secret.size(), &part, 1, full);
+  std::memcpy(out, full, kSecretTagBytes);
 }
 
 void TcpProvider::sendHello(Conn& c) {
@@ -197,6 +207,7 @@ void TcpProvider::sendHello(Conn& c) {
   s.protocolVersion = kProtocolVersion;
   s.nodeId = cfg_.nodeId;
   std::memcpy(s.nonce, c.myNonce, kNonceBytes);
+  for (size_t i = 0; i < cfg_.secrets.size() && i < kMaxSecrets; ++i) secretTag(cfg_.secrets[i], s.secretTags[i]);
   sendFrame(c, FrameType::Hello, &s, sizeof s, cfg_.buildHash.data(), cfg_.buildHash.size());
 }
 
@@ -280,6 +291,7 @@ bool TcpProvider::onHello(Conn& c, const FrameHeader& h, const uint8_t* sub, con
     return refuseHandshake(c, "build hash mismatch (peer \"" + hex(hash, 64) + "\", ours \"" + hex(cfg_.buildHash, 64) + "\")", "build hash mismatch");
   if (s.nodeId == cfg_.nodeId) return refuseHandshake(c, "peer claims my own node id " + std::to_string(s.nodeId), "node id conflict");
   if (s.nodeId == kAnyNode) return refuseHandshake(c, "peer claims the reserved node id " + std::to_string(s.nodeId), "node id conflict");
+  if (!checkCertificateClaim(c, s.nodeId)) return false;
   // One connection per pair: the dial of the lower node id wins. Only decisions that refuse
   // this (unproven) connection are taken here; what it would cost others (our own dial, another
   // connection claiming the same id) waits for its proof, so a bare claim cannot squat an id.
@@ -296,12 +308,24 @@ bool TcpProvider::onHello(Conn& c, const FrameHeader& h, const uint8_t* sub, con
     return false;
   }
   std::memcpy(c.peerNonce, s.nonce, kNonceBytes);
+  // Prove the first of our secrets the dialer holds too (our first if it holds none of them).
+  c.secretIndex = 0;
+  bool shared = false;
+  for (size_t i = 0; i < cfg_.secrets.size() && !shared; ++i) {
+    uint8_t tag[kSecretTagBytes];
+    secretTag(cfg_.secrets[i], tag);
+    for (size_t j = 0; j < kMaxSecrets && !shared; ++j)
+      if (equalConstantTime(tag, s.secretTags[j], kSecretTagBytes)) {
+        c.secretIndex = i;
+        shared = true;
+      }
+  }
   accepting_.emplace(s.nodeId, &c);
   HelloAckSub a{};
   a.protocolVersion = kProtocolVersion;
   a.nodeId = cfg_.nodeId;
   std::memcpy(a.nonce, c.myNonce, kNonceBytes);
-  mac("derecho-ts acceptor proof", c, false, a.mac);
+  mac("derecho-ts acceptor proof", c, cfg_.secrets[c.secretIndex], a.mac);
   c.state = ConnState::WaitProof;
   sendFrame(c, FrameType::HelloAck, &a, sizeof a, cfg_.buildHash.data(), cfg_.buildHash.size());
   return true;
@@ -321,7 +345,9 @@ bool TcpProvider::onRejectAsDialer(Conn& c, const FrameHeader& h, const uint8_t*
     c.refused = true;
     std::string who = c.expectedPeer == kAnyNode ? "the node at " + c.addr : "node " + std::to_string(c.peer);
     std::string ours = why == "build hash mismatch" ? " (ours \"" + hex(cfg_.buildHash, 64) + "\")"
-                       : why == "protocol version mismatch" ? " (ours " + std::to_string(kProtocolVersion) + ")" : "";
+                       : why == "protocol version mismatch" ? " (ours " + std::to_string(kProtocolVersion) + ")"
+                       : why == "TLS required" ? " (this node is configured without TLS; security.tls must be set on every member or on none)"
+                                               : "";
     closeConn(&c, who + " refused our connection: " + hex(why, 128) + ours, LogLevel::Error, true);
   }
   return false;
@@ -357,15 +383,24 @@ bool TcpProvider::onHelloAck(Conn& c, const FrameHeader& h, const uint8_t* sub, 
     c.peer = s.nodeId;
     dialing_[s.nodeId] = &c;
   }
+  if (!checkCertificateClaim(c, s.nodeId)) return false;
   if (s.nodeId != c.expectedPeer)
     return refuseHandshake(c, "dialed node " + std::to_string(c.expectedPeer) + " but node " + std::to_string(s.nodeId) + " answered", "node id conflict");
   std::memcpy(c.peerNonce, s.nonce, kNonceBytes);
-  uint8_t expect[kMacBytes];
-  mac("derecho-ts acceptor proof", c, true, expect);
-  if (!equalConstantTime(expect, s.mac, kMacBytes))
+  // Any of our secrets is accepted; the one the acceptor proved is the one we prove back.
+  bool proved = false;
+  for (size_t i = 0; i < cfg_.secrets.size() && !proved; ++i) {
+    uint8_t expect[kMacBytes];
+    mac("derecho-ts acceptor proof", c, cfg_.secrets[i], expect);
+    if (equalConstantTime(expect, s.mac, kMacBytes)) {
+      c.secretIndex = i;
+      proved = true;
+    }
+  }
+  if (!proved)
     return refuseHandshake(c, "node " + std::to_string(s.nodeId) + " failed to prove the cluster secret (wrong secret?)", "authentication failed (wrong cluster secret?)");
   ProofSub p{};
-  mac("derecho-ts dialer proof", c, true, p.mac);
+  mac("derecho-ts dialer proof", c, cfg_.secrets[c.secretIndex], p.mac);
   sendFrame(c, FrameType::Proof, &p, sizeof p, nullptr, 0);
   establish(c);
   return true;
@@ -380,9 +415,13 @@ bool TcpProvider::onRejectAsAcceptor(Conn& c, const FrameHeader& h, const uint8_
 bool TcpProvider::onProof(Conn& c, const uint8_t* sub) {
   ProofSub p;
   std::memcpy(&p, sub, sizeof p);
-  uint8_t expect[kMacBytes];
-  mac("derecho-ts dialer proof", c, false, expect);
-  if (!equalConstantTime(expect, p.mac, kMacBytes))
+  bool proved = false;
+  for (size_t i = 0; i < cfg_.secrets.size() && !proved; ++i) {
+    uint8_t expect[kMacBytes];
+    mac("derecho-ts dialer proof", c, cfg_.secrets[i], expect);
+    proved = equalConstantTime(expect, p.mac, kMacBytes);
+  }
+  if (!proved)
     return refuseHandshake(c, "node " + std::to_string(c.peer) + " failed to prove the cluster secret (wrong secret?)", "authentication failed (wrong cluster secret?)");
   // Proven: now the id is this connection's. Another connection that proved the same id first
   // keeps it (two processes with one id: the later one is refused).

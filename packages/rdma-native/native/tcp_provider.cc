@@ -17,6 +17,15 @@ std::unique_ptr<Provider> makeTcpProvider() { return std::make_unique<TcpProvide
 uint16_t TcpProvider::start(const ProviderConfig& config, std::function<void()> wake) {
   cfg_ = config;
   wake_ = std::move(wake);
+  if (cfg_.secrets.empty()) throw std::runtime_error("at least one cluster secret is required");
+  if (cfg_.secrets.size() > kMaxSecrets)
+    throw std::runtime_error("at most " + std::to_string(kMaxSecrets) + " cluster secrets (the new one and the ones it replaces)");
+  if (!cfg_.tlsCaPem.empty() || !cfg_.tlsCertPem.empty() || !cfg_.tlsKeyPem.empty()) {
+    tlsCtx_ = std::make_unique<TlsContext>(cfg_.tlsCaPem, cfg_.tlsCertPem, cfg_.tlsKeyPem);
+    // The JS-thread reader peeks at plaintext frames in the socket; with TLS the I/O thread
+    // decrypts everything.
+    cfg_.receiveOnJsThread = false;
+  }
   listenFd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (listenFd_ < 0) throw std::runtime_error("socket: " + errnoText(errno));
   int one = 1;
@@ -91,7 +100,7 @@ void TcpProvider::drain(EventBatch& out, bool receiveInline) {
     std::lock_guard<std::mutex> lk(inboxMu_);
     std::swap(out, inbox_);
   }
-  if (!receiveInline && !cfg_.receiveOnJsThread) return;
+  if ((!receiveInline && !cfg_.receiveOnJsThread) || tlsCtx_) return;
   inlineActiveUntilMs_.store(nowMs() + cfg_.busyPollWindowMs, std::memory_order_relaxed);
   thread_local std::vector<std::shared_ptr<Conn>> conns;
   conns.clear();
@@ -210,7 +219,7 @@ void TcpProvider::run() {
       bool queued = false;
       for (auto& [c, sp] : conns_) {
         std::lock_guard<std::mutex> lk(c->sendMu);
-        if (!c->q.empty() && !c->sendClosed) queued = true;
+        if (hasUnsentLocked(*c) && !c->sendClosed) queued = true;
       }
       if (!queued || nowMs() >= stopDeadlineMs_) break;
     }
@@ -309,6 +318,7 @@ std::vector<uint32_t> TcpProvider::connectedPeers() {
 }
 
 bool TcpProvider::flushOut(Conn& c) {
+  if (c.tls) return flushOutTls(c);
   while (!c.q.empty()) {
     iovec iov[kMaxIov];
     int n = 0;
@@ -354,6 +364,7 @@ bool TcpProvider::sendv(Conn& c, const struct iovec* iov, int n, const std::shar
 
 bool TcpProvider::sendvLocked(Conn& c, const struct iovec* iov, int n, const std::shared_ptr<void>& keep) {
   if (c.sendClosed) return false;
+  if (c.tls) return tlsSendvLocked(c, iov, n, keep);
   size_t skip = 0;
   if (c.q.empty() && c.state != ConnState::Connecting) {
     size_t total = 0;
@@ -372,6 +383,15 @@ bool TcpProvider::sendvLocked(Conn& c, const struct iovec* iov, int n, const std
     if (w > 0) skip = size_t(w);
     if (skip == total) return true;
   }
+  if (!queueLocked(c, iov, n, skip, keep)) return false;
+  if (!c.wantOut) {
+    c.wantOut = true;
+    armLocked(c);
+  }
+  return true;
+}
+
+bool TcpProvider::queueLocked(Conn& c, const struct iovec* iov, int n, size_t skip, const std::shared_ptr<void>& keep) {
   // Queue what the kernel did not take. Small pieces are copied (the caller's memory may change);
   // pieces with a keep-alive (RDMC blocks) are referenced in place.
   for (int i = 0; i < n; ++i) {
@@ -408,10 +428,6 @@ bool TcpProvider::sendvLocked(Conn& c, const struct iovec* iov, int n, const std
         c.q.push_back({nullptr, off, len, nullptr});
       }
     }
-  }
-  if (!c.wantOut) {
-    c.wantOut = true;
-    armLocked(c);
   }
   return true;
 }
@@ -500,7 +516,8 @@ void TcpProvider::handleConn(Conn* c, uint32_t events) {
         return;
       }
       c->state = ConnState::WaitHelloAck;
-      sendHello(*c);
+      if (c->tls) startTls(*c);  // the Hello follows once the TLS handshake is done
+      else sendHello(*c);
     }
   }
   if (events & (EPOLLIN | EPOLLRDHUP)) {
@@ -536,7 +553,7 @@ void TcpProvider::handleConn(Conn* c, uint32_t events) {
     std::lock_guard<std::mutex> lk(c->sendMu);
     if (!flushOut(*c)) {
       c->sendClosed = true;
-    } else if (c->q.empty() && c->wantOut) {
+    } else if (!hasUnsentLocked(*c) && c->wantOut) {
       c->wantOut = false;
       armLocked(*c);
     }
@@ -546,7 +563,8 @@ void TcpProvider::handleConn(Conn* c, uint32_t events) {
 
 void TcpProvider::readConn(Conn* c) {
   size_t budget = kMaxReadPerEvent;
-  while (budget > 0) {
+  // Bytes TLS already took from the socket raise no epoll event: read them within this one.
+  while (budget > 0 || (c->tls && c->tls->buffered())) {
     uint8_t* p;
     size_t len;
     bool direct = c->dec.directSpan(&p, &len);
@@ -556,7 +574,15 @@ void TcpProvider::readConn(Conn* c) {
       len = c->headerOnlyRead && c->dec.atBoundary() ? sizeof(FrameHeader) + sizeof(RdmcBlockSub) : c->rx.size();
       c->headerOnlyRead = false;
     }
-    ssize_t r = recv(c->fd, p, len, MSG_DONTWAIT);
+    ssize_t r = c->tls ? tlsRecv(*c, p, len) : recv(c->fd, p, len, MSG_DONTWAIT);
+    if (r == -2) return;  // tlsRecv closed it
+    if (r > 0 && !c->tls && !c->dialer && !c->sawFirstByte) {
+      c->sawFirstByte = true;
+      if (p[0] == 0x16) {  // a TLS ClientHello, not our Hello
+        refusePlaintextPeer(*c, p[0]);
+        return;
+      }
+    }
     if (r == 0) {
       std::string why = c->state == ConnState::Established ? "connection closed by peer"
                                                            : "connection closed during the handshake";

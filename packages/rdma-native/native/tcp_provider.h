@@ -35,6 +35,7 @@
 #include "provider.h"
 #include "rdmc_schedule.h"
 #include "sha256.h"
+#include "tls_session.h"
 
 namespace dts {
 namespace tcp_detail {
@@ -99,8 +100,18 @@ struct Conn : FrameDecoder::Sink {
   uint64_t handshakeDeadlineMs = 0;
   uint8_t myNonce[kNonceBytes];
   uint8_t peerNonce[kNonceBytes];
+  size_t secretIndex = 0;  // which of cfg_.secrets both sides prove on this connection
   FrameDecoder dec;
   std::vector<uint8_t> rx;
+  // TLS (security.tls): the cipher state, and the node id the peer's certificate carries once the
+  // TLS handshake is done (the Hello / HelloAck must claim that id). Every SSL call happens under
+  // sendMu: the JS thread encrypts while the I/O thread decrypts.
+  std::unique_ptr<TlsSession> tls;
+  bool tlsReady = false;
+  uint32_t certNodeId = UINT32_MAX;
+  std::vector<uint8_t> tlsOut;  // ciphertext not yet taken by the socket (under sendMu)
+  size_t tlsOutHead = 0;
+  bool sawFirstByte = false;    // accepted connections: the first byte tells TLS from plaintext
   bool superseded = false;  // closed because the other connection of the pair won
   bool refused = false;     // ended by a handshake refusal (see PeerFailure::refused)
 
@@ -216,6 +227,17 @@ class TcpProvider : public Provider {
   void handleConn(Conn* c, uint32_t events);
   void readConn(Conn* c);
   bool flushOut(Conn& c);  // under sendMu
+  bool hasUnsentLocked(const Conn& c) const { return !c.q.empty() || c.tlsOutHead < c.tlsOut.size(); }
+  // TLS (tcp_tls.cc).
+  bool flushOutTls(Conn& c);  // under sendMu
+  bool queueLocked(Conn& c, const struct iovec* iov, int n, size_t skip, const std::shared_ptr<void>& keep);
+  bool tlsSendvLocked(Conn& c, const struct iovec* iov, int n, const std::shared_ptr<void>& keep);
+  void startTls(Conn& c);
+  /** recv() through TLS: plaintext bytes, 0 at the end, -1 with errno, or -2 when it closed `c`. */
+  ssize_t tlsRecv(Conn& c, uint8_t* p, size_t len);
+  bool onTlsEstablished(Conn& c);
+  bool refusePlaintextPeer(Conn& c, uint8_t firstByte);
+  bool checkCertificateClaim(Conn& c, uint32_t claimedId);
   bool sendv(Conn& c, const struct iovec* iov, int n, const std::shared_ptr<void>& keep);
   bool sendvLocked(Conn& c, const struct iovec* iov, int n, const std::shared_ptr<void>& keep);
   void closeConn(Conn* c, const std::string& reason, LogLevel level, bool failure);
@@ -237,7 +259,8 @@ class TcpProvider : public Provider {
   bool onRdmcDone(Conn& c, const uint8_t* sub);
   bool onRejectEstablished(Conn& c, const FrameHeader& h, const uint8_t* payload);
   void establish(Conn& c);
-  void mac(const char* label, const Conn& c, bool dialerSide, uint8_t out[kMacBytes]);
+  void mac(const char* label, const Conn& c, const std::string& secret, uint8_t out[kMacBytes]);
+  void secretTag(const std::string& secret, uint8_t out[kSecretTagBytes]);
   bool sendFrame(Conn& c, FrameType type, const void* sub, size_t subLen, const void* payload, size_t payloadLen);
   void reject(Conn& c, const std::string& reason);
   void checkTimers();
@@ -264,6 +287,7 @@ class TcpProvider : public Provider {
   bool rdmcSendBlock(RdmcGroup& g, uint32_t targetIndex, uint32_t block);
 
   ProviderConfig cfg_;
+  std::unique_ptr<TlsContext> tlsCtx_;  // security.tls configured
   std::function<void()> wake_;
   int epfd_ = -1, listenFd_ = -1, evfd_ = -1;
   // receiveOnJsThread: established connections, edge-triggered, watched by the JS event loop.

@@ -10,10 +10,15 @@ namespace dts {
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the wire format assumes a little-endian host");
 
-constexpr uint32_t kProtocolVersion = 1;
+// 2: the Hello names the secrets the dialer holds (secret rotation).
+constexpr uint32_t kProtocolVersion = 2;
 constexpr uint16_t kFrameMagic = 0xDE7C;
 constexpr size_t kNonceBytes = 32;
 constexpr size_t kMacBytes = 32;
+// Cluster secrets a node may hold at once (a rotation: the new one and those it replaces), and the
+// bytes of the tag that names one in a Hello (HMAC-SHA256(secret, "derecho-ts secret tag"), cut).
+constexpr size_t kMaxSecrets = 4;
+constexpr size_t kSecretTagBytes = 8;
 constexpr size_t kMaxBuildHashBytes = 256;
 constexpr size_t kMaxReasonBytes = 1024;
 // Large enough for any SST row batch or RDMC block we allow, small enough that a forged length
@@ -54,6 +59,10 @@ struct HelloSub {
   uint32_t protocolVersion;
   uint32_t nodeId;
   uint8_t nonce[kNonceBytes];
+  // Tags of the secrets the dialer holds, its preferred first; unused slots zero. The acceptor
+  // proves the first of its own secrets the dialer holds, so members on [new, old] and on [old]
+  // still meet during a rotation.
+  uint8_t secretTags[kMaxSecrets][kSecretTagBytes];
 };
 struct HelloAckSub {
   uint32_t protocolVersion;

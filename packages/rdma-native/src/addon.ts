@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { AddonLoadError } from './errors.js';
-import type { EndpointStats, LogLine, P2PMessage, PeerFailure, RdmcMessage, RegionChange } from './types.js';
+import type { EndpointStats, LogLine, P2PMessage, PeerFailure, RdmcMessage, RegionChange, TlsOptions } from './types.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), import.meta.url.includes('/dist/') ? '../..' : '..');
 
@@ -57,7 +57,8 @@ export interface NativeEndpointOptions {
   host?: string;
   port?: number;
   buildHash: string;
-  secret: string;
+  secret: string | readonly string[];
+  tls?: TlsOptions;
   heartbeatTimeoutMs?: number;
   handshakeTimeoutMs?: number;
   maxHeldBytes?: number;

@@ -9,6 +9,7 @@ export { Endpoint, ANY_NODE, type PollListener } from './endpoint.js';
 export { Region } from './region.js';
 export { RdmcGroup } from './rdmc-group.js';
 export { childScriptArgs } from './child-script.js';
+export { DevPki, devPkiUnavailableReason, type NodeCredentials } from './dev-pki.js';
 export * from './errors.js';
 export type * from './types.js';
 

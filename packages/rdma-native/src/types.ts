@@ -75,8 +75,19 @@ export interface EndpointOptions {
   port?: number;
   /** Identifies the build (e.g. the schema-lock hash); a peer with a different one is refused. */
   buildHash: string;
-  /** The cluster secret; both sides prove it with HMAC-SHA256 over fresh nonces. */
-  secret: string;
+  /**
+   * The cluster secret; both sides prove it with HMAC-SHA256 over fresh nonces. During a rotation
+   * a list, the new secret first ([new, old]): any of them is accepted from a peer, and each
+   * connection proves the first one both sides hold. At most 4.
+   */
+  secret: string | readonly string[];
+  /**
+   * TLS 1.3 on every connection, mutually authenticated against the cluster CA; off when absent.
+   * A peer's certificate must carry the node id it claims as a subjectAltName URI
+   * `derecho:node:<id>`. With TLS every frame is read on the I/O thread (receiveOnJsThread and
+   * inline polls read nothing themselves).
+   */
+  tls?: TlsOptions;
   /** A put with completion not acknowledged within this many ms fails the peer; default 1000. */
   heartbeatTimeoutMs?: number;
   /** A connection that has not finished its handshake by then is dropped; default 5000. */
@@ -122,6 +133,16 @@ export interface EndpointOptions {
   maxPendingHandshakes?: number;
   /** New connections accepted per second from one address (a burst of as many); default 64. */
   handshakesPerSecondPerAddress?: number;
+}
+
+/** PEM texts (not paths) for an endpoint's TLS. */
+export interface TlsOptions {
+  /** The cluster CA certificate(s) peers' certificates must chain to. */
+  ca: string;
+  /** This node's certificate (then any intermediates); it must carry this node's id. */
+  cert: string;
+  /** This node's private key (unencrypted PEM), matching `cert`. */
+  key: string;
 }
 
 export interface RegionOptions {

@@ -112,7 +112,7 @@ describe('failure signals and refusals (tcp provider)', function () {
     const truncated = Buffer.alloc(20);
     truncated.writeUInt16LE(0xde7c, 0);
     truncated.writeUInt8(1, 2);
-    truncated.writeUInt32LE(40, 4);
+    truncated.writeUInt32LE(72, 4);
     await sendRaw(truncated);
     await a.waitEvent(logMatching(/closed during the handshake \(in the middle of a frame\)/), 3_000, 'truncated log');
     // A stranger that connects and says nothing.
@@ -121,16 +121,16 @@ describe('failure signals and refusals (tcp provider)', function () {
     await a.waitEvent(logMatching(/handshake not finished within 300 ms/), 3_000, 'silent stranger log');
     silent.destroy();
     // A well-formed hello from a build speaking another protocol version.
-    const hello = Buffer.alloc(16 + 40 + 10);
+    const hello = Buffer.alloc(16 + 72 + 10);
     hello.writeUInt16LE(0xde7c, 0);
     hello.writeUInt8(1, 2);
-    hello.writeUInt32LE(40, 4);
+    hello.writeUInt32LE(72, 4);
     hello.writeBigUInt64LE(10n, 8);
     hello.writeUInt32LE(99, 16);
     hello.writeUInt32LE(9, 20);
-    hello.write('test-build', 56);
+    hello.write('test-build', 88);
     await sendRaw(hello);
-    await a.waitEvent(logMatching(/handshake refused: protocol version mismatch \(peer 99, ours 1\)/), 3_000, 'version mismatch log');
+    await a.waitEvent(logMatching(/handshake refused: protocol version mismatch \(peer 99, ours 2\)/), 3_000, 'version mismatch log');
     for (let i = 0; i < 20; i++) await sendRaw(Buffer.from(Array.from({ length: 64 + i * 13 }, (_, j) => (j * 7919 + i) & 255)));
     // Still alive and accepting real members.
     const b = await pool.spawn('b');

@@ -10,7 +10,7 @@ function validFrame(rand: () => number): Buffer {
   let payload = Buffer.alloc(0);
   switch (type) {
     case 1:
-      sub = Buffer.alloc(40);
+      sub = Buffer.alloc(72); // HelloSub: version, id, nonce, secret tags
       payload = Buffer.from('build-hash');
       break;
     case 2:

@@ -7,9 +7,11 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 
 export const FrameType = { Hello: 1, HelloAck: 2, Reject: 3, Proof: 4, Put: 5, PutAck: 6, P2P: 7, RdmcBlock: 8, RdmcDone: 9 } as const;
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 const MAGIC = 0xde7c;
 const NONCE_BYTES = 32;
+/** The Hello's secret tags (wire.h kMaxSecrets × kSecretTagBytes): left zero, the acceptor proves its first secret. */
+const SECRET_TAGS_BYTES = 4 * 8;
 
 export function frame(type: number, sub: Uint8Array = Buffer.alloc(0), payload: Uint8Array = Buffer.alloc(0), payloadLen?: bigint): Buffer {
   const h = Buffer.alloc(16);
@@ -21,7 +23,7 @@ export function frame(type: number, sub: Uint8Array = Buffer.alloc(0), payload: 
 }
 
 export function helloSub(nodeId: number, nonce: Uint8Array, version = PROTOCOL_VERSION): Buffer {
-  const s = Buffer.alloc(8 + NONCE_BYTES);
+  const s = Buffer.alloc(8 + NONCE_BYTES + SECRET_TAGS_BYTES);
   s.writeUInt32LE(version, 0);
   s.writeUInt32LE(nodeId, 4);
   Buffer.from(nonce).copy(s, 8);

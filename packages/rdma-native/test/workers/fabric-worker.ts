@@ -32,7 +32,8 @@ const handlers: Record<string, (req: Request) => Promise<Record<string, unknown>
     ep = Endpoint.open({
       nodeId: req.nodeId as number,
       buildHash: (req.buildHash as string) ?? 'test-build',
-      secret: (req.secret as string) ?? 'test-secret',
+      secret: (req.secret as string | string[]) ?? 'test-secret',
+      tls: req.tls as { ca: string; cert: string; key: string } | undefined,
       heartbeatTimeoutMs: (req.heartbeatTimeoutMs as number) ?? 1000,
       maxHeldBytes: req.maxHeldBytes as number | undefined,
       handshakeTimeoutMs: req.handshakeTimeoutMs as number | undefined,

@@ -5,7 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { childScriptArgs } from '@derecho-ts/rdma-native';
+import { childScriptArgs, DevPki, devPkiUnavailableReason } from '@derecho-ts/rdma-native';
 import { spawnLineProcess } from './line-process.js';
 import { freeLoopbackPorts } from './local-ports.js';
 import type { MulticastMemberResult, MulticastMemberTask } from './multicast-member.js';
@@ -34,6 +34,8 @@ export interface MulticastRunOptions {
    * listens on hosts[i].ip, as on a separate machine.
    */
   readonly hosts?: readonly { readonly netns: string; readonly ip: string }[];
+  /** Every connection over TLS (security.tls), with certificates made for this run (needs openssl). */
+  readonly tls?: boolean;
 }
 
 export function senderIdsFor(selector: 0 | 1 | 2, memberIds: readonly number[]): number[] {
@@ -59,6 +61,12 @@ export async function runLocalMulticast(options: MulticastRunOptions): Promise<M
   // DERECHO_PROFILE_DIR=<dir>: every member writes a V8 CPU profile there (for `--cpu-prof` analysis).
   const profileDir = process.env.DERECHO_PROFILE_DIR;
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  let pki: DevPki | undefined;
+  if (options.tls) {
+    const why = devPkiUnavailableReason();
+    if (why !== undefined) throw new Error(`--tls needs certificates: ${why}`);
+    pki = new DevPki();
+  }
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -80,6 +88,7 @@ export async function runLocalMulticast(options: MulticastRunOptions): Promise<M
             },
             failure: { heartbeatMs: 100, failureTimeoutMs: 5000 },
             logging: { level: options.logLevel ?? 'warn' },
+            ...(pki ? { security: { tls: pki.writeFiles(`node-${id}`, pki.issue(id)) } } : {}),
           },
           numNodes: n,
           memberIds,
@@ -118,6 +127,7 @@ export async function runLocalMulticast(options: MulticastRunOptions): Promise<M
     );
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    pki?.dispose();
   }
   return memberIds.map((id) => results.get(id)!);
 }

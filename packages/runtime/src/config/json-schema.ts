@@ -42,6 +42,34 @@ function section(leaves: Readonly<Record<string, LeafSpec>>, extra: Record<strin
   };
 }
 
+/** The keys of a section that are not plain leaves (schema.ts SPECIAL_KEYS). */
+function specialKeysOf(sectionName: string, member: JsonSchema): Record<string, JsonSchema> {
+  const pemFile = (doc: string): JsonSchema => ({ description: doc, type: 'string', minLength: 1 });
+  switch (sectionName) {
+    case 'cluster':
+      return {
+        members: { description: SPECIAL_KEYS['cluster.members'], type: 'array', minItems: 1, items: member },
+        secrets: { description: SPECIAL_KEYS['cluster.secrets'], type: 'array', minItems: 1, maxItems: 4, uniqueItems: true, items: { type: 'string', minLength: 16 } },
+      };
+    case 'security':
+      return {
+        tls: {
+          description: SPECIAL_KEYS['security.tls'],
+          type: 'object',
+          properties: {
+            caFile: pemFile('The cluster CA certificate (PEM) every member\'s certificate chains to.'),
+            certFile: pemFile('This node\'s certificate (PEM, then any intermediates), with the subjectAltName URI derecho:node:<id>.'),
+            keyFile: pemFile('This node\'s private key (unencrypted PEM), matching certFile.'),
+          },
+          required: ['caFile', 'certFile', 'keyFile'],
+          additionalProperties: false,
+        },
+      };
+    default:
+      return {};
+  }
+}
+
 /** The JSON Schema (draft-07, which editors support best) of a cluster.json file. */
 export function clusterJsonSchema(): JsonSchema {
   const sections = SECTIONS as Readonly<Record<string, Readonly<Record<string, LeafSpec>>>>;
@@ -69,10 +97,12 @@ export function clusterJsonSchema(): JsonSchema {
     $schema: { type: 'string', description: 'Where editors find this schema.' },
   };
   for (const [name, leaves] of Object.entries(sections)) {
-    properties[name] = section(leaves, name === 'cluster' ? { members: { description: SPECIAL_KEYS['cluster.members'], type: 'array', minItems: 1, items: member } } : name === 'persistence' ? { signing } : {});
+    properties[name] = section(leaves, name === 'persistence' ? { signing } : specialKeysOf(name, member));
   }
   // The secret comes from one place only.
-  (properties.cluster as JsonSchema).not = { required: ['secret', 'secretFile'] };
+  (properties.cluster as JsonSchema).not = {
+    anyOf: [{ required: ['secret', 'secretFile'] }, { required: ['secrets', 'secret'] }, { required: ['secrets', 'secretFile'] }],
+  };
   properties.profiles = { description: SPECIAL_KEYS.profiles, type: 'object', additionalProperties: section(PROFILE_KEYS) };
   properties.layout = { description: `${SPECIAL_KEYS.layout} Checked by derecho-ts when the node starts.`, type: 'array' };
   properties.layoutFile = { description: SPECIAL_KEYS.layoutFile, type: 'string', minLength: 1 };

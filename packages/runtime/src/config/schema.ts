@@ -31,8 +31,13 @@ export type { MemberAddress };
 /** A validated configuration: every default filled in, every path absolute. */
 export interface DerechoConfig {
   readonly cluster: {
-    /** The shared secret proven (by HMAC) in every connection handshake. */
+    /** The shared secret proven (by HMAC) in every connection handshake (the first of `secrets`). */
     readonly secret: string;
+    /**
+     * Every secret accepted, the preferred first: one, or during a rotation [new, old] (each
+     * connection proves the first both sides hold).
+     */
+    readonly secrets: readonly string[];
     /** Where a node that is not the initial leader asks to join. */
     readonly contact: HostPort;
     /** The members of a static deployment, if the file lists them. */
@@ -74,6 +79,20 @@ export interface DerechoConfig {
   };
   /** The subgroup layout, if the deployment gives one (otherwise the code's own layout is used). */
   readonly layout: GroupLayout | undefined;
+  readonly security: {
+    /** TLS on every connection, when configured. */
+    readonly tls: TlsFiles | undefined;
+  };
+}
+
+/** security.tls: the paths given (absolute) and the PEM texts read from them. */
+export interface TlsFiles {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
 }
 
 export type LeafType =
@@ -145,6 +164,8 @@ export const SECTIONS = {
     retainSeconds: { kind: positiveInt, doc: 'Keep only the versions of the last this many seconds of each versioned field. Default: keep all.' },
     retainBytes: { kind: bytes(), doc: 'Keep at most this many bytes of version records per versioned field. Default: keep all. Retention trims only below the shard\'s global persistence frontier.' },
   },
+  // Only special keys (security.tls) so far.
+  security: {},
   logging: {
     level: { kind: { type: 'enum', values: LOG_LEVELS }, default: 'info', doc: 'Least severe level logged.' },
     remoteStacks: { kind: { type: 'bool' }, default: false, doc: 'Replicas send the stack of an exception an RPC handler throws with the error: the caller\'s RemoteError carries it (remoteStack, and cause.stack). Off by default: a stack shows code paths to every caller.' },
@@ -156,6 +177,8 @@ export type SectionName = keyof typeof SECTIONS;
 /** Keys that are not plain leaves of a section. */
 export const SPECIAL_KEYS = {
   'cluster.members': 'Static membership: an array of { "id", "host", "port" }. Optional.',
+  'cluster.secrets': 'Instead of secret: 1 to 4 secrets (each at least 16 characters), the new one first, for a rotation without downtime: any is accepted, each connection proves the first both sides hold. Restart members one by one onto [new, old], then onto [new]. Optional; exclusive with secret and secretFile.',
+  'security.tls': 'TLS 1.3 on every connection (SST writes, RDMC, P2P, control): { "caFile", "certFile", "keyFile" }, PEM files relative to the config file. Mutual authentication against the cluster CA (caFile); each node\'s certificate (certFile, with its key keyFile, unencrypted) must carry its node id as the subjectAltName URI derecho:node:<id>, and a peer whose certificate does not carry the id it claims is refused. Every member must have it, or none. Optional; off when absent.',
   profiles: 'Named multicast profiles: { "<NAME>": { <any multicast profile key> } }. Optional.',
   layout: 'Subgroup layout (JSON layout format, see below). Optional; exclusive with layoutFile.',
   layoutFile: 'File holding the subgroup layout, relative to the config file. Optional.',

@@ -19,6 +19,7 @@ import { checkMembers } from './members.js';
 import { checkProfiles } from './profiles.js';
 import { checkSigning } from './signing-section.js';
 import { SECTIONS, TOP_LEVEL_KEYS, type DerechoConfig, type HostPort, type MemberAddress } from './schema.js';
+import { checkTls } from './tls-section.js';
 
 export { parseHostPort } from './leaf-checks.js';
 export { profileSettings } from './profiles.js';
@@ -57,10 +58,11 @@ export function validateConfig(raw: unknown, options: ValidateConfigOptions = {}
   const logging = check.leaves('logging', check.section(raw, 'logging')).values as unknown as DerechoConfig['logging'];
 
   const layout = checkLayout(check, raw, profiles, cluster.members);
+  const tls = checkTls(check, check.section(raw, 'security', ['tls']).tls, node.id);
 
   if (check.issues.length > 0) throw new ConfigError(check.issues, options.source);
   return {
-    cluster: { secret: cluster.secret!, contact: cluster.contact!, members: cluster.members },
+    cluster: { secret: cluster.secrets[0], secrets: cluster.secrets, contact: cluster.contact!, members: cluster.members },
     node: { ...node, id: node.id! },
     multicast,
     profiles,
@@ -68,22 +70,29 @@ export function validateConfig(raw: unknown, options: ValidateConfigOptions = {}
     persistence,
     logging,
     layout,
+    security: { tls },
   };
 }
 
 interface ClusterValues {
-  readonly secret: string | undefined;
+  /** Empty only when an issue was reported. */
+  readonly secrets: string[];
   readonly contact: HostPort | undefined;
   readonly members: MemberAddress[] | undefined;
 }
 
 /** The cluster section: the secret (inline or from its file), the static members, and the contact (by default the first member). */
 function checkCluster(check: ConfigChecker, config: JsonObject): ClusterValues {
-  const given = check.section(config, 'cluster', ['members']);
+  const given = check.section(config, 'cluster', ['members', 'secrets']);
   const leaves = check.leaves('cluster', given).given;
   let secret = leaves.secret as string | undefined;
   const secretFile = leaves.secretFile as string | undefined;
-  if (given.secret !== undefined && given.secretFile !== undefined) {
+  let secrets: string[] | undefined;
+  if (given.secrets !== undefined && (given.secret !== undefined || given.secretFile !== undefined)) {
+    check.add('cluster.secrets', 'give cluster.secrets, cluster.secret or cluster.secretFile, only one of them');
+  } else if (given.secrets !== undefined) {
+    secrets = checkSecretList(check, given.secrets);
+  } else if (given.secret !== undefined && given.secretFile !== undefined) {
     check.add('cluster.secretFile', 'give cluster.secret or cluster.secretFile, not both');
   } else if (secretFile !== undefined) {
     const text = check.readFile('cluster.secretFile', secretFile)?.trim();
@@ -101,7 +110,26 @@ function checkCluster(check: ConfigChecker, config: JsonObject): ClusterValues {
     if (members !== undefined && members.length > 0) contact = { host: members[0].host, port: members[0].port };
     else if (given.members === undefined) check.add('cluster.contact', 'required: the "host:port" of the initial leader or of any member (or list cluster.members)');
   }
-  return { secret, contact, members };
+  return { secrets: secrets ?? (secret !== undefined ? [secret] : []), contact, members };
+}
+
+/** cluster.secrets: 1 to 4 secrets of at least 16 characters, all different (never echoed). */
+function checkSecretList(check: ConfigChecker, given: unknown): string[] | undefined {
+  if (!Array.isArray(given) || given.length < 1 || given.length > 4) {
+    check.add('cluster.secrets', `expected an array of 1 to 4 secrets, the new one first, got ${Array.isArray(given) ? `${given.length} entries` : 'something else'}`);
+    return undefined;
+  }
+  let ok = true;
+  given.forEach((s: unknown, i) => {
+    if (typeof s !== 'string' || s.length < 16) {
+      check.add(`cluster.secrets[${i}]`, `must be a string of at least 16 characters, got ${typeof s === 'string' ? `${s.length} characters` : typeof s}`);
+      ok = false;
+    } else if (given.indexOf(s) !== i) {
+      check.add(`cluster.secrets[${i}]`, `is the same secret as cluster.secrets[${given.indexOf(s)}]`);
+      ok = false;
+    }
+  });
+  return ok ? (given as string[]) : undefined;
 }
 
 /** The node section: its id (required), and its address, which must agree with its entry in the static members. */

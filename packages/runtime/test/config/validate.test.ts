@@ -22,7 +22,7 @@ describe('config: validation', () => {
   it('fills every default and resolves paths against the config directory', () => {
     const config = validateConfig(minimal, { baseDir: '/srv/app' });
     const expected: DerechoConfig = {
-      cluster: { secret: SECRET, contact: { host: '10.0.0.1', port: 23580 }, members: undefined },
+      cluster: { secret: SECRET, secrets: [SECRET], contact: { host: '10.0.0.1', port: 23580 }, members: undefined },
       node: { id: 1, host: '127.0.0.1', port: 23580, dataDir: '/srv/app/.derecho/node-1' },
       multicast: {
         windowSize: 16,
@@ -40,6 +40,7 @@ describe('config: validation', () => {
       persistence: { enabled: true, dir: '/srv/app/.derecho/node-1/log', fsync: true, retainVersions: undefined, retainSeconds: undefined, retainBytes: undefined },
       logging: { level: 'info', remoteStacks: false },
       layout: undefined,
+      security: { tls: undefined },
     };
     expect(config).to.deep.equal(expected);
   });
