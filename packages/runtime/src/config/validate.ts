@@ -120,9 +120,11 @@ function checkNode(check: ConfigChecker, config: JsonObject, members: readonly M
       port ??= me.port;
     }
   }
+  host ??= SECTIONS.node.host.default;
   return {
     id,
-    host: host ?? SECTIONS.node.host.default,
+    host,
+    bindHost: (leaves.bindHost as string | undefined) ?? host,
     port: port ?? SECTIONS.node.port.default,
     dataDir: (leaves.dataDir as string | undefined) ?? path.resolve(check.baseDir, '.derecho', `node-${id ?? 'unknown'}`),
   };

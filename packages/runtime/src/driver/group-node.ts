@@ -151,7 +151,7 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
     });
     this.endpoint = Endpoint.open({
       nodeId: config.node.id,
-      host: config.node.host,
+      host: config.node.bindHost,
       port: config.node.port,
       secret: config.cluster.secret,
       buildHash: buildHashWithSchema(options.schemaHash),

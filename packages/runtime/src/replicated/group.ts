@@ -5,6 +5,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { Logger } from 'pino';
 import { resolveConfig } from '../config/load.js';
+import { resolveAddresses } from '../config/resolve-addresses.js';
 import type { DerechoConfig } from '../config/schema.js';
 import type { DeliverOutput } from '../core/core-io.js';
 import type { GroupView } from '../core/membership/group-view.js';
@@ -203,7 +204,7 @@ export class Group extends EventEmitter<GroupEvents> {
   }
 
   static async join(options: GroupJoinOptions): Promise<Group> {
-    const config = resolveConfig(options.config, options.argv === undefined ? { argv: process.argv.slice(2), otherArgs: 'ignore', env: options.env } : { argv: options.argv, env: options.env });
+    const config = await resolveAddresses(resolveConfig(options.config, options.argv === undefined ? { argv: process.argv.slice(2), otherArgs: 'ignore', env: options.env } : { argv: options.argv, env: options.env }));
     const names = typedNames(options);
     const layout = resolveGroupLayout(options.subgroups.map((s, i) => ({ type: names[i] ?? (s as RawSubgroupSpec).name, layout: s.layout })), config.layout);
     const factories = new Map<string, ReplicaFactory>();
