@@ -14,7 +14,7 @@ export type ResolveIpv4 = (host: string) => Promise<string>;
 const systemResolveIpv4: ResolveIpv4 = async (host) => (await lookup(host, { family: 4 })).address;
 
 /**
- * `config` with every host (node.host, node.bindHost, cluster.contact, cluster.members) an IPv4
+ * `config` with every host (node.host, node.bindHost, ops.httpHost, cluster.contact, cluster.members) an IPv4
  * address. Throws ConfigError listing every name that does not resolve, with the resolver's reason.
  */
 export async function resolveAddresses(config: DerechoConfig, resolve: ResolveIpv4 = systemResolveIpv4): Promise<DerechoConfig> {
@@ -39,10 +39,11 @@ export async function resolveAddresses(config: DerechoConfig, resolve: ResolveIp
     }
     return result;
   };
-  const { node, cluster } = config;
-  const [host, bindHost, contactHost, members] = await Promise.all([
+  const { node, cluster, ops } = config;
+  const [host, bindHost, httpHost, contactHost, members] = await Promise.all([
     one('node.host', node.host),
     one('node.bindHost', node.bindHost),
+    one('ops.httpHost', ops.httpHost),
     one('cluster.contact', cluster.contact.host),
     cluster.members === undefined ? undefined : Promise.all(cluster.members.map(async (m, i) => ({ ...m, host: await one(`cluster.members[${i}].host`, m.host) }))),
   ]);
@@ -50,6 +51,7 @@ export async function resolveAddresses(config: DerechoConfig, resolve: ResolveIp
   return {
     ...config,
     node: { ...node, host, bindHost },
+    ops: { ...ops, httpHost },
     cluster: { ...cluster, contact: { ...cluster.contact, host: contactHost }, members },
   };
 }

@@ -71,6 +71,13 @@ export interface DerechoConfig {
     readonly level: LogLevel;
     readonly remoteStacks: boolean;
   };
+  /** The operator's HTTP endpoints: /metrics (Prometheus) and /status (JSON). */
+  readonly ops: {
+    /** Off (no server) unless given. */
+    readonly httpPort: number | undefined;
+    /** Where the HTTP server listens: node.bindHost unless given. */
+    readonly httpHost: string;
+  };
   /** The subgroup layout, if the deployment gives one (otherwise the code's own layout is used). */
   readonly layout: GroupLayout | undefined;
 }
@@ -148,6 +155,10 @@ export const SECTIONS = {
   logging: {
     level: { kind: { type: 'enum', values: LOG_LEVELS }, default: 'info', doc: 'Least severe level logged.' },
     remoteStacks: { kind: { type: 'bool' }, default: false, doc: 'Replicas send the stack of an exception an RPC handler throws with the error: the caller\'s RemoteError carries it (remoteStack, and cause.stack). Off by default: a stack shows code paths to every caller.' },
+  },
+  ops: {
+    httpPort: { kind: port, doc: 'TCP port of this node\'s HTTP server for operators: GET /metrics (Prometheus text format) and GET /status (JSON: view, shards, frontiers, wedged or not). Default: off (no server).' },
+    httpHost: { kind: { type: 'host' }, doc: 'Address the HTTP server listens on. Default: node.bindHost.' },
   },
 } as const satisfies Record<string, Record<string, LeafSpec>>;
 

@@ -53,6 +53,8 @@ export function validateConfig(raw: unknown, options: ValidateConfigOptions = {}
   const logging = check.leaves('logging', check.section(raw, 'logging')).values as unknown as DerechoConfig['logging'];
 
   const layout = checkLayout(check, raw, profiles, cluster.members);
+  const opsGiven = check.leaves('ops', check.section(raw, 'ops')).given;
+  const ops = { httpPort: opsGiven.httpPort as number | undefined, httpHost: (opsGiven.httpHost as string | undefined) ?? node.bindHost };
 
   if (check.issues.length > 0) throw new ConfigError(check.issues, options.source);
   return {
@@ -63,6 +65,7 @@ export function validateConfig(raw: unknown, options: ValidateConfigOptions = {}
     failure: failureSection.values as unknown as DerechoConfig['failure'],
     persistence,
     logging,
+    ops,
     layout,
   };
 }

@@ -24,6 +24,7 @@ import { Channel, decodeControl, encodeControl } from './control-codec.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { invariant } from '../core/invariant.js';
 import { Member } from '../core/member/member.js';
+import type { ViewManager } from '../core/membership/view-manager.js';
 import type { MemberInput, MemberOutput, MemberShutdownReason } from '../core/member/member-io.js';
 import { SendBatcher } from './send-batcher.js';
 import { uninitializedChunks } from './uninitialized-chunks.js';
@@ -182,6 +183,14 @@ export class GroupNode extends EventEmitter<GroupNodeEvents> {
   get isLeader(): boolean {
     const { contact } = this.config.cluster;
     return contact.port === this.config.node.port && contact.host === this.config.node.host;
+  }
+
+  /**
+   * The membership protocol of the installed view, read-only for status and metrics (ops/): its
+   * phase, suspicions, stall reason and each shard's SST frontiers. Undefined while joining.
+   */
+  get protocol(): Pick<ViewManager, 'phase' | 'suspectedIds' | 'stallReason' | 'core' | 'view' | 'vid' | 'myRank'> | undefined {
+    return this.closed ? undefined : this.member.viewManager;
   }
 
   /** The running view (undefined before the first one starts and after shutdown). */

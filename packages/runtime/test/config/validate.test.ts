@@ -39,6 +39,7 @@ describe('config: validation', () => {
       failure: { heartbeatMs: 100, failureTimeoutMs: 2000, partitionSafety: true },
       persistence: { enabled: true, dir: '/srv/app/.derecho/node-1/log', fsync: true, retainVersions: undefined, retainSeconds: undefined, retainBytes: undefined },
       logging: { level: 'info', remoteStacks: false },
+      ops: { httpPort: undefined, httpHost: '127.0.0.1' },
       layout: undefined,
     };
     expect(config).to.deep.equal(expected);
