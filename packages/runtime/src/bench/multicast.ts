@@ -22,6 +22,7 @@ const USAGE = (kind: string): string =>
   `  --window N         send window (default 16)\n` +
   `  --smc-bytes N      largest payload sent through the SST (SMC); larger ones go through RDMC\n` +
   `  --block-bytes N    RDMC block size (default 262144)\n` +
+  `  --metrics          turn on every member's metrics and /metrics server (ops.httpPort), to measure their cost\n` +
   `  --json             print one JSON object instead of text\n`;
 
 const OPTIONS = {
@@ -30,6 +31,7 @@ const OPTIONS = {
   'smc-bytes': { type: 'string' },
   'block-bytes': { type: 'string' },
   json: { type: 'boolean' },
+  metrics: { type: 'boolean' },
 } as const;
 
 interface Parsed {
@@ -42,6 +44,7 @@ interface Parsed {
   smcBytes: number;
   blockBytes: number;
   json: boolean;
+  metrics: boolean;
 }
 
 function parse(kind: string, args: string[]): Parsed | undefined {
@@ -60,6 +63,7 @@ function parse(kind: string, args: string[]): Parsed | undefined {
     // The configuration's default (multicast.blockBytes).
     blockBytes: intValue(values['block-bytes'], '--block-bytes', 1024, 1 << 28, 256 * 1024),
     json: values.json === true,
+    metrics: values.metrics === true,
   };
 }
 
@@ -91,6 +95,7 @@ async function runKind(kind: 'bandwidth' | 'latency', args: string[]): Promise<n
     pattern: kind,
     digest: 'fast',
     timeoutMs: 600_000,
+    metrics: p.metrics,
   });
   const problems = results.flatMap((r) => r.errors.map((e) => `node ${r.nodeId}: ${e}`));
   const numSenders = senderIdsFor(p.senderSelector, results.map((r) => r.nodeId)).length;
