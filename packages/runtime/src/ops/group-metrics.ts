@@ -1,8 +1,7 @@
 /**
  * The Prometheus metrics of one member (prom-client), every one listed in docs/METRICS.md.
  * Counters move on the node's events; gauges of state (view, queues, frontiers, lag) are read when
- * scraped, so the delivery path pays one counter increment per message and nothing per scrape
- * interval. Labels are bounded by the layout: subgroup (its type and index) and shard, never node
+ * scraped, so the delivery path pays two additions of plain numbers per message. Labels are bounded by the layout: subgroup (its type and index) and shard, never node
  * ids or message contents; per-member lag is the shard's maximum (per member: GET /status).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -19,9 +18,11 @@ const VIEW_CHANGE_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
 
 type CallKind = 'ordered' | 'p2p';
 
+/** Plain numbers on the delivery path (a labelled prom-client increment hashes its labels each time); published when scraped. */
 interface SubgroupCounters {
-  readonly messages: Counter.Internal;
-  readonly bytes: Counter.Internal;
+  readonly labels: { readonly subgroup: string; readonly shard: string };
+  messages: number;
+  bytes: number;
 }
 
 export class GroupMetrics {
@@ -36,6 +37,8 @@ export class GroupMetrics {
   private readonly logSyncSeconds: Histogram<'subgroup'>;
   /** By subgroup id in the current view: its counters' children (undefined: not my subgroup). */
   private bySubgroup: (SubgroupCounters | undefined)[] = [];
+  /** Every subgroup/shard this node delivered in since it started, by label text. */
+  private readonly totals = new Map<string, SubgroupCounters>();
   /** When the running view stopped being `running` (a change began), in clock seconds. */
   private changeStartedAt: number | undefined;
   /** Persist requests not yet answered, per subgroup: [version, requested at] in version order. */
@@ -51,8 +54,27 @@ export class GroupMetrics {
     // Process and event-loop metrics (nodejs_eventloop_lag_seconds and friends).
     collectDefaultMetrics({ register: registry });
     const subgroupLabels = ['subgroup', 'shard'] as const;
-    this.delivered = new Counter({ name: 'derecho_delivered_messages_total', help: 'Messages delivered here, per subgroup ("Type/index") and shard (null messages are not counted).', labelNames: subgroupLabels, registers: [registry] });
-    this.deliveredBytes = new Counter({ name: 'derecho_delivered_bytes_total', help: 'Payload bytes delivered here, per subgroup and shard.', labelNames: subgroupLabels, registers: [registry] });
+    const totals = this.totals;
+    this.delivered = new Counter({
+      name: 'derecho_delivered_messages_total',
+      help: 'Messages delivered here, per subgroup ("Type/index") and shard (null messages are not counted).',
+      labelNames: subgroupLabels,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const t of totals.values()) this.inc(t.labels, t.messages);
+      },
+    });
+    this.deliveredBytes = new Counter({
+      name: 'derecho_delivered_bytes_total',
+      help: 'Payload bytes delivered here, per subgroup and shard.',
+      labelNames: subgroupLabels,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const t of totals.values()) this.inc(t.labels, t.bytes);
+      },
+    });
     this.viewChanges = new Counter({ name: 'derecho_view_changes_total', help: 'Views installed here after the first.', registers: [registry] });
     this.viewChangeSeconds = new Histogram({ name: 'derecho_view_change_duration_seconds', help: 'From the moment this node saw the running view stop (a failure, join or leave) to the next view installed here.', buckets: VIEW_CHANGE_BUCKETS, registers: [registry] });
     this.suspicions = new Counter({ name: 'derecho_suspicions_total', help: 'Peers this node\'s failure detector (or the data plane) reported as failed.', registers: [registry] });
@@ -198,15 +220,18 @@ export class GroupMetrics {
     this.bySubgroup = view.subgroups.map(() => undefined);
     for (const placement of view.myShards) {
       const labels = { subgroup: `${placement.type}/${placement.index}`, shard: String(placement.shard) };
-      this.bySubgroup[placement.subgroupId] = { messages: this.delivered.labels(labels), bytes: this.deliveredBytes.labels(labels) };
+      const key = `${labels.subgroup}#${labels.shard}`;
+      let counters = this.totals.get(key);
+      if (counters === undefined) this.totals.set(key, (counters = { labels, messages: 0, bytes: 0 }));
+      this.bySubgroup[placement.subgroupId] = counters;
     }
   }
 
   private onDeliver(d: DeliverOutput): void {
     const counters = this.bySubgroup[d.subgroup];
     if (counters === undefined) return;
-    counters.messages.inc();
-    counters.bytes.inc(d.payload.length);
+    counters.messages++;
+    counters.bytes += d.payload.length;
   }
 
   /** After each batch the fabric handed over: notes when the running view stops running. */
