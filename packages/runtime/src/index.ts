@@ -49,6 +49,8 @@ export {
   type ConfigIssue,
   loadConfig,
   resolveConfig,
+  resolveAddresses,
+  type ResolveIpv4,
   type LoadConfigOptions,
   NODE_OPTIONS,
   type NodeOption,

@@ -28,6 +28,8 @@ export interface MulticastRunOptions {
   readonly digest?: 'sha256' | 'fast';
   readonly timeoutMs?: number;
   readonly logLevel?: string;
+  /** Turn on every member's metrics and HTTP server (ops.httpPort), to measure what they cost. */
+  readonly metrics?: boolean;
   /**
    * Where each member runs: by default every member on 127.0.0.1 in this network namespace. With
    * `hosts`, member i runs inside network namespace hosts[i].netns (through `ip netns exec`) and
@@ -50,6 +52,7 @@ export async function runLocalMulticast(options: MulticastRunOptions): Promise<M
   if (options.hosts !== undefined && options.hosts.length !== n) throw new RangeError(`hosts must name one host per member (${n}), got ${options.hosts.length}`);
   // Each namespace has its own port space, so a fixed port serves every host there.
   const ports = options.hosts ? options.hosts.map(() => 23580) : await freeLoopbackPorts(n);
+  const httpPorts = options.metrics === true ? (options.hosts ? options.hosts.map(() => 9464) : await freeLoopbackPorts(n)) : undefined;
   const hostOf = (id: number): string => options.hosts?.[id].ip ?? '127.0.0.1';
   const memberIds = ports.map((_, i) => i);
   const secret = randomBytes(16).toString('hex');
@@ -89,6 +92,7 @@ export async function runLocalMulticast(options: MulticastRunOptions): Promise<M
             failure: { heartbeatMs: 100, failureTimeoutMs: 5000 },
             logging: { level: options.logLevel ?? 'warn' },
             ...(pki ? { security: { tls: pki.writeFiles(`node-${id}`, pki.issue(id)) } } : {}),
+            ...(httpPorts === undefined ? {} : { ops: { httpPort: httpPorts[id] } }),
           },
           numNodes: n,
           memberIds,

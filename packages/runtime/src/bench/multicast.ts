@@ -23,6 +23,7 @@ const USAGE = (kind: string): string =>
   `  --smc-bytes N      largest payload sent through the SST (SMC); larger ones go through RDMC\n` +
   `  --block-bytes N    RDMC block size (default 262144)\n` +
   `  --tls              every connection over TLS 1.3 (security.tls; certificates made with openssl)\n` +
+  `  --metrics          turn on every member's metrics and /metrics server (ops.httpPort), to measure their cost\n` +
   `  --json             print one JSON object instead of text\n`;
 
 const OPTIONS = {
@@ -32,6 +33,7 @@ const OPTIONS = {
   'block-bytes': { type: 'string' },
   json: { type: 'boolean' },
   tls: { type: 'boolean' },
+  metrics: { type: 'boolean' },
 } as const;
 
 interface Parsed {
@@ -45,6 +47,7 @@ interface Parsed {
   blockBytes: number;
   json: boolean;
   tls: boolean;
+  metrics: boolean;
 }
 
 function parse(kind: string, args: string[]): Parsed | undefined {
@@ -64,6 +67,7 @@ function parse(kind: string, args: string[]): Parsed | undefined {
     blockBytes: intValue(values['block-bytes'], '--block-bytes', 1024, 1 << 28, 256 * 1024),
     json: values.json === true,
     tls: values.tls === true,
+    metrics: values.metrics === true,
   };
 }
 
@@ -96,6 +100,7 @@ async function runKind(kind: 'bandwidth' | 'latency', args: string[]): Promise<n
     digest: 'fast',
     timeoutMs: 600_000,
     tls: p.tls,
+    metrics: p.metrics,
   });
   const problems = results.flatMap((r) => r.errors.map((e) => `node ${r.nodeId}: ${e}`));
   const numSenders = senderIdsFor(p.senderSelector, results.map((r) => r.nodeId)).length;

@@ -24,6 +24,7 @@ main(
       demo: { summary: 'the data-plane demo on 3 local processes', load: async () => (await import('./demo.js')).demoCommand },
       sim: { summary: 'replay one seed of the multicast (or --membership) simulator swarm, printing its trace', load: async () => (await import('../sim/replay.js')).simCommand },
       bench: { summary: `run a benchmark: ${Object.keys(benches).join(', ')}`, load: async () => benchCommand },
+      status: { summary: 'show a running group as one member sees it (--contact <its HTTP host:port>)', load: async () => (await import('./status-command.js')).statusCommand },
       'config-schema': { summary: 'print the JSON Schema of cluster.json (for editors)', load: async () => (await import('./config-schema.js')).configSchemaCommand },
     },
     'The replicated-object demos and the RPC benchmarks need the examples: derecho-examples demo|bench (npm start runs the foo-bar demo).',

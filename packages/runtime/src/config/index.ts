@@ -31,5 +31,7 @@ export {
   type ParsedArgs,
 } from './overrides.js';
 export { JsonSyntaxError, parseJsonText } from './json-text.js';
+export { resolveAddresses, type ResolveIpv4 } from './resolve-addresses.js';
+export { classifyHost, type HostKind } from './host-address.js';
 export { loadConfig, resolveConfig, type LoadConfigOptions } from './load.js';
 export { didYouMean, closestKey } from '../util/did-you-mean.js';

@@ -22,6 +22,9 @@ function leafType(kind: LeafType): JsonSchema {
       return { type: 'string', ...(kind.minLength !== undefined ? { minLength: kind.minLength } : {}) };
     case 'enum':
       return { enum: [...kind.values] };
+    case 'host':
+      // An IPv4 address or a host name (host-address.ts); IPv6 is refused by the validator.
+      return { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9_.-]+$' };
     case 'hostPort':
       // validate.ts's parseHostPort: "host:port", or "[ipv6]:port".
       return { type: 'string', pattern: '^(\\[[^\\]]+\\]|[^:\\s]+):[0-9]{1,5}$' };
@@ -77,7 +80,7 @@ export function clusterJsonSchema(): JsonSchema {
     type: 'object',
     properties: {
       id: leaf({ kind: nodeId, doc: 'The member\'s node id, unique in the group.' }),
-      host: leaf({ kind: { type: 'string', minLength: 1 }, doc: 'The address the member listens on.' }),
+      host: leaf({ kind: { type: 'host' }, doc: 'The address the member advertises: an IPv4 address or a host name.' }),
       port: leaf({ kind: port, default: 23580, doc: 'The member\'s one TCP port.' }),
     },
     required: ['id', 'host'],

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { show } from '../layout/show.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { classifyHost } from './host-address.js';
 import { DEFAULT_PORT, type HostPort, type LeafType } from './schema.js';
 
 /** A checked value, or the problem with it (the message after the key path). */
@@ -36,9 +37,16 @@ export const LEAF_CHECKS: { readonly [T in LeafType['type']]: LeafCheck<T> } = {
     typeof value === 'string' && kind.values.includes(value)
       ? ok(value)
       : problem(`expected one of ${kind.values.map((v) => `"${v}"`).join(', ')}, got ${show(value)}${typeof value === 'string' ? didYouMean(value, kind.values) : ''}`),
+  host: (_kind, value) => {
+    if (typeof value !== 'string' || value === '') return problem(`expected an IPv4 address or a host name, got ${show(value)}`);
+    const host = classifyHost(value);
+    return 'kind' in host ? ok(value) : problem(host.problem);
+  },
   hostPort: (_kind, value) => {
     const parsed = typeof value === 'string' ? parseHostPort(value) : undefined;
-    return parsed !== undefined ? ok(parsed) : problem(`expected "host:port" with a port from 1 to 65535 (e.g. "10.0.0.1:${DEFAULT_PORT}"), got ${show(value)}`);
+    if (parsed === undefined) return problem(`expected "host:port" with a port from 1 to 65535 (e.g. "10.0.0.1:${DEFAULT_PORT}"), got ${show(value)}`);
+    const host = classifyHost(parsed.host);
+    return 'kind' in host ? ok(parsed) : problem(host.problem);
   },
   path: (_kind, value, baseDir) => (typeof value === 'string' && value !== '' ? ok(path.resolve(baseDir, value)) : problem(`expected a non-empty path, got ${show(value)}`)),
 };

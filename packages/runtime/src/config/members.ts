@@ -25,7 +25,7 @@ export function checkMembers(check: ConfigChecker, value: unknown): MemberAddres
     }
     check.unknownKeys(entry, at, MEMBER_KEYS);
     const id = entry.id === undefined ? (check.add(`${at}.id`, 'required'), undefined) : check.leaf<number>(`${at}.id`, nodeId, entry.id);
-    const host = entry.host === undefined ? (check.add(`${at}.host`, 'required'), undefined) : check.leaf<string>(`${at}.host`, { type: 'string', minLength: 1 }, entry.host);
+    const host = entry.host === undefined ? (check.add(`${at}.host`, 'required'), undefined) : check.leaf<string>(`${at}.host`, { type: 'host' }, entry.host);
     const port = entry.port === undefined ? DEFAULT_PORT : check.leaf<number>(`${at}.port`, portKind, entry.port);
     if (id === undefined || host === undefined || port === undefined) return;
     if (firstWithId.has(id)) check.add(`${at}.id`, `duplicate id ${id} (also cluster.members[${firstWithId.get(id)}])`);

@@ -21,6 +21,8 @@ export const NODE_OPTIONS: readonly NodeOption[] = [
   { flag: '--node-id', env: 'DERECHO_NODE_ID', path: 'node.id' },
   { flag: '--host', env: 'DERECHO_HOST', path: 'node.host' },
   { flag: '--port', env: 'DERECHO_PORT', path: 'node.port' },
+  { flag: '--bind-host', env: 'DERECHO_BIND_HOST', path: 'node.bindHost' },
+  { flag: '--http-port', env: 'DERECHO_HTTP_PORT', path: 'ops.httpPort' },
   { flag: '--data-dir', env: 'DERECHO_DATA_DIR', path: 'node.dataDir' },
   { flag: '--contact', env: 'DERECHO_CONTACT', path: 'cluster.contact' },
   { flag: '--secret-file', env: 'DERECHO_SECRET_FILE', path: 'cluster.secretFile' },

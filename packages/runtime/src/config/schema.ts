@@ -45,7 +45,10 @@ export interface DerechoConfig {
   };
   readonly node: {
     readonly id: number;
+    /** The address this node advertises to the others (an IPv4 address once resolved). */
     readonly host: string;
+    /** The address this node listens on: `host` unless given (e.g. 0.0.0.0 in a container). */
+    readonly bindHost: string;
     readonly port: number;
     readonly dataDir: string;
   };
@@ -77,6 +80,13 @@ export interface DerechoConfig {
     readonly level: LogLevel;
     readonly remoteStacks: boolean;
   };
+  /** The operator's HTTP endpoints: /metrics (Prometheus) and /status (JSON). */
+  readonly ops: {
+    /** Off (no server) unless given. */
+    readonly httpPort: number | undefined;
+    /** Where the HTTP server listens: node.bindHost unless given. */
+    readonly httpHost: string;
+  };
   /** The subgroup layout, if the deployment gives one (otherwise the code's own layout is used). */
   readonly layout: GroupLayout | undefined;
   readonly security: {
@@ -100,6 +110,7 @@ export type LeafType =
   | { readonly type: 'bool' }
   | { readonly type: 'string'; readonly minLength?: number; readonly secret?: boolean }
   | { readonly type: 'enum'; readonly values: readonly string[] }
+  | { readonly type: 'host' }
   | { readonly type: 'hostPort' }
   | { readonly type: 'path' };
 
@@ -136,11 +147,12 @@ export const SECTIONS = {
   cluster: {
     secret: { kind: { type: 'string', minLength: 16, secret: true }, doc: 'Shared cluster secret (at least 16 characters); every connection proves it by HMAC. Give this, secretFile, or DERECHO_SECRET.' },
     secretFile: { kind: { type: 'path' }, doc: 'File holding the cluster secret (surrounding whitespace ignored); relative to the config file.' },
-    contact: { kind: { type: 'hostPort' }, doc: '"host:port" of the initial leader or of any member; a node whose own host:port equals it starts the group. Required unless members is given (then the first member).' },
+    contact: { kind: { type: 'hostPort' }, doc: '"host:port" of the initial leader or of any member (host: an IPv4 address or a host name); a node whose own host:port equals it starts the group. Required unless members is given (then the first member).' },
   },
   node: {
     id: { kind: nodeId, doc: 'This node\'s id, unique in the group. Required; usually given per node (--node-id / DERECHO_NODE_ID).' },
-    host: { kind: { type: 'string', minLength: 1 }, default: '127.0.0.1', doc: 'Address this node listens on and advertises (from cluster.members when listed there).' },
+    host: { kind: { type: 'host' }, default: '127.0.0.1', doc: 'Address this node advertises to the others (and listens on, unless bindHost is given): an IPv4 address or a host name, resolved to IPv4 when the node starts (from cluster.members when listed there).' },
+    bindHost: { kind: { type: 'host' }, doc: 'Address this node listens on when it differs from the address it advertises (containers, NAT), e.g. "0.0.0.0" for every interface. Default: node.host.' },
     port: { kind: port, default: DEFAULT_PORT, doc: 'The one TCP port this node listens on, for every kind of connection (from cluster.members when listed there).' },
     dataDir: { kind: { type: 'path' }, doc: 'Directory for this node\'s state. Default: ".derecho/node-<id>" beside the config file.' },
   },
@@ -169,6 +181,10 @@ export const SECTIONS = {
   logging: {
     level: { kind: { type: 'enum', values: LOG_LEVELS }, default: 'info', doc: 'Least severe level logged.' },
     remoteStacks: { kind: { type: 'bool' }, default: false, doc: 'Replicas send the stack of an exception an RPC handler throws with the error: the caller\'s RemoteError carries it (remoteStack, and cause.stack). Off by default: a stack shows code paths to every caller.' },
+  },
+  ops: {
+    httpPort: { kind: port, doc: 'TCP port of this node\'s HTTP server for operators: GET /metrics (Prometheus text format) and GET /status (JSON: view, shards, frontiers, wedged or not). Default: off (no server).' },
+    httpHost: { kind: { type: 'host' }, doc: 'Address the HTTP server listens on. Default: node.bindHost.' },
   },
 } as const satisfies Record<string, Record<string, LeafSpec>>;
 

@@ -59,6 +59,8 @@ export function validateConfig(raw: unknown, options: ValidateConfigOptions = {}
 
   const layout = checkLayout(check, raw, profiles, cluster.members);
   const tls = checkTls(check, check.section(raw, 'security', ['tls']).tls, node.id);
+  const opsGiven = check.leaves('ops', check.section(raw, 'ops')).given;
+  const ops = { httpPort: opsGiven.httpPort as number | undefined, httpHost: (opsGiven.httpHost as string | undefined) ?? node.bindHost };
 
   if (check.issues.length > 0) throw new ConfigError(check.issues, options.source);
   return {
@@ -69,6 +71,7 @@ export function validateConfig(raw: unknown, options: ValidateConfigOptions = {}
     failure: failureSection.values as unknown as DerechoConfig['failure'],
     persistence,
     logging,
+    ops,
     layout,
     security: { tls },
   };
@@ -152,9 +155,11 @@ function checkNode(check: ConfigChecker, config: JsonObject, members: readonly M
       port ??= me.port;
     }
   }
+  host ??= SECTIONS.node.host.default;
   return {
     id,
-    host: host ?? SECTIONS.node.host.default,
+    host,
+    bindHost: (leaves.bindHost as string | undefined) ?? host,
     port: port ?? SECTIONS.node.port.default,
     dataDir: (leaves.dataDir as string | undefined) ?? path.resolve(check.baseDir, '.derecho', `node-${id ?? 'unknown'}`),
   };

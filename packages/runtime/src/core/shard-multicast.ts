@@ -66,6 +66,14 @@ export interface ShardContext {
   readonly payloadChunks?: ChunkAllocator;
 }
 
+/** One member's progress in a shard, read from the SST (`row` is its rank in the view). */
+export interface MemberFrontier {
+  readonly row: number;
+  readonly deliveredSeq: number;
+  readonly persistedVersion: Version;
+  readonly stabilityFrontierUs: number;
+}
+
 export class ShardMulticast {
   readonly subgroup: number;
   readonly shardIndex: number;
@@ -802,6 +810,19 @@ export class ShardMulticast {
 
   get globalPersistedVersion(): Version {
     return this.globalPersisted;
+  }
+
+  /**
+   * Every member's frontiers as my copy of the SST shows them (for status and metrics): the seq
+   * it delivered through, the version it persisted through, and its stability frontier (us).
+   */
+  memberFrontiers(): MemberFrontier[] {
+    return this.memberRows.map((row) => ({
+      row,
+      deliveredSeq: this.table.i32('deliveredNum', row, this.subgroup),
+      persistedVersion: this.table.i64('persistedNum', row, this.subgroup),
+      stabilityFrontierUs: this.table.u64('localStabilityFrontier', row, this.subgroup),
+    }));
   }
 
   /** Re-derives my row's multicast columns from local state and checks them (for tests/sim). */

@@ -79,7 +79,7 @@ export class GroupNode extends MemberShell {
     const me: MemberAddress = { id: config.node.id, host: config.node.host, port: config.node.port };
     const endpoint = Endpoint.open({
       nodeId: config.node.id,
-      host: config.node.host,
+      host: config.node.bindHost,
       port: config.node.port,
       secret: config.cluster.secrets,
       tls: config.security.tls && { ca: config.security.tls.ca, cert: config.security.tls.cert, key: config.security.tls.key },

@@ -5,6 +5,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { Logger } from 'pino';
 import { resolveConfig } from '../config/load.js';
+import { resolveAddresses } from '../config/resolve-addresses.js';
 import type { DerechoConfig } from '../config/schema.js';
 import type { DeliverOutput } from '../core/core-io.js';
 import type { GroupView } from '../core/membership/group-view.js';
@@ -26,6 +27,8 @@ import { RawSubgroup } from './raw-subgroup.js';
 import { checkClassAgainstSchema } from './schema-check.js';
 import { checkSnapshotOptions, createSnapshotShard, snapshotInstant, type SnapshotOptions, type SnapshotShard } from './snapshot.js';
 import type { TimeLike } from '../rpc/historical-read.js';
+import { GroupMetrics } from '../ops/group-metrics.js';
+import { OpsServer } from '../ops/ops-server.js';
 import { createPeerCaller, createReplicatedHandle, type PeerCaller, type ReplicatedHandle, type SubgroupTarget } from './typed-subgroup.js';
 
 /** A raw subgroup: byte multicast under a name, with its layout. */
@@ -147,6 +150,8 @@ export class Group extends EventEmitter<GroupEvents> {
     rpc?: { schema: WireSchema; wireClasses?: WireClassTable; factories: Map<string, ReplicaFactory> },
     private readonly dirLock?: DirectoryLock,
     private readonly restartLog?: RestartLog,
+    /** Present when the configuration turns the operator endpoints on (ops.httpPort). */
+    private readonly metrics?: GroupMetrics,
   ) {
     super();
     if (rpc !== undefined) {
@@ -160,7 +165,10 @@ export class Group extends EventEmitter<GroupEvents> {
           multicast: (subgroupId, payload) => node.send(subgroupId, payload, true, true),
           sendP2P: (to, chunks) => node.sendP2P(to, chunks),
           dropPeer: (peer, why) => node.dropPeer(peer, why),
-          persisted: (subgroupId, version) => node.persisted(subgroupId, version),
+          persisted: (subgroupId, version) => {
+            metrics?.persisted(subgroupId, version);
+            node.persisted(subgroupId, version);
+          },
           stabilityFrontierUs: (subgroupId) => node.stabilityFrontierUs(subgroupId),
           persistenceFailed: (subgroupId, error) => this.leaveAfterDiskFailure(subgroupId, error),
         },
@@ -173,7 +181,10 @@ export class Group extends EventEmitter<GroupEvents> {
       node.setRpcHandler((from, frame) => engine.onFrame(from, frame));
       node.on('peerFailed', (f) => engine.onPeerFailed(f.nodeId, f.reason));
       node.setPersistenceHandler({
-        persist: (subgroupId, version) => engine.onPersist(subgroupId, version),
+        persist: (subgroupId, version) => {
+          metrics?.persistRequested(subgroupId, version);
+          engine.onPersist(subgroupId, version);
+        },
         globalPersisted: (subgroupId, version) => engine.onGlobalPersisted(subgroupId, version),
       });
       node.setStateHandler({
@@ -199,6 +210,8 @@ export class Group extends EventEmitter<GroupEvents> {
       // Removed, partitioned or left: calls still waiting for replies can never get them.
       const event = this.diskFailure !== undefined && e.reason === 'left' ? { reason: e.reason, message: `${e.message}, because ${this.diskFailure.message}` } : e;
       this.stopped = true;
+      // The process may exit once the node stopped: the HTTP server must not hold it.
+      this.stopOps();
       this.closing = this.rpc?.close(event.message);
       void this.releaseDirectoryAfterClose();
       this.emit('shutdown', event);
@@ -215,7 +228,7 @@ export class Group extends EventEmitter<GroupEvents> {
   }
 
   static async join(options: GroupJoinOptions): Promise<Group> {
-    const config = resolveConfig(options.config, options.argv === undefined ? { argv: process.argv.slice(2), otherArgs: 'ignore', env: options.env } : { argv: options.argv, env: options.env });
+    const config = await resolveAddresses(resolveConfig(options.config, options.argv === undefined ? { argv: process.argv.slice(2), otherArgs: 'ignore', env: options.env } : { argv: options.argv, env: options.env }));
     const names = typedNames(options);
     const layout = resolveGroupLayout(options.subgroups.map((s, i) => ({ type: names[i] ?? (s as RawSubgroupSpec).name, layout: s.layout })), config.layout);
     const factories = new Map<string, ReplicaFactory>();
@@ -231,8 +244,9 @@ export class Group extends EventEmitter<GroupEvents> {
     const writesLogs = schema !== undefined && config.persistence.enabled && layout.some((entry) => factories.has(entry.type) && hasPersistentShard(entry.layout));
     const dirLock = writesLogs ? lockDirectory(config.persistence.dir) : undefined;
     let restartLog: RestartLog | undefined;
-    let node: GroupNode;
+    let node: GroupNode | undefined;
     let group: Group;
+    let metrics: GroupMetrics | undefined;
     try {
       // The views and ragged trims a total restart reads, next to the replicas' logs.
       restartLog = dirLock === undefined ? undefined : RestartLog.open(config.persistence.dir, { fsync: config.persistence.fsync });
@@ -245,23 +259,43 @@ export class Group extends EventEmitter<GroupEvents> {
         node.log.warn({ file: recovery.file, droppedBytes: recovery.droppedBytes }, 'cut a torn tail of %d bytes from %s (%s): a write cut short by a crash before it was durable', recovery.droppedBytes, recovery.file, recovery.droppedReason);
       }
       // Subscribe before joining: the first deliveries can come with the view's start.
-      group = new Group(node, config, schema === undefined ? undefined : { schema, wireClasses: options.wireClasses, factories }, dirLock, restartLog);
+      metrics = config.ops.httpPort === undefined ? undefined : new GroupMetrics(node);
+      group = new Group(node, config, schema === undefined ? undefined : { schema, wireClasses: options.wireClasses, factories }, dirLock, restartLog, metrics);
+      // Served while joining too: /status then says what the join waits for.
+      if (metrics !== undefined) group.opsServer = await OpsServer.start(node, metrics, config.ops.httpHost, config.ops.httpPort!);
     } catch (err) {
+      metrics?.close();
+      node?.close();
       await restartLog?.close().catch(() => undefined);
       dirLock?.release();
       throw err;
     }
     try {
-      await node.start();
+      await node!.start();
     } catch (err) {
+      group.stopOps();
       void group.releaseDirectoryAfterClose();
       throw group.fatal ?? err;
     }
     if (group.fatal !== undefined) {
+      group.stopOps();
       void group.releaseDirectoryAfterClose();
       throw group.fatal;
     }
     return group;
+  }
+
+  /** The HTTP server of /metrics and /status, when ops.httpPort is set. */
+  get opsPort(): number | undefined {
+    return this.opsServer?.port;
+  }
+
+  private opsServer: OpsServer | undefined;
+
+  private stopOps(): void {
+    void this.opsServer?.close();
+    this.opsServer = undefined;
+    this.metrics?.close();
   }
 
   /** Receive-path counters (wake-ups, remote writes, deliveries) since this node started. */
@@ -378,6 +412,7 @@ export class Group extends EventEmitter<GroupEvents> {
       shard,
       members: () => this.node.view?.subgroups[subgroupId]?.shards[shard]?.members ?? [],
       queued: () => this.node.queuedSends(subgroupId),
+      onCall: this.metrics === undefined ? undefined : (kind, settled) => this.metrics!.timeCall(kind, settled),
       whenWritable: (maxQueued) => {
         const queued = (): number => this.node.queuedSends(subgroupId);
         if (queued() < maxQueued) return Promise.resolve();
@@ -462,6 +497,7 @@ export class Group extends EventEmitter<GroupEvents> {
   close(): Promise<void> {
     if (this.closed) return this.released ?? this.closing ?? Promise.resolve();
     this.closed = true;
+    this.stopOps();
     this.closing ??= this.rpc?.close('the group was closed');
     this.node.close();
     this.removeAllListeners();

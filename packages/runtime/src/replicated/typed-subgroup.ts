@@ -55,6 +55,8 @@ export interface SubgroupTarget {
   members(): readonly NodeId[];
   queued(): number;
   whenWritable(maxQueued: number): Promise<void>;
+  /** Told of every call made through the handle, with a promise that settles at its last reply (metrics). */
+  readonly onCall?: (kind: 'ordered' | 'p2p', settled: Promise<unknown>) => void;
 }
 
 export function methodsOf(target: SubgroupTarget, kind: 'ordered' | 'p2p'): MethodCodec[] {
@@ -86,7 +88,17 @@ export function guarded<S extends object>(methods: Record<string, unknown>, what
 function orderedStub<T>(target: SubgroupTarget): OrderedStub<T> {
   const stub: Record<string, unknown> = {};
   const codecs = methodsOf(target, 'ordered');
-  for (const codec of codecs) stub[codec.methodName] = (...args: unknown[]) => target.engine.callOrdered(target.subgroupId, codec, args);
+  const onCall = target.onCall;
+  for (const codec of codecs) {
+    stub[codec.methodName] =
+      onCall === undefined
+        ? (...args: unknown[]) => target.engine.callOrdered(target.subgroupId, codec, args)
+        : (...args: unknown[]) => {
+            const results = target.engine.callOrdered(target.subgroupId, codec, args);
+            onCall('ordered', results.all());
+            return results;
+          };
+  }
   return guarded(stub, `${target.className}.ordered (the @Ordered() methods)`, codecs.map((c) => c.methodName));
 }
 
@@ -94,7 +106,14 @@ function orderedStub<T>(target: SubgroupTarget): OrderedStub<T> {
 function p2pMethods(target: SubgroupTarget, nodeId: NodeId, what: string, selector: HistoricalSelector | undefined): Record<string, unknown> {
   const stub: Record<string, unknown> = {};
   const codecs = methodsOf(target, 'p2p');
-  for (const codec of codecs) stub[codec.methodName] = (...args: unknown[]) => target.engine.callP2P(target.subgroupId, nodeId, codec, args, selector);
+  const onCall = target.onCall;
+  for (const codec of codecs) {
+    stub[codec.methodName] = (...args: unknown[]) => {
+      const reply = target.engine.callP2P(target.subgroupId, nodeId, codec, args, selector);
+      onCall?.('p2p', reply);
+      return reply;
+    };
+  }
   return guarded(stub, what, codecs.map((c) => c.methodName));
 }
 

@@ -14,6 +14,7 @@ import type { GroupView } from '../core/membership/group-view.js';
 import { describeViewChange, type ViewChange } from '../core/membership/view-change.js';
 import { ControlMessageError, type ControlMessage } from '../core/member/control-messages.js';
 import { Member, type MemberOptions } from '../core/member/member.js';
+import type { ViewManager } from '../core/membership/view-manager.js';
 import type { MemberInput, MemberOutput, MemberShutdownReason } from '../core/member/member-io.js';
 import type { Clock, ClockTimer } from '../io/clock.js';
 import type { Fabric, FabricBatch } from '../io/fabric.js';
@@ -502,6 +503,14 @@ export class MemberShell extends EventEmitter<MemberShellEvents> {
       // Not in that subgroup in the current view.
     }
     return this.sends.queued(subgroup) + inCore;
+  }
+
+  /**
+   * The membership protocol of the installed view, read-only for status and metrics (ops/): its
+   * phase, suspicions, stall reason and each shard's SST frontiers. Undefined while joining.
+   */
+  get protocol(): Pick<ViewManager, 'phase' | 'suspectedIds' | 'stallReason' | 'core' | 'view' | 'vid' | 'myRank'> | undefined {
+    return this.closed ? undefined : this.member.viewManager;
   }
 
   /**

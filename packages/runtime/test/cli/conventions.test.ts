@@ -32,7 +32,7 @@ describe('derecho command conventions', function () {
   this.timeout(180_000);
 
   it('--help of the program and of every command and benchmark exits 0 and prints usage', () => {
-    const helps = [['--help'], ['-h'], ['demo', '--help'], ['sim', '--help'], ['config-schema', '--help'], ['bench', '--help'], ...Object.keys(benches).map((name) => ['bench', name, '--help'])];
+    const helps = [['--help'], ['-h'], ['demo', '--help'], ['sim', '--help'], ['config-schema', '--help'], ['status', '--help'], ['bench', '--help'], ...Object.keys(benches).map((name) => ['bench', name, '--help'])];
     for (const args of helps) {
       const r = derecho(args);
       expect(r.code, `derecho ${args.join(' ')}: ${r.stderr}`).to.equal(0);
@@ -52,9 +52,11 @@ describe('derecho command conventions', function () {
   });
 
   it('bad usage exits 2 with one line naming the problem and where to look', () => {
-    expectUsageError([], /^derecho: missing <command>; one of: init, demo, sim, bench, config-schema \(see derecho --help\)$/);
+    expectUsageError([], /^derecho: missing <command>; one of: init, demo, sim, bench, status, config-schema \(see derecho --help\)$/);
     expectUsageError(['config-schema', 'extra'], /^derecho config-schema: Unexpected argument 'extra'/);
     expectUsageError(['nope'], /^derecho: unknown command "nope"/);
+    expectUsageError(['status'], /^derecho status: --contact <host:port> is required: the HTTP address of any member \(see derecho status --help\)$/);
+    expectUsageError(['status', '--contact', 'nohost'], /^derecho status: --contact: expected host:port, got "nohost"/);
     expectUsageError(['sim'], /^derecho sim: missing --seed N/);
     expectUsageError(['sim', '--seed', '1', '--frobnicate'], /^derecho sim: Unknown option '--frobnicate' \(see derecho sim --help\)$/);
     expectUsageError(['bench'], /^derecho bench: missing <name>; one of: bandwidth, latency/);

@@ -43,7 +43,7 @@ describe('config: loading from files', () => {
     const file = path.join(dir, 'etc', 'cluster.json');
     const config = loadConfig({ path: file, argv: ['--node-id', '1'], env: {} });
     expect(config.cluster.secret).to.equal(SECRET);
-    expect(config.node).to.deep.equal({ id: 1, host: '127.0.0.1', port: 23581, dataDir: path.join(dir, 'etc', '.derecho', 'node-1') });
+    expect(config.node).to.deep.equal({ id: 1, host: '127.0.0.1', bindHost: '127.0.0.1', port: 23581, dataDir: path.join(dir, 'etc', '.derecho', 'node-1') });
     expect(config.cluster.contact).to.deep.equal({ host: '127.0.0.1', port: 23580 });
     expect(config.persistence.dir).to.equal(path.join(dir, 'logs'));
     expect(config.layout?.[0].type).to.equal('KV');
@@ -66,7 +66,7 @@ describe('config: loading from files', () => {
     const file = path.join(dir, 'nope.json');
     expect(messageOf(() => loadConfig({ path: file, argv: ['--prot', '1'], env: {} }))).to.equal(
       'invalid configuration (2 problems):\n' +
-        '  --prot: unknown option (did you mean "--port"?); options: --config, --set, --node-id, --host, --port, --data-dir, --contact, --secret-file, --log-level, --persistence-dir\n' +
+        '  --prot: unknown option (did you mean "--port"?); options: --config, --set, --node-id, --host, --port, --bind-host, --http-port, --data-dir, --contact, --secret-file, --log-level, --persistence-dir\n' +
         `  ${file}: cannot read the config file: ENOENT: no such file or directory, open '${file}'`,
     );
   });
@@ -75,7 +75,7 @@ describe('config: loading from files', () => {
     const file = path.join(dir, 'bad-values.json');
     expect(messageOf(() => loadConfig({ path: file, argv: ['--node-id', 'x', '--bogus'], env: { DERECHO_LOG_LEVEL: 'chatty' } }))).to.equal(
       `invalid configuration in ${file} (4 problems):\n` +
-        '  --bogus: unknown option; options: --config, --set, --node-id, --host, --port, --data-dir, --contact, --secret-file, --log-level, --persistence-dir\n' +
+        '  --bogus: unknown option; options: --config, --set, --node-id, --host, --port, --bind-host, --http-port, --data-dir, --contact, --secret-file, --log-level, --persistence-dir\n' +
         '  --node-id (config.node.id): expected a node id (an integer from 0 to 4294967295), got "x"\n' +
         '  config.multicast.windowSize: expected a positive integer, got "16"\n' +
         '  DERECHO_LOG_LEVEL (config.logging.level): expected one of "trace", "debug", "info", "warn", "error", "fatal", "silent", got "chatty"',

@@ -20,7 +20,7 @@ describe('config: flags and environment', () => {
   it('refuses unknown flags (with a suggestion), missing values, and the secret on the command line', () => {
     const { issues } = parseConfigArgs(['--node_id', '3', '--port', '--secret', 'hunter2hunter2hunter2', '--set', 'multicast.windowsize=4', '--set', 'nokey', 'stray', '--host']);
     expect(issues.map((i) => `${i.path}: ${i.message}`)).to.deep.equal([
-      '--node_id: unknown option (did you mean "--node-id"?); options: --config, --set, --node-id, --host, --port, --data-dir, --contact, --secret-file, --log-level, --persistence-dir',
+      '--node_id: unknown option (did you mean "--node-id"?); options: --config, --set, --node-id, --host, --port, --bind-host, --http-port, --data-dir, --contact, --secret-file, --log-level, --persistence-dir',
       '--port: expected a value after it',
       '--secret: the cluster secret is not accepted on the command line (other users can read it with ps); use DERECHO_SECRET, --secret-file or cluster.secret in the file',
       '--set multicast.windowsize: unknown key "multicast.windowsize" (did you mean "multicast.windowSize"?)',

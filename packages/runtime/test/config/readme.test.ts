@@ -22,6 +22,8 @@ function typeColumn(kind: LeafType): string {
       return (kind.minLength ?? 1) > 1 ? `string, ≥ ${kind.minLength} characters` : 'string';
     case 'enum':
       return kind.values.map((v) => `\`${v}\``).join(' \\| ');
+    case 'host':
+      return 'IPv4 address or host name';
     case 'hostPort':
       return '`"host:port"`';
     case 'path':

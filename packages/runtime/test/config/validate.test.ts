@@ -23,7 +23,7 @@ describe('config: validation', () => {
     const config = validateConfig(minimal, { baseDir: '/srv/app' });
     const expected: DerechoConfig = {
       cluster: { secret: SECRET, secrets: [SECRET], contact: { host: '10.0.0.1', port: 23580 }, members: undefined },
-      node: { id: 1, host: '127.0.0.1', port: 23580, dataDir: '/srv/app/.derecho/node-1' },
+      node: { id: 1, host: '127.0.0.1', bindHost: '127.0.0.1', port: 23580, dataDir: '/srv/app/.derecho/node-1' },
       multicast: {
         windowSize: 16,
         maxPayloadBytes: 10240,
@@ -39,6 +39,7 @@ describe('config: validation', () => {
       failure: { heartbeatMs: 100, failureTimeoutMs: 2000, blockedLoopLimitMs: 20000, partitionSafety: true },
       persistence: { enabled: true, dir: '/srv/app/.derecho/node-1/log', fsync: true, retainVersions: undefined, retainSeconds: undefined, retainBytes: undefined },
       logging: { level: 'info', remoteStacks: false },
+      ops: { httpPort: undefined, httpHost: '127.0.0.1' },
       layout: undefined,
       security: { tls: undefined },
     };
@@ -49,7 +50,7 @@ describe('config: validation', () => {
     const config = validateConfig(
       {
         $schema: './derecho.schema.json',
-        cluster: { secret: SECRET, contact: '[::1]:4000' },
+        cluster: { secret: SECRET, contact: 'seed.example:4000' },
         node: { id: 4294967295, host: '10.1.1.1', port: 4001, dataDir: 'data/n' },
         multicast: { windowSize: 8, maxPayloadBytes: 1 << 20, maxReplyPayloadBytes: 100, maxSmcPayloadBytes: 4096, blockBytes: 65536, sendAlgorithm: 'chain', maxP2pRequestBytes: 1, maxP2pReplyBytes: 2, p2pWindowSize: 3 },
         profiles: { LARGE: { windowSize: 3, maxPayloadBytes: 102400, blockBytes: 10240 } },
@@ -60,8 +61,8 @@ describe('config: validation', () => {
       },
       { baseDir: '/srv/app' },
     );
-    expect(config.cluster.contact).to.deep.equal({ host: '::1', port: 4000 });
-    expect(config.node).to.deep.equal({ id: 4294967295, host: '10.1.1.1', port: 4001, dataDir: '/srv/app/data/n' });
+    expect(config.cluster.contact).to.deep.equal({ host: 'seed.example', port: 4000 });
+    expect(config.node).to.deep.equal({ id: 4294967295, host: '10.1.1.1', bindHost: '10.1.1.1', port: 4001, dataDir: '/srv/app/data/n' });
     expect(config.multicast.sendAlgorithm).to.equal('chain');
     expect(config.persistence).to.deep.equal({ enabled: false, dir: '/var/lib/derecho', fsync: false, retainVersions: 1000, retainSeconds: 60, retainBytes: 1048576 });
     expect(config.failure).to.deep.equal({ heartbeatMs: 1, failureTimeoutMs: 100, blockedLoopLimitMs: 5000, partitionSafety: false });
@@ -124,7 +125,7 @@ describe('config: validation', () => {
   it('checks value ranges and the heartbeat against the timeout', () => {
     expect(problems({ ...minimal, node: { id: -1, port: 70000, host: '' } })).to.deep.equal([
       'config.node.id: expected a node id (an integer from 0 to 4294967295), got -1',
-      'config.node.host: expected a non-empty string, got ""',
+      'config.node.host: expected an IPv4 address or a host name, got ""',
       'config.node.port: expected a port number (an integer from 1 to 65535), got 70000',
     ]);
     expect(problems({ ...minimal, failure: { heartbeatMs: 5000 } })).to.deep.equal(['config.failure.heartbeatMs: must be less than failureTimeoutMs (2000), got 5000']);
