@@ -68,6 +68,12 @@ export interface DerechoConfig {
     readonly level: LogLevel;
     readonly remoteStacks: boolean;
   };
+  /** The HTTP/JSON gateway this member serves (none unless `port` is set). */
+  readonly gateway: {
+    readonly port?: number;
+    readonly host: string;
+    readonly maxBodyBytes: number;
+  };
   /** The subgroup layout, if the deployment gives one (otherwise the code's own layout is used). */
   readonly layout: GroupLayout | undefined;
 }
@@ -143,6 +149,11 @@ export const SECTIONS = {
   logging: {
     level: { kind: { type: 'enum', values: LOG_LEVELS }, default: 'info', doc: 'Least severe level logged.' },
     remoteStacks: { kind: { type: 'bool' }, default: false, doc: 'Replicas send the stack of an exception an RPC handler throws with the error: the caller\'s RemoteError carries it (remoteStack, and cause.stack). Off by default: a stack shows code paths to every caller.' },
+  },
+  gateway: {
+    port: { kind: port, doc: 'Serve the HTTP/JSON gateway (POST/GET /v1/<Class>/<shard>/<method>, /openapi.json, /healthz, /readyz) on this port. Default: no gateway. Must differ from node.port.' },
+    host: { kind: { type: 'string', minLength: 1 }, default: '127.0.0.1', doc: 'Address the gateway listens on.' },
+    maxBodyBytes: { kind: bytes(), default: 1048576, doc: 'Largest request body the gateway accepts; larger ones get 413 and never reach the members.' },
   },
 } as const satisfies Record<string, Record<string, LeafSpec>>;
 

@@ -51,6 +51,8 @@ export function validateConfig(raw: unknown, options: ValidateConfigOptions = {}
     dir: (persistenceSection.given.dir as string | undefined) ?? path.join(node.dataDir, 'log'),
   };
   const logging = check.leaves('logging', check.section(raw, 'logging')).values as unknown as DerechoConfig['logging'];
+  const gateway = check.leaves('gateway', check.section(raw, 'gateway')).values as unknown as DerechoConfig['gateway'];
+  if (gateway.port !== undefined && gateway.port === node.port) check.add('gateway.port', `${gateway.port} is node.port, the member's own port; give the gateway another one`);
 
   const layout = checkLayout(check, raw, profiles, cluster.members);
 
@@ -63,6 +65,7 @@ export function validateConfig(raw: unknown, options: ValidateConfigOptions = {}
     failure: failureSection.values as unknown as DerechoConfig['failure'],
     persistence,
     logging,
+    gateway,
     layout,
   };
 }
