@@ -16,6 +16,7 @@ import { resolveGroupLayout } from '../layout/group-layout.js';
 import type { TypeLayout } from '../layout/spec.js';
 import { SchemaCodec } from '../rpc/marshal.js';
 import type { WireClassTable, WireSchema } from '../rpc/marshal-schema.js';
+import { Gateway } from '../gateway/gateway.js';
 import { RpcEngine, type ReplicaFactory } from '../rpc/rpc-engine.js';
 import type { ViewChange } from '../core/membership/view-change.js';
 import { InadequateViewError, GroupClosedError, NotAMemberError, UnknownSubgroupError } from './errors.js';
@@ -199,6 +200,7 @@ export class Group extends EventEmitter<GroupEvents> {
       // Removed, partitioned or left: calls still waiting for replies can never get them.
       const event = this.diskFailure !== undefined && e.reason === 'left' ? { reason: e.reason, message: `${e.message}, because ${this.diskFailure.message}` } : e;
       this.stopped = true;
+      void this.gateway?.close();
       this.closing = this.rpc?.close(event.message);
       void this.releaseDirectoryAfterClose();
       this.emit('shutdown', event);
@@ -261,7 +263,40 @@ export class Group extends EventEmitter<GroupEvents> {
       void group.releaseDirectoryAfterClose();
       throw group.fatal;
     }
+    if (config.gateway.port !== undefined) {
+      try {
+        await group.startGateway(config.gateway.port);
+      } catch (err) {
+        await group.close();
+        throw err;
+      }
+    }
     return group;
+  }
+
+  /** The port of the HTTP/JSON gateway this member serves (config `gateway.port`), if any. */
+  get gatewayPort(): number | undefined {
+    return this.gateway?.port;
+  }
+
+  private gateway: Gateway | undefined;
+
+  private async startGateway(port: number): Promise<void> {
+    const engine = this.rpc;
+    if (engine === undefined) throw new TypeError('config gateway.port is set, but this member has no typed subgroups for a gateway to serve (pass { type } subgroups and the generated schema to Group.join)');
+    const node = this.node;
+    this.gateway = await Gateway.start(
+      {
+        nodeId: node.nodeId,
+        codec: engine.codec,
+        log: node.log,
+        view: () => (this.closed || this.stopped ? undefined : node.view),
+        notReady: () => (this.closed || this.stopped ? 'this member has stopped' : node.view === undefined ? 'no view is installed yet' : node.inadequateReason),
+        callOrdered: (subgroupId, codec, args, callId) => engine.callOrdered(subgroupId, codec, args, callId),
+        callP2P: (subgroupId, target, codec, args) => engine.callP2P(subgroupId, target, codec, args),
+      },
+      { port, host: this.config.gateway.host, maxBodyBytes: this.config.gateway.maxBodyBytes },
+    );
   }
 
   /** Receive-path counters (wake-ups, remote writes, deliveries) since this node started. */
@@ -462,6 +497,7 @@ export class Group extends EventEmitter<GroupEvents> {
   close(): Promise<void> {
     if (this.closed) return this.released ?? this.closing ?? Promise.resolve();
     this.closed = true;
+    void this.gateway?.close();
     this.closing ??= this.rpc?.close('the group was closed');
     this.node.close();
     this.removeAllListeners();
