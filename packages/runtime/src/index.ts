@@ -97,7 +97,8 @@ export type { ReplicatedHandle, PeerCaller } from './replicated/typed-subgroup.j
 export type { SnapshotShard, SnapshotOptions } from './replicated/snapshot.js';
 export { StaleSchemaError } from './replicated/schema-check.js';
 export { currentVersion, type AppliedVersion } from './rpc/current-version.js';
-export { RemoteError, NodeRemovedError, SenderRemovedError, InvalidNodeError, RpcWireError, HistoricalReadError, type HistoricalRefusal } from './rpc/rpc-errors.js';
+export { RemoteError, NodeRemovedError, SenderRemovedError, InvalidNodeError, RpcWireError, HistoricalReadError, DuplicateCallError, type HistoricalRefusal } from './rpc/rpc-errors.js';
+export type { CallId } from './rpc/call-id.js';
 export { isCallError, type CallError, type CallPromise } from './rpc/call-errors.js';
 export { RawSubgroup, type RawDelivery, type RawSubgroupEvents } from './replicated/raw-subgroup.js';
 export { NotAMemberError, UnknownSubgroupError, GroupClosedError, InadequateViewError } from './replicated/errors.js';

@@ -87,6 +87,12 @@ export interface DerechoConfig {
     /** Where the HTTP server listens: node.bindHost unless given. */
     readonly httpHost: string;
   };
+  /** The HTTP/JSON gateway this member serves (none unless `port` is set). */
+  readonly gateway: {
+    readonly port?: number;
+    readonly host: string;
+    readonly maxBodyBytes: number;
+  };
   /** The subgroup layout, if the deployment gives one (otherwise the code's own layout is used). */
   readonly layout: GroupLayout | undefined;
   readonly security: {
@@ -185,6 +191,11 @@ export const SECTIONS = {
   ops: {
     httpPort: { kind: port, doc: 'TCP port of this node\'s HTTP server for operators: GET /metrics (Prometheus text format) and GET /status (JSON: view, shards, frontiers, wedged or not). Default: off (no server).' },
     httpHost: { kind: { type: 'host' }, doc: 'Address the HTTP server listens on. Default: node.bindHost.' },
+  },
+  gateway: {
+    port: { kind: port, doc: 'Serve the HTTP/JSON gateway (POST/GET /v1/<Class>/<shard>/<method>, /openapi.json, /healthz, /readyz) on this port. Default: no gateway. Must differ from node.port.' },
+    host: { kind: { type: 'string', minLength: 1 }, default: '127.0.0.1', doc: 'Address the gateway listens on.' },
+    maxBodyBytes: { kind: bytes(), default: 1048576, doc: 'Largest request body the gateway accepts; larger ones get 413 and never reach the members.' },
   },
 } as const satisfies Record<string, Record<string, LeafSpec>>;
 

@@ -56,6 +56,8 @@ export function validateConfig(raw: unknown, options: ValidateConfigOptions = {}
     ...(signing === undefined ? {} : { signing }),
   };
   const logging = check.leaves('logging', check.section(raw, 'logging')).values as unknown as DerechoConfig['logging'];
+  const gateway = check.leaves('gateway', check.section(raw, 'gateway')).values as unknown as DerechoConfig['gateway'];
+  if (gateway.port !== undefined && gateway.port === node.port) check.add('gateway.port', `${gateway.port} is node.port, the member's own port; give the gateway another one`);
 
   const layout = checkLayout(check, raw, profiles, cluster.members);
   const tls = checkTls(check, check.section(raw, 'security', ['tls']).tls, node.id);
@@ -72,6 +74,7 @@ export function validateConfig(raw: unknown, options: ValidateConfigOptions = {}
     persistence,
     logging,
     ops,
+    gateway,
     layout,
     security: { tls },
   };

@@ -17,6 +17,7 @@ import { resolveGroupLayout } from '../layout/group-layout.js';
 import type { TypeLayout } from '../layout/spec.js';
 import { SchemaCodec } from '../rpc/marshal.js';
 import type { WireClassTable, WireSchema } from '../rpc/marshal-schema.js';
+import { Gateway } from '../gateway/gateway.js';
 import { RpcEngine, type ReplicaFactory } from '../rpc/rpc-engine.js';
 import type { ViewChange } from '../core/membership/view-change.js';
 import { InadequateViewError, GroupClosedError, NotAMemberError, UnknownSubgroupError } from './errors.js';
@@ -212,6 +213,7 @@ export class Group extends EventEmitter<GroupEvents> {
       this.stopped = true;
       // The process may exit once the node stopped: the HTTP server must not hold it.
       this.stopOps();
+      void this.gateway?.close();
       this.closing = this.rpc?.close(event.message);
       void this.releaseDirectoryAfterClose();
       this.emit('shutdown', event);
@@ -282,6 +284,14 @@ export class Group extends EventEmitter<GroupEvents> {
       void group.releaseDirectoryAfterClose();
       throw group.fatal;
     }
+    if (config.gateway.port !== undefined) {
+      try {
+        await group.startGateway(config.gateway.port);
+      } catch (err) {
+        await group.close();
+        throw err;
+      }
+    }
     return group;
   }
 
@@ -296,6 +306,31 @@ export class Group extends EventEmitter<GroupEvents> {
     void this.opsServer?.close();
     this.opsServer = undefined;
     this.metrics?.close();
+  }
+
+  /** The port of the HTTP/JSON gateway this member serves (config `gateway.port`), if any. */
+  get gatewayPort(): number | undefined {
+    return this.gateway?.port;
+  }
+
+  private gateway: Gateway | undefined;
+
+  private async startGateway(port: number): Promise<void> {
+    const engine = this.rpc;
+    if (engine === undefined) throw new TypeError('config gateway.port is set, but this member has no typed subgroups for a gateway to serve (pass { type } subgroups and the generated schema to Group.join)');
+    const node = this.node;
+    this.gateway = await Gateway.start(
+      {
+        nodeId: node.nodeId,
+        codec: engine.codec,
+        log: node.log,
+        view: () => (this.closed || this.stopped ? undefined : node.view),
+        notReady: () => (this.closed || this.stopped ? 'this member has stopped' : node.view === undefined ? 'no view is installed yet' : node.inadequateReason),
+        callOrdered: (subgroupId, codec, args, callId) => engine.callOrdered(subgroupId, codec, args, callId),
+        callP2P: (subgroupId, target, codec, args) => engine.callP2P(subgroupId, target, codec, args),
+      },
+      { port, host: this.config.gateway.host, maxBodyBytes: this.config.gateway.maxBodyBytes },
+    );
   }
 
   /** Receive-path counters (wake-ups, remote writes, deliveries) since this node started. */
@@ -498,6 +533,7 @@ export class Group extends EventEmitter<GroupEvents> {
     if (this.closed) return this.released ?? this.closing ?? Promise.resolve();
     this.closed = true;
     this.stopOps();
+    void this.gateway?.close();
     this.closing ??= this.rpc?.close('the group was closed');
     this.node.close();
     this.removeAllListeners();

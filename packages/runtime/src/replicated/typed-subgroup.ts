@@ -7,7 +7,9 @@
  */
 import { historySelector, toPoint, type HistoricalSelector, type HistoryRange, type TimeLike } from '../rpc/historical-read.js';
 import type { MethodCodec } from '../rpc/marshal.js';
+import type { CallId } from '../rpc/call-id.js';
 import type { RpcEngine } from '../rpc/rpc-engine.js';
+import { encodeCallId } from '../rpc/rpc-wire.js';
 import { InvalidNodeError } from '../rpc/rpc-errors.js';
 import type { NodeId, OrderedStub, P2PStub } from './types.js';
 
@@ -23,6 +25,15 @@ export interface ReplicatedHandle<T> {
   readonly members: readonly NodeId[];
   /** Ordered calls: run by every member of the shard in the same order; replies from each. */
   readonly ordered: OrderedStub<T>;
+  /**
+   * The same ordered calls, applied at most once for `id` (client, sequence): a retry with the
+   * same id — from this member or any other, before or after a view change — is not applied
+   * again and gets the first run's reply (a `DuplicateCallError` when the client had
+   * acknowledged it). The shard keeps the replies with the object's state.
+   */
+  exactlyOnce(id: CallId): OrderedStub<T>;
+  /** How many exactly-once replies (and clients) this node's replica keeps now: bounded by acknowledgements and age. */
+  readonly exactlyOnceTable: { readonly entries: number; readonly clients: number };
   /** P2P calls to one member of the subgroup (`@P2P()` methods only). */
   p2p(nodeId: NodeId): P2PStub<T>;
   /** This node's replica (read it, never mutate it outside ordered calls). */
@@ -85,21 +96,22 @@ export function guarded<S extends object>(methods: Record<string, unknown>, what
   return Object.freeze(stub) as S;
 }
 
-function orderedStub<T>(target: SubgroupTarget): OrderedStub<T> {
+function orderedStub<T>(target: SubgroupTarget, callId?: CallId): OrderedStub<T> {
   const stub: Record<string, unknown> = {};
   const codecs = methodsOf(target, 'ordered');
   const onCall = target.onCall;
   for (const codec of codecs) {
     stub[codec.methodName] =
       onCall === undefined
-        ? (...args: unknown[]) => target.engine.callOrdered(target.subgroupId, codec, args)
+        ? (...args: unknown[]) => target.engine.callOrdered(target.subgroupId, codec, args, callId)
         : (...args: unknown[]) => {
-            const results = target.engine.callOrdered(target.subgroupId, codec, args);
+            const results = target.engine.callOrdered(target.subgroupId, codec, args, callId);
             onCall('ordered', results.all());
             return results;
           };
   }
-  return guarded(stub, `${target.className}.ordered (the @Ordered() methods)`, codecs.map((c) => c.methodName));
+  const what = callId === undefined ? `${target.className}.ordered` : `${target.className}.exactlyOnce(...)`;
+  return guarded(stub, `${what} (the @Ordered() methods)`, codecs.map((c) => c.methodName));
 }
 
 /** The @P2P() methods of the target, each calling `nodeId` (as of `selector`, for historical reads). */
@@ -144,6 +156,14 @@ export function createReplicatedHandle<T>(target: SubgroupTarget): ReplicatedHan
       return target.members();
     },
     ordered,
+    exactlyOnce: (id: CallId) => {
+      // Checked here, at the call, rather than when the first method is called.
+      encodeCallId(id);
+      return orderedStub<T>(target, id);
+    },
+    get exactlyOnceTable() {
+      return target.engine.dedupStats(target.subgroupId) ?? { entries: 0, clients: 0 };
+    },
     p2p(nodeId: NodeId): P2PStub<T> {
       let stub = p2pStubs.get(nodeId);
       if (stub === undefined) p2pStubs.set(nodeId, (stub = p2pStub<T>(target, nodeId)));

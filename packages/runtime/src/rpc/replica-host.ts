@@ -14,7 +14,13 @@ import type { ReplyBatcher } from './reply-batcher.js';
 import { ReplicaVersions, type PersistenceSettings } from './replica-versions.js';
 import type { RpcCaller } from './rpc-caller.js';
 import type { RpcTransport } from './rpc-transport.js';
-import { checkOrderedRequest, ORDERED_HEADER_BYTES, readU16, readU32 } from './rpc-wire.js';
+import { DedupTable, DEFAULT_DEDUP_LIMITS, type DedupLimits, type RecordedReply } from './call-dedup.js';
+import type { CallId } from './call-id.js';
+import { DuplicateCallError } from './rpc-errors.js';
+import { checkOrderedRequest, decodeCallId, ORDERED_HEADER_BYTES, OrderedFlags, readU16, readU32, ReplyStatus } from './rpc-wire.js';
+
+/** What the table records for a void call: it ran (nobody waits for its value). */
+const VOID_REPLY: RecordedReply = { status: ReplyStatus.Ok, body: new Uint8Array(0) };
 
 /** How to build this node's replica of a typed subgroup's shard. */
 export interface ReplicaFactory {
@@ -33,6 +39,8 @@ export interface Replica {
   readonly versioning: boolean;
   /** Delivery-codec lookups by wire id, filled as ids are first seen (a table per replica, not a Map per call). */
   readonly ordered: (MethodCodec | undefined)[];
+  /** The replies of exactly-once calls (those with a call id), replicated with the object. */
+  readonly dedup: DedupTable;
 }
 
 /** What a call to a replica did: returned, threw, or returned a promise (an async handler). */
@@ -56,6 +64,7 @@ export class ReplicaHost {
     /** This node's own calls, which its replica answers directly. */
     private readonly calls: RpcCaller,
     private readonly replies: ReplyBatcher,
+    private readonly dedupLimits: DedupLimits = DEFAULT_DEDUP_LIMITS,
   ) {}
 
   /** Whether `type` (a subgroup's type in the view) is one of the typed classes. */
@@ -104,7 +113,7 @@ export class ReplicaHost {
       },
       startsEmpty,
     );
-    this.replicas.set(subgroupId, { className: sg.type, instance: instance as Record<string, unknown>, persistent, versions, versioning: mode !== 'unordered', ordered: [] });
+    this.replicas.set(subgroupId, { className: sg.type, instance: instance as Record<string, unknown>, persistent, versions, versioning: mode !== 'unordered', ordered: [], dedup: new DedupTable(this.dedupLimits) });
   }
 
   /** A cooked delivery: run the call on this node's replica and answer the caller. */
@@ -138,6 +147,17 @@ export class ReplicaHost {
     const invocation = readU32(payload, 8);
     const me = this.transport.nodeId;
     const mine = caller === me ? this.calls.pendingOrdered(invocation) : undefined;
+    let argsAt = ORDERED_HEADER_BYTES;
+    let callId: CallId | undefined;
+    if ((payload[1] & OrderedFlags.CallId) !== 0) {
+      try {
+        ({ id: callId, argsAt } = decodeCallId(payload));
+      } catch (err) {
+        this.transport.log.error({ subgroup: d.subgroup, sender: d.senderNode }, 'skipping a malformed ordered RPC message: %s', (err as Error).message);
+        if (mine !== undefined) this.calls.abortOwnCall(invocation, mine, err as Error);
+        return;
+      }
+    }
     let codec = replica.ordered[methodId];
     if (codec === undefined) {
       try {
@@ -154,6 +174,10 @@ export class ReplicaHost {
     if (mine !== undefined) {
       const members = view.subgroups[d.subgroup].shards[d.shard].members;
       this.calls.ownCallDelivered(invocation, mine, members, d.version, d.hlc, replyExpected, replica.persistent ? this.frontiers.get(d.subgroup) : undefined);
+    }
+    if (callId !== undefined) {
+      this.onDeliverOnce(replica, d, codec, callId, argsAt, caller, invocation, replyExpected);
+      return;
     }
 
     // Run the handler inline (no closure or outcome object per call): this is the hot path.
@@ -189,6 +213,61 @@ export class ReplicaHost {
     } else this.answer(caller, d.subgroup, invocation, codec, true, value);
   }
 
+  /**
+   * A delivered call with a call id: run once (its reply recorded in the replica's table, which
+   * every replica updates the same way), or answered from the table when it is a retry.
+   */
+  private onDeliverOnce(replica: Replica, d: DeliverOutput, codec: MethodCodec, callId: CallId, argsAt: number, caller: number, invocation: number, replyExpected: boolean): void {
+    const verdict = replica.dedup.deliver(callId, d.hlc.wallUs);
+    if (verdict.kind !== 'new') {
+      // Not applied again; the delivery is still a version, as at every other replica.
+      if (replica.versions !== undefined && replica.versioning) this.stampVersion(replica, d);
+      if (!replyExpected) return;
+      if (verdict.kind === 'duplicate') this.answerRecorded(caller, d.subgroup, invocation, verdict.reply);
+      else if (verdict.kind === 'refused') this.answer(caller, d.subgroup, invocation, codec, false, new DuplicateCallError(verdict.reason));
+      else {
+        verdict.wait((reply) => {
+          if (reply !== undefined) this.answerRecorded(caller, d.subgroup, invocation, reply);
+          else this.answer(caller, d.subgroup, invocation, codec, false, new DuplicateCallError(`call ${callId.seq} of client '${callId.client}' was applied, but its result is no longer held; it is not applied again`));
+        });
+      }
+      return;
+    }
+    const outcome = this.applyOrdered(replica, d, codec, argsAt);
+    const record = (ok: boolean, value: unknown): void => {
+      const reply = replyExpected ? this.replies.encode(codec, ok, value) : VOID_REPLY;
+      replica.dedup.settle(verdict.entry, reply);
+      if (replyExpected) this.answerRecorded(caller, d.subgroup, invocation, reply);
+      else if (!ok) this.logHandlerError(codec, value);
+    };
+    if (outcome.kind === 'async') {
+      outcome.promise.then(
+        (v) => record(true, v),
+        (error: unknown) => record(false, error),
+      );
+    } else if (outcome.kind === 'value') record(true, outcome.value);
+    else record(false, outcome.error);
+  }
+
+  /** Runs a delivered ordered call inside its version and stamps the version. */
+  private applyOrdered(replica: Replica, d: DeliverOutput, codec: MethodCodec, argsAt: number): Outcome {
+    let outcome: Outcome;
+    const outer = enterApplied(d.version, d.hlc);
+    try {
+      const args = codec.decodeArgsAt(d.payload, argsAt);
+      const method = replica.instance[codec.methodName];
+      if (typeof method !== 'function') throw new TypeError(`${replica.className}.${codec.methodName} is not a method of the local replica`);
+      const value = (method as (...a: unknown[]) => unknown).apply(replica.instance, args);
+      outcome = isThenable(value) ? { kind: 'async', promise: Promise.resolve(value) } : { kind: 'value', value };
+    } catch (error) {
+      outcome = { kind: 'threw', error };
+    } finally {
+      exitApplied(outer);
+    }
+    if (replica.versions !== undefined && replica.versioning) this.stampVersion(replica, d);
+    return outcome;
+  }
+
   /** Runs a (p2p) call on `replica` outside any version. */
   apply(replica: Replica, codec: MethodCodec, args: unknown[]): Outcome {
     try {
@@ -215,6 +294,12 @@ export class ReplicaHost {
   private answer(caller: number, subgroupId: number, invocation: number, codec: MethodCodec, ok: boolean, valueOrError: unknown): void {
     if (caller === this.transport.nodeId) this.calls.ownOrderedReply(invocation, ok ? { ok: true, value: valueOrError } : { ok: false, error: valueOrError });
     else this.replies.add(caller, subgroupId, invocation, codec, ok, valueOrError);
+  }
+
+  /** A recorded (marshalled) answer: to this node's own call, or into the caller's reply frame. */
+  private answerRecorded(caller: number, subgroupId: number, invocation: number, reply: RecordedReply): void {
+    if (caller === this.transport.nodeId) this.calls.ownOrderedReplyEncoded(invocation, reply.status, reply.body);
+    else this.replies.addEncoded(caller, subgroupId, invocation, reply.status, reply.body);
   }
 
   private stampVersion(replica: Replica, d: DeliverOutput): void {

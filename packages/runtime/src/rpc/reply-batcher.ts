@@ -6,7 +6,7 @@
 import type { MethodCodec } from './marshal.js';
 import { encodeReplyBody } from './reply-outcome.js';
 import type { RpcTransport } from './rpc-transport.js';
-import { MAX_ORDERED_REPLIES, OrderedRepliesBuilder } from './rpc-wire.js';
+import { MAX_ORDERED_REPLIES, OrderedRepliesBuilder, type ReplyStatus } from './rpc-wire.js';
 
 /** Bodies above this many bytes in one caller's reply frame send it at once (keeps frames bounded). */
 const MAX_REPLY_FRAME_BODY_BYTES = 4 << 20;
@@ -27,6 +27,18 @@ export class ReplyBatcher {
   add(caller: number, subgroupId: number, invocation: number, codec: MethodCodec, ok: boolean, valueOrError: unknown): void {
     if (this.closed) return;
     const [status, body] = encodeReplyBody(codec, ok, valueOrError, this.remoteStacks);
+    this.addEncoded(caller, subgroupId, invocation, status, body);
+  }
+
+  /** A handler's answer as a reply body (with its stack when configured), to record or send. */
+  encode(codec: MethodCodec, ok: boolean, valueOrError: unknown): { status: ReplyStatus; body: Uint8Array } {
+    const [status, body] = encodeReplyBody(codec, ok, valueOrError, this.remoteStacks);
+    return { status, body };
+  }
+
+  /** An answer already marshalled (a recorded reply to a retried call): sent when the batch ends. */
+  addEncoded(caller: number, subgroupId: number, invocation: number, status: ReplyStatus, body: Uint8Array): void {
+    if (this.closed) return;
     let frame = this.frames.get(caller);
     if (frame === undefined) this.frames.set(caller, (frame = new OrderedRepliesBuilder()));
     frame.add(status, subgroupId, invocation, body);

@@ -16,7 +16,8 @@ import type { ReplyOutcome } from './query-results.js';
 import { decodeReply, localReplyOutcome, type HandlerResult } from './reply-outcome.js';
 import { HistoricalReadError, historicalRefusal, InvalidNodeError, NodeRemovedError, NotAMemberError, RemoteError, RpcWireError, SenderRemovedError } from './rpc-errors.js';
 import type { RpcTransport } from './rpc-transport.js';
-import { ORDERED_HEADER_BYTES, p2pRequestHeader, ReplyStatus, writeOrderedHeader, type OrderedReplyEntry } from './rpc-wire.js';
+import type { CallId } from './call-id.js';
+import { encodeCallId, ORDERED_HEADER_BYTES, OrderedFlags, p2pRequestHeader, ReplyStatus, writeOrderedHeader, type OrderedReplyEntry } from './rpc-wire.js';
 
 /** One ordered call this node made and still waits on: its results, with what reading replies needs. */
 export class PendingOrdered<R = unknown> extends OrderedCallResults<R> {
@@ -64,15 +65,20 @@ export class RpcCaller {
   ) {}
 
   /** An ordered call from this node: returns its results at once; the multicast may wait for a view. */
-  callOrdered<R>(subgroupId: number, codec: MethodCodec, args: readonly unknown[]): OrderedCallResults<R> {
+  callOrdered<R>(subgroupId: number, codec: MethodCodec, args: readonly unknown[], callId?: CallId): OrderedCallResults<R> {
     if (this.closed) throw new SenderRemovedError(`node ${this.transport.nodeId} has left the group; it cannot call ${codec.className}.${codec.methodName}`);
     if (!codec.method.ordered) throw new TypeError(`${codec.className}.${codec.methodName} is not an @Ordered() method`);
     const view = this.transport.view();
     if (view !== undefined) this.requireMember(view, subgroupId, codec);
     // Header and arguments in one buffer, encoded in place: no second copy of the arguments.
-    const payload = codec.encodeArgsFramed(args, ORDERED_HEADER_BYTES);
+    const idBytes = callId === undefined ? undefined : encodeCallId(callId);
+    const payload = codec.encodeArgsFramed(args, ORDERED_HEADER_BYTES + (idBytes?.length ?? 0));
     const invocation = this.invocationId();
     writeOrderedHeader(payload, codec.method.id, this.transport.nodeId, invocation);
+    if (idBytes !== undefined) {
+      payload[1] = OrderedFlags.CallId;
+      payload.set(idBytes, ORDERED_HEADER_BYTES);
+    }
     const results = new PendingOrdered<R>(codec, subgroupId);
     this.ordered.set(invocation, results as PendingOrdered);
     if (view !== undefined) {
@@ -163,6 +169,13 @@ export class RpcCaller {
     const pending = this.ordered.get(invocation);
     if (pending === undefined) return;
     if (pending.reply(this.transport.nodeId, localReplyOutcome(this.transport.nodeId, pending.codec, result, this.remoteStacks))) this.ordered.delete(invocation);
+  }
+
+  /** My own replica's recorded answer to my own ordered call (a retried call id), as a remote caller would decode it. */
+  ownOrderedReplyEncoded(invocation: number, status: ReplyStatus, body: Uint8Array): void {
+    const pending = this.ordered.get(invocation);
+    if (pending === undefined) return;
+    if (pending.reply(this.transport.nodeId, decodeReply(this.transport.nodeId, pending.codec, status, body, 0, body.length))) this.ordered.delete(invocation);
   }
 
   /** My own replica's answer to my own p2p call. */

@@ -15,6 +15,8 @@
 import type { DeliverOutput } from '../core/core-io.js';
 import type { GroupView } from '../core/membership/group-view.js';
 import type { Version } from '../core/version.js';
+import type { DedupLimits } from './call-dedup.js';
+import type { CallId } from './call-id.js';
 import type { MethodCodec, SchemaCodec } from './marshal.js';
 import { P2PServer } from './p2p-server.js';
 import { PersistenceFrontiers } from './persistence-frontiers.js';
@@ -40,6 +42,8 @@ export interface RpcEngineOptions {
   readonly persistence?: PersistenceSettings;
   /** Send the stack of an exception a handler throws with its error (config `logging.remoteStacks`). */
   readonly remoteStacks?: boolean;
+  /** How long and how many exactly-once replies each replica keeps (default DEFAULT_DEDUP_LIMITS). */
+  readonly dedup?: DedupLimits;
 }
 
 export class RpcEngine {
@@ -63,7 +67,7 @@ export class RpcEngine {
     const remoteStacks = options.remoteStacks ?? false;
     this.replies = new ReplyBatcher(transport, remoteStacks);
     this.calls = new RpcCaller(transport, { runOwnCall: (subgroupId, invocation, method, args, selector) => this.server.runOwnCall(subgroupId, invocation, method, args, selector) }, remoteStacks);
-    this.host = new ReplicaHost(transport, factories, deliveryCodec, options.persistence, this.frontiers, this.calls, this.replies);
+    this.host = new ReplicaHost(transport, factories, deliveryCodec, options.persistence, this.frontiers, this.calls, this.replies, options.dedup);
     this.server = new P2PServer(transport, codec, this.host, this.calls, remoteStacks);
   }
 
@@ -111,9 +115,18 @@ export class RpcEngine {
     this.frontiers.onGlobalPersisted(subgroupId, version);
   }
 
-  /** An ordered call from this node: returns its results at once; the multicast may wait for a view. */
-  callOrdered<R>(subgroupId: number, codec: MethodCodec, args: readonly unknown[]): OrderedCallResults<R> {
-    return this.calls.callOrdered<R>(subgroupId, codec, args);
+  /**
+   * An ordered call from this node: returns its results at once; the multicast may wait for a
+   * view. With `callId`, it is applied at most once however often it is retried (see call-dedup.ts).
+   */
+  callOrdered<R>(subgroupId: number, codec: MethodCodec, args: readonly unknown[], callId?: CallId): OrderedCallResults<R> {
+    return this.calls.callOrdered<R>(subgroupId, codec, args, callId);
+  }
+
+  /** How many exactly-once replies and clients my replica of `subgroupId` holds (undefined: no replica). */
+  dedupStats(subgroupId: number): { entries: number; clients: number } | undefined {
+    const replica = this.host.replica(subgroupId);
+    return replica === undefined ? undefined : { entries: replica.dedup.size, clients: replica.dedup.clientCount };
   }
 
   /** A p2p call to `target`, a member of (some shard of) `subgroupId` in the current view. */

@@ -94,3 +94,12 @@ export function historicalRefusal(remoteName: string): HistoricalRefusal | undef
       return undefined;
   }
 }
+
+/**
+ * Thrown at the replicas (and so seen by the caller as a RemoteError of this name) for a retried
+ * exactly-once call that cannot be answered with its original result: the client had already
+ * acknowledged it, or its result was lost; the call is not applied again.
+ */
+export class DuplicateCallError extends Error {
+  override readonly name = 'DuplicateCallError';
+}

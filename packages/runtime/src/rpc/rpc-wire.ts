@@ -2,7 +2,9 @@
  * Byte layout of RPC traffic (our counterpart of reference §2.9's request/reply headers).
  *
  * Ordered requests travel as cooked multicast payloads:
- *   u8 kind=1 | u8 0 | u16 method wire id | u32 caller node | u32 invocation id | args
+ *   u8 kind=1 | u8 flags | u16 method wire id | u32 caller node | u32 invocation id | [call id] | args
+ * flags bit 0 (OrderedFlags.CallId): a call id for exactly-once application follows the header:
+ *   u8 client id bytes (1..64) | client id (UTF-8) | f64 seq | f64 acked through
  * Everything else is a P2P message on Channel.Rpc (the channel byte is not part of these frames):
  *   P2P request    u8 kind=2 | u8 0      | u16 method id | u32 subgroup id | u32 invocation id | args
  *   P2P reply      u8 kind=3 | u8 status | u16 0         | u32 invocation id | body
@@ -17,6 +19,7 @@
  */
 import { Packr } from 'msgpackr';
 import { decodeSelector, SelectorFlags, type HistoricalSelector } from './historical-read.js';
+import { MAX_CLIENT_ID_BYTES, type CallId } from './call-id.js';
 import { RpcWireError } from './rpc-errors.js';
 
 export const enum RpcKind {
@@ -33,6 +36,58 @@ export const enum ReplyStatus {
 }
 
 export const ORDERED_HEADER_BYTES = 12;
+
+export const enum OrderedFlags {
+  None = 0,
+  /** A call id (exactly-once) follows the header. */
+  CallId = 1,
+}
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** The bytes of a call id as they follow an ordered request header; throws a TypeError naming what is wrong with `id`. */
+export function encodeCallId(id: CallId): Uint8Array {
+  if (typeof id !== 'object' || id === null) throw new TypeError(`a call id must be { client, seq, ackedThrough? }, got ${id === null ? 'null' : typeof id}`);
+  const client = typeof id.client === 'string' ? utf8Encoder.encode(id.client) : undefined;
+  if (client === undefined || client.length === 0 || client.length > MAX_CLIENT_ID_BYTES) {
+    throw new TypeError(`a call id's client must be a string of 1 to ${MAX_CLIENT_ID_BYTES} UTF-8 bytes, got ${typeof id.client === 'string' ? `${client!.length} bytes` : typeof id.client}`);
+  }
+  if (!Number.isSafeInteger(id.seq) || id.seq < 1) throw new TypeError(`a call id's seq must be a positive integer, got ${String(id.seq)}`);
+  const acked = id.ackedThrough ?? 0;
+  if (!Number.isSafeInteger(acked) || acked < 0 || acked >= id.seq) {
+    throw new TypeError(`a call id's ackedThrough must be an integer from 0 to seq - 1 (${id.seq - 1}): a client acknowledges only replies it holds, got ${String(id.ackedThrough)}`);
+  }
+  const out = new Uint8Array(1 + client.length + 16);
+  out[0] = client.length;
+  out.set(client, 1);
+  const v = view(out);
+  v.setFloat64(1 + client.length, id.seq, true);
+  v.setFloat64(9 + client.length, acked, true);
+  return out;
+}
+
+/** The call id after the header of an ordered request with the CallId flag, and where its arguments start; RpcWireError when malformed. */
+export function decodeCallId(payload: Uint8Array): { id: CallId; argsAt: number } {
+  const at = ORDERED_HEADER_BYTES;
+  const idBytes = payload[at];
+  if (payload.length < at + 1 || idBytes === 0 || idBytes > MAX_CLIENT_ID_BYTES || payload.length < at + 1 + idBytes + 16) {
+    throw new RpcWireError(`an ordered request flagged with a call id has no well-formed one (${payload.length} bytes, client id of ${String(idBytes)} bytes)`);
+  }
+  let client: string;
+  try {
+    client = utf8Decoder.decode(payload.subarray(at + 1, at + 1 + idBytes));
+  } catch {
+    throw new RpcWireError('the client id of an ordered request is not UTF-8');
+  }
+  const v = view(payload);
+  const seq = v.getFloat64(at + 1 + idBytes, true);
+  const ackedThrough = v.getFloat64(at + 9 + idBytes, true);
+  if (!Number.isSafeInteger(seq) || seq < 1 || !Number.isSafeInteger(ackedThrough) || ackedThrough < 0 || ackedThrough >= seq) {
+    throw new RpcWireError(`an ordered request's call id has seq ${seq} and ackedThrough ${ackedThrough}`);
+  }
+  return { id: { client, seq, ackedThrough }, argsAt: at + 17 + idBytes };
+}
 export const P2P_REQUEST_HEADER_BYTES = 12;
 export const P2P_REPLY_HEADER_BYTES = 8;
 export const ORDERED_REPLY_HEADER_BYTES = 12;

@@ -19,6 +19,13 @@ function problems(raw: unknown, options: Parameters<typeof validateConfig>[1] = 
 }
 
 describe('config: validation', () => {
+  it('the gateway section: a port other than the member\'s own, a body limit', () => {
+    const config = validateConfig({ ...minimal, gateway: { port: 8080, maxBodyBytes: 4096 } }, { baseDir: '/srv/app' });
+    expect(config.gateway).to.deep.equal({ port: 8080, host: '127.0.0.1', maxBodyBytes: 4096 });
+    expect(problems({ ...minimal, gateway: { port: 23580 } })).to.deep.equal(["config.gateway.port: 23580 is node.port, the member's own port; give the gateway another one"]);
+    expect(problems({ ...minimal, gateway: { port: 0 } })[0]).to.match(/^config\.gateway\.port: expected a port/);
+  });
+
   it('fills every default and resolves paths against the config directory', () => {
     const config = validateConfig(minimal, { baseDir: '/srv/app' });
     const expected: DerechoConfig = {
@@ -40,6 +47,7 @@ describe('config: validation', () => {
       persistence: { enabled: true, dir: '/srv/app/.derecho/node-1/log', fsync: true, retainVersions: undefined, retainSeconds: undefined, retainBytes: undefined },
       logging: { level: 'info', remoteStacks: false },
       ops: { httpPort: undefined, httpHost: '127.0.0.1' },
+      gateway: { port: undefined, host: '127.0.0.1', maxBodyBytes: 1048576 },
       layout: undefined,
       security: { tls: undefined },
     };
