@@ -136,7 +136,7 @@ describe('RPC failures', function () {
     );
     const missing = await join(NotGenerated);
     expect(missing).to.be.instanceOf(StaleSchemaError);
-    expect((missing as Error).message).to.match(/^the wire schema has no class 'NotGenerated' \(class NotGenerated; schema classes: Accounts, Bar, DurableKV, Foo, KVStore, RpcProbe, SmartMemory\)/);
+    expect((missing as Error).message).to.match(/^the wire schema has no class 'NotGenerated' \(class NotGenerated; schema classes: Accounts, Bar, DurableKV, Foo, KVStore, Reducer, RpcProbe, SensorShard, SmartMemory\)/);
     const noSchema = await Group.join({ argv: [], config: memberConfig(0, ports), subgroups: [{ type: RpcProbe, layout: shards({ minNodes: 1 }) }] }).then((g) => g.close(), (e: unknown) => e);
     expect((noSchema as Error).message).to.match(/needs the generated schema: pass \{ schema: wireSchema \}/);
   });

@@ -41,6 +41,7 @@ export {
 export {
   type DerechoConfig,
   type LogSigningConfig,
+  type TlsFiles,
   type MulticastProfile,
   type SendAlgorithm,
   type LogLevel,

@@ -5,6 +5,7 @@ export {
   type SendAlgorithm,
   type LogLevel,
   type HostPort,
+  type TlsFiles,
   type MemberAddress,
   type LeafSpec,
   SECTIONS as CONFIG_SECTIONS,
