@@ -4,37 +4,21 @@
  * with SIGKILL) must move the numbers of /metrics; /status and `derecho status --json` must show
  * the known group: its view, its shard and every member's frontiers.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { freeLoopbackPorts } from '@derecho-ts/runtime/internals';
+import { spawnMember as spawnFixture, type MemberProcess as Member } from './member-process.js';
 
 const MEMBER = fileURLToPath(new URL('./fixtures/ops-member.ts', import.meta.url));
 const CLI = fileURLToPath(new URL('../../runtime/src/cli/main.ts', import.meta.url));
 const PUTS = 200;
 const GETS = 20;
 
-interface Member {
-  readonly child: ChildProcess;
-  readonly lines: string[];
-  readonly exited: Promise<void>;
-}
-
-function spawnMember(task: object): Member {
-  const child = spawn(process.execPath, ['--conditions=@derecho-ts/source', '--import', 'tsx', MEMBER, JSON.stringify(task)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  let partial = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    const parts = (partial + chunk.toString()).split('\n');
-    partial = parts.pop()!;
-    lines.push(...parts);
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { child, lines, exited };
-}
+const spawnMember = (task: object): Member => spawnFixture(MEMBER, task);
 
 /** Polls `probe` until it returns a value (not undefined), or fails after `timeoutMs` naming `what`. */
 async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {

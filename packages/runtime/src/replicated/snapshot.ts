@@ -10,8 +10,7 @@
 import type { Hlc } from '../core/hlc.js';
 import { toHlc, type TimeLike } from '../rpc/historical-read.js';
 import { HistoricalReadError, NodeRemovedError } from '../rpc/rpc-errors.js';
-import { InvalidNodeError } from '../rpc/rpc-errors.js';
-import { guarded, methodsOf, type SubgroupTarget } from './typed-subgroup.js';
+import { guarded, methodsOf, requireShardMember, type SubgroupTarget } from './typed-subgroup.js';
 import type { NodeId, P2PMethodName, P2PMethodsOf } from './types.js';
 
 export interface SnapshotOptions {
@@ -59,9 +58,7 @@ export function createSnapshotShard<T>(target: SubgroupTarget, time: Hlc, waitMs
       return target.members();
     },
     p2p(nodeId?: NodeId) {
-      if (nodeId !== undefined && !target.members().includes(nodeId)) {
-        throw new InvalidNodeError(`node ${nodeId} is not a member of ${target.className}[${target.index}] shard ${target.shard} (members: ${target.members().join(', ') || 'none'})`);
-      }
+      if (nodeId !== undefined) requireShardMember(target, nodeId);
       const stub: Record<string, unknown> = {};
       for (const codec of codecs) {
         stub[codec.methodName] = (...args: unknown[]) => read(target, nodeId, waitMs, (node) => target.engine.callP2P(target.subgroupId, node, codec, args, selector));

@@ -145,6 +145,12 @@ function p2pStub<T>(target: SubgroupTarget, nodeId: NodeId): P2PStub<T> {
   return guarded(reads, `${where} (the @P2P() methods, at, asOf, history)`, [...names, 'at', 'asOf', 'history']);
 }
 
+/** Throws InvalidNodeError unless `node` is a member of the target's shard in the current view. */
+export function requireShardMember(target: SubgroupTarget, node: NodeId): void {
+  const members = target.members();
+  if (!members.includes(node)) throw new InvalidNodeError(`node ${node} is not a member of ${target.className}[${target.index}] shard ${target.shard} (members: ${members.join(', ') || 'none'})`);
+}
+
 export function createReplicatedHandle<T>(target: SubgroupTarget): ReplicatedHandle<T> {
   const p2pStubs = new Map<NodeId, P2PStub<T>>();
   const ordered = orderedStub<T>(target);
@@ -191,9 +197,8 @@ export function createPeerCaller<T>(target: SubgroupTarget): PeerCaller<T> {
       return target.members();
     },
     p2p(nodeId?: NodeId): P2PStub<T> {
-      const members = target.members();
-      const node = nodeId ?? members[0];
-      if (!members.includes(node)) throw new InvalidNodeError(`node ${node} is not a member of ${target.className}[${target.index}] shard ${target.shard} (members: ${members.join(', ') || 'none'})`);
+      const node = nodeId ?? target.members()[0];
+      requireShardMember(target, node);
       let stub = stubs.get(node);
       if (stub === undefined) stubs.set(node, (stub = p2pStub<T>(target, node)));
       return stub;
